@@ -1,0 +1,166 @@
+// Volume: creation, paths, usage, sync and shutdown. Writing is in
+// volume_write.cc, reading in volume_read.cc, opening and recovery in
+// volume_loading.cc, compaction in volume_compact.cc.
+#include "volume/volume.h"
+
+#include <openssl/rand.h>
+
+#include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
+#include "common/status_macros.h"
+#include "spdlog/spdlog.h"
+#include "volume/needle_format.h"
+#include "volume/super_block.h"
+
+namespace warehouse::volume {
+
+absl::StatusOr<SyncPolicy> ParseSyncPolicy(absl::string_view name) {
+  if (name == "fsync") return SyncPolicy::kEveryWrite;
+  if (name == "group") return SyncPolicy::kGroupCommit;
+  if (name == "none") return SyncPolicy::kNone;
+  return absl::InvalidArgumentError(absl::StrCat(
+      "unknown sync policy '", name, "': use fsync, group or none"));
+}
+
+const char* SyncPolicyName(SyncPolicy policy) {
+  switch (policy) {
+    case SyncPolicy::kEveryWrite:
+      return "fsync";
+    case SyncPolicy::kGroupCommit:
+      return "group";
+    case SyncPolicy::kNone:
+      return "none";
+  }
+  return "?";
+}
+
+Volume::Volume(std::string dir, uint32_t id, VolumeOptions options,
+               uint32_t salt)
+    : dir_(std::move(dir)),
+      id_(id),
+      options_(std::move(options)),
+      salt_(salt),
+      fs_(options_.fs) {}
+
+Volume::~Volume() = default;
+
+std::string Volume::DataPath(const std::string& dir, uint32_t id) {
+  return absl::StrCat(dir, "/", id, ".dat");
+}
+
+std::string Volume::IndexPath(const std::string& dir, uint32_t id) {
+  return absl::StrCat(dir, "/", id, ".idx");
+}
+
+absl::StatusOr<std::unique_ptr<Volume>> Volume::Create(
+    const std::string& dir, uint32_t id, const VolumeOptions& options) {
+  if (options.max_size <= kSuperBlockSize || options.max_size > kMaxVolumeSize) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "volume ", id, ": maximum size ", options.max_size, " must be above ",
+        kSuperBlockSize, " and at most ", kMaxVolumeSize, " bytes"));
+  }
+  SuperBlock sb;
+  sb.volume_id = id;
+  sb.created_ms = absl::ToUnixMillis(absl::Now());
+  if (RAND_bytes(reinterpret_cast<unsigned char*>(&sb.salt), sizeof(sb.salt)) !=
+      1) {
+    return absl::InternalError("RAND_bytes failed");
+  }
+  FileSystem* fs = options.fs;
+  RETURN_IF_ERROR(fs->CreateDirs(dir));
+  ASSIGN_OR_RETURN(std::unique_ptr<File> data,
+                   fs->Open(DataPath(dir, id), OpenMode::kCreateExclusive));
+  RETURN_IF_ERROR(data->WriteAt(0, sb.Encode()));
+  RETURN_IF_ERROR(data->Sync());
+  ASSIGN_OR_RETURN(std::unique_ptr<IndexFile> index,
+                   IndexFile::Create(fs, IndexPath(dir, id), id, 0));
+  // The directory sync makes both files' names durable: after it, the volume
+  // exists even if the machine loses power.
+  RETURN_IF_ERROR(fs->SyncDir(dir));
+
+  std::unique_ptr<Volume> volume(new Volume(dir, id, options, sb.salt));
+  absl::MutexLock lock(&volume->mu_);
+  volume->data_ = std::move(data);
+  volume->index_file_ = std::move(index);
+  volume->created_ms_ = sb.created_ms;
+  volume->end_ = kSuperBlockSize;
+  return volume;
+}
+
+absl::Status Volume::Sync() {
+  std::shared_ptr<IndexFile> index_file;
+  {
+    absl::MutexLock lock(&mu_);
+    // Under kNone the index may name needles not yet synced: sync them first
+    // so the index never points past durable data.
+    if (options_.sync_policy == SyncPolicy::kNone) {
+      RETURN_IF_ERROR(data_->Sync());
+    }
+    RETURN_IF_ERROR(FlushIndexLocked());
+    index_file = index_file_;
+  }
+  // After this fsync a restart replays the index file and scans only what
+  // was written after the checkpoint just flushed.
+  return index_file->Sync();
+}
+
+absl::Status Volume::Close() {
+  absl::MutexLock lock(&mu_);
+  if (!inflight_offsets_.empty()) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "volume ", id_, ": ", inflight_offsets_.size(),
+        " writes still in flight at close"));
+  }
+  if (failure_.ok()) RETURN_IF_ERROR(data_->Sync());
+  RETURN_IF_ERROR(FlushIndexLocked());
+  return index_file_->Sync();
+}
+
+absl::Status Volume::FlushIndexLocked() {
+  absl::Status status = index_file_->Flush(WatermarkLocked());
+  if (!status.ok()) {
+    spdlog::warn("volume {}: writing the index file failed: {}", id_,
+                 status.ToString());
+  }
+  return status;
+}
+
+uint64_t Volume::WatermarkLocked() const {
+  return inflight_offsets_.empty() ? end_ : *inflight_offsets_.begin();
+}
+
+void Volume::TurnReadOnlyLocked(const absl::Status& cause) {
+  if (!failure_.ok()) return;
+  failure_ = cause;
+  read_only_ = true;
+  spdlog::error("volume {}: read-only after an I/O error: {}", id_,
+                cause.ToString());
+}
+
+void Volume::SetReadOnly(bool read_only) {
+  absl::MutexLock lock(&mu_);
+  read_only_ = read_only || !failure_.ok();
+}
+
+VolumeUsage Volume::Usage() const {
+  absl::ReaderMutexLock lock(&mu_);
+  VolumeUsage usage;
+  usage.volume_id = id_;
+  usage.file_size = end_;
+  usage.max_size = options_.max_size;
+  usage.live_bytes = index_.live_bytes();
+  usage.garbage_bytes = end_ - kSuperBlockSize - index_.live_bytes();
+  usage.needle_count = index_.count();
+  usage.deleted_count = deleted_count_;
+  usage.compaction_revision = revision_;
+  usage.read_only = read_only_;
+  usage.compacting = compaction_ != nullptr;
+  return usage;
+}
+
+size_t Volume::IndexMemoryBytesForTesting() const {
+  absl::ReaderMutexLock lock(&mu_);
+  return index_.MemoryBytes();
+}
+
+}  // namespace warehouse::volume

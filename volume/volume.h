@@ -1,0 +1,338 @@
+// One volume: a large append-only file of needles, its in-memory index and
+// its index file. The storage engine of Haystack (OSDI 2010), section 3.4.
+//
+// Files in the volume's directory, for volume 7:
+//   7.dat  super block and needles (docs/needle_format.md)
+//   7.idx  the persisted index (docs/index_format.md)
+//   7.cpd, 7.cpx, 7.cpm  only while or after a compaction (docs/compaction.md)
+//
+// Writers reserve a region at the end of the file and stream into it without
+// holding the volume lock, so a slow upload never stalls the others; a
+// needle becomes readable only once it is durable under the sync policy.
+// Reads look up the index under a shared lock and then read without it: a
+// small needle costs one pread.
+//
+// Thread-safe.
+#ifndef WAREHOUSE_VOLUME_VOLUME_H_
+#define WAREHOUSE_VOLUME_VOLUME_H_
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/container/flat_hash_set.h"
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+#include "absl/synchronization/mutex.h"
+#include "common/file.h"
+#include "volume/index_file.h"
+#include "volume/needle.h"
+#include "volume/needle_index.h"
+
+namespace warehouse::volume {
+
+// When a write is acknowledged.
+enum class SyncPolicy {
+  kEveryWrite,   // each write calls fdatasync before it is acknowledged
+  kGroupCommit,  // concurrent writers share one fdatasync (the default)
+  kNone,         // acknowledged once written to the page cache
+};
+
+// Parses "fsync", "group" or "none". Errors: InvalidArgument.
+absl::StatusOr<SyncPolicy> ParseSyncPolicy(absl::string_view name);
+const char* SyncPolicyName(SyncPolicy policy);
+
+struct VolumeOptions {
+  // All file I/O goes through it. Must outlive the volume.
+  FileSystem* fs = FileSystem::Default();
+  SyncPolicy sync_policy = SyncPolicy::kGroupCommit;
+  // Appends that would grow the file past this fail with ResourceExhausted.
+  uint64_t max_size = uint64_t{30} << 30;
+  // Index records are written to the index file once this many are buffered
+  // (and by every Sync()).
+  size_t index_flush_records = 4096;
+};
+
+struct VolumeUsage {
+  uint32_t volume_id = 0;
+  uint64_t file_size = 0;      // bytes of the volume file in use
+  uint64_t max_size = 0;
+  uint64_t live_bytes = 0;     // bytes of needles the index points at
+  uint64_t garbage_bytes = 0;  // deleted, overwritten and abandoned bytes
+  uint64_t needle_count = 0;   // live needles
+  uint64_t deleted_count = 0;  // deletes since the last compaction
+  uint64_t compaction_revision = 0;
+  bool read_only = false;
+  bool compacting = false;
+};
+
+// What the caller knows about a needle before its bytes arrive.
+struct AppendRequest {
+  uint64_t needle_id = 0;
+  uint32_t cookie = 0;
+  uint64_t size = 0;         // exact number of data bytes that will follow
+  std::string content_type;  // at most kMaxContentTypeSize bytes
+  uint64_t last_modified_ms = 0;  // 0: now
+};
+
+struct AppendResult {
+  NeedleLocation location;
+  uint32_t crc32c = 0;  // of the data
+};
+
+// What a reader learns from a needle's header.
+struct NeedleInfo {
+  uint64_t id = 0;
+  uint32_t cookie = 0;
+  uint64_t size = 0;
+  std::string content_type;
+  uint64_t last_modified_ms = 0;
+  uint32_t crc32c = 0;  // of the data, from the footer
+};
+
+class Volume;
+
+// One append in progress, from Volume::BeginAppend. Write() the declared
+// number of bytes, then Commit(). Destroying a writer that was not
+// committed abandons the write: nothing is indexed and the reserved region
+// becomes garbage (or is given back when it is the file's tail).
+//
+// Not thread-safe; used by one caller. The volume must outlive it.
+class NeedleWriter {
+ public:
+  NeedleWriter(const NeedleWriter&) = delete;
+  NeedleWriter& operator=(const NeedleWriter&) = delete;
+  ~NeedleWriter();
+
+  // Appends the next chunk of data. Errors: InvalidArgument (more than the
+  // declared size), or the write error; after an error the writer only
+  // abandons.
+  absl::Status Write(absl::string_view chunk);
+
+  // Finishes the needle, waits until it is durable under the sync policy and
+  // makes it readable. Errors: InvalidArgument (fewer bytes than declared),
+  // Unavailable or DataLoss (write or fsync failed: the volume turns
+  // read-only), FailedPrecondition (the writer already failed or committed).
+  absl::StatusOr<AppendResult> Commit();
+
+  uint64_t remaining() const { return size_ - written_; }
+
+ private:
+  friend class Volume;
+  NeedleWriter(Volume* volume, std::shared_ptr<File> file,
+               NeedleHeader header, uint64_t offset);
+  absl::Status FlushBuffer();
+
+  Volume* const volume_;
+  const std::shared_ptr<File> file_;
+  const NeedleHeader header_;
+  const uint64_t offset_;  // where the needle starts
+  const uint64_t size_;    // declared data bytes
+  uint64_t written_ = 0;   // data bytes received
+  uint32_t crc_ = 0;
+  std::string buffer_;        // bytes not yet written, starting at buffer_at_
+  uint64_t buffer_at_;
+  absl::Status status_;       // first failure
+  bool finished_ = false;     // committed or abandoned
+};
+
+// A needle opened for reading, from Volume::OpenNeedle. Holds the volume
+// file open, so it stays readable across a compaction. Not thread-safe.
+class NeedleReader {
+ public:
+  const NeedleInfo& info() const { return info_; }
+
+  // Passes data bytes [begin, begin + length) to `sink` in chunks of at most
+  // kReadChunk bytes. When the range is the whole needle, checks the CRC-32C
+  // as the bytes go by and returns DataLoss on a mismatch (the caller has
+  // already passed on the bytes and must fail the transfer). Errors:
+  // OutOfRange (range past the end), read errors, whatever `sink` returns.
+  absl::Status Read(uint64_t begin, uint64_t length,
+                    const std::function<absl::Status(absl::string_view)>&
+                        sink) const;
+  // The whole data, verified. For small needles and tests.
+  absl::StatusOr<std::string> ReadAll() const;
+
+  static constexpr size_t kReadChunk = 256 << 10;
+
+ private:
+  friend class Volume;
+  NeedleReader() = default;
+
+  std::shared_ptr<File> file_;
+  NeedleInfo info_;
+  uint64_t data_offset_ = 0;  // in the file
+  std::string whole_;         // the needle's bytes, when read in one go
+  size_t whole_data_at_ = 0;  // where the data starts in whole_
+};
+
+struct CompactionOptions {
+  // Copy at most this many bytes per second; 0 for no limit.
+  uint64_t bytes_per_second = 0;
+  // Called now and then with bytes copied so far and bytes to copy.
+  std::function<void(uint64_t done, uint64_t total)> progress;
+  // Tests only: return Aborted right after step N of the switch-over
+  // (1 new files synced, 2 marker durable, 3 data renamed, 4 index renamed),
+  // leaving the files as a crash there would.
+  int stop_after_step_for_testing = 0;
+};
+
+struct CompactionResult {
+  uint64_t old_size = 0;
+  uint64_t new_size = 0;
+  uint64_t bytes_reclaimed = 0;
+  uint64_t needles_copied = 0;
+};
+
+class Volume {
+ public:
+  // Creates volume `id` in `dir`. Errors: AlreadyExists, I/O errors.
+  static absl::StatusOr<std::unique_ptr<Volume>> Create(
+      const std::string& dir, uint32_t id, const VolumeOptions& options);
+  // Opens volume `id`, finishing or rolling back an interrupted compaction
+  // and recovering the needles written after its index file's last
+  // checkpoint. Errors: NotFound, DataLoss (unreadable super block),
+  // FailedPrecondition (unknown format version), I/O errors.
+  static absl::StatusOr<std::unique_ptr<Volume>> Open(
+      const std::string& dir, uint32_t id, const VolumeOptions& options);
+
+  Volume(const Volume&) = delete;
+  Volume& operator=(const Volume&) = delete;
+  // Closes the files without syncing anything, as a crash would: call
+  // Close() first for a clean shutdown.
+  ~Volume();
+
+  // Clean shutdown: writes and syncs the index so the next Open scans
+  // nothing. REQUIRES: no writer in flight.
+  absl::Status Close() ABSL_LOCKS_EXCLUDED(mu_);
+
+  // Reserves room for a needle. Errors: InvalidArgument (content type too
+  // long), FailedPrecondition (read-only), ResourceExhausted (full), Aborted
+  // (another write or delete of this needle id is in flight).
+  absl::StatusOr<std::unique_ptr<NeedleWriter>> BeginAppend(
+      const AppendRequest& request) ABSL_LOCKS_EXCLUDED(mu_);
+  // BeginAppend, Write(data), Commit().
+  absl::StatusOr<AppendResult> Append(const AppendRequest& request,
+                                      absl::string_view data)
+      ABSL_LOCKS_EXCLUDED(mu_);
+
+  // Appends a tombstone for needle `id` once `cookie` matches. Errors:
+  // NotFound (missing or wrong cookie), otherwise as BeginAppend/Commit.
+  absl::Status Delete(uint64_t id, uint32_t cookie) ABSL_LOCKS_EXCLUDED(mu_);
+
+  // Errors: NotFound (missing, deleted or wrong cookie), DataLoss (the
+  // needle on disk fails its checksums), read errors.
+  absl::StatusOr<NeedleReader> OpenNeedle(uint64_t id, uint32_t cookie) const
+      ABSL_LOCKS_EXCLUDED(mu_);
+
+  // Writes buffered index records and a checkpoint, and syncs the index
+  // file (and, under SyncPolicy::kNone, the volume file first).
+  absl::Status Sync() ABSL_LOCKS_EXCLUDED(mu_);
+
+  // Copies the live needles into a new file while reads and writes go on,
+  // then switches to it (docs/compaction.md). Works on full and read-only
+  // volumes. Errors: FailedPrecondition (already compacting), I/O errors
+  // (the old volume stays in use, untouched).
+  absl::StatusOr<CompactionResult> Compact(const CompactionOptions& options)
+      ABSL_LOCKS_EXCLUDED(mu_);
+
+  // Refuses (or again accepts) appends and deletes. A volume made read-only
+  // by an I/O error stays so until reopened.
+  void SetReadOnly(bool read_only) ABSL_LOCKS_EXCLUDED(mu_);
+
+  VolumeUsage Usage() const ABSL_LOCKS_EXCLUDED(mu_);
+  uint32_t id() const { return id_; }
+
+  static std::string DataPath(const std::string& dir, uint32_t id);
+  static std::string IndexPath(const std::string& dir, uint32_t id);
+
+  // Index heap bytes, for benchmarks.
+  size_t IndexMemoryBytesForTesting() const ABSL_LOCKS_EXCLUDED(mu_);
+
+ private:
+  friend class NeedleWriter;
+  struct CompactionState;
+  struct CompactionChange;
+
+  Volume(std::string dir, uint32_t id, VolumeOptions options,
+         uint32_t salt);
+
+  // Opening: volume_loading.cc.
+  absl::Status Load() ABSL_LOCKS_EXCLUDED(mu_);
+  absl::Status RecoverTail(uint64_t from, bool rebuild_index)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+
+  // Writing: volume_write.cc.
+  absl::StatusOr<std::unique_ptr<NeedleWriter>> Reserve(NeedleHeader header,
+                                                        bool id_claimed)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  absl::StatusOr<AppendResult> FinishWrite(NeedleWriter* writer)
+      ABSL_LOCKS_EXCLUDED(mu_);
+  void AbandonWrite(NeedleWriter* writer) ABSL_LOCKS_EXCLUDED(mu_);
+  // Waits until everything written so far is durable under the policy.
+  absl::Status WaitDurable(File* file) ABSL_LOCKS_EXCLUDED(mu_);
+  // Records a completed put or delete in the index and the index file.
+  void ApplyLocked(const NeedleHeader& header, NeedleLocation location)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  absl::Status FlushIndexLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // While a compaction runs, remembers a completed put or delete for it.
+  void RecordForCompactionLocked(const NeedleHeader& header,
+                                 NeedleLocation location)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  void TurnReadOnlyLocked(const absl::Status& cause)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  uint64_t WatermarkLocked() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+
+  // Compaction: volume_compact.cc.
+  absl::Status CopyForCompaction(CompactionState& state)
+      ABSL_LOCKS_EXCLUDED(mu_);
+  absl::Status SwitchToCompacted(CompactionState& state, int stop_after)
+      ABSL_LOCKS_EXCLUDED(mu_);
+  absl::Status CopyNeedle(CompactionState& state, uint64_t id,
+                          NeedleLocation location) ABSL_LOCKS_EXCLUDED(mu_);
+  absl::Status ApplyChanges(CompactionState& state,
+                            const std::vector<CompactionChange>& changes)
+      ABSL_LOCKS_EXCLUDED(mu_);
+
+  // Immutable after Open().
+  const std::string dir_;
+  const uint32_t id_;
+  const VolumeOptions options_;
+  const uint32_t salt_;
+  FileSystem* const fs_;
+
+  mutable absl::Mutex mu_;
+  absl::CondVar cv_;  // signalled when in-flight work or a sync finishes
+  std::shared_ptr<File> data_ ABSL_GUARDED_BY(mu_);
+  // shared so Sync() can fsync it outside mu_ while a compaction swaps it.
+  std::shared_ptr<IndexFile> index_file_ ABSL_GUARDED_BY(mu_);
+  NeedleIndex index_ ABSL_GUARDED_BY(mu_);
+  uint64_t created_ms_ ABSL_GUARDED_BY(mu_) = 0;
+  uint64_t revision_ ABSL_GUARDED_BY(mu_) = 0;
+  uint64_t end_ ABSL_GUARDED_BY(mu_) = 0;  // next reservation
+  uint64_t deleted_count_ ABSL_GUARDED_BY(mu_) = 0;
+  // Reserved regions not yet committed or abandoned, by offset, and the
+  // needle ids they write: one write per id at a time keeps the order of
+  // writes to an id the order of their offsets, which recovery relies on.
+  std::set<uint64_t> inflight_offsets_ ABSL_GUARDED_BY(mu_);
+  absl::flat_hash_set<uint64_t> inflight_ids_ ABSL_GUARDED_BY(mu_);
+  bool read_only_ ABSL_GUARDED_BY(mu_) = false;
+  absl::Status failure_ ABSL_GUARDED_BY(mu_);  // why an I/O error stopped writes
+  // Group commit: writes are numbered; a sync covers every number issued
+  // before it started.
+  uint64_t write_seq_ ABSL_GUARDED_BY(mu_) = 0;
+  uint64_t synced_seq_ ABSL_GUARDED_BY(mu_) = 0;
+  bool sync_running_ ABSL_GUARDED_BY(mu_) = false;
+  // Set while a compaction runs; collects the writes it must carry over.
+  CompactionState* compaction_ ABSL_GUARDED_BY(mu_) = nullptr;
+  // Set during the switch-over: new reservations wait.
+  bool switching_ ABSL_GUARDED_BY(mu_) = false;
+};
+
+}  // namespace warehouse::volume
+
+#endif  // WAREHOUSE_VOLUME_VOLUME_H_

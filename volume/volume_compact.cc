@@ -1,0 +1,364 @@
+// Volume: online compaction (docs/compaction.md).
+//
+// 1. Snapshot the index under the lock and start recording every put and
+//    delete that completes from then on.
+// 2. Without the lock, copy the snapshot's needles into 7.cpd, in offset
+//    order, verbatim (same salt, so headers stay valid).
+// 3. Copy what was recorded meanwhile; repeat while it keeps arriving.
+// 4. Hold new writes, wait for those in flight, copy the last recorded
+//    changes, write the new index to 7.cpx; sync both and the directory.
+// 5. Commit point: write and sync the marker 7.cpm, sync the directory.
+// 6. Rename 7.cpd over 7.dat and 7.cpx over 7.idx, remove the marker,
+//    syncing the directory after each; switch to the new files.
+// Opening a volume finishes steps 6 when the marker exists and otherwise
+// deletes 7.cpd and 7.cpx (FinishInterruptedCompaction).
+#include <algorithm>
+#include <cstring>
+#include <thread>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "absl/time/clock.h"
+#include "common/coding.h"
+#include "common/crc32c.h"
+#include "common/status_macros.h"
+#include "spdlog/spdlog.h"
+#include "volume/needle_format.h"
+#include "volume/super_block.h"
+#include "volume/volume.h"
+
+namespace warehouse::volume {
+namespace {
+
+constexpr char kMarkerMagic[8] = {'W', 'H', 'C', 'O', 'M', 'P', 'C', 'T'};
+constexpr size_t kMarkerSize = 20;  // magic, new revision, CRC-32C
+constexpr size_t kCopyChunk = 1 << 20;
+// How many rounds of catching up before holding writes for the switch, and
+// how long to wait for in-flight writes once they are held.
+constexpr int kCatchUpRounds = 4;
+constexpr absl::Duration kDrainTimeout = absl::Seconds(30);
+
+std::string CompactDataPath(const std::string& dir, uint32_t id) {
+  return absl::StrCat(dir, "/", id, ".cpd");
+}
+std::string CompactIndexPath(const std::string& dir, uint32_t id) {
+  return absl::StrCat(dir, "/", id, ".cpx");
+}
+std::string MarkerPath(const std::string& dir, uint32_t id) {
+  return absl::StrCat(dir, "/", id, ".cpm");
+}
+
+std::string EncodeMarker(uint64_t revision) {
+  std::string out(kMarkerSize, '\0');
+  std::memcpy(out.data(), kMarkerMagic, sizeof(kMarkerMagic));
+  EncodeFixed64(&out[8], revision);
+  EncodeFixed32(&out[16], crc32c::Value(out.data(), 16));
+  return out;
+}
+
+// Whether the marker at `path` is complete: a torn marker means the crash
+// came before the commit point.
+absl::StatusOr<bool> MarkerValid(FileSystem* fs, const std::string& path) {
+  ASSIGN_OR_RETURN(std::unique_ptr<File> file,
+                   fs->Open(path, OpenMode::kReadWrite));
+  std::string bytes(kMarkerSize, '\0');
+  ASSIGN_OR_RETURN(size_t got, file->ReadAt(0, bytes.data(), kMarkerSize));
+  return got == kMarkerSize &&
+         std::memcmp(bytes.data(), kMarkerMagic, sizeof(kMarkerMagic)) == 0 &&
+         DecodeFixed32(&bytes[16]) == crc32c::Value(bytes.data(), 16);
+}
+
+absl::Status RemoveIfExists(FileSystem* fs, const std::string& path) {
+  absl::Status status = fs->Remove(path);
+  return absl::IsNotFound(status) ? absl::OkStatus() : status;
+}
+
+absl::Status RenameIfExists(FileSystem* fs, const std::string& from,
+                            const std::string& to) {
+  ASSIGN_OR_RETURN(bool exists, fs->Exists(from));
+  return exists ? fs->Rename(from, to) : absl::OkStatus();
+}
+
+}  // namespace
+
+// The commit protocol's recovery half; called by Volume::Open.
+absl::Status FinishInterruptedCompaction(FileSystem* fs, const std::string& dir,
+                                         uint32_t id) {
+  const std::string marker = MarkerPath(dir, id);
+  ASSIGN_OR_RETURN(bool has_marker, fs->Exists(marker));
+  bool committed = false;
+  if (has_marker) {
+    ASSIGN_OR_RETURN(committed, MarkerValid(fs, marker));
+  }
+  if (committed) {
+    // Past the commit point: the new files are complete and synced.
+    RETURN_IF_ERROR(
+        RenameIfExists(fs, CompactDataPath(dir, id), Volume::DataPath(dir, id)));
+    RETURN_IF_ERROR(fs->SyncDir(dir));
+    RETURN_IF_ERROR(RenameIfExists(fs, CompactIndexPath(dir, id),
+                                   Volume::IndexPath(dir, id)));
+    RETURN_IF_ERROR(fs->SyncDir(dir));
+    RETURN_IF_ERROR(fs->Remove(marker));
+    RETURN_IF_ERROR(fs->SyncDir(dir));
+    spdlog::info("volume {}: finished an interrupted compaction", id);
+    return absl::OkStatus();
+  }
+  ASSIGN_OR_RETURN(bool has_data, fs->Exists(CompactDataPath(dir, id)));
+  ASSIGN_OR_RETURN(bool has_index, fs->Exists(CompactIndexPath(dir, id)));
+  if (!has_marker && !has_data && !has_index) return absl::OkStatus();
+  RETURN_IF_ERROR(RemoveIfExists(fs, CompactDataPath(dir, id)));
+  RETURN_IF_ERROR(RemoveIfExists(fs, CompactIndexPath(dir, id)));
+  RETURN_IF_ERROR(RemoveIfExists(fs, marker));
+  RETURN_IF_ERROR(fs->SyncDir(dir));
+  spdlog::info("volume {}: rolled back an unfinished compaction", id);
+  return absl::OkStatus();
+}
+
+struct Volume::CompactionChange {
+  uint64_t id;
+  bool tombstone;
+  NeedleLocation location;  // in the old file
+};
+
+struct Volume::CompactionState {
+
+  const CompactionOptions* options = nullptr;
+  std::shared_ptr<File> source;  // the old volume file
+  std::unique_ptr<File> out;     // the new one
+  uint64_t out_end = kSuperBlockSize;
+  NeedleIndex index;             // of the new file
+  uint64_t tombstones = 0;       // written into the new file
+  uint64_t copied = 0;           // bytes copied so far
+  uint64_t to_copy = 0;
+  absl::Time started;
+  uint64_t created_ms = 0;
+  uint64_t new_revision = 0;
+  // The live needles when compaction began.
+  std::vector<std::pair<uint64_t, NeedleLocation>> snapshot;
+  // Puts and deletes completed since, in order. Guarded by Volume::mu_.
+  std::vector<CompactionChange> changes;
+  bool committed = false;  // the marker is durable
+  uint64_t old_size = 0;
+};
+
+void Volume::RecordForCompactionLocked(const NeedleHeader& header,
+                                       NeedleLocation location) {
+  if (compaction_ == nullptr) return;
+  compaction_->changes.push_back(
+      CompactionChange{header.id, header.tombstone(), location});
+}
+
+absl::Status Volume::CopyNeedle(CompactionState& state, uint64_t id,
+                                NeedleLocation location) {
+  const CompactionOptions& options = *state.options;
+  std::string buffer(std::min<uint64_t>(location.size, kCopyChunk), '\0');
+  for (uint64_t done = 0; done < location.size;) {
+    size_t n = std::min<uint64_t>(buffer.size(), location.size - done);
+    RETURN_IF_ERROR(
+        ReadExactly(*state.source, location.offset + done, buffer.data(), n));
+    RETURN_IF_ERROR(
+        state.out->WriteAt(state.out_end + done, absl::string_view(buffer.data(), n)));
+    done += n;
+    state.copied += n;
+    if (options.bytes_per_second > 0) {
+      absl::Time due =
+          state.started + absl::Seconds(static_cast<double>(state.copied) /
+                                        options.bytes_per_second);
+      absl::SleepFor(due - absl::Now());
+    }
+  }
+  if (options.progress) options.progress(state.copied, state.to_copy);
+  state.index.Put(id, NeedleLocation{state.out_end, location.size});
+  state.out_end += location.size;
+  return absl::OkStatus();
+}
+
+absl::Status Volume::ApplyChanges(CompactionState& state,
+                                  const std::vector<CompactionChange>& changes) {
+  for (const CompactionChange& change : changes) {
+    if (!change.tombstone) {
+      RETURN_IF_ERROR(CopyNeedle(state, change.id, change.location));
+      continue;
+    }
+    if (!state.index.Get(change.id)) continue;
+    // The new file holds the deleted needle: a tombstone must follow it, or
+    // a rebuild from the new file would bring it back.
+    NeedleHeader tombstone;
+    tombstone.id = change.id;
+    tombstone.flags = kNeedleFlagTombstone;
+    std::string bytes = EncodeNeedle(tombstone, "", salt_);
+    RETURN_IF_ERROR(state.out->WriteAt(state.out_end, bytes));
+    state.out_end += bytes.size();
+    state.index.Remove(change.id);
+    ++state.tombstones;
+  }
+  return absl::OkStatus();
+}
+
+absl::Status Volume::CopyForCompaction(CompactionState& state) {
+  RETURN_IF_ERROR(RemoveIfExists(fs_, CompactDataPath(dir_, id_)));
+  RETURN_IF_ERROR(RemoveIfExists(fs_, CompactIndexPath(dir_, id_)));
+  ASSIGN_OR_RETURN(state.out, fs_->Open(CompactDataPath(dir_, id_),
+                                        OpenMode::kCreateExclusive));
+  SuperBlock sb;
+  sb.volume_id = id_;
+  sb.created_ms = state.created_ms;
+  sb.compaction_revision = state.new_revision;
+  sb.salt = salt_;
+  RETURN_IF_ERROR(state.out->WriteAt(0, sb.Encode()));
+  std::sort(state.snapshot.begin(), state.snapshot.end(),
+            [](const auto& a, const auto& b) {
+              return a.second.offset < b.second.offset;
+            });
+  for (const auto& [id, location] : state.snapshot) {
+    state.to_copy += location.size;
+  }
+  for (const auto& [id, location] : state.snapshot) {
+    RETURN_IF_ERROR(CopyNeedle(state, id, location));
+  }
+  state.snapshot.clear();
+  // Catch up with what arrived while copying, without holding writes.
+  for (int round = 0; round < kCatchUpRounds; ++round) {
+    std::vector<CompactionChange> changes;
+    {
+      absl::MutexLock lock(&mu_);
+      changes.swap(state.changes);
+    }
+    if (changes.empty()) break;
+    RETURN_IF_ERROR(ApplyChanges(state, changes));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status Volume::SwitchToCompacted(CompactionState& state, int stop_after) {
+  std::vector<CompactionChange> changes;
+  {
+    absl::MutexLock lock(&mu_);
+    switching_ = true;
+    const absl::Time deadline = absl::Now() + kDrainTimeout;
+    while (!inflight_offsets_.empty() && !cv_.WaitWithDeadline(&mu_, deadline)) {
+    }
+    if (!inflight_offsets_.empty()) {
+      switching_ = false;
+      cv_.SignalAll();
+      return absl::UnavailableError(absl::StrCat(
+          "volume ", id_, ": ", inflight_offsets_.size(),
+          " writes still in flight after ", absl::FormatDuration(kDrainTimeout),
+          "; compaction abandoned, try again"));
+    }
+    changes.swap(state.changes);
+  }
+  // Held writes cannot start and none is in flight: nothing changes the
+  // volume until switching_ is cleared, so the rest runs without the lock.
+  RETURN_IF_ERROR(ApplyChanges(state, changes));
+  ASSIGN_OR_RETURN(std::shared_ptr<IndexFile> index_file,
+                   IndexFile::Create(fs_, CompactIndexPath(dir_, id_), id_,
+                                     state.new_revision));
+  state.index.ForEach([&index_file](uint64_t id, NeedleLocation location) {
+    index_file->AddPut(id, location);
+  });
+  RETURN_IF_ERROR(index_file->Flush(state.out_end));
+  // These three syncs make the new files complete on disk before the
+  // marker can exist.
+  RETURN_IF_ERROR(index_file->Sync());
+  RETURN_IF_ERROR(state.out->Sync());
+  RETURN_IF_ERROR(fs_->SyncDir(dir_));
+  if (stop_after == 1) return absl::AbortedError("stopped after step 1");
+
+  // Commit point: once the marker and its directory entry are durable, an
+  // Open finishes the switch instead of rolling it back.
+  {
+    ASSIGN_OR_RETURN(std::unique_ptr<File> marker,
+                     fs_->Open(MarkerPath(dir_, id_), OpenMode::kCreate));
+    RETURN_IF_ERROR(marker->WriteAt(0, EncodeMarker(state.new_revision)));
+    RETURN_IF_ERROR(marker->Sync());
+    RETURN_IF_ERROR(fs_->SyncDir(dir_));
+  }
+  state.committed = true;
+  if (stop_after == 2) return absl::AbortedError("stopped after step 2");
+  RETURN_IF_ERROR(fs_->Rename(CompactDataPath(dir_, id_), DataPath(dir_, id_)));
+  RETURN_IF_ERROR(fs_->SyncDir(dir_));
+  if (stop_after == 3) return absl::AbortedError("stopped after step 3");
+  RETURN_IF_ERROR(
+      fs_->Rename(CompactIndexPath(dir_, id_), IndexPath(dir_, id_)));
+  RETURN_IF_ERROR(fs_->SyncDir(dir_));
+  if (stop_after == 4) return absl::AbortedError("stopped after step 4");
+  RETURN_IF_ERROR(fs_->Remove(MarkerPath(dir_, id_)));
+  RETURN_IF_ERROR(fs_->SyncDir(dir_));
+  ASSIGN_OR_RETURN(std::unique_ptr<File> data,
+                   fs_->Open(DataPath(dir_, id_), OpenMode::kReadWrite));
+
+  absl::MutexLock lock(&mu_);
+  state.old_size = end_;
+  data_ = std::move(data);
+  index_file_ = std::move(index_file);
+  index_ = std::move(state.index);
+  end_ = state.out_end;
+  revision_ = state.new_revision;
+  deleted_count_ = state.tombstones;
+  return absl::OkStatus();
+}
+
+absl::StatusOr<CompactionResult> Volume::Compact(
+    const CompactionOptions& options) {
+  CompactionState state;
+  state.options = &options;
+  state.started = absl::Now();
+  {
+    absl::MutexLock lock(&mu_);
+    if (compaction_ != nullptr) {
+      return absl::FailedPreconditionError(
+          absl::StrCat("volume ", id_, ": a compaction is already running"));
+    }
+    if (!failure_.ok()) {
+      return absl::FailedPreconditionError(
+          absl::StrCat("volume ", id_, ": read-only after an I/O error (",
+                       failure_.message(), "); reopen it before compacting"));
+    }
+    index_.ForEach([&state](uint64_t id, NeedleLocation location) {
+      state.snapshot.emplace_back(id, location);
+    });
+    state.source = data_;
+    state.created_ms = created_ms_;
+    state.new_revision = revision_ + 1;
+    compaction_ = &state;
+  }
+  absl::Status status = CopyForCompaction(state);
+  if (status.ok()) status = SwitchToCompacted(state, options.stop_after_step_for_testing);
+  if (!status.ok() && options.stop_after_step_for_testing == 0) {
+    if (state.committed) {
+      // The files on disk are switched (or will be at the next Open) but
+      // this object still serves the old ones: refuse writes until reopened.
+      absl::MutexLock lock(&mu_);
+      TurnReadOnlyLocked(status);
+    } else {
+      state.out.reset();
+      RemoveIfExists(fs_, CompactDataPath(dir_, id_)).IgnoreError();
+      RemoveIfExists(fs_, CompactIndexPath(dir_, id_)).IgnoreError();
+    }
+  }
+  absl::MutexLock lock(&mu_);
+  if (!status.ok() && options.stop_after_step_for_testing != 0) {
+    // As if the process died here: nothing more may reach the disk.
+    TurnReadOnlyLocked(status);
+  }
+  compaction_ = nullptr;
+  switching_ = false;
+  cv_.SignalAll();
+  if (!status.ok()) {
+    return absl::Status(status.code(), absl::StrCat("volume ", id_, ": compaction: ",
+                                                    status.message()));
+  }
+  CompactionResult result;
+  result.old_size = state.old_size;
+  result.new_size = state.out_end;
+  result.bytes_reclaimed =
+      state.old_size > state.out_end ? state.old_size - state.out_end : 0;
+  result.needles_copied = index_.count();
+  spdlog::info("volume {}: compacted {} -> {} bytes, {} reclaimed", id_,
+               result.old_size, result.new_size, result.bytes_reclaimed);
+  return result;
+}
+
+}  // namespace warehouse::volume

@@ -1,0 +1,127 @@
+// Volume: reads. A needle of up to kSmallNeedle bytes is read with one pread
+// and verified whole; a larger one is streamed in chunks from its header on.
+#include <algorithm>
+
+#include "absl/strings/str_format.h"
+#include "common/coding.h"
+#include "common/crc32c.h"
+#include "common/status_macros.h"
+#include "volume/needle_format.h"
+#include "volume/volume.h"
+
+namespace warehouse::volume {
+namespace {
+
+constexpr uint64_t kSmallNeedle = 256 << 10;
+
+}  // namespace
+
+absl::StatusOr<NeedleReader> Volume::OpenNeedle(uint64_t id,
+                                                uint32_t cookie) const {
+  NeedleReader reader;
+  NeedleLocation location;
+  {
+    absl::ReaderMutexLock lock(&mu_);
+    std::optional<NeedleLocation> found = index_.Get(id);
+    if (!found) {
+      return absl::NotFoundError(
+          absl::StrFormat("volume %d: needle %#x not found", id_, id));
+    }
+    location = *found;
+    reader.file_ = data_;
+  }
+  const bool small = location.size <= kSmallNeedle;
+  std::string bytes(small ? location.size
+                          : std::min<uint64_t>(location.size,
+                                               kMaxNeedleHeaderSize),
+                    '\0');
+  RETURN_IF_ERROR(
+      ReadExactly(*reader.file_, location.offset, bytes.data(), bytes.size()));
+  ASSIGN_OR_RETURN(NeedleHeader header, DecodeNeedleHeader(bytes, salt_));
+  if (header.id != id || header.total_size() != location.size ||
+      header.tombstone() || header.padding()) {
+    return absl::DataLossError(absl::StrFormat(
+        "volume %d: needle %#x at offset %d: index and volume disagree "
+        "(found needle %#x of %d bytes)",
+        id_, id, location.offset, header.id, header.total_size()));
+  }
+  if (header.cookie != cookie) {
+    return absl::NotFoundError(
+        absl::StrFormat("volume %d: needle %#x not found", id_, id));
+  }
+  reader.info_.id = id;
+  reader.info_.cookie = cookie;
+  reader.info_.size = header.data_size;
+  reader.info_.content_type = header.content_type;
+  reader.info_.last_modified_ms = header.last_modified_ms;
+  reader.data_offset_ = location.offset + header.header_size();
+  if (small) {
+    absl::string_view data;
+    absl::StatusOr<NeedleHeader> verified = DecodeNeedle(bytes, salt_, &data);
+    if (!verified.ok()) {
+      return absl::DataLossError(absl::StrFormat(
+          "volume %d: at offset %d: %s", id_, location.offset,
+          verified.status().message()));
+    }
+    reader.whole_ = std::move(bytes);
+    reader.whole_data_at_ = header.header_size();
+    reader.info_.crc32c =
+        DecodeFixed32(&reader.whole_[header.header_size() + header.data_size]);
+  } else {
+    char footer[kNeedleFooterSize];
+    RETURN_IF_ERROR(ReadExactly(*reader.file_,
+                                reader.data_offset_ + header.data_size, footer,
+                                sizeof(footer)));
+    reader.info_.crc32c = DecodeFixed32(footer);
+  }
+  return reader;
+}
+
+absl::Status NeedleReader::Read(
+    uint64_t begin, uint64_t length,
+    const std::function<absl::Status(absl::string_view)>& sink) const {
+  if (begin > info_.size || length > info_.size - begin) {
+    return absl::OutOfRangeError(absl::StrFormat(
+        "needle %#x: range %d+%d is past its %d bytes", info_.id, begin,
+        length, info_.size));
+  }
+  if (!whole_.empty()) {
+    // Verified when it was read.
+    absl::string_view data(whole_.data() + whole_data_at_, info_.size);
+    for (uint64_t at = begin; at < begin + length; at += kReadChunk) {
+      RETURN_IF_ERROR(sink(data.substr(
+          at, std::min<uint64_t>(kReadChunk, begin + length - at))));
+    }
+    return absl::OkStatus();
+  }
+  const bool whole = begin == 0 && length == info_.size;
+  uint32_t crc = 0;
+  std::string chunk(std::min<uint64_t>(kReadChunk, std::max<uint64_t>(length, 1)),
+                    '\0');
+  for (uint64_t at = begin; at < begin + length;) {
+    size_t n = std::min<uint64_t>(chunk.size(), begin + length - at);
+    RETURN_IF_ERROR(ReadExactly(*file_, data_offset_ + at, chunk.data(), n));
+    absl::string_view piece(chunk.data(), n);
+    if (whole) crc = crc32c::Extend(crc, piece.data(), piece.size());
+    RETURN_IF_ERROR(sink(piece));
+    at += n;
+  }
+  if (whole && crc != info_.crc32c) {
+    return absl::DataLossError(absl::StrFormat(
+        "needle %#x: data crc mismatch (stored %#010x, computed %#010x)",
+        info_.id, info_.crc32c, crc));
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<std::string> NeedleReader::ReadAll() const {
+  std::string out;
+  out.reserve(info_.size);
+  RETURN_IF_ERROR(Read(0, info_.size, [&out](absl::string_view piece) {
+    out.append(piece.data(), piece.size());
+    return absl::OkStatus();
+  }));
+  return out;
+}
+
+}  // namespace warehouse::volume

@@ -1,0 +1,306 @@
+// Volume: appends, deletes and group commit.
+#include <algorithm>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "absl/time/clock.h"
+#include "common/crc32c.h"
+#include "common/status_macros.h"
+#include "spdlog/spdlog.h"
+#include "volume/needle_format.h"
+#include "volume/volume.h"
+
+namespace warehouse::volume {
+namespace {
+
+// Data is gathered into writes of this size; a needle smaller than this
+// reaches the disk in a single pwrite.
+constexpr size_t kWriteBuffer = 256 << 10;
+
+}  // namespace
+
+NeedleWriter::NeedleWriter(Volume* volume, std::shared_ptr<File> file,
+                           NeedleHeader header, uint64_t offset)
+    : volume_(volume),
+      file_(std::move(file)),
+      header_(std::move(header)),
+      offset_(offset),
+      size_(header_.data_size),
+      buffer_at_(offset) {
+  buffer_ = EncodeNeedleHeader(header_, volume_->salt_);
+}
+
+NeedleWriter::~NeedleWriter() {
+  if (!finished_) volume_->AbandonWrite(this);
+}
+
+absl::Status NeedleWriter::FlushBuffer() {
+  if (buffer_.empty()) return absl::OkStatus();
+  absl::Status status = file_->WriteAt(buffer_at_, buffer_);
+  if (!status.ok()) {
+    status_ = status;
+    return status;
+  }
+  buffer_at_ += buffer_.size();
+  buffer_.clear();
+  return absl::OkStatus();
+}
+
+absl::Status NeedleWriter::Write(absl::string_view chunk) {
+  if (!status_.ok()) return status_;
+  if (finished_) {
+    return absl::FailedPreconditionError(absl::StrFormat(
+        "volume %d: needle %#x: write after commit", volume_->id_, header_.id));
+  }
+  if (chunk.size() > size_ - written_) {
+    status_ = absl::InvalidArgumentError(absl::StrFormat(
+        "volume %d: needle %#x: more data than the declared %d bytes",
+        volume_->id_, header_.id, size_));
+    return status_;
+  }
+  crc_ = crc32c::Extend(crc_, chunk.data(), chunk.size());
+  written_ += chunk.size();
+  if (buffer_.size() + chunk.size() <= kWriteBuffer) {
+    buffer_.append(chunk.data(), chunk.size());
+    return absl::OkStatus();
+  }
+  RETURN_IF_ERROR(FlushBuffer());
+  if (chunk.size() >= kWriteBuffer) {
+    absl::Status status = file_->WriteAt(buffer_at_, chunk);
+    if (!status.ok()) {
+      status_ = status;
+      return status;
+    }
+    buffer_at_ += chunk.size();
+  } else {
+    buffer_.assign(chunk.data(), chunk.size());
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<AppendResult> NeedleWriter::Commit() {
+  if (!status_.ok()) return status_;
+  if (finished_) {
+    return absl::FailedPreconditionError(absl::StrFormat(
+        "volume %d: needle %#x: already committed", volume_->id_, header_.id));
+  }
+  if (written_ != size_) {
+    status_ = absl::InvalidArgumentError(absl::StrFormat(
+        "volume %d: needle %#x: data ended after %d of %d bytes",
+        volume_->id_, header_.id, written_, size_));
+    return status_;
+  }
+  buffer_ += EncodeNeedleFooter(crc_, header_.header_size() + size_);
+  RETURN_IF_ERROR(FlushBuffer());
+  absl::StatusOr<AppendResult> result = volume_->FinishWrite(this);
+  if (!result.ok()) status_ = result.status();
+  return result;
+}
+
+absl::StatusOr<std::unique_ptr<NeedleWriter>> Volume::Reserve(
+    NeedleHeader header, bool id_claimed) {
+  while (switching_) cv_.Wait(&mu_);
+  if (read_only_) {
+    if (id_claimed) inflight_ids_.erase(header.id);
+    return absl::FailedPreconditionError(absl::StrCat(
+        "volume ", id_, ": read-only",
+        failure_.ok() ? "" : absl::StrCat(" after an I/O error: ",
+                                          failure_.message())));
+  }
+  if (!id_claimed && !inflight_ids_.insert(header.id).second) {
+    return absl::AbortedError(absl::StrFormat(
+        "volume %d: needle %#x: another write of this needle is in progress",
+        id_, header.id));
+  }
+  const uint64_t total = header.total_size();
+  if (total > options_.max_size || end_ > options_.max_size - total) {
+    inflight_ids_.erase(header.id);
+    return absl::ResourceExhaustedError(absl::StrFormat(
+        "volume %d: full: %d of %d bytes used, needle %#x needs %d", id_, end_,
+        options_.max_size, header.id, total));
+  }
+  const uint64_t offset = end_;
+  end_ += total;
+  inflight_offsets_.insert(offset);
+  return std::unique_ptr<NeedleWriter>(
+      new NeedleWriter(this, data_, std::move(header), offset));
+}
+
+absl::StatusOr<std::unique_ptr<NeedleWriter>> Volume::BeginAppend(
+    const AppendRequest& request) {
+  if (request.content_type.size() > kMaxContentTypeSize) {
+    return absl::InvalidArgumentError(absl::StrFormat(
+        "volume %d: needle %#x: content type of %d bytes, at most %d", id_,
+        request.needle_id, request.content_type.size(), kMaxContentTypeSize));
+  }
+  NeedleHeader header;
+  header.id = request.needle_id;
+  header.cookie = request.cookie;
+  header.data_size = request.size;
+  header.content_type = request.content_type;
+  header.last_modified_ms = request.last_modified_ms != 0
+                                ? request.last_modified_ms
+                                : absl::ToUnixMillis(absl::Now());
+  absl::MutexLock lock(&mu_);
+  return Reserve(std::move(header), /*id_claimed=*/false);
+}
+
+absl::StatusOr<AppendResult> Volume::Append(const AppendRequest& request,
+                                            absl::string_view data) {
+  ASSIGN_OR_RETURN(std::unique_ptr<NeedleWriter> writer, BeginAppend(request));
+  RETURN_IF_ERROR(writer->Write(data));
+  return writer->Commit();
+}
+
+absl::Status Volume::Delete(uint64_t id, uint32_t cookie) {
+  std::shared_ptr<File> file;
+  NeedleLocation location;
+  {
+    absl::MutexLock lock(&mu_);
+    std::optional<NeedleLocation> found = index_.Get(id);
+    if (!found) {
+      return absl::NotFoundError(
+          absl::StrFormat("volume %d: needle %#x not found", id_, id));
+    }
+    if (!inflight_ids_.insert(id).second) {
+      return absl::AbortedError(absl::StrFormat(
+          "volume %d: needle %#x: another write of this needle is in progress",
+          id_, id));
+    }
+    location = *found;
+    file = data_;
+  }
+  // Check the cookie outside the lock; the claim on the id keeps the needle
+  // where it is meanwhile.
+  std::string head(std::min<uint64_t>(location.size, kMaxNeedleHeaderSize),
+                   '\0');
+  absl::Status read = ReadExactly(*file, location.offset, head.data(), head.size());
+  absl::StatusOr<NeedleHeader> header =
+      read.ok() ? DecodeNeedleHeader(head, salt_) : read;
+  NeedleHeader tombstone;
+  tombstone.id = id;
+  tombstone.cookie = cookie;
+  tombstone.flags = kNeedleFlagTombstone;
+  tombstone.last_modified_ms = absl::ToUnixMillis(absl::Now());
+  std::unique_ptr<NeedleWriter> writer;
+  {
+    absl::MutexLock lock(&mu_);
+    if (!header.ok() || header->cookie != cookie) {
+      inflight_ids_.erase(id);
+      if (!header.ok()) return header.status();
+      return absl::NotFoundError(
+          absl::StrFormat("volume %d: needle %#x not found", id_, id));
+    }
+    ASSIGN_OR_RETURN(writer,
+                     Reserve(std::move(tombstone), /*id_claimed=*/true));
+  }
+  return writer->Commit().status();
+}
+
+absl::StatusOr<AppendResult> Volume::FinishWrite(NeedleWriter* writer) {
+  RETURN_IF_ERROR(WaitDurable(writer->file_.get()));
+  AppendResult result;
+  result.location = NeedleLocation{writer->offset_, writer->header_.total_size()};
+  result.crc32c = writer->crc_;
+  absl::MutexLock lock(&mu_);
+  ApplyLocked(writer->header_, result.location);
+  inflight_offsets_.erase(writer->offset_);
+  inflight_ids_.erase(writer->header_.id);
+  writer->finished_ = true;
+  if (index_file_->buffered_records() >= options_.index_flush_records) {
+    // The volume file holds the needle durably; a failed index write only
+    // means a longer tail scan after a crash. FlushIndexLocked logs it.
+    FlushIndexLocked().IgnoreError();
+  }
+  cv_.SignalAll();
+  return result;
+}
+
+void Volume::AbandonWrite(NeedleWriter* writer) {
+  absl::MutexLock lock(&mu_);
+  const uint64_t total = writer->header_.total_size();
+  bool given_back = false;
+  if (end_ == writer->offset_ + total && !switching_) {
+    // The file's tail: give the region back.
+    given_back = writer->file_->Truncate(writer->offset_).ok();
+    if (given_back) end_ = writer->offset_;
+  }
+  if (!given_back) {
+    // Mark the region as padding so that scans step over it. If even this
+    // write fails, the scan still steps over the region: its header (if
+    // written at all) verifies but its data does not.
+    absl::Status status = writer->file_->WriteAt(
+        writer->offset_, EncodeNeedleHeader(PaddingHeader(total), salt_));
+    if (!status.ok()) {
+      spdlog::warn("volume {}: marking an abandoned write as padding: {}", id_,
+                   status.ToString());
+    }
+  }
+  inflight_offsets_.erase(writer->offset_);
+  inflight_ids_.erase(writer->header_.id);
+  writer->finished_ = true;
+  cv_.SignalAll();
+}
+
+absl::Status Volume::WaitDurable(File* file) {
+  switch (options_.sync_policy) {
+    case SyncPolicy::kNone:
+      return absl::OkStatus();
+    case SyncPolicy::kEveryWrite: {
+      absl::Status status = file->Sync();
+      if (!status.ok()) {
+        absl::MutexLock lock(&mu_);
+        TurnReadOnlyLocked(status);
+      }
+      return status;
+    }
+    case SyncPolicy::kGroupCommit:
+      break;
+  }
+  // Group commit: the first writer to find no sync running becomes the
+  // leader and syncs for everyone whose data was written before it began.
+  mu_.Lock();
+  const uint64_t ticket = ++write_seq_;
+  while (synced_seq_ < ticket) {
+    if (!failure_.ok()) {
+      absl::Status failure = failure_;
+      mu_.Unlock();
+      return failure;
+    }
+    if (sync_running_) {
+      cv_.Wait(&mu_);
+      continue;
+    }
+    sync_running_ = true;
+    const uint64_t target = write_seq_;
+    mu_.Unlock();
+    // Once this fdatasync returns, every write numbered up to `target` is
+    // on stable storage.
+    absl::Status status = file->Sync();
+    mu_.Lock();
+    sync_running_ = false;
+    if (status.ok()) {
+      synced_seq_ = std::max(synced_seq_, target);
+    } else {
+      // Never retried: after a failed fsync the kernel may have dropped the
+      // dirty pages, so a later successful fsync proves nothing.
+      TurnReadOnlyLocked(status);
+    }
+    cv_.SignalAll();
+  }
+  mu_.Unlock();
+  return absl::OkStatus();
+}
+
+void Volume::ApplyLocked(const NeedleHeader& header, NeedleLocation location) {
+  if (header.tombstone()) {
+    if (index_.Remove(header.id)) ++deleted_count_;
+    index_file_->AddDelete(header.id);
+  } else {
+    index_.Put(header.id, location);
+    index_file_->AddPut(header.id, location);
+  }
+  RecordForCompactionLocked(header, location);
+}
+
+}  // namespace warehouse::volume
