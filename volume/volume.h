@@ -220,7 +220,8 @@ class Volume {
                                       absl::string_view data)
       ABSL_LOCKS_EXCLUDED(mu_);
 
-  // Appends a tombstone for needle `id` once `cookie` matches. Errors:
+  // Appends a tombstone for needle `id` once `cookie` matches; a full
+  // volume still takes them, so it can be freed by compaction. Errors:
   // NotFound (missing or wrong cookie), otherwise as BeginAppend/Commit.
   absl::Status Delete(uint64_t id, uint32_t cookie) ABSL_LOCKS_EXCLUDED(mu_);
 

@@ -113,7 +113,12 @@ absl::StatusOr<std::unique_ptr<NeedleWriter>> Volume::Reserve(
         id_, header.id));
   }
   const uint64_t total = header.total_size();
-  if (total > options_.max_size || end_ > options_.max_size - total) {
+  // A full volume still takes deletes: tombstones may grow it past
+  // max_size (up to what the index can address), so that deleting and then
+  // compacting can free a full volume.
+  const uint64_t limit =
+      header.tombstone() ? kMaxVolumeSize : options_.max_size;
+  if (total > limit || end_ > limit - total) {
     inflight_ids_.erase(header.id);
     return absl::ResourceExhaustedError(absl::StrFormat(
         "volume %d: full: %d of %d bytes used, needle %#x needs %d", id_, end_,

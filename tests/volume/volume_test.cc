@@ -215,8 +215,12 @@ TEST_CASE("a full volume refuses appends and stays readable", "[volume]") {
   CHECK(status.code() == absl::StatusCode::kResourceExhausted);
   CHECK(volume->Usage().file_size <= options.max_size);
   for (uint64_t i = 1; i < id; ++i) CHECK(ReadNeedle(*volume, i) == Payload(i, 1000));
-  // A smaller needle still fits in what is left.
+  // A smaller needle still fits in what is left, and deletes always fit.
   CHECK(volume->Append(Request(id, 1), "x").ok());
+  CHECK(volume->Append(Request(id + 1, 1000), Payload(id + 1, 1000)).status().code() ==
+        absl::StatusCode::kResourceExhausted);
+  CHECK(volume->Delete(1, CookieOf(1)).ok());
+  CHECK(volume->Usage().file_size > options.max_size - 48);
 }
 
 TEST_CASE("a read-only volume refuses writes and serves reads", "[volume]") {
