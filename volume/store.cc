@@ -1,0 +1,130 @@
+#include "volume/store.h"
+
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/strip.h"
+#include "common/status_macros.h"
+#include "spdlog/spdlog.h"
+
+namespace warehouse::volume {
+
+Store::Store(std::string dir, StoreOptions options)
+    : dir_(std::move(dir)), options_(std::move(options)) {}
+
+Store::~Store() { StopSyncThread(); }
+
+void Store::StopSyncThread() {
+  if (!stop_.HasBeenNotified()) stop_.Notify();
+  if (sync_thread_.joinable()) sync_thread_.join();
+}
+
+absl::StatusOr<std::unique_ptr<Store>> Store::Open(const std::string& dir,
+                                                   const StoreOptions& options) {
+  FileSystem* fs = options.volume.fs;
+  RETURN_IF_ERROR(fs->CreateDirs(dir));
+  ASSIGN_OR_RETURN(std::vector<std::string> names, fs->ListDir(dir));
+  std::unique_ptr<Store> store(new Store(dir, options));
+  for (const std::string& name : names) {
+    absl::string_view stem = name;
+    uint32_t id;
+    if (!absl::ConsumeSuffix(&stem, ".dat") || !absl::SimpleAtoi(stem, &id) ||
+        absl::StrCat(id) != stem) {
+      continue;
+    }
+    absl::StatusOr<std::unique_ptr<Volume>> volume =
+        Volume::Open(dir, id, options.volume);
+    absl::MutexLock lock(&store->mu_);
+    if (volume.ok()) {
+      store->volumes_[id] = *std::move(volume);
+    } else {
+      spdlog::error("volume {}: cannot open, leaving it out: {}", id,
+                    volume.status().ToString());
+      store->failed_[id] = volume.status();
+    }
+  }
+  {
+    absl::MutexLock lock(&store->mu_);
+    spdlog::info("store {}: opened {} volumes", dir, store->volumes_.size());
+  }
+  if (options.sync_interval > absl::ZeroDuration()) {
+    store->sync_thread_ = std::thread([s = store.get()] { s->SyncLoop(); });
+  }
+  return store;
+}
+
+absl::StatusOr<Volume*> Store::CreateVolume(uint32_t id) {
+  absl::MutexLock lock(&mu_);
+  if (volumes_.count(id) || failed_.count(id)) {
+    return absl::AlreadyExistsError(absl::StrCat("volume ", id, " exists"));
+  }
+  if (volumes_.size() >= options_.max_volumes) {
+    return absl::ResourceExhaustedError(absl::StrCat(
+        "store ", dir_, ": already holds ", volumes_.size(), " of ",
+        options_.max_volumes, " volumes"));
+  }
+  ASSIGN_OR_RETURN(std::unique_ptr<Volume> volume,
+                   Volume::Create(dir_, id, options_.volume));
+  Volume* raw = volume.get();
+  volumes_[id] = std::move(volume);
+  spdlog::info("volume {}: created", id);
+  return raw;
+}
+
+absl::StatusOr<Volume*> Store::GetVolume(uint32_t id) const {
+  absl::ReaderMutexLock lock(&mu_);
+  auto it = volumes_.find(id);
+  if (it == volumes_.end()) {
+    return absl::NotFoundError(absl::StrCat("volume ", id, " not found"));
+  }
+  return it->second.get();
+}
+
+std::vector<VolumeUsage> Store::Usage() const {
+  std::vector<Volume*> volumes;
+  {
+    absl::ReaderMutexLock lock(&mu_);
+    for (const auto& [id, volume] : volumes_) volumes.push_back(volume.get());
+  }
+  std::vector<VolumeUsage> usage;
+  for (Volume* volume : volumes) usage.push_back(volume->Usage());
+  return usage;
+}
+
+std::map<uint32_t, absl::Status> Store::failed_volumes() const {
+  absl::ReaderMutexLock lock(&mu_);
+  return failed_;
+}
+
+absl::Status Store::SyncAll() {
+  std::vector<Volume*> volumes;
+  {
+    absl::ReaderMutexLock lock(&mu_);
+    for (const auto& [id, volume] : volumes_) volumes.push_back(volume.get());
+  }
+  absl::Status first;
+  for (Volume* volume : volumes) {
+    absl::Status status = volume->Sync();
+    if (!status.ok()) {
+      spdlog::warn("volume {}: sync failed: {}", volume->id(),
+                   status.ToString());
+      first.Update(status);
+    }
+  }
+  return first;
+}
+
+void Store::SyncLoop() {
+  while (!stop_.WaitForNotificationWithTimeout(options_.sync_interval)) {
+    SyncAll().IgnoreError();
+  }
+}
+
+absl::Status Store::Close() {
+  StopSyncThread();
+  absl::MutexLock lock(&mu_);
+  absl::Status first;
+  for (auto& [id, volume] : volumes_) first.Update(volume->Close());
+  return first;
+}
+
+}  // namespace warehouse::volume
