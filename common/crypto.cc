@@ -1,0 +1,117 @@
+#include "common/crypto.h"
+
+#include <openssl/crypto.h>
+#include <openssl/err.h>
+#include <openssl/evp.h>
+#include <openssl/hmac.h>
+#include <openssl/rand.h>
+
+#include <climits>
+
+#include "absl/strings/str_cat.h"
+
+namespace warehouse {
+namespace {
+
+// The reason OpenSSL gave for its last failure, for an Internal message.
+std::string OpenSslError() {
+  unsigned long code = ERR_get_error();  // NOLINT(runtime/int): OpenSSL API
+  if (code == 0) return "no OpenSSL error queued";
+  char buf[256];
+  ERR_error_string_n(code, buf, sizeof(buf));
+  ERR_clear_error();
+  return buf;
+}
+
+int HexValue(char c) {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  return -1;
+}
+
+}  // namespace
+
+absl::Status RandomFill(void* buf, size_t n) {
+  auto* p = static_cast<unsigned char*>(buf);
+  while (n > 0) {
+    const size_t piece = n > INT_MAX ? INT_MAX : n;
+    if (RAND_bytes(p, static_cast<int>(piece)) != 1) {
+      return absl::InternalError(
+          absl::StrCat("RAND_bytes failed: ", OpenSslError()));
+    }
+    p += piece;
+    n -= piece;
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<std::string> RandomBytes(size_t n) {
+  std::string out(n, '\0');
+  absl::Status status = RandomFill(out.data(), out.size());
+  if (!status.ok()) return status;
+  return out;
+}
+
+absl::StatusOr<std::string> HmacSha256(absl::string_view key,
+                                       absl::string_view data) {
+  if (key.size() > INT_MAX) {
+    return absl::InternalError("HMAC key longer than OpenSSL accepts");
+  }
+  unsigned char out[EVP_MAX_MD_SIZE];
+  unsigned int out_len = 0;
+  // OpenSSL wants a non-null key pointer even for an empty key.
+  static const char kEmpty = 0;
+  const void* key_data = key.empty() ? &kEmpty : key.data();
+  if (HMAC(EVP_sha256(), key_data, static_cast<int>(key.size()),
+           reinterpret_cast<const unsigned char*>(data.data()), data.size(),
+           out, &out_len) == nullptr ||
+      out_len != kHmacSha256Size) {
+    return absl::InternalError(
+        absl::StrCat("HMAC-SHA256 failed: ", OpenSslError()));
+  }
+  return std::string(reinterpret_cast<const char*>(out), out_len);
+}
+
+bool ConstantTimeEquals(absl::string_view a, absl::string_view b) {
+  if (a.size() != b.size()) return false;
+  if (a.empty()) return true;
+  return CRYPTO_memcmp(a.data(), b.data(), a.size()) == 0;
+}
+
+std::string HexEncode(absl::string_view bytes) {
+  static constexpr char kDigits[] = "0123456789abcdef";
+  std::string out;
+  out.reserve(bytes.size() * 2);
+  for (unsigned char c : bytes) {
+    out.push_back(kDigits[c >> 4]);
+    out.push_back(kDigits[c & 0xf]);
+  }
+  return out;
+}
+
+absl::StatusOr<std::string> HexDecode(absl::string_view hex) {
+  if (hex.size() % 2 != 0) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("hex string has odd length ", hex.size()));
+  }
+  std::string out;
+  out.reserve(hex.size() / 2);
+  for (size_t i = 0; i < hex.size(); i += 2) {
+    const int hi = HexValue(hex[i]);
+    const int lo = HexValue(hex[i + 1]);
+    if (hi < 0 || lo < 0) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "hex string has a character other than 0-9 and a-f at offset ",
+          hi < 0 ? i : i + 1));
+    }
+    out.push_back(static_cast<char>((hi << 4) | lo));
+  }
+  return out;
+}
+
+void WipeString(std::string* secret) {
+  if (!secret->empty()) OPENSSL_cleanse(secret->data(), secret->size());
+  secret->clear();
+}
+
+}  // namespace warehouse
