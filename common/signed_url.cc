@@ -26,6 +26,9 @@ constexpr char kUpload[] = "upload";
 constexpr char kType[] = "type";
 constexpr char kRange[] = "range";
 constexpr char kSig[] = "sig";
+// Present (as op=delete) only on a delete url.
+constexpr char kOp[] = "op";
+constexpr char kOpDelete[] = "delete";
 
 bool IsUnreserved(char c) {
   return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
@@ -77,6 +80,19 @@ absl::Status ValidateContentType(absl::string_view type) {
   return absl::OkStatus();
 }
 
+// The method a grant's canonical string names.
+const char* AccessMethod(UrlAccess access) {
+  switch (access) {
+    case UrlAccess::kRead:
+      return "GET";
+    case UrlAccess::kWrite:
+      return "PUT";
+    case UrlAccess::kDelete:
+      return "DELETE";
+  }
+  return "?";
+}
+
 absl::Status ValidateGrant(const UrlGrant& grant) {
   if (grant.file_id.volume_id == 0) {
     return absl::InvalidArgumentError("volume id 0 is reserved");
@@ -84,6 +100,13 @@ absl::Status ValidateGrant(const UrlGrant& grant) {
   if (grant.expires_unix_seconds <= 0) {
     return absl::InvalidArgumentError(absl::StrCat(
         "expiry ", grant.expires_unix_seconds, " is not a positive time"));
+  }
+  if (grant.access == UrlAccess::kDelete &&
+      (grant.content_length != 0 || !grant.upload_id.empty() ||
+       !grant.content_type.empty() || grant.range.has_value())) {
+    return absl::InvalidArgumentError(
+        "a delete grant cannot have a length, upload id, content type or "
+        "range");
   }
   if (grant.access == UrlAccess::kWrite) {
     RETURN_IF_ERROR(ValidateUploadId(grant.upload_id));
@@ -129,7 +152,8 @@ absl::StatusOr<QueryParams> ParseQuery(absl::string_view query) {
     }
     const absl::string_view name = part.substr(0, eq);
     if (name != kExpires && name != kKey && name != kLength &&
-        name != kUpload && name != kType && name != kRange && name != kSig) {
+        name != kUpload && name != kType && name != kRange && name != kSig &&
+        name != kOp) {
       return absl::InvalidArgumentError(
           absl::StrCat("unknown query parameter \"",
                        absl::CHexEscape(name.substr(0, 32)), "\""));
@@ -196,7 +220,8 @@ std::string CanonicalUrlString(const UrlGrant& grant,
                                absl::string_view key_id) {
   const bool write = grant.access == UrlAccess::kWrite;
   return absl::StrCat(
-      kSchemeLine, "\n", write ? "PUT" : "GET", "\n", grant.file_id.ToString(),
+      kSchemeLine, "\n", AccessMethod(grant.access), "\n",
+      grant.file_id.ToString(),
       "\n", grant.expires_unix_seconds, "\n", key_id, "\n",
       write ? absl::StrCat(grant.content_length) : "", "\n",
       write ? grant.upload_id : "", "\n", write ? grant.content_type : "", "\n",
@@ -222,6 +247,9 @@ absl::StatusOr<std::string> SignUrl(const UrlGrant& grant,
   if (grant.range.has_value()) {
     absl::StrAppend(&url, "&", kRange, "=", RangeText(*grant.range));
   }
+  if (grant.access == UrlAccess::kDelete) {
+    absl::StrAppend(&url, "&", kOp, "=", kOpDelete);
+  }
   absl::StrAppend(&url, "&", kSig, "=", HexEncode(signature));
   return url;
 }
@@ -236,10 +264,12 @@ absl::StatusOr<UrlGrant> VerifySignedRequest(absl::string_view method,
     requested = UrlAccess::kRead;
   } else if (method == "PUT") {
     requested = UrlAccess::kWrite;
+  } else if (method == "DELETE") {
+    requested = UrlAccess::kDelete;
   } else {
     return absl::InvalidArgumentError(absl::StrCat(
         "signed url: method ", absl::CHexEscape(method.substr(0, 16)),
-        " cannot use a signed url; use GET, HEAD or PUT"));
+        " cannot use a signed url; use GET, HEAD, PUT or DELETE"));
   }
   if (path.empty() || path[0] != '/') {
     return absl::InvalidArgumentError(
@@ -301,17 +331,27 @@ absl::StatusOr<UrlGrant> VerifySignedRequest(absl::string_view method,
     return fail(absl::InvalidArgumentError(
         "a write url needs all of length, upload and type"));
   }
-  const UrlAccess granted =
-      write_params == 3 ? UrlAccess::kWrite : UrlAccess::kRead;
-  if (granted == UrlAccess::kWrite && range != nullptr) {
+  const std::string* op = FindParam(params, kOp);
+  if (op != nullptr && *op != kOpDelete) {
+    return fail(absl::InvalidArgumentError("op must be delete"));
+  }
+  const UrlAccess granted = op != nullptr       ? UrlAccess::kDelete
+                            : write_params == 3 ? UrlAccess::kWrite
+                                                : UrlAccess::kRead;
+  if (granted != UrlAccess::kRead && range != nullptr) {
     return fail(absl::InvalidArgumentError(
-        "a write url cannot have a range parameter"));
+        "only a read url can have a range parameter"));
+  }
+  if (granted == UrlAccess::kDelete && write_params != 0) {
+    return fail(absl::InvalidArgumentError(
+        "a delete url cannot have length, upload or type"));
   }
   if (granted != requested) {
-    return fail(absl::PermissionDeniedError(
-        absl::StrCat("the url grants ",
-                     granted == UrlAccess::kWrite ? "PUT" : "GET and HEAD",
-                     ", not ", absl::CHexEscape(method))));
+    const char* allowed = granted == UrlAccess::kWrite    ? "PUT"
+                          : granted == UrlAccess::kDelete ? "DELETE"
+                                                          : "GET and HEAD";
+    return fail(absl::PermissionDeniedError(absl::StrCat(
+        "the url grants ", allowed, ", not ", absl::CHexEscape(method))));
   }
   grant.access = granted;
   if (granted == UrlAccess::kWrite) {

@@ -31,7 +31,9 @@ namespace warehouse {
 // What a signed URL permits. GET and HEAD share the read permission (a HEAD
 // reveals no more than the GET it abbreviates); PUT is the write
 // permission. No other method can use a signed URL.
-enum class UrlAccess { kRead, kWrite };
+// What a signed url lets its holder do: read (GET and HEAD), write (one PUT
+// of an exact length), or delete (DELETE).
+enum class UrlAccess { kRead, kWrite, kDelete };
 
 // An inclusive byte range [first, last], as in HTTP's "bytes=first-last".
 struct ByteRange {

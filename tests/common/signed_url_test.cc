@@ -159,6 +159,30 @@ TEST_CASE("a write url verifies for PUT only and returns its grant",
   CHECK(Verify("PUT", Sign(grant, ring), ring).ok());
 }
 
+TEST_CASE("a delete url verifies for DELETE only", "[common][signed_url]") {
+  const KeyRing ring = ExampleRing();
+  UrlGrant grant = ReadGrant();
+  grant.access = UrlAccess::kDelete;
+  const Url url = Sign(grant, ring);
+  CHECK(url.query.find("op=delete") != std::string::npos);
+  absl::StatusOr<UrlGrant> verified = Verify("DELETE", url, ring);
+  REQUIRE(verified.ok());
+  CHECK(verified->access == UrlAccess::kDelete);
+  CHECK(verified->file_id == kFileId);
+  CheckDenied(Verify("GET", url, ring), "grants DELETE, not GET");
+  CheckDenied(Verify("PUT", url, ring), "grants DELETE, not PUT");
+  // A read url cannot be turned into a delete url, with or without op.
+  const Url read = Sign(ReadGrant(), ring);
+  CheckDenied(Verify("DELETE", read, ring), "grants GET and HEAD, not DELETE");
+  Url forged = read;
+  forged.query = absl::StrReplaceAll(forged.query, {{"&sig=", "&op=delete&sig="}});
+  CHECK(Verify("DELETE", forged, ring).status().code() ==
+        absl::StatusCode::kPermissionDenied);
+  grant.range = ByteRange{0, 1};
+  CHECK(SignUrl(grant, ring).status().code() ==
+        absl::StatusCode::kInvalidArgument);
+}
+
 TEST_CASE("a signed url is valid through its expiry second and not after",
           "[common][signed_url]") {
   const KeyRing ring = ExampleRing();
