@@ -1,5 +1,6 @@
 #include "volume/index_file.h"
 
+#include <algorithm>
 #include <cstring>
 
 #include "absl/strings/str_cat.h"
@@ -158,7 +159,9 @@ absl::StatusOr<std::unique_ptr<IndexFile>> IndexFile::Open(
     result->truncated_bytes = size - pos;
     RETURN_IF_ERROR(file->Truncate(pos));
   }
-  return std::unique_ptr<IndexFile>(new IndexFile(std::move(file), pos));
+  auto index = std::unique_ptr<IndexFile>(new IndexFile(std::move(file), pos));
+  index->last_watermark_ = result->watermark;
+  return index;
 }
 
 absl::StatusOr<std::unique_ptr<IndexFile>> IndexFile::Create(
@@ -181,12 +184,15 @@ void IndexFile::AddDelete(uint64_t id) {
   buffer_ += IndexRecord{kIndexRecordDelete, id, {}}.Encode();
 }
 
-absl::Status IndexFile::Flush(uint64_t watermark) {
-  std::string batch = buffer_;
+absl::Status IndexFile::Flush(uint64_t watermark, size_t max_records) {
+  const size_t bytes = std::min(buffer_.size(), max_records * kRecordSize);
+  if (bytes == 0 && watermark == last_watermark_) return absl::OkStatus();
+  std::string batch = buffer_.substr(0, bytes);
   batch += IndexRecord{kIndexRecordCheckpoint, watermark, {}}.Encode();
   RETURN_IF_ERROR(file_->WriteAt(end_, batch));
   end_ += batch.size();
-  buffer_.clear();
+  buffer_.erase(0, bytes);
+  last_watermark_ = watermark;
   return absl::OkStatus();
 }
 

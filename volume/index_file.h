@@ -11,6 +11,7 @@
 #define WAREHOUSE_VOLUME_INDEX_FILE_H_
 
 #include <cstdint>
+#include <cstddef>
 #include <functional>
 #include <memory>
 #include <string>
@@ -66,9 +67,11 @@ class IndexFile {
   void AddDelete(uint64_t id);
   size_t buffered_records() const { return buffer_.size() / kRecordSize; }
 
-  // Writes the buffered records followed by a checkpoint at `watermark`.
-  // Not synced. Errors: those of File::WriteAt; the buffer is kept.
-  absl::Status Flush(uint64_t watermark);
+  // Writes the first `max_records` buffered records (all by default)
+  // followed by a checkpoint at `watermark`; does nothing when there is
+  // nothing new to say. Not synced. Errors: those of File::WriteAt; the
+  // buffer is kept.
+  absl::Status Flush(uint64_t watermark, size_t max_records = SIZE_MAX);
   // Makes everything flushed durable.
   absl::Status Sync() { return file_->Sync(); }
 
@@ -82,6 +85,7 @@ class IndexFile {
 
   const std::unique_ptr<File> file_;
   uint64_t end_;        // where the next record goes
+  uint64_t last_watermark_ = 0;  // of the last checkpoint written
   std::string buffer_;  // encoded records not yet written
 };
 

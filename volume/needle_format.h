@@ -2,7 +2,7 @@
 //
 // Constants of the volume file (super block and needles) and of the index
 // file. docs/needle_format.md and docs/index_format.md describe the layouts
-// these numbers define; tests/volume/*_format_test.cc pin them with golden
+// these numbers define; tests/volume/needle_format_test.cc pins them with golden
 // bytes.
 #ifndef WAREHOUSE_VOLUME_NEEDLE_FORMAT_H_
 #define WAREHOUSE_VOLUME_NEEDLE_FORMAT_H_

@@ -88,15 +88,30 @@ absl::StatusOr<std::unique_ptr<Volume>> Volume::Create(
 }
 
 absl::Status Volume::Sync() {
+  // Under kNone the buffered index records may name needles not yet on
+  // disk: sync the volume file first (outside the lock), then write only the
+  // records that were buffered before that sync, so the index never points
+  // past durable data.
+  std::shared_ptr<File> data;
   std::shared_ptr<IndexFile> index_file;
+  size_t records = SIZE_MAX;
+  uint64_t watermark = 0;
+  if (options_.sync_policy == SyncPolicy::kNone) {
+    absl::MutexLock lock(&mu_);
+    data = data_;
+    index_file = index_file_;
+    records = index_file_->buffered_records();
+    watermark = WatermarkLocked();
+  }
+  if (data != nullptr) RETURN_IF_ERROR(data->Sync());
   {
     absl::MutexLock lock(&mu_);
-    // Under kNone the index may name needles not yet synced: sync them first
-    // so the index never points past durable data.
-    if (options_.sync_policy == SyncPolicy::kNone) {
-      RETURN_IF_ERROR(data_->Sync());
+    if (data == nullptr) {
+      RETURN_IF_ERROR(FlushIndexLocked());
+    } else if (index_file == index_file_) {
+      // (A compaction that switched files meanwhile wrote a complete index.)
+      RETURN_IF_ERROR(index_file_->Flush(watermark, records));
     }
-    RETURN_IF_ERROR(FlushIndexLocked());
     index_file = index_file_;
   }
   // After this fsync a restart replays the index file and scans only what

@@ -241,8 +241,9 @@ class Volume {
   absl::StatusOr<CompactionResult> Compact(const CompactionOptions& options)
       ABSL_LOCKS_EXCLUDED(mu_);
 
-  // Refuses (or again accepts) appends and deletes. A volume made read-only
-  // by an I/O error stays so until reopened.
+  // Refuses (or again accepts) appends; deletes go on. A volume made
+  // read-only by an I/O error refuses deletes too, and stays so until
+  // reopened.
   void SetReadOnly(bool read_only) ABSL_LOCKS_EXCLUDED(mu_);
 
   VolumeUsage Usage() const ABSL_LOCKS_EXCLUDED(mu_);
@@ -289,6 +290,9 @@ class Volume {
   uint64_t WatermarkLocked() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
   // Compaction: volume_compact.cc.
+  // Removes the marker, then the new files, of an unfinished compaction,
+  // syncing the directory after each step.
+  absl::Status RemoveCompactionFiles() ABSL_LOCKS_EXCLUDED(mu_);
   absl::Status CopyForCompaction(CompactionState& state)
       ABSL_LOCKS_EXCLUDED(mu_);
   absl::Status SwitchToCompacted(CompactionState& state, int stop_after)

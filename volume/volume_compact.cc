@@ -149,6 +149,15 @@ void Volume::RecordForCompactionLocked(const NeedleHeader& header,
       CompactionChange{header.id, header.tombstone(), location});
 }
 
+absl::Status Volume::RemoveCompactionFiles() {
+  // The marker first: without it, Open deletes the other two.
+  RETURN_IF_ERROR(RemoveIfExists(fs_, MarkerPath(dir_, id_)));
+  RETURN_IF_ERROR(fs_->SyncDir(dir_));
+  RETURN_IF_ERROR(RemoveIfExists(fs_, CompactDataPath(dir_, id_)));
+  RETURN_IF_ERROR(RemoveIfExists(fs_, CompactIndexPath(dir_, id_)));
+  return fs_->SyncDir(dir_);
+}
+
 absl::Status Volume::CopyNeedle(CompactionState& state, uint64_t id,
                                 NeedleLocation location) {
   const CompactionOptions& options = *state.options;
@@ -197,8 +206,7 @@ absl::Status Volume::ApplyChanges(CompactionState& state,
 }
 
 absl::Status Volume::CopyForCompaction(CompactionState& state) {
-  RETURN_IF_ERROR(RemoveIfExists(fs_, CompactDataPath(dir_, id_)));
-  RETURN_IF_ERROR(RemoveIfExists(fs_, CompactIndexPath(dir_, id_)));
+  RETURN_IF_ERROR(RemoveCompactionFiles());
   ASSIGN_OR_RETURN(state.out, fs_->Open(CompactDataPath(dir_, id_),
                                         OpenMode::kCreateExclusive));
   SuperBlock sb;
@@ -334,8 +342,14 @@ absl::StatusOr<CompactionResult> Volume::Compact(
       TurnReadOnlyLocked(status);
     } else {
       state.out.reset();
-      RemoveIfExists(fs_, CompactDataPath(dir_, id_)).IgnoreError();
-      RemoveIfExists(fs_, CompactIndexPath(dir_, id_)).IgnoreError();
+      absl::Status cleanup = RemoveCompactionFiles();
+      if (!cleanup.ok()) {
+        // A marker that may be durable next to a new data file would make
+        // the next Open roll forward to a copy that lacks later writes:
+        // take no more writes until the files are gone (at the next Open).
+        absl::MutexLock lock(&mu_);
+        TurnReadOnlyLocked(cleanup);
+      }
     }
   }
   absl::MutexLock lock(&mu_);

@@ -100,7 +100,9 @@ absl::StatusOr<AppendResult> NeedleWriter::Commit() {
 absl::StatusOr<std::unique_ptr<NeedleWriter>> Volume::Reserve(
     NeedleHeader header, bool id_claimed) {
   while (switching_) cv_.Wait(&mu_);
-  if (read_only_) {
+  // A read-only volume takes no new data but still takes deletes, unless an
+  // I/O error made it read-only.
+  if (header.tombstone() ? !failure_.ok() : read_only_) {
     if (id_claimed) inflight_ids_.erase(header.id);
     return absl::FailedPreconditionError(absl::StrCat(
         "volume ", id_, ": read-only",
@@ -212,9 +214,11 @@ absl::StatusOr<AppendResult> Volume::FinishWrite(NeedleWriter* writer) {
   inflight_offsets_.erase(writer->offset_);
   inflight_ids_.erase(writer->header_.id);
   writer->finished_ = true;
-  if (index_file_->buffered_records() >= options_.index_flush_records) {
+  if (options_.sync_policy != SyncPolicy::kNone &&
+      index_file_->buffered_records() >= options_.index_flush_records) {
     // The volume file holds the needle durably; a failed index write only
     // means a longer tail scan after a crash. FlushIndexLocked logs it.
+    // (Under kNone only Sync() writes records, after syncing the data.)
     FlushIndexLocked().IgnoreError();
   }
   cv_.SignalAll();
@@ -231,9 +235,11 @@ void Volume::AbandonWrite(NeedleWriter* writer) {
     if (given_back) end_ = writer->offset_;
   }
   if (!given_back) {
-    // Mark the region as padding so that scans step over it. If even this
-    // write fails, the scan still steps over the region: its header (if
-    // written at all) verifies but its data does not.
+    // Mark the region as padding so that scans step over it. If this write
+    // fails or is lost, a scan steps over a region whose data is incomplete
+    // (its checksum fails); but a needle written whole whose fsync failed
+    // may then be found and indexed: an orphan no client was told about,
+    // which the master never recorded.
     absl::Status status = writer->file_->WriteAt(
         writer->offset_, EncodeNeedleHeader(PaddingHeader(total), salt_));
     if (!status.ok()) {

@@ -100,7 +100,7 @@ absl::Status FaultInjectionFileSystem::Remove(const std::string& path) {
 
 absl::Status FaultInjectionFileSystem::SyncDir(const std::string& dir) {
   absl::MutexLock lock(&mu_);
-  if (sync_fails_) return ErrnoToStatus(EIO, "fsync directory", dir);
+  if (SyncFailsLocked()) return ErrnoToStatus(EIO, "fsync directory", dir);
   RETURN_IF_ERROR(base_->SyncDir(dir));
   for (auto it = unsynced_creations_.begin(); it != unsynced_creations_.end();) {
     it = DirName(it->first) == dir ? unsynced_creations_.erase(it)
@@ -148,10 +148,24 @@ void FaultInjectionFileSystem::SetSyncFails(bool fail) {
   sync_fails_ = fail;
 }
 
+void FaultInjectionFileSystem::FailSyncsAfter(int syncs) {
+  absl::MutexLock lock(&mu_);
+  syncs_before_failing_ = syncs;
+}
+
+bool FaultInjectionFileSystem::SyncFailsLocked() {
+  if (sync_fails_) return true;
+  if (!syncs_before_failing_) return false;
+  if (*syncs_before_failing_ == 0) return true;
+  --*syncs_before_failing_;
+  return false;
+}
+
 void FaultInjectionFileSystem::ClearFaults() {
   absl::MutexLock lock(&mu_);
   write_budget_.reset();
   sync_fails_ = false;
+  syncs_before_failing_.reset();
 }
 
 int FaultInjectionFileSystem::syncs() const {
@@ -184,7 +198,7 @@ void FaultInjectionFileSystem::RecordWrite(File& base, const std::string& path,
 absl::Status FaultInjectionFileSystem::OnSync(File& base,
                                               const std::string& path) {
   absl::MutexLock lock(&mu_);
-  if (sync_fails_) return ErrnoToStatus(EIO, "fdatasync", path);
+  if (SyncFailsLocked()) return ErrnoToStatus(EIO, "fdatasync", path);
   RETURN_IF_ERROR(base.Sync());
   ++syncs_;
   ASSIGN_OR_RETURN(uint64_t size, base.Size());

@@ -43,6 +43,9 @@ class FaultInjectionFileSystem final : public FileSystem {
   void FailWritesAfter(uint64_t bytes) ABSL_LOCKS_EXCLUDED(mu_);
   // While set, every Sync fails with EIO and makes nothing durable.
   void SetSyncFails(bool fail) ABSL_LOCKS_EXCLUDED(mu_);
+  // After `syncs` more successful syncs (of files or directories), every
+  // sync fails as with SetSyncFails(true).
+  void FailSyncsAfter(int syncs) ABSL_LOCKS_EXCLUDED(mu_);
   void ClearFaults() ABSL_LOCKS_EXCLUDED(mu_);
 
   // Simulates a power loss: undoes every write, file creation and rename
@@ -87,6 +90,9 @@ class FaultInjectionFileSystem final : public FileSystem {
   std::vector<PendingRename> pending_renames_ ABSL_GUARDED_BY(mu_);
   std::optional<uint64_t> write_budget_ ABSL_GUARDED_BY(mu_);
   bool sync_fails_ ABSL_GUARDED_BY(mu_) = false;
+  std::optional<int> syncs_before_failing_ ABSL_GUARDED_BY(mu_);
+  // Whether this sync fails; counts down syncs_before_failing_.
+  bool SyncFailsLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   int syncs_ ABSL_GUARDED_BY(mu_) = 0;
   int backups_ ABSL_GUARDED_BY(mu_) = 0;
 };
