@@ -59,6 +59,7 @@ class Store {
   std::map<uint32_t, absl::Status> failed_volumes() const
       ABSL_LOCKS_EXCLUDED(mu_);
   uint32_t max_volumes() const { return options_.max_volumes; }
+  const std::string& dir() const { return dir_; }
 
   // Syncs every volume's index. Returns the first error; tries them all.
   absl::Status SyncAll() ABSL_LOCKS_EXCLUDED(mu_);

@@ -1,0 +1,84 @@
+#include "volume/admin_service.h"
+
+#include "absl/time/clock.h"
+#include "common/grpc_auth.h"
+#include "common/status_mapping.h"
+#include "common/status_macros.h"
+#include "volume/volume_status.h"
+
+namespace warehouse::volume {
+
+absl::Status AdminService::Authenticate(const grpc::ServerContext& context,
+                                        absl::string_view method) const {
+  return AuthenticateCall(context,
+                          FullMethodName("warehouse.v1.VolumeAdmin", method),
+                          absl::Now(), KeyRingLookup(*keys_))
+      .status();
+}
+
+grpc::Status AdminService::ListVolumes(grpc::ServerContext* context,
+                                       const v1::ListLocalVolumesRequest*,
+                                       v1::ListLocalVolumesResponse* response) {
+  absl::Status auth = Authenticate(*context, "ListVolumes");
+  if (!auth.ok()) return ToGrpcStatus(auth);
+  for (const VolumeUsage& usage : store_->Usage()) {
+    *response->add_volumes() = ToVolumeStatus(usage);
+  }
+  absl::StatusOr<uint64_t> free = FreeDiskBytes(store_->dir());
+  if (free.ok()) response->set_disk_free_bytes(*free);
+  return grpc::Status::OK;
+}
+
+grpc::Status AdminService::CompactVolume(
+    grpc::ServerContext* context, const v1::CompactLocalVolumeRequest* request,
+    grpc::ServerWriter<v1::CompactionProgress>* writer) {
+  absl::Status auth = Authenticate(*context, "CompactVolume");
+  if (!auth.ok()) return ToGrpcStatus(auth);
+  absl::StatusOr<Volume*> volume = store_->GetVolume(request->volume_id());
+  if (!volume.ok()) return ToGrpcStatus(volume.status());
+  const uint64_t total = (*volume)->Usage().file_size;
+  uint64_t needles = 0;
+  absl::Time last_sent = absl::InfinitePast();
+  CompactionOptions options;
+  // Called once per copied needle; sends at most a few updates a second.
+  options.progress = [&](uint64_t done, uint64_t) {
+    ++needles;
+    absl::Time now = absl::Now();
+    if (now - last_sent < absl::Milliseconds(250)) return;
+    last_sent = now;
+    v1::CompactionProgress progress;
+    v1::CompactionStep* step = progress.mutable_step();
+    step->set_scanned_bytes(done);
+    step->set_total_bytes(total);
+    step->set_copied_needles(needles);
+    writer->Write(progress);
+  };
+  absl::StatusOr<CompactionResult> result = (*volume)->Compact(options);
+  if (!result.ok()) return ToGrpcStatus(result.status());
+  v1::CompactionProgress done;
+  done.mutable_done()->set_size_before_bytes(result->old_size);
+  done.mutable_done()->set_size_after_bytes(result->new_size);
+  done.mutable_done()->set_bytes_reclaimed(result->bytes_reclaimed);
+  writer->Write(done);
+  return grpc::Status::OK;
+}
+
+grpc::Status AdminService::SetReadOnly(grpc::ServerContext* context,
+                                       const v1::SetReadOnlyRequest* request,
+                                       v1::SetReadOnlyResponse* response) {
+  absl::Status auth = Authenticate(*context, "SetReadOnly");
+  if (!auth.ok()) return ToGrpcStatus(auth);
+  absl::StatusOr<Volume*> volume = store_->GetVolume(request->volume_id());
+  if (!volume.ok()) return ToGrpcStatus(volume.status());
+  (*volume)->SetReadOnly(request->read_only());
+  VolumeUsage usage = (*volume)->Usage();
+  if (!request->read_only() && usage.read_only) {
+    return ToGrpcStatus(absl::FailedPreconditionError(absl::StrCat(
+        "volume ", request->volume_id(),
+        ": read-only after an I/O error; restart the server to reopen it")));
+  }
+  *response->mutable_volume() = ToVolumeStatus(usage);
+  return grpc::Status::OK;
+}
+
+}  // namespace warehouse::volume

@@ -1,0 +1,45 @@
+// The VolumeAdmin gRPC service (proto/warehouse/volume.proto): operators and
+// the master list, compact and freeze this server's volumes. Callers must
+// sign with the cluster key ring.
+//
+// Thread-safe.
+#ifndef WAREHOUSE_VOLUME_ADMIN_SERVICE_H_
+#define WAREHOUSE_VOLUME_ADMIN_SERVICE_H_
+
+#include "absl/status/status.h"
+#include "absl/strings/string_view.h"
+#include "common/key_ring.h"
+#include "proto/warehouse/volume.grpc.pb.h"
+#include "volume/store.h"
+
+namespace warehouse::volume {
+
+class AdminService final : public v1::VolumeAdmin::Service {
+ public:
+  // `*store` and `*keys` must outlive the service.
+  AdminService(Store* store, const KeyRing* keys)
+      : store_(store), keys_(keys) {}
+
+  grpc::Status ListVolumes(grpc::ServerContext* context,
+                           const v1::ListLocalVolumesRequest* request,
+                           v1::ListLocalVolumesResponse* response) override;
+  grpc::Status CompactVolume(
+      grpc::ServerContext* context,
+      const v1::CompactLocalVolumeRequest* request,
+      grpc::ServerWriter<v1::CompactionProgress>* writer) override;
+  grpc::Status SetReadOnly(grpc::ServerContext* context,
+                           const v1::SetReadOnlyRequest* request,
+                           v1::SetReadOnlyResponse* response) override;
+
+ private:
+  // Errors: Unauthenticated.
+  absl::Status Authenticate(const grpc::ServerContext& context,
+                            absl::string_view method) const;
+
+  Store* const store_;
+  const KeyRing* const keys_;
+};
+
+}  // namespace warehouse::volume
+
+#endif  // WAREHOUSE_VOLUME_ADMIN_SERVICE_H_

@@ -1,0 +1,196 @@
+#include "volume/heartbeat_client.h"
+
+#include <algorithm>
+
+#include "absl/strings/str_cat.h"
+#include "common/file_id.h"
+#include "common/grpc_auth.h"
+#include "common/status_mapping.h"
+#include "spdlog/spdlog.h"
+#include "volume/volume_status.h"
+
+namespace warehouse::volume {
+
+HeartbeatClient::HeartbeatClient(HeartbeatOptions options,
+                                 std::shared_ptr<grpc::Channel> channel,
+                                 Store* store, const KeyRing* keys)
+    : options_(std::move(options)),
+      stub_(v1::Cluster::NewStub(std::move(channel))),
+      store_(store),
+      keys_(keys) {}
+
+HeartbeatClient::~HeartbeatClient() { Stop(); }
+
+void HeartbeatClient::Start() {
+  thread_ = std::thread([this] { Run(); });
+}
+
+void HeartbeatClient::Stop() {
+  if (!stop_.HasBeenNotified()) stop_.Notify();
+  {
+    absl::MutexLock lock(&mu_);
+    if (context_ != nullptr) context_->TryCancel();
+  }
+  if (thread_.joinable()) thread_.join();
+  std::vector<std::thread> workers;
+  {
+    absl::MutexLock lock(&mu_);
+    workers.swap(workers_);
+  }
+  for (std::thread& worker : workers) worker.join();
+}
+
+bool HeartbeatClient::connected() const {
+  absl::MutexLock lock(&mu_);
+  return stream_ != nullptr;
+}
+
+void HeartbeatClient::Run() {
+  absl::Duration backoff = absl::Milliseconds(100);
+  while (!stop_.HasBeenNotified()) {
+    const absl::Time started = absl::Now();
+    absl::Status status = RunStream();
+    if (stop_.HasBeenNotified()) break;
+    // A stream that lived a while was healthy: start over from a short wait.
+    if (absl::Now() - started > options_.interval * 2) {
+      backoff = absl::Milliseconds(100);
+    }
+    spdlog::warn("heartbeat to master ended ({}); retrying in {}",
+                 status.ToString(), absl::FormatDuration(backoff));
+    stop_.WaitForNotificationWithTimeout(backoff);
+    backoff = std::min(backoff * 2, options_.max_backoff);
+  }
+}
+
+v1::HeartbeatReport HeartbeatClient::Report() const {
+  v1::HeartbeatReport report;
+  for (const VolumeUsage& usage : store_->Usage()) {
+    *report.add_volumes() = ToVolumeStatus(usage);
+  }
+  absl::StatusOr<uint64_t> free = FreeDiskBytes(store_->dir());
+  if (free.ok()) report.set_disk_free_bytes(*free);
+  return report;
+}
+
+absl::Status HeartbeatClient::RunStream() {
+  grpc::ClientContext context;
+  const KeyRing::Key& key = keys_->primary();
+  absl::Status auth = AttachAuthorization(
+      &context, FullMethodName("warehouse.v1.Cluster", "Heartbeat"), key.id,
+      key.secret, absl::Now());
+  if (!auth.ok()) return auth;
+  std::unique_ptr<Stream> stream = stub_->Heartbeat(&context);
+  {
+    absl::MutexLock lock(&mu_);
+    if (stop_.HasBeenNotified()) return absl::CancelledError("stopping");
+    context_ = &context;
+    stream_ = stream.get();
+  }
+  v1::VolumeServerMessage hello;
+  v1::HeartbeatReport report = Report();
+  v1::Registration* registration = hello.mutable_registration();
+  registration->set_server_id(options_.server_id);
+  registration->set_public_address(options_.public_address);
+  *registration->mutable_volumes() = report.volumes();
+  registration->set_max_volumes(store_->max_volumes());
+  registration->set_disk_free_bytes(report.disk_free_bytes());
+  bool alive = Send(hello);
+
+  // Commands arrive on their own thread; this one sends heartbeats.
+  absl::Notification reader_done;
+  std::thread reader([&] {
+    v1::MasterCommand command;
+    while (stream->Read(&command)) Execute(command);
+    reader_done.Notify();
+  });
+  if (alive) {
+    spdlog::info("heartbeat: registered with the master as {}",
+                 options_.server_id);
+  }
+  while (alive && !stop_.HasBeenNotified() &&
+         !reader_done.WaitForNotificationWithTimeout(options_.interval)) {
+    v1::VolumeServerMessage beat;
+    *beat.mutable_heartbeat() = Report();
+    alive = Send(beat);
+  }
+  {
+    absl::MutexLock lock(&mu_);
+    stream_ = nullptr;
+    context_ = nullptr;
+  }
+  // Wait out a write in progress before the stream goes away.
+  { absl::MutexLock wait(&write_mu_); }
+  context.TryCancel();
+  reader.join();
+  return FromGrpcStatus(stream->Finish());
+}
+
+bool HeartbeatClient::Send(const v1::VolumeServerMessage& message) {
+  absl::MutexLock write_lock(&write_mu_);
+  Stream* stream;
+  {
+    absl::MutexLock lock(&mu_);
+    stream = stream_;
+  }
+  return stream != nullptr && stream->Write(message);
+}
+
+void HeartbeatClient::SendResult(uint64_t command_id, const absl::Status& status,
+                                 uint64_t bytes_reclaimed) {
+  v1::VolumeServerMessage message;
+  v1::CommandResult* result = message.mutable_command_result();
+  result->set_command_id(command_id);
+  *result->mutable_status() = ToRpcStatus(status);
+  result->set_bytes_reclaimed(bytes_reclaimed);
+  if (!Send(message)) {
+    // The master re-sends unacknowledged commands on the next stream.
+    spdlog::warn("heartbeat: result of command {} not delivered", command_id);
+  }
+}
+
+void HeartbeatClient::Execute(const v1::MasterCommand& command) {
+  const uint64_t id = command.command_id();
+  switch (command.command_case()) {
+    case v1::MasterCommand::kCreateVolume: {
+      absl::Status status =
+          store_->CreateVolume(command.create_volume().volume_id()).status();
+      if (absl::IsAlreadyExists(status)) status = absl::OkStatus();  // resent
+      SendResult(id, status, 0);
+      return;
+    }
+    case v1::MasterCommand::kDeleteNeedles: {
+      absl::Status first;
+      for (const std::string& text : command.delete_needles().file_ids()) {
+        absl::StatusOr<FileId> fid = FileId::Parse(text);
+        absl::StatusOr<Volume*> volume =
+            fid.ok() ? store_->GetVolume(fid->volume_id) : fid.status();
+        absl::Status status =
+            volume.ok() ? (*volume)->Delete(fid->needle_id, fid->cookie)
+                        : volume.status();
+        // Already gone is what the master wants.
+        if (!status.ok() && !absl::IsNotFound(status)) first.Update(status);
+      }
+      SendResult(id, first, 0);
+      return;
+    }
+    case v1::MasterCommand::kCompactVolume: {
+      const uint32_t volume_id = command.compact_volume().volume_id();
+      absl::MutexLock lock(&mu_);
+      workers_.emplace_back([this, id, volume_id] {
+        absl::StatusOr<Volume*> volume = store_->GetVolume(volume_id);
+        absl::StatusOr<CompactionResult> result =
+            volume.ok() ? (*volume)->Compact({}) : volume.status();
+        SendResult(id, result.status(),
+                   result.ok() ? result->bytes_reclaimed : 0);
+      });
+      return;
+    }
+    case v1::MasterCommand::COMMAND_NOT_SET:
+      SendResult(id, absl::InvalidArgumentError(absl::StrCat(
+                         "command ", id, ": unknown or empty command")),
+                 0);
+      return;
+  }
+}
+
+}  // namespace warehouse::volume

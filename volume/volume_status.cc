@@ -1,0 +1,32 @@
+#include "volume/volume_status.h"
+
+#include <sys/statvfs.h>
+
+#include <cerrno>
+
+#include "common/file.h"
+
+namespace warehouse::volume {
+
+v1::VolumeStatus ToVolumeStatus(const VolumeUsage& usage) {
+  v1::VolumeStatus status;
+  status.set_volume_id(usage.volume_id);
+  status.set_size_bytes(usage.file_size);
+  status.set_live_bytes(usage.live_bytes);
+  status.set_garbage_bytes(usage.garbage_bytes);
+  status.set_needle_count(usage.needle_count);
+  status.set_read_only(usage.read_only);
+  status.set_compacting(usage.compacting);
+  status.set_max_size_bytes(usage.max_size);
+  return status;
+}
+
+absl::StatusOr<uint64_t> FreeDiskBytes(const std::string& dir) {
+  struct statvfs st;
+  if (::statvfs(dir.c_str(), &st) != 0) {
+    return ErrnoToStatus(errno, "statvfs", dir);
+  }
+  return static_cast<uint64_t>(st.f_bavail) * st.f_frsize;
+}
+
+}  // namespace warehouse::volume

@@ -1,0 +1,22 @@
+// Conversions between the engine's usage figures and their wire form.
+#ifndef WAREHOUSE_VOLUME_VOLUME_STATUS_H_
+#define WAREHOUSE_VOLUME_VOLUME_STATUS_H_
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "proto/warehouse/common.pb.h"
+#include "volume/volume.h"
+
+namespace warehouse::volume {
+
+v1::VolumeStatus ToVolumeStatus(const VolumeUsage& usage);
+
+// Free bytes on the file system holding `dir`. Errors: the statvfs error.
+absl::StatusOr<uint64_t> FreeDiskBytes(const std::string& dir);
+
+}  // namespace warehouse::volume
+
+#endif  // WAREHOUSE_VOLUME_VOLUME_STATUS_H_
