@@ -56,7 +56,8 @@ absl::StatusOr<std::string> DecodeContinuationToken(const ListingScope& scope,
   }
   const absl::string_view resume(raw.data() + 1,
                                  raw.size() - 1 - kChecksumSize);
-  const uint32_t stored = DecodeFixed32(raw.data() + raw.size() - kChecksumSize);
+  const uint32_t stored =
+      DecodeFixed32(raw.data() + raw.size() - kChecksumSize);
   if (stored != TokenChecksum(scope, resume) ||
       !absl::StartsWith(resume, scope.prefix)) {
     return absl::InvalidArgumentError(

@@ -115,13 +115,13 @@ inline constexpr int kMaxListKeys = 1000;
 struct ListObjectsRequest {
   std::string bucket;
   std::string prefix;
-  std::string delimiter;  // empty: no rollup into common prefixes
-  int max_keys = kMaxListKeys;  // values above kMaxListKeys are capped
+  std::string delimiter;           // empty: no rollup into common prefixes
+  int max_keys = kMaxListKeys;     // values above kMaxListKeys are capped
   std::string continuation_token;  // empty: from the start
 };
 
 struct ListObjectsResult {
-  std::vector<ObjectRecord> objects;        // in byte order of keys
+  std::vector<ObjectRecord> objects;         // in byte order of keys
   std::vector<std::string> common_prefixes;  // in byte order
   bool truncated = false;
   std::string next_continuation_token;  // set when truncated

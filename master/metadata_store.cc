@@ -35,7 +35,8 @@ absl::StatusOr<std::unique_ptr<MetadataStore>> MetadataStore::Open(
   RETURN_IF_ERROR(CheckSchemaCurrent(*db));
   ASSIGN_OR_RETURN(std::unique_ptr<ReadPool> readers,
                    ReadPool::Open(path, options.read_connections));
-  auto writer = std::make_unique<WriteBatcher>(std::move(db), options.max_batch);
+  auto writer =
+      std::make_unique<WriteBatcher>(std::move(db), options.max_batch);
   return std::unique_ptr<MetadataStore>(new MetadataStore(
       std::move(options), std::move(writer), std::move(readers)));
 }
@@ -134,10 +135,10 @@ absl::StatusOr<std::vector<BucketInfo>> MetadataStore::ListBuckets() {
 
 absl::StatusOr<BucketInfo> MetadataStore::GetBucket(absl::string_view name) {
   ReadPool::Lease lease = readers_->Acquire();
-  ASSIGN_OR_RETURN(Statement select,
-                   lease.db().Prepare(
-                       "SELECT created_at_us, object_count, total_bytes "
-                       "FROM buckets WHERE name = ?"));
+  ASSIGN_OR_RETURN(
+      Statement select,
+      lease.db().Prepare("SELECT created_at_us, object_count, total_bytes "
+                         "FROM buckets WHERE name = ?"));
   RETURN_IF_ERROR(select.BindAll(name));
   ASSIGN_OR_RETURN(bool found, select.Step());
   if (!found) {
@@ -159,17 +160,16 @@ absl::Status MetadataStore::DeleteBucket(absl::string_view name) {
     {
       // The objects table, not the counter, decides: the counter only
       // words the message.
-      ASSIGN_OR_RETURN(
-          Statement any,
-          db.Prepare("SELECT (SELECT object_count FROM buckets "
-                     "WHERE bucket_id = ?1) FROM objects "
-                     "WHERE bucket_id = ?1 LIMIT 1"));
+      ASSIGN_OR_RETURN(Statement any,
+                       db.Prepare("SELECT (SELECT object_count FROM buckets "
+                                  "WHERE bucket_id = ?1) FROM objects "
+                                  "WHERE bucket_id = ?1 LIMIT 1"));
       RETURN_IF_ERROR(any.BindAll(bucket_id));
       ASSIGN_OR_RETURN(bool not_empty, any.Step());
       if (not_empty) {
         return absl::FailedPreconditionError(
-            absl::StrCat("bucket ", name, " is not empty (",
-                         any.ColumnInt64(0), " objects)"));
+            absl::StrCat("bucket ", name, " is not empty (", any.ColumnInt64(0),
+                         " objects)"));
       }
     }
     {

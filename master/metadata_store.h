@@ -28,7 +28,10 @@ namespace warehouse::master {
 // WriteBatcher (concurrent writes share transactions and fsyncs) and a pool
 // of read connections. Every method is one transaction: a write that
 // returns OK is durable, and a read sees every write acknowledged before it
-// began. Thread-safe.
+// began. Besides the codes listed per method, any method may return what
+// the database returns: Unavailable (I/O error, lock timeout),
+// ResourceExhausted (disk full), DataLoss (a damaged file). Thread-safe;
+// must not be destroyed while a call is in progress.
 class MetadataStore {
  public:
   struct Options {
@@ -150,8 +153,7 @@ class MetadataStore {
   absl::Status MarkDeleted(absl::Span<const int64_t> delete_ids);
   // Counts a failed attempt for each delete and schedules the next one at
   // `now + DeleteRetryDelay(attempts)`. Unknown ids are ignored.
-  absl::Status RetryLater(absl::Span<const int64_t> delete_ids,
-                          absl::Time now);
+  absl::Status RetryLater(absl::Span<const int64_t> delete_ids, absl::Time now);
   // The backoff after `attempts` failed attempts: 1 s, 2 s, 4 s, ...
   // capped at one hour.
   static absl::Duration DeleteRetryDelay(int attempts);

@@ -110,8 +110,8 @@ absl::StatusOr<AccessKey> MetadataStore::GetAccessKey(
 absl::StatusOr<std::vector<AccessKey>> MetadataStore::ListAccessKeys() {
   ReadPool::Lease lease = readers_->Acquire();
   ASSIGN_OR_RETURN(Statement select,
-                   lease.db().Prepare(absl::StrCat(
-                       kSelectAccessKeys, " ORDER BY access_key_id")));
+                   lease.db().Prepare(absl::StrCat(kSelectAccessKeys,
+                                                   " ORDER BY access_key_id")));
   std::vector<AccessKey> keys;
   for (;;) {
     ASSIGN_OR_RETURN(bool has_row, select.Step());

@@ -54,8 +54,8 @@ absl::Status ValidateUsage(const VolumeUsage& usage) {
         absl::StrCat("volume server ", usage.server_id,
                      ": reported volume id 0, which is never allocated"));
   }
-  if (usage.size_bytes < 0 || usage.live_bytes < 0 ||
-      usage.garbage_bytes < 0 || usage.needle_count < 0) {
+  if (usage.size_bytes < 0 || usage.live_bytes < 0 || usage.garbage_bytes < 0 ||
+      usage.needle_count < 0) {
     return absl::InvalidArgumentError(absl::StrCat(
         "volume ", usage.volume_id, ": reported negative usage (size ",
         usage.size_bytes, ", live ", usage.live_bytes, ", garbage ",
@@ -113,10 +113,10 @@ absl::Status MetadataStore::MarkServerStatus(absl::string_view server_id,
 
 absl::StatusOr<std::vector<ServerRecord>> MetadataStore::ListServers() {
   ReadPool::Lease lease = readers_->Acquire();
-  ASSIGN_OR_RETURN(Statement select,
-                   lease.db().Prepare(
-                       "SELECT server_id, address, last_heartbeat_us, status "
-                       "FROM volume_servers ORDER BY server_id"));
+  ASSIGN_OR_RETURN(
+      Statement select,
+      lease.db().Prepare("SELECT server_id, address, last_heartbeat_us, status "
+                         "FROM volume_servers ORDER BY server_id"));
   std::vector<ServerRecord> servers;
   for (;;) {
     ASSIGN_OR_RETURN(bool has_row, select.Step());
@@ -204,9 +204,9 @@ absl::Status MetadataStore::UpsertVolumes(
 
 absl::StatusOr<std::vector<VolumeRecord>> MetadataStore::ListVolumes() {
   ReadPool::Lease lease = readers_->Acquire();
-  ASSIGN_OR_RETURN(Statement select,
-                   lease.db().Prepare(absl::StrCat(kSelectVolumes,
-                                                   " ORDER BY volume_id")));
+  ASSIGN_OR_RETURN(
+      Statement select,
+      lease.db().Prepare(absl::StrCat(kSelectVolumes, " ORDER BY volume_id")));
   std::vector<VolumeRecord> volumes;
   for (;;) {
     ASSIGN_OR_RETURN(bool has_row, select.Step());
@@ -218,9 +218,9 @@ absl::StatusOr<std::vector<VolumeRecord>> MetadataStore::ListVolumes() {
 
 absl::StatusOr<VolumeRecord> MetadataStore::GetVolume(uint32_t volume_id) {
   ReadPool::Lease lease = readers_->Acquire();
-  ASSIGN_OR_RETURN(Statement select,
-                   lease.db().Prepare(absl::StrCat(kSelectVolumes,
-                                                   " WHERE volume_id = ?")));
+  ASSIGN_OR_RETURN(
+      Statement select,
+      lease.db().Prepare(absl::StrCat(kSelectVolumes, " WHERE volume_id = ?")));
   RETURN_IF_ERROR(select.BindAll(volume_id));
   ASSIGN_OR_RETURN(bool found, select.Step());
   if (!found) {
@@ -233,9 +233,9 @@ absl::StatusOr<VolumeRecord> MetadataStore::GetVolume(uint32_t volume_id) {
 absl::StatusOr<std::vector<NeedleDelete>> MetadataStore::TakeDueDeletes(
     absl::string_view server_id, absl::Time now, int limit) {
   if (limit < 1) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "volume server ", server_id, ": delete limit ", limit,
-        " is less than 1"));
+    return absl::InvalidArgumentError(absl::StrCat("volume server ", server_id,
+                                                   ": delete limit ", limit,
+                                                   " is less than 1"));
   }
   limit = std::min(limit, kMaxDeletesPerTake);
   const int64_t lease_until_us =
@@ -323,8 +323,7 @@ absl::Status MetadataStore::RetryLater(absl::Span<const int64_t> delete_ids,
       const absl::Time next =
           now + DeleteRetryDelay(static_cast<int>(std::min<int64_t>(
                     attempts, std::numeric_limits<int>::max())));
-      RETURN_IF_ERROR(
-          update.BindAll(attempts, absl::ToUnixMicros(next), id));
+      RETURN_IF_ERROR(update.BindAll(attempts, absl::ToUnixMicros(next), id));
       RETURN_IF_ERROR(update.Run());
       update.Reset();
     }

@@ -35,16 +35,17 @@ std::string KeySuccessor(absl::string_view key) {
 }  // namespace
 
 absl::StatusOr<ObjectRecord> MetadataStore::GetObject(absl::string_view bucket,
-                                                       absl::string_view key) {
+                                                      absl::string_view key) {
   RETURN_IF_ERROR(ValidateObjectKey(key));
   ReadPool::Lease lease = readers_->Acquire();
   Database& db = lease.db();
   ASSIGN_OR_RETURN(
       Statement select,
-      db.Prepare("SELECT o.key, o.size, o.etag, o.content_type, o.volume_id, "
-                 "o.needle_id, o.cookie, o.created_at_us, o.updated_at_us, "
-                 "o.state FROM buckets b JOIN objects o "
-                 "ON o.bucket_id = b.bucket_id WHERE b.name = ? AND o.key = ?"));
+      db.Prepare(
+          "SELECT o.key, o.size, o.etag, o.content_type, o.volume_id, "
+          "o.needle_id, o.cookie, o.created_at_us, o.updated_at_us, "
+          "o.state FROM buckets b JOIN objects o "
+          "ON o.bucket_id = b.bucket_id WHERE b.name = ? AND o.key = ?"));
   RETURN_IF_ERROR(select.BindAll(bucket, key));
   ASSIGN_OR_RETURN(bool found, select.Step());
   if (found) return ReadObject(db, select, std::string(bucket));
@@ -60,9 +61,10 @@ absl::Status MetadataStore::DeleteObject(absl::string_view bucket,
   const absl::Time now = Now();
   return Write([&](Database& db) -> absl::Status {
     ASSIGN_OR_RETURN(const int64_t bucket_id, FindBucketId(db, bucket));
-    ASSIGN_OR_RETURN(Statement select,
-                     db.Prepare("SELECT volume_id, needle_id, cookie, size "
-                                "FROM objects WHERE bucket_id = ? AND key = ?"));
+    ASSIGN_OR_RETURN(
+        Statement select,
+        db.Prepare("SELECT volume_id, needle_id, cookie, size "
+                   "FROM objects WHERE bucket_id = ? AND key = ?"));
     RETURN_IF_ERROR(select.BindAll(bucket_id, key));
     ASSIGN_OR_RETURN(bool found, select.Step());
     if (!found) {
@@ -91,9 +93,9 @@ absl::Status MetadataStore::DeleteObject(absl::string_view bucket,
 absl::StatusOr<ListObjectsResult> MetadataStore::ListObjects(
     const ListObjectsRequest& request) {
   if (request.max_keys < 1) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "listing ", request.bucket, ": max keys ", request.max_keys,
-        " is less than 1"));
+    return absl::InvalidArgumentError(
+        absl::StrCat("listing ", request.bucket, ": max keys ",
+                     request.max_keys, " is less than 1"));
   }
   RETURN_IF_ERROR(ValidateKeyFragment("prefix", request.prefix));
   RETURN_IF_ERROR(ValidateKeyFragment("delimiter", request.delimiter));
@@ -106,8 +108,8 @@ absl::StatusOr<ListObjectsResult> MetadataStore::ListObjects(
   // `resume` is the smallest key the page may return.
   std::string resume(prefix);
   if (!request.continuation_token.empty()) {
-    ASSIGN_OR_RETURN(resume, DecodeContinuationToken(
-                                 scope, request.continuation_token));
+    ASSIGN_OR_RETURN(
+        resume, DecodeContinuationToken(scope, request.continuation_token));
   }
 
   ReadPool::Lease lease = readers_->Acquire();
@@ -140,10 +142,10 @@ absl::StatusOr<ListObjectsResult> MetadataStore::ListObjects(
       break;
     }
     ++items;
-    const size_t found = delimiter.empty()
-                             ? std::string::npos
-                             : key.find(delimiter.data(), prefix.size(),
-                                        delimiter.size());
+    const size_t found =
+        delimiter.empty()
+            ? std::string::npos
+            : key.find(delimiter.data(), prefix.size(), delimiter.size());
     if (found == std::string::npos) {
       ASSIGN_OR_RETURN(ObjectRecord object,
                        ReadObject(db, scan, request.bucket));

@@ -22,8 +22,8 @@ absl::StatusOr<Upload> MetadataStore::BeginUpload(
   RETURN_IF_ERROR(ValidateContentType(request.content_type));
   if (request.size < 0) {
     return absl::InvalidArgumentError(
-        absl::StrCat("upload of ", request.bucket, "/", request.key,
-                     ": size ", request.size, " is negative"));
+        absl::StrCat("upload of ", request.bucket, "/", request.key, ": size ",
+                     request.size, " is negative"));
   }
   const absl::Time now = Now();
   if (request.expires <= now) {
@@ -33,8 +33,7 @@ absl::StatusOr<Upload> MetadataStore::BeginUpload(
   }
   Upload upload;
   absl::Status status = Write([&](Database& db) -> absl::Status {
-    ASSIGN_OR_RETURN(const int64_t bucket_id,
-                     FindBucketId(db, request.bucket));
+    ASSIGN_OR_RETURN(const int64_t bucket_id, FindBucketId(db, request.bucket));
     ASSIGN_OR_RETURN(Statement volume,
                      db.Prepare("SELECT next_needle_id, read_only FROM volumes "
                                 "WHERE volume_id = ?"));
@@ -119,11 +118,11 @@ absl::StatusOr<ObjectRecord> MetadataStore::CommitUpload(
                          ReadObject(db, committed, committed.ColumnText(10)));
         if (object.size != report.size || object.etag != report.etag) {
           return absl::InvalidArgumentError(absl::StrCat(
-              "upload ", report.upload_id, ": ",
-              DescribeNeedle(report.needle), " already committed as ",
-              object.bucket, "/", object.key, " with size ", object.size,
-              " and etag ", object.etag, ", but this report says size ",
-              report.size, " and etag ", report.etag));
+              "upload ", report.upload_id, ": ", DescribeNeedle(report.needle),
+              " already committed as ", object.bucket, "/", object.key,
+              " with size ", object.size, " and etag ", object.etag,
+              ", but this report says size ", report.size, " and etag ",
+              report.etag));
         }
         return absl::OkStatus();
       }
@@ -147,8 +146,8 @@ absl::StatusOr<ObjectRecord> MetadataStore::CommitUpload(
     }
     if (report.size != declared_size) {
       return absl::InvalidArgumentError(absl::StrCat(
-          "upload ", report.upload_id, ": reported size ", report.size,
-          " but ", declared_size, " bytes were declared when it began"));
+          "upload ", report.upload_id, ": reported size ", report.size, " but ",
+          declared_size, " bytes were declared when it began"));
     }
     object.size = declared_size;
     object.etag = report.etag;

@@ -127,9 +127,10 @@ struct Recorded {
 absl::StatusOr<std::vector<Recorded>> ReadRecorded(Database& db) {
   std::vector<Recorded> recorded;
   {
-    ASSIGN_OR_RETURN(Statement exists,
-                     db.Prepare("SELECT 1 FROM sqlite_schema WHERE "
-                                "type = 'table' AND name = 'schema_migrations'"));
+    ASSIGN_OR_RETURN(
+        Statement exists,
+        db.Prepare("SELECT 1 FROM sqlite_schema WHERE "
+                   "type = 'table' AND name = 'schema_migrations'"));
     ASSIGN_OR_RETURN(bool has_table, exists.Step());
     if (!has_table) return recorded;
   }
@@ -145,8 +146,8 @@ absl::StatusOr<std::vector<Recorded>> ReadRecorded(Database& db) {
           "database ", db.path(), ": schema_migrations records version ",
           version, " where version ", recorded.size() + 1, " was expected"));
     }
-    recorded.push_back(
-        {static_cast<int>(version), static_cast<uint32_t>(rows.ColumnInt64(1))});
+    recorded.push_back({static_cast<int>(version),
+                        static_cast<uint32_t>(rows.ColumnInt64(1))});
   }
   return recorded;
 }
@@ -218,19 +219,18 @@ absl::Status ApplyPendingMigrations(Database& db,
     if (migration.version <= static_cast<int>(recorded.size())) continue;
     absl::Status applied = db.Execute(migration.sql);
     if (!applied.ok()) {
-      return absl::Status(applied.code(),
-                          absl::StrCat("migration ", migration.version, " (",
-                                       migration.description,
-                                       "): ", applied.message()));
+      return absl::Status(
+          applied.code(),
+          absl::StrCat("migration ", migration.version, " (",
+                       migration.description, "): ", applied.message()));
     }
     ASSIGN_OR_RETURN(Statement record,
                      db.Prepare("INSERT INTO schema_migrations (version, "
                                 "applied_at_us, description, checksum) "
                                 "VALUES (?, ?, ?, ?)"));
-    RETURN_IF_ERROR(record.BindAll(migration.version,
-                                   absl::ToUnixMicros(absl::Now()),
-                                   migration.description,
-                                   MigrationChecksum(migration)));
+    RETURN_IF_ERROR(
+        record.BindAll(migration.version, absl::ToUnixMicros(absl::Now()),
+                       migration.description, MigrationChecksum(migration)));
     RETURN_IF_ERROR(record.Run());
     RETURN_IF_ERROR(transaction.Commit());
   }
@@ -253,10 +253,10 @@ absl::Status CheckSchemaCurrent(Database& db,
         ": start it once with --schema to create the schema"));
   }
   if (recorded.size() < migrations.size()) {
-    return absl::FailedPreconditionError(absl::StrCat(
-        "database ", db.path(), " is at schema version ", recorded.size(),
-        ", this master needs ", migrations.size(),
-        ": start it once with --schema to migrate"));
+    return absl::FailedPreconditionError(
+        absl::StrCat("database ", db.path(), " is at schema version ",
+                     recorded.size(), ", this master needs ", migrations.size(),
+                     ": start it once with --schema to migrate"));
   }
   return absl::OkStatus();
 }

@@ -33,7 +33,8 @@ bool LooksLikeIpv4(absl::string_view name) {
 // else as a hex byte.
 std::string Describe(char c) {
   const auto byte = static_cast<unsigned char>(c);
-  if (byte >= 0x20 && byte < 0x7f) return absl::StrCat("'", std::string(1, c), "'");
+  if (byte >= 0x20 && byte < 0x7f)
+    return absl::StrCat("'", std::string(1, c), "'");
   return absl::StrCat("byte 0x", absl::Hex(byte, absl::kZeroPad2));
 }
 
@@ -42,8 +43,8 @@ absl::Status ValidateUtf8WithoutNul(absl::string_view what,
   const size_t nul = text.find('\0');
   const size_t bad = FindInvalidUtf8(text);
   if (nul != absl::string_view::npos && nul < bad) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        what, " contains a NUL byte at offset ", nul));
+    return absl::InvalidArgumentError(
+        absl::StrCat(what, " contains a NUL byte at offset ", nul));
   }
   if (bad != text.size()) {
     return absl::InvalidArgumentError(
@@ -123,17 +124,18 @@ absl::Status ValidateBucketName(absl::string_view name) {
   }
   const size_t dots = name.find("..");
   if (dots != absl::string_view::npos) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        quoted, " has two dots in a row at position ", dots));
+    return absl::InvalidArgumentError(
+        absl::StrCat(quoted, " has two dots in a row at position ", dots));
   }
   if (LooksLikeIpv4(name)) {
     return absl::InvalidArgumentError(
         absl::StrCat(quoted, " is formatted as an IP address"));
   }
   if (absl::StartsWith(name, "xn--")) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        quoted, " starts with \"xn--\", which is reserved for "
-                "internationalized domain names"));
+    return absl::InvalidArgumentError(
+        absl::StrCat(quoted,
+                     " starts with \"xn--\", which is reserved for "
+                     "internationalized domain names"));
   }
   return absl::OkStatus();
 }
@@ -164,17 +166,16 @@ absl::Status ValidateIdentifier(absl::string_view what,
                                 absl::string_view value) {
   constexpr size_t kMaxIdentifierLength = 128;
   if (value.empty() || value.size() > kMaxIdentifierLength) {
-    return absl::InvalidArgumentError(
-        absl::StrCat(what, " \"", value, "\" is ", value.size(),
-                     " characters long: it must have 1 to ",
-                     kMaxIdentifierLength));
+    return absl::InvalidArgumentError(absl::StrCat(
+        what, " \"", value, "\" is ", value.size(),
+        " characters long: it must have 1 to ", kMaxIdentifierLength));
   }
   for (size_t i = 0; i < value.size(); ++i) {
     const auto byte = static_cast<unsigned char>(value[i]);
     if (byte <= 0x20 || byte >= 0x7f) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          what, ": ", Describe(value[i]), " at position ", i,
-          " is not allowed: use printable ASCII without spaces"));
+      return absl::InvalidArgumentError(
+          absl::StrCat(what, ": ", Describe(value[i]), " at position ", i,
+                       " is not allowed: use printable ASCII without spaces"));
     }
   }
   return absl::OkStatus();
@@ -190,10 +191,9 @@ absl::Status ValidateContentType(absl::string_view content_type) {
   for (size_t i = 0; i < content_type.size(); ++i) {
     const auto byte = static_cast<unsigned char>(content_type[i]);
     if (byte < 0x20 || byte >= 0x7f) {
-      return absl::InvalidArgumentError(
-          absl::StrCat("content type: ", Describe(content_type[i]),
-                       " at position ", i,
-                       " is not allowed: use printable ASCII"));
+      return absl::InvalidArgumentError(absl::StrCat(
+          "content type: ", Describe(content_type[i]), " at position ", i,
+          " is not allowed: use printable ASCII"));
     }
   }
   return absl::OkStatus();

@@ -44,8 +44,8 @@ class ReadPool {
 
   // Opens `connections` (at least 1) query-only connections to an existing
   // database at `path`. Errors: those of Database::Open.
-  static absl::StatusOr<std::unique_ptr<ReadPool>> Open(
-      const std::string& path, int connections);
+  static absl::StatusOr<std::unique_ptr<ReadPool>> Open(const std::string& path,
+                                                        int connections);
 
   ReadPool(const ReadPool&) = delete;
   ReadPool& operator=(const ReadPool&) = delete;

@@ -90,8 +90,8 @@ absl::StatusOr<std::unique_ptr<Database>> Database::Open(
   if (rc != SQLITE_OK) {
     const int system_errno = raw != nullptr ? sqlite3_system_errno(raw) : 0;
     std::string message = absl::StrCat(
-        "database ", path, ": open: ",
-        raw != nullptr ? sqlite3_errmsg(raw) : sqlite3_errstr(rc));
+        "database ", path,
+        ": open: ", raw != nullptr ? sqlite3_errmsg(raw) : sqlite3_errstr(rc));
     if (system_errno != 0) {
       absl::StrAppend(&message, ": ", std::strerror(system_errno));
     }
@@ -129,9 +129,9 @@ absl::StatusOr<std::unique_ptr<Database>> Database::Open(
       if (line != "ok" && problems.size() < 5) problems.push_back(line);
     }
     if (!problems.empty()) {
-      return absl::DataLossError(absl::StrCat("database ", path,
-                                              ": quick_check failed: ",
-                                              absl::StrJoin(problems, "; ")));
+      return absl::DataLossError(absl::StrCat(
+          "database ", path,
+          ": quick_check failed: ", absl::StrJoin(problems, "; ")));
     }
   }
   if (options.query_only) {
@@ -302,12 +302,12 @@ bool Statement::ColumnIsNull(int column) const {
 
 absl::StatusOr<Transaction> Transaction::Begin(Database& db, Mode mode) {
   if (db.in_transaction()) {
-    return absl::InternalError(absl::StrCat(
-        "database ", db.path(), ": a transaction is already open"));
+    return absl::InternalError(absl::StrCat("database ", db.path(),
+                                            ": a transaction is already open"));
   }
-  ASSIGN_OR_RETURN(Statement begin, db.Prepare(mode == Mode::kImmediate
-                                                   ? "BEGIN IMMEDIATE"
-                                                   : "BEGIN DEFERRED"));
+  ASSIGN_OR_RETURN(Statement begin,
+                   db.Prepare(mode == Mode::kImmediate ? "BEGIN IMMEDIATE"
+                                                       : "BEGIN DEFERRED"));
   RETURN_IF_ERROR(begin.Run());
   return Transaction(&db);
 }

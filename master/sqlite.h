@@ -56,8 +56,8 @@ class Database {
   // Errors: NotFound when the file is missing and `create_if_missing` is
   // false; DataLoss when the file is not a database or fails quick_check;
   // PermissionDenied, Unavailable for I/O errors.
-  static absl::StatusOr<std::unique_ptr<Database>> Open(
-      const std::string& path, const Options& options);
+  static absl::StatusOr<std::unique_ptr<Database>> Open(const std::string& path,
+                                                        const Options& options);
 
   Database(const Database&) = delete;
   Database& operator=(const Database&) = delete;
@@ -155,8 +155,7 @@ class Statement {
   Statement(Database* db, std::string sql, sqlite3_stmt* stmt)
       : db_(db), sql_(std::move(sql)), stmt_(stmt) {}
 
-  template <typename T,
-            std::enable_if_t<std::is_integral<T>::value, int> = 0>
+  template <typename T, std::enable_if_t<std::is_integral<T>::value, int> = 0>
   absl::Status BindOne(int index, T value) {
     return BindInt64(index, static_cast<int64_t>(value));
   }

@@ -66,8 +66,7 @@ absl::Status WriteBatcher::Run(Work work) {
   return std::move(self.status);
 }
 
-void WriteBatcher::RunBatch(const std::vector<Writer*>& batch,
-                            Stats* stats) {
+void WriteBatcher::RunBatch(const std::vector<Writer*>& batch, Stats* stats) {
   Database& db = *db_;
   auto transaction = Transaction::Begin(db, Transaction::Mode::kImmediate);
   if (!transaction.ok()) {

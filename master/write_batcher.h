@@ -36,10 +36,10 @@ class WriteBatcher {
   using Work = absl::FunctionRef<absl::Status(Database&)>;
 
   struct Stats {
-    uint64_t transactions = 0;       // batch transactions committed
-    uint64_t committed_writes = 0;   // closures whose changes committed
-    uint64_t failed_writes = 0;      // closures that failed or were lost
-                                     // with a failed commit
+    uint64_t transactions = 0;      // batch transactions committed
+    uint64_t committed_writes = 0;  // closures whose changes committed
+    uint64_t failed_writes = 0;     // closures that failed or were lost
+                                    // with a failed commit
   };
 
   // `db` is the only connection that writes; `max_batch` bounds how many

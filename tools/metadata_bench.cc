@@ -148,18 +148,19 @@ class Bench {
     Row row;
     row.operation = "begin+commit pairs";
     row.threads = threads;
-    ASSIGN_OR_RETURN(
-        row.ops, RunFor(threads, Duration(),
-                        [&](int t, std::mt19937_64&) {
-                          const int writer = first_writer + t;
-                          int64_t& n = written_.per_writer[writer];
-                          absl::Status status = BeginAndCommit(
-                              store_, KeyOf(writer, n),
-                              static_cast<uint32_t>(1 + writer % kVolumes));
-                          if (status.ok()) ++n;
-                          return status;
-                        },
-                        &row.elapsed));
+    ASSIGN_OR_RETURN(row.ops,
+                     RunFor(
+                         threads, Duration(),
+                         [&](int t, std::mt19937_64&) {
+                           const int writer = first_writer + t;
+                           int64_t& n = written_.per_writer[writer];
+                           absl::Status status = BeginAndCommit(
+                               store_, KeyOf(writer, n),
+                               static_cast<uint32_t>(1 + writer % kVolumes));
+                           if (status.ok()) ++n;
+                           return status;
+                         },
+                         &row.elapsed));
     const WriteBatcher::Stats after = store_.write_stats();
     const uint64_t transactions = after.transactions - before.transactions;
     if (transactions > 0) {
@@ -218,13 +219,14 @@ class Bench {
     Row row;
     row.operation = "lookups";
     row.threads = threads;
-    ASSIGN_OR_RETURN(row.ops, RunFor(threads, Duration(),
-                                     [&](int, std::mt19937_64& rng) {
-                                       return store_
-                                           .GetObject(kBucket, RandomKey(rng))
-                                           .status();
-                                     },
-                                     &row.elapsed));
+    ASSIGN_OR_RETURN(
+        row.ops,
+        RunFor(
+            threads, Duration(),
+            [&](int, std::mt19937_64& rng) {
+              return store_.GetObject(kBucket, RandomKey(rng)).status();
+            },
+            &row.elapsed));
     return row;
   }
 
@@ -235,24 +237,24 @@ class Bench {
     row.operation = absl::StrCat("lists (", flags_.page_size, " keys/page)");
     row.threads = threads;
     ASSIGN_OR_RETURN(
-        row.ops,
-        RunFor(threads, Duration(),
-               [&](int, std::mt19937_64& rng) -> absl::Status {
-                 const int writer = RandomWriter(rng);
-                 ListObjectsRequest request;
-                 request.bucket = kBucket;
-                 request.prefix = absl::StrCat("w/", writer, "/");
-                 request.delimiter = "/";
-                 request.max_keys = flags_.page_size;
-                 ASSIGN_OR_RETURN(ListObjectsResult page,
-                                  store_.ListObjects(request));
-                 if (page.objects.empty()) {
-                   return absl::InternalError(absl::StrCat(
-                       "listing ", request.prefix, " returned nothing"));
-                 }
-                 return absl::OkStatus();
-               },
-               &row.elapsed));
+        row.ops, RunFor(
+                     threads, Duration(),
+                     [&](int, std::mt19937_64& rng) -> absl::Status {
+                       const int writer = RandomWriter(rng);
+                       ListObjectsRequest request;
+                       request.bucket = kBucket;
+                       request.prefix = absl::StrCat("w/", writer, "/");
+                       request.delimiter = "/";
+                       request.max_keys = flags_.page_size;
+                       ASSIGN_OR_RETURN(ListObjectsResult page,
+                                        store_.ListObjects(request));
+                       if (page.objects.empty()) {
+                         return absl::InternalError(absl::StrCat(
+                             "listing ", request.prefix, " returned nothing"));
+                       }
+                       return absl::OkStatus();
+                     },
+                     &row.elapsed));
     return row;
   }
 
@@ -298,7 +300,8 @@ absl::Status Run(const Flags& flags) {
     ASSIGN_OR_RETURN(std::unique_ptr<MetadataStore> store,
                      MetadataStore::Open(dir + "/meta.db", options));
     RETURN_IF_ERROR(store->CreateBucket(kBucket));
-    RETURN_IF_ERROR(store->UpsertServer("bench-vs", "127.0.0.1:1", absl::Now()));
+    RETURN_IF_ERROR(
+        store->UpsertServer("bench-vs", "127.0.0.1:1", absl::Now()));
     for (int i = 0; i < kVolumes; ++i) {
       RETURN_IF_ERROR(store->CreateVolumeRecord("bench-vs").status());
     }
@@ -336,8 +339,8 @@ absl::Status Run(const Flags& flags) {
                  std::string(9, '-'), std::string(11, '-'),
                  std::string(12, '-'), std::string(16, '-'));
     for (const Row& row : rows) {
-      const double rate = static_cast<double>(row.ops) /
-                          absl::ToDoubleSeconds(row.elapsed);
+      const double rate =
+          static_cast<double>(row.ops) / absl::ToDoubleSeconds(row.elapsed);
       const std::string batching =
           row.writes_per_transaction > 0
               ? absl::StrFormat("%.1f", row.writes_per_transaction)

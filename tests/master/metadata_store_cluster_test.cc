@@ -32,9 +32,11 @@ TEST_CASE("servers are upserted by heartbeats and their status kept",
 
   // A later heartbeat moves the address and the time; an older one arriving
   // late does not move the time back.
-  REQUIRE(f.store().UpsertServer("vs2", "10.0.0.9:8080", t0 + absl::Seconds(5))
+  REQUIRE(f.store()
+              .UpsertServer("vs2", "10.0.0.9:8080", t0 + absl::Seconds(5))
               .ok());
-  REQUIRE(f.store().UpsertServer("vs2", "10.0.0.9:8080", t0 + absl::Seconds(1))
+  REQUIRE(f.store()
+              .UpsertServer("vs2", "10.0.0.9:8080", t0 + absl::Seconds(1))
               .ok());
   servers = f.store().ListServers();
   CHECK((*servers)[1].address == "10.0.0.9:8080");
@@ -43,11 +45,13 @@ TEST_CASE("servers are upserted by heartbeats and their status kept",
   // Down is undone by a heartbeat; draining is not.
   REQUIRE(f.store().MarkServerStatus("vs2", ServerStatus::kDown).ok());
   CHECK((*f.store().ListServers())[1].status == ServerStatus::kDown);
-  REQUIRE(f.store().UpsertServer("vs2", "10.0.0.9:8080", t0 + absl::Seconds(9))
+  REQUIRE(f.store()
+              .UpsertServer("vs2", "10.0.0.9:8080", t0 + absl::Seconds(9))
               .ok());
   CHECK((*f.store().ListServers())[1].status == ServerStatus::kAlive);
   REQUIRE(f.store().MarkServerStatus("vs2", ServerStatus::kDraining).ok());
-  REQUIRE(f.store().UpsertServer("vs2", "10.0.0.9:8080", t0 + absl::Seconds(12))
+  REQUIRE(f.store()
+              .UpsertServer("vs2", "10.0.0.9:8080", t0 + absl::Seconds(12))
               .ok());
   CHECK((*f.store().ListServers())[1].status == ServerStatus::kDraining);
 
@@ -260,7 +264,8 @@ TEST_CASE("access keys are stored, listed and revoked", "[master][cluster]") {
   f.clock().Advance(absl::Seconds(10));
   REQUIRE(f.store().RevokeAccessKey("AKTEST1").ok());
   CHECK(f.store().GetAccessKey("AKTEST1")->revoked == revoked_at);
-  CHECK(f.store().RevokeAccessKey("nope").code() == absl::StatusCode::kNotFound);
+  CHECK(f.store().RevokeAccessKey("nope").code() ==
+        absl::StatusCode::kNotFound);
   CHECK(f.store().GetAccessKey("nope").status().code() ==
         absl::StatusCode::kNotFound);
 }

@@ -44,8 +44,8 @@ std::vector<std::string> Keys(const ListObjectsResult& result) {
 // Every item of the listing, page by page of `page_size`: keys as they are,
 // common prefixes marked with a trailing '*'. Bounded by the page count.
 std::vector<std::string> WalkPages(StoreFixture& f, const std::string& prefix,
-                                   const std::string& delimiter,
-                                   int page_size, int* pages) {
+                                   const std::string& delimiter, int page_size,
+                                   int* pages) {
   std::vector<std::string> items;
   std::string token;
   *pages = 0;
@@ -90,8 +90,8 @@ TEST_CASE("a listing returns the keys under a prefix in byte order",
 
 TEST_CASE("a delimiter rolls keys up into common prefixes", "[master][list]") {
   StoreFixture f;
-  PutAll(f, {"a.txt", "docs/1", "docs/2", "docs/sub/3", "docs/sub/4",
-             "img/x", "img/y", "z", "docs/"});
+  PutAll(f, {"a.txt", "docs/1", "docs/2", "docs/sub/3", "docs/sub/4", "img/x",
+             "img/y", "z", "docs/"});
 
   ListObjectsResult top = List(f, "", "/");
   CHECK(Keys(top) == std::vector<std::string>{"a.txt", "z"});
@@ -121,14 +121,14 @@ TEST_CASE("pages continue across common prefixes without repeating them",
   for (int i = 0; i < 300; ++i) keys.push_back("big/" + std::to_string(i));
   PutAll(f, keys);
 
-  const std::vector<std::string> expected = {"a", "big/*", "c/*", "d", "e/*",
-                                             "f"};
+  const std::vector<std::string> expected = {"a", "big/*", "c/*",
+                                             "d", "e/*",   "f"};
   for (int page_size : {1, 2, 3, 5, 1000}) {
     INFO("page size " << page_size);
     int pages = 0;
     CHECK(WalkPages(f, "", "/", page_size, &pages) == expected);
-    CHECK(pages == (static_cast<int>(expected.size()) + page_size - 1) /
-                       page_size);
+    CHECK(pages ==
+          (static_cast<int>(expected.size()) + page_size - 1) / page_size);
   }
   // Without a delimiter every key comes back once, in order.
   int pages = 0;
@@ -152,13 +152,13 @@ TEST_CASE("a full last page is not reported truncated", "[master][list]") {
 TEST_CASE("a page holds at most 1000 keys", "[master][list]") {
   StoreFixture f;
   std::vector<std::string> keys;
-  for (int i = 0; i < 1001; ++i) keys.push_back("k" + std::to_string(10000 + i));
+  for (int i = 0; i < 1001; ++i)
+    keys.push_back("k" + std::to_string(10000 + i));
   PutAll(f, keys);
   ListObjectsResult first = List(f, "", "", 5000);
   CHECK(first.objects.size() == 1000);
   CHECK(first.truncated);
-  ListObjectsResult rest =
-      List(f, "", "", 5000, first.next_continuation_token);
+  ListObjectsResult rest = List(f, "", "", 5000, first.next_continuation_token);
   CHECK(Keys(rest) == std::vector<std::string>{"k11000"});
   CHECK_FALSE(rest.truncated);
 }

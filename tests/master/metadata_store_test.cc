@@ -76,8 +76,7 @@ TEST_CASE("bucket names that break the rules are refused saying why",
   CHECK(f.store().ListBuckets()->size() == 1);
 }
 
-TEST_CASE("a bucket is not deleted while it holds objects",
-          "[master][store]") {
+TEST_CASE("a bucket is not deleted while it holds objects", "[master][store]") {
   StoreFixture f;
   REQUIRE(f.Put("photos", "a", 1).ok());
   REQUIRE(f.Put("photos", "b", 1).ok());
@@ -112,8 +111,7 @@ TEST_CASE("keys of 1024 bytes are stored and 1025 refused", "[master][store]") {
   CHECK(too_long.status().code() == absl::StatusCode::kInvalidArgument);
   auto invalid = f.store().BeginUpload(UploadOf(f, "bad\xc3(", 1));
   CHECK(invalid.status().code() == absl::StatusCode::kInvalidArgument);
-  CHECK_THAT(std::string(invalid.status().message()),
-             Catch::Contains("UTF-8"));
+  CHECK_THAT(std::string(invalid.status().message()), Catch::Contains("UTF-8"));
   auto nul = f.store().BeginUpload(UploadOf(f, std::string("a\0b", 3), 1));
   CHECK(nul.status().code() == absl::StatusCode::kInvalidArgument);
   // Stored as given: no path normalization.
@@ -131,7 +129,8 @@ TEST_CASE("an upload begins with the next needle id of its volume",
   CHECK(v2->next_needle_id == 1);
   std::vector<uint64_t> ids;
   for (int i = 0; i < 3; ++i) {
-    auto upload = f.store().BeginUpload(UploadOf(f, "k" + std::to_string(i), 5));
+    auto upload =
+        f.store().BeginUpload(UploadOf(f, "k" + std::to_string(i), 5));
     REQUIRE(upload.ok());
     CHECK(upload->needle.volume_id == 1);
     CHECK(upload->needle.cookie == 0xc00c1e);
@@ -144,9 +143,10 @@ TEST_CASE("an upload begins with the next needle id of its volume",
   CHECK(f.store().GetVolume(1)->next_needle_id == 4);
 }
 
-TEST_CASE("an upload is refused on a missing bucket, a missing or read-only "
-          "volume, or a past expiry",
-          "[master][store]") {
+TEST_CASE(
+    "an upload is refused on a missing bucket, a missing or read-only "
+    "volume, or a past expiry",
+    "[master][store]") {
   StoreFixture f;
   BeginUploadRequest no_bucket = UploadOf(f, "k", 1);
   no_bucket.bucket = "nope";
@@ -215,11 +215,17 @@ TEST_CASE("reporting the same upload twice is idempotent", "[master][store]") {
   // A repeat that disagrees with what committed is refused.
   CHECK(f.store().CommitUpload(ReportOf(*upload, "e2")).status().code() ==
         absl::StatusCode::kInvalidArgument);
+  // Once the object is deleted, a late repeat finds nothing to answer with.
+  REQUIRE(f.store().DeleteObject("photos", "k").ok());
+  CHECK(f.store().CommitUpload(ReportOf(*upload, "e1")).status().code() ==
+        absl::StatusCode::kNotFound);
+  CHECK(f.store().GetBucket("photos")->object_count == 0);
 }
 
-TEST_CASE("a report that does not match the upload is refused and changes "
-          "nothing",
-          "[master][store]") {
+TEST_CASE(
+    "a report that does not match the upload is refused and changes "
+    "nothing",
+    "[master][store]") {
   StoreFixture f;
   auto upload = f.store().BeginUpload(UploadOf(f, "k", 10));
   REQUIRE(upload.ok());

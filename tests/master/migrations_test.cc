@@ -67,7 +67,8 @@ TEST_CASE("a store does not create a missing database without --schema",
   const std::string path = dir.Join("meta.db");
   auto store = MetadataStore::Open(path, MetadataStore::Options{});
   REQUIRE(store.status().code() == absl::StatusCode::kFailedPrecondition);
-  CHECK_THAT(std::string(store.status().message()), Catch::Contains("--schema"));
+  CHECK_THAT(std::string(store.status().message()),
+             Catch::Contains("--schema"));
   CHECK_THAT(std::string(store.status().message()), Catch::Contains(path));
   CHECK_FALSE(*FileSystem::Default()->Exists(path));
 }
@@ -81,12 +82,12 @@ TEST_CASE("a database migrated from version 1 keeps its data",
     REQUIRE(ApplyPendingMigrations(*db, AllMigrations().subspan(0, 1)).ok());
     CHECK(*CurrentSchemaVersion(*db) == 1);
     // Data written by a master at schema version 1.
-    REQUIRE(db->Execute(
-                  "INSERT INTO buckets (bucket_id, name, created_at_us, "
-                  "object_count, total_bytes) VALUES (1, 'old', 5, 1, 42);"
-                  "INSERT INTO objects VALUES (1, 'a/b.txt', 42, 'e1', "
-                  "'text/plain', 3, 9, 77, 5, 6, 'live')")
-                .ok());
+    REQUIRE(
+        db->Execute("INSERT INTO buckets (bucket_id, name, created_at_us, "
+                    "object_count, total_bytes) VALUES (1, 'old', 5, 1, 42);"
+                    "INSERT INTO objects VALUES (1, 'a/b.txt', 42, 'e1', "
+                    "'text/plain', 3, 9, 77, 5, 6, 'live')")
+            .ok());
   }
 
   // A master that needs the latest version refuses it and names the flag.
@@ -94,8 +95,8 @@ TEST_CASE("a database migrated from version 1 keeps its data",
   REQUIRE(refused.status().code() == absl::StatusCode::kFailedPrecondition);
   const std::string message(refused.status().message());
   CHECK_THAT(message, Catch::Contains("is at schema version 1"));
-  CHECK_THAT(message, Catch::Contains(
-                          "needs " + std::to_string(LatestSchemaVersion())));
+  CHECK_THAT(message,
+             Catch::Contains("needs " + std::to_string(LatestSchemaVersion())));
   CHECK_THAT(message, Catch::Contains("start it once with --schema"));
 
   MetadataStore::Options migrate;

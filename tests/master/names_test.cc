@@ -9,10 +9,9 @@ namespace warehouse::master {
 namespace {
 
 TEST_CASE("good bucket names are accepted", "[master][names]") {
-  for (const char* name :
-       {"abc", "photos", "my-bucket", "my.bucket.example", "a1b2c3", "123",
-        "0-0", "a.b-c.d", "1.2.3", "1.2.3.4.5", "192.168.5.4a",
-        "x-n--abc", "xn-abc"}) {
+  for (const char* name : {"abc", "photos", "my-bucket", "my.bucket.example",
+                           "a1b2c3", "123", "0-0", "a.b-c.d", "1.2.3",
+                           "1.2.3.4.5", "192.168.5.4a", "x-n--abc", "xn-abc"}) {
     INFO(name);
     CHECK(ValidateBucketName(name).ok());
   }
@@ -76,7 +75,8 @@ TEST_CASE("object keys are any valid UTF-8 without NUL", "[master][names]") {
 
   absl::Status nul = ValidateObjectKey(std::string("a\0b", 3));
   CHECK(nul.code() == absl::StatusCode::kInvalidArgument);
-  CHECK_THAT(std::string(nul.message()), Catch::Contains("NUL byte at offset 1"));
+  CHECK_THAT(std::string(nul.message()),
+             Catch::Contains("NUL byte at offset 1"));
 
   absl::Status bad = ValidateObjectKey("ok\xff");
   CHECK(bad.code() == absl::StatusCode::kInvalidArgument);
@@ -92,16 +92,16 @@ TEST_CASE("ill-formed UTF-8 is found at its first byte", "[master][names]") {
   const std::vector<Case> cases = {
       {"plain ascii", 11},
       {"\xc3\xa9\xe2\x82\xac\xf0\x9f\x98\x80", 9},  // all valid
-      {"a\x80", 1},                                   // lone continuation
-      {"a\xc3", 1},                                   // truncated
-      {"ab\xe2\x82", 2},                              // truncated
-      {"\xc0\xaf", 0},                                // overlong '/'
-      {"\xe0\x80\xaf", 0},                            // overlong '/'
-      {"\xf0\x80\x80\xaf", 0},                        // overlong '/'
-      {"x\xed\xa0\x80", 1},                           // surrogate U+D800
-      {"\xf4\x90\x80\x80", 0},                        // U+110000
-      {"\xf5\x80\x80\x80", 0},                        // lead byte past 0xf4
-      {"\xc3(", 0},                                   // bad continuation
+      {"a\x80", 1},                                 // lone continuation
+      {"a\xc3", 1},                                 // truncated
+      {"ab\xe2\x82", 2},                            // truncated
+      {"\xc0\xaf", 0},                              // overlong '/'
+      {"\xe0\x80\xaf", 0},                          // overlong '/'
+      {"\xf0\x80\x80\xaf", 0},                      // overlong '/'
+      {"x\xed\xa0\x80", 1},                         // surrogate U+D800
+      {"\xf4\x90\x80\x80", 0},                      // U+110000
+      {"\xf5\x80\x80\x80", 0},                      // lead byte past 0xf4
+      {"\xc3(", 0},                                 // bad continuation
   };
   for (const Case& c : cases) {
     INFO(c.text);

@@ -102,8 +102,7 @@ TEST_CASE("typed binds and column reads round-trip", "[master][sqlite]") {
     REQUIRE(insert.ok());
     REQUIRE(insert
                 ->BindAll(std::numeric_limits<int64_t>::min(),
-                          std::string("h\xc3\xa9llo"), Blob{blob},
-                          std::nullopt)
+                          std::string("h\xc3\xa9llo"), Blob{blob}, std::nullopt)
                 .ok());
     REQUIRE(insert->Run().ok());
   }

@@ -27,8 +27,8 @@ class FakeClock {
   absl::Time now_ ABSL_GUARDED_BY(mu_) = absl::FromUnixSeconds(1700000000);
 };
 
-// A migrated store at dir.Join("meta.db") with bucket "photos", server
-// "vs1" and volume 1 on it. `clock` must outlive the store.
+// A migrated store in a fresh temp dir, on the fixture's FakeClock, with
+// bucket "photos", server "vs1" and volume 1 on it.
 class StoreFixture {
  public:
   StoreFixture();
