@@ -23,6 +23,7 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
+#include "common/byte_range.h"
 #include "common/file_id.h"
 #include "common/key_ring.h"
 
@@ -36,19 +37,6 @@ namespace warehouse {
 enum class UrlAccess { kRead, kWrite, kDelete };
 
 // An inclusive byte range [first, last], as in HTTP's "bytes=first-last".
-struct ByteRange {
-  uint64_t first = 0;
-  uint64_t last = 0;
-
-  friend bool operator==(const ByteRange& a, const ByteRange& b) {
-    return a.first == b.first && a.last == b.last;
-  }
-  friend bool operator!=(const ByteRange& a, const ByteRange& b) {
-    return !(a == b);
-  }
-};
-
-// The content of a signed URL.
 struct UrlGrant {
   // Longest upload id: the master's are 32 hex digits.
   static constexpr size_t kMaxUploadIdLength = 64;

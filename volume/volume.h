@@ -148,8 +148,8 @@ class NeedleReader {
 
   // Passes data bytes [begin, begin + length) to `sink` in chunks of at most
   // kReadChunk bytes. When the range is the whole needle, checks the CRC-32C
-  // as the bytes go by and returns DataLoss on a mismatch (the caller has
-  // already passed on the bytes and must fail the transfer). Errors:
+  // as the bytes go by and returns DataLoss on a mismatch before passing on
+  // the last chunk (the caller must then fail the transfer). Errors:
   // OutOfRange (range past the end), read errors, whatever `sink` returns.
   absl::Status Read(uint64_t begin, uint64_t length,
                     const std::function<absl::Status(absl::string_view)>&

@@ -102,14 +102,18 @@ absl::Status NeedleReader::Read(
     size_t n = std::min<uint64_t>(chunk.size(), begin + length - at);
     RETURN_IF_ERROR(ReadExactly(*file_, data_offset_ + at, chunk.data(), n));
     absl::string_view piece(chunk.data(), n);
-    if (whole) crc = crc32c::Extend(crc, piece.data(), piece.size());
-    RETURN_IF_ERROR(sink(piece));
     at += n;
-  }
-  if (whole && crc != info_.crc32c) {
-    return absl::DataLossError(absl::StrFormat(
-        "needle %#x: data crc mismatch (stored %#010x, computed %#010x)",
-        info_.id, info_.crc32c, crc));
+    if (whole) {
+      crc = crc32c::Extend(crc, piece.data(), piece.size());
+      // Check before the last chunk goes out: a receiver never gets the
+      // whole of a needle that fails its checksum, only a truncated body.
+      if (at == begin + length && crc != info_.crc32c) {
+        return absl::DataLossError(absl::StrFormat(
+            "needle %#x: data crc mismatch (stored %#010x, computed %#010x)",
+            info_.id, info_.crc32c, crc));
+      }
+    }
+    RETURN_IF_ERROR(sink(piece));
   }
   return absl::OkStatus();
 }
