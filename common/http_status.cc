@@ -1,5 +1,7 @@
 #include "common/http_status.h"
 
+#include "common/status_mapping.h"
+
 #include <cstdint>
 
 #include "absl/strings/str_cat.h"
@@ -77,36 +79,6 @@ std::string JsonString(absl::string_view s) {
 
 }  // namespace
 
-int HttpStatusFor(const absl::Status& status) {
-  switch (status.code()) {
-    case absl::StatusCode::kOk:
-      return 200;
-    case absl::StatusCode::kInvalidArgument:
-    case absl::StatusCode::kOutOfRange:
-      return 400;
-    case absl::StatusCode::kUnauthenticated:
-      return 401;
-    case absl::StatusCode::kPermissionDenied:
-      return 403;
-    case absl::StatusCode::kNotFound:
-      return 404;
-    case absl::StatusCode::kAlreadyExists:
-    case absl::StatusCode::kAborted:
-      return 409;
-    case absl::StatusCode::kFailedPrecondition:
-      return 412;
-    case absl::StatusCode::kUnimplemented:
-      return 501;
-    case absl::StatusCode::kUnavailable:
-      return 503;
-    case absl::StatusCode::kDeadlineExceeded:
-      return 504;
-    case absl::StatusCode::kResourceExhausted:
-      return 507;
-    default:
-      return 500;
-  }
-}
 
 std::string ErrorBody(const absl::Status& status) {
   return absl::StrCat("{\"error\":", JsonString(status.message()),
@@ -121,7 +93,7 @@ absl::Status SendError(ResponseWriter& response, const absl::Status& status,
         "SendError: an OK status is not an error to send");
   }
   response.SetHeader("Content-Type", "application/json");
-  return response.Send(http_status != 0 ? http_status : HttpStatusFor(status),
+  return response.Send(http_status != 0 ? http_status : HttpStatusCode(status),
                        ErrorBody(status));
 }
 

@@ -16,18 +16,12 @@
 
 namespace warehouse::http {
 
-// 400 InvalidArgument and OutOfRange, 401 Unauthenticated,
-// 403 PermissionDenied, 404 NotFound, 409 AlreadyExists and Aborted,
-// 412 FailedPrecondition, 501 Unimplemented, 503 Unavailable,
-// 504 DeadlineExceeded, 507 ResourceExhausted, 500 otherwise; 200 for OK.
-// 413 and 416 are never chosen here: callers that mean them pass them.
-int HttpStatusFor(const absl::Status& status);
-
 // The JSON error body for `status` (without a trailing newline).
 std::string ErrorBody(const absl::Status& status);
 
 // Sends ErrorBody(status) as application/json with `http_status`, or with
-// HttpStatusFor(status) when it is 0. Errors: InvalidArgument (`status` is
+// HttpStatusCode(status) (common/status_mapping.h, the one mapping) when
+// it is 0. Errors: InvalidArgument (`status` is
 // OK: there is no error to send; nothing is sent), or Send's errors.
 absl::Status SendError(ResponseWriter& response, const absl::Status& status,
                        int http_status = 0);

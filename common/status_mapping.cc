@@ -93,8 +93,12 @@ int HttpStatusCode(const absl::Status& status) {
       return 409;
     case absl::StatusCode::kOutOfRange:
       return IsRangeNotSatisfiable(status) ? 416 : 413;
+    case absl::StatusCode::kUnimplemented:
+      return 501;
     case absl::StatusCode::kUnavailable:
       return 503;
+    case absl::StatusCode::kDeadlineExceeded:
+      return 504;
     case absl::StatusCode::kResourceExhausted:
       return 507;
     default:

@@ -3,7 +3,9 @@
 #include <algorithm>
 
 #include "absl/strings/str_cat.h"
+#include "common/crypto.h"
 #include "common/file_id.h"
+#include "common/status_macros.h"
 #include "common/grpc_auth.h"
 #include "common/status_mapping.h"
 #include "spdlog/spdlog.h"
@@ -191,6 +193,32 @@ void HeartbeatClient::Execute(const v1::MasterCommand& command) {
                  0);
       return;
   }
+}
+
+absl::StatusOr<std::string> LoadOrCreateServerId(FileSystem* fs,
+                                                 const std::string& dir) {
+  const std::string path = dir + "/server.id";
+  ASSIGN_OR_RETURN(bool exists, fs->Exists(path));
+  if (exists) {
+    ASSIGN_OR_RETURN(std::unique_ptr<File> file,
+                     fs->Open(path, OpenMode::kReadWrite));
+    char buf[64];
+    ASSIGN_OR_RETURN(size_t n, file->ReadAt(0, buf, sizeof(buf)));
+    std::string id(buf, n);
+    while (!id.empty() && (id.back() == '\n' || id.back() == ' ')) id.pop_back();
+    if (id.empty()) {
+      return absl::DataLossError(path + ": empty; delete it to get a new id");
+    }
+    return id;
+  }
+  ASSIGN_OR_RETURN(std::string random, RandomBytes(8));
+  std::string id = HexEncode(random);
+  ASSIGN_OR_RETURN(std::unique_ptr<File> file,
+                   fs->Open(path, OpenMode::kCreateExclusive));
+  RETURN_IF_ERROR(file->WriteAt(0, id + "\n"));
+  RETURN_IF_ERROR(file->Sync());
+  RETURN_IF_ERROR(fs->SyncDir(dir));
+  return id;
 }
 
 }  // namespace warehouse::volume

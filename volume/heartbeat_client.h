@@ -81,6 +81,12 @@ class HeartbeatClient {
   absl::Mutex write_mu_ ABSL_ACQUIRED_BEFORE(mu_);
 };
 
+// The id this server registers under: read from `dir`/server.id, or made up
+// (16 random hex digits) and written there durably on the first start, so
+// that a restarted server is the same server to the master.
+absl::StatusOr<std::string> LoadOrCreateServerId(FileSystem* fs,
+                                                 const std::string& dir);
+
 }  // namespace warehouse::volume
 
 #endif  // WAREHOUSE_VOLUME_HEARTBEAT_CLIENT_H_

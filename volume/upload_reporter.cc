@@ -1,6 +1,9 @@
 #include "volume/upload_reporter.h"
 
 #include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
+#include "common/grpc_auth.h"
+#include "common/status_mapping.h"
 
 namespace warehouse::volume {
 
@@ -53,6 +56,35 @@ absl::Status UploadReporter::Report(v1::UploadReport report) {
 uint64_t UploadReporter::batches_sent() const {
   absl::MutexLock lock(&mu_);
   return batches_sent_;
+}
+
+UploadReporter::SendBatch MakeClusterSender(
+    std::shared_ptr<grpc::Channel> channel, std::string server_id,
+    const KeyRing* keys, absl::Duration timeout) {
+  std::shared_ptr<v1::Cluster::Stub> stub = v1::Cluster::NewStub(channel);
+  return [stub, server_id = std::move(server_id), keys,
+          timeout](const std::vector<v1::UploadReport>& batch)
+             -> absl::StatusOr<std::vector<absl::Status>> {
+    grpc::ClientContext context;
+    context.set_deadline(absl::ToChronoTime(absl::Now() + timeout));
+    const KeyRing::Key& key = keys->primary();
+    absl::Status auth = AttachAuthorization(
+        &context, FullMethodName("warehouse.v1.Cluster", "ReportUploads"),
+        key.id, key.secret, absl::Now());
+    if (!auth.ok()) return auth;
+    v1::ReportUploadsRequest request;
+    request.set_server_id(server_id);
+    for (const v1::UploadReport& report : batch) *request.add_uploads() = report;
+    v1::ReportUploadsResponse response;
+    absl::Status status =
+        FromGrpcStatus(stub->ReportUploads(&context, request, &response));
+    if (!status.ok()) return status;
+    std::vector<absl::Status> results;
+    for (const v1::UploadResult& result : response.results()) {
+      results.push_back(FromRpcStatus(result.status()));
+    }
+    return results;
+  };
 }
 
 }  // namespace warehouse::volume

@@ -19,7 +19,10 @@
 #include "absl/base/thread_annotations.h"
 #include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
-#include "proto/warehouse/master.pb.h"
+#include "absl/time/time.h"
+#include "common/key_ring.h"
+#include "grpcpp/grpcpp.h"
+#include "proto/warehouse/master.grpc.pb.h"
 
 namespace warehouse::volume {
 
@@ -59,6 +62,13 @@ class UploadReporter {
   absl::CondVar done_;  // signalled when a batch has been answered
   uint64_t batches_sent_ ABSL_GUARDED_BY(mu_) = 0;
 };
+
+// A SendBatch that calls Cluster.ReportUploads on `channel` as server
+// `server_id`, signing with the primary key of `*keys` (which must outlive
+// it), with a deadline of `timeout` per round trip.
+UploadReporter::SendBatch MakeClusterSender(
+    std::shared_ptr<grpc::Channel> channel, std::string server_id,
+    const KeyRing* keys, absl::Duration timeout = absl::Seconds(10));
 
 }  // namespace warehouse::volume
 

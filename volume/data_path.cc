@@ -1,0 +1,321 @@
+#include "volume/data_path.h"
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "absl/time/clock.h"
+#include "common/http_range.h"
+#include "common/signed_url.h"
+#include "common/status_mapping.h"
+#include "common/status_macros.h"
+#include "spdlog/spdlog.h"
+
+namespace warehouse::volume {
+namespace {
+
+constexpr size_t kBodyChunk = 256 << 10;
+// Responses up to this size are built in memory and sent in one write.
+constexpr uint64_t kSmallBody = 64 << 10;
+
+// The raw query of a request target: what was signed.
+absl::string_view RawQuery(const http::Request& request) {
+  absl::string_view target = request.raw_target;
+  size_t q = target.find('?');
+  return q == absl::string_view::npos ? absl::string_view()
+                                      : target.substr(q + 1);
+}
+
+// The path without its query, as received (a file id needs no decoding).
+absl::string_view RawPath(const http::Request& request) {
+  absl::string_view target = request.raw_target;
+  return target.substr(0, target.find('?'));
+}
+
+std::string ETag(uint32_t crc) { return absl::StrFormat("\"%08x\"", crc); }
+
+std::string HttpDate(uint64_t unix_ms) {
+  return absl::FormatTime("%a, %d %b %Y %H:%M:%S GMT",
+                          absl::FromUnixMillis(static_cast<int64_t>(unix_ms)),
+                          absl::UTCTimeZone());
+}
+
+// Whether the master's verdict on an upload is final: the needle will never
+// be recorded, so it can go.
+bool Refused(const absl::Status& status) {
+  return absl::IsNotFound(status) || absl::IsInvalidArgument(status) ||
+         absl::IsFailedPrecondition(status) ||
+         absl::IsPermissionDenied(status) || absl::IsAlreadyExists(status);
+}
+
+}  // namespace
+
+DataPath::DataPath(Store* store, const KeyRing* keys, UploadReporter* reporter,
+                   MetricsRegistry* metrics, std::function<bool()> ready)
+    : store_(store),
+      keys_(keys),
+      reporter_(reporter),
+      metrics_(metrics),
+      ready_(std::move(ready)),
+      bytes_in_(metrics->AddCounter("warehouse_volume_received_bytes_total",
+                                    "Object bytes received by PUT.")),
+      bytes_out_(metrics->AddCounter("warehouse_volume_sent_bytes_total",
+                                     "Object bytes sent by GET.")) {}
+
+void DataPath::Register(http::Router& router) {
+  router.Handle("GET", "/healthz",
+                [](http::Request&, http::ResponseWriter& response) {
+                  response.Send(200, "ok\n").IgnoreError();
+                });
+  router.Handle("GET", "/readyz",
+                [this](http::Request&, http::ResponseWriter& response) {
+                  if (ready_()) {
+                    response.Send(200, "ready\n").IgnoreError();
+                  } else {
+                    http::SendError(response,
+                                    absl::UnavailableError(
+                                        "not connected to the master: reads "
+                                        "are served, writes are not"))
+                        .IgnoreError();
+                  }
+                });
+  router.Handle("GET", "/usage",
+                [this](http::Request& request, http::ResponseWriter& response) {
+                  Usage(request, response);
+                });
+  router.Handle("GET", "/metrics",
+                [this](http::Request&, http::ResponseWriter& response) {
+                  response.SetHeader("Content-Type",
+                                     MetricsRegistry::kContentType);
+                  response.Send(200, metrics_->Render()).IgnoreError();
+                });
+  auto get = [this](http::Request& request, http::ResponseWriter& response) {
+    Get(request, response);
+  };
+  router.HandlePrefix("GET", "/", get);
+  router.HandlePrefix("HEAD", "/", get);
+  router.HandlePrefix("PUT", "/",
+                      [this](http::Request& request,
+                             http::ResponseWriter& response) {
+                        Put(request, response);
+                      });
+  router.HandlePrefix("DELETE", "/",
+                      [this](http::Request& request,
+                             http::ResponseWriter& response) {
+                        Delete(request, response);
+                      });
+}
+
+void DataPath::Put(http::Request& request, http::ResponseWriter& response) {
+  const absl::Time started = absl::Now();
+  auto fail = [&response](const absl::Status& status, int code = 0) {
+    http::SendError(response, status, code).IgnoreError();
+  };
+  // The signature is checked before a byte of the body is read.
+  absl::StatusOr<UrlGrant> grant = VerifySignedRequest(
+      "PUT", RawPath(request), RawQuery(request), started, *keys_);
+  if (!grant.ok()) return fail(grant.status());
+  const std::string fid = grant->file_id.ToString();
+  std::optional<uint64_t> length = request.body->content_length();
+  if (!length) {
+    return fail(absl::InvalidArgumentError(absl::StrCat(
+                    fid, ": Content-Length required (the url is signed for ",
+                    grant->content_length, " bytes)")),
+                411);
+  }
+  if (*length > grant->content_length) {
+    return fail(absl::InvalidArgumentError(absl::StrCat(
+                    fid, ": body of ", *length, " bytes is larger than the ",
+                    grant->content_length, " bytes signed")),
+                413);
+  }
+  if (*length < grant->content_length) {
+    return fail(absl::InvalidArgumentError(
+        absl::StrCat(fid, ": body of ", *length, " bytes, signed for ",
+                     grant->content_length)));
+  }
+  std::optional<std::string> type = request.Header("Content-Type");
+  if (type && *type != grant->content_type) {
+    return fail(absl::InvalidArgumentError(
+        absl::StrCat(fid, ": Content-Type \"", *type, "\" differs from the "
+                     "signed \"", grant->content_type, "\"")));
+  }
+  absl::StatusOr<Volume*> volume = store_->GetVolume(grant->file_id.volume_id);
+  if (!volume.ok()) return fail(volume.status());
+  AppendRequest append;
+  append.needle_id = grant->file_id.needle_id;
+  append.cookie = grant->file_id.cookie;
+  append.size = grant->content_length;
+  append.content_type = grant->content_type;
+  absl::StatusOr<std::unique_ptr<NeedleWriter>> writer =
+      (*volume)->BeginAppend(append);
+  if (!writer.ok()) {
+    // A read-only volume is a write that cannot wait: 503.
+    return fail(writer.status(),
+                absl::IsFailedPrecondition(writer.status()) ? 503 : 0);
+  }
+  std::string buffer(std::min<uint64_t>(kBodyChunk, std::max<uint64_t>(*length, 1)),
+                     '\0');
+  for (uint64_t received = 0; received < *length;) {
+    absl::StatusOr<size_t> n = request.body->Read(
+        buffer.data(), std::min<uint64_t>(buffer.size(), *length - received));
+    if (!n.ok()) return fail(n.status());
+    if (*n == 0) {
+      return fail(absl::InvalidArgumentError(absl::StrCat(
+          fid, ": body ended after ", received, " of ", *length, " bytes")));
+    }
+    absl::Status written = (*writer)->Write(absl::string_view(buffer.data(), *n));
+    if (!written.ok()) return fail(written);
+    received += *n;
+  }
+  bytes_in_->Increment(*length);
+  absl::StatusOr<AppendResult> result = (*writer)->Commit();
+  if (!result.ok()) {
+    return fail(result.status(),
+                absl::IsFailedPrecondition(result.status()) ? 503 : 0);
+  }
+
+  // Durable: now the master must record it before the client hears success.
+  v1::UploadReport report;
+  report.set_upload_id(grant->upload_id);
+  report.set_file_id(fid);
+  report.set_size_bytes(*length);
+  report.set_crc32c(result->crc32c);
+  report.set_content_type(grant->content_type);
+  absl::Status recorded = reporter_->Report(report);
+  if (!recorded.ok()) {
+    if (Refused(recorded)) {
+      // Never to be recorded: take the needle back.
+      (*volume)->Delete(append.needle_id, append.cookie).IgnoreError();
+      return fail(recorded);
+    }
+    // Outcome unknown: the needle stays (an orphan the master reclaims when
+    // the upload expires, or the object if the master did record it).
+    return fail(absl::UnavailableError(absl::StrCat(
+        fid, ": stored, but the master did not confirm the upload (",
+        recorded.message(), "); retry the PUT")));
+  }
+  response.SetHeader("ETag", ETag(result->crc32c));
+  response.SetHeader("Content-Type", "application/json");
+  response
+      .Send(200, absl::StrFormat(
+                     "{\"file_id\":\"%s\",\"size\":%d,\"etag\":\"%08x\"}\n", fid,
+                     *length, result->crc32c))
+      .IgnoreError();
+}
+
+void DataPath::Get(http::Request& request, http::ResponseWriter& response) {
+  const absl::Time started = absl::Now();
+  const bool head = request.method == "HEAD";
+  auto fail = [&response](const absl::Status& status) {
+    http::SendError(response, status).IgnoreError();
+  };
+  absl::StatusOr<UrlGrant> grant = VerifySignedRequest(
+      request.method, RawPath(request), RawQuery(request), started, *keys_);
+  if (!grant.ok()) return fail(grant.status());
+  absl::StatusOr<Volume*> volume = store_->GetVolume(grant->file_id.volume_id);
+  if (!volume.ok()) return fail(volume.status());
+  absl::StatusOr<NeedleReader> reader = (*volume)->OpenNeedle(
+      grant->file_id.needle_id, grant->file_id.cookie);
+  if (!reader.ok()) return fail(reader.status());
+  const NeedleInfo& info = reader->info();
+
+  // Which bytes: the Range header's, within what the url grants.
+  std::optional<ByteRange> range = grant->range;
+  if (range && (info.size == 0 || range->first >= info.size)) {
+    return fail(RangeNotSatisfiableError(absl::StrCat(
+        grant->file_id.ToString(), ": the signed range is past the object's ",
+        info.size, " bytes")));
+  }
+  if (range && range->last >= info.size) range->last = info.size - 1;
+  if (std::optional<std::string> header = request.Header("Range")) {
+    absl::StatusOr<ByteRange> asked = ParseRangeHeader(*header, info.size);
+    if (!asked.ok()) return fail(asked.status());
+    if (range && (asked->first < range->first || asked->last > range->last)) {
+      return fail(absl::PermissionDeniedError(absl::StrCat(
+          grant->file_id.ToString(), ": range ", asked->first, "-",
+          asked->last, " is outside the signed range ", range->first, "-",
+          range->last)));
+    }
+    range = *asked;
+  }
+
+  response.SetHeader("Content-Type", info.content_type.empty()
+                                         ? "application/octet-stream"
+                                         : info.content_type);
+  response.SetHeader("ETag", ETag(info.crc32c));
+  response.SetHeader("Last-Modified", HttpDate(info.last_modified_ms));
+  response.SetHeader("Accept-Ranges", "bytes");
+  uint64_t begin = 0, length = info.size;
+  int status = 200;
+  if (range) {
+    begin = range->first;
+    length = range->length();
+    status = 206;
+    response.SetHeader("Content-Range", absl::StrCat("bytes ", range->first,
+                                                     "-", range->last, "/",
+                                                     info.size));
+  }
+  if (length <= kSmallBody) {
+    // Headers and body in one write.
+    std::string body;
+    if (!head) {
+      absl::Status read = reader->Read(begin, length, [&body](absl::string_view piece) {
+        body.append(piece.data(), piece.size());
+        return absl::OkStatus();
+      });
+      if (!read.ok()) return fail(read);
+      bytes_out_->Increment(body.size());
+    } else {
+      body.resize(length);  // HEAD: only the length is sent
+    }
+    response.Send(status, body).IgnoreError();
+    return;
+  }
+  absl::Status sent = response.BeginStream(status, length);
+  if (sent.ok() && !head) {
+    sent = reader->Read(begin, length, [&](absl::string_view piece) {
+      bytes_out_->Increment(piece.size());
+      return response.Write(piece);
+    });
+  }
+  if (sent.ok()) sent = response.Finish();
+  if (!sent.ok() && absl::IsDataLoss(sent)) {
+    // The server closes the connection: the client sees a short body.
+    spdlog::error("{}: {}", grant->file_id.ToString(), sent.ToString());
+  }
+}
+
+void DataPath::Delete(http::Request& request, http::ResponseWriter& response) {
+  auto fail = [&response](const absl::Status& status) {
+    http::SendError(response, status).IgnoreError();
+  };
+  absl::StatusOr<UrlGrant> grant = VerifySignedRequest(
+      "DELETE", RawPath(request), RawQuery(request), absl::Now(), *keys_);
+  if (!grant.ok()) return fail(grant.status());
+  absl::StatusOr<Volume*> volume = store_->GetVolume(grant->file_id.volume_id);
+  if (!volume.ok()) return fail(volume.status());
+  absl::Status deleted =
+      (*volume)->Delete(grant->file_id.needle_id, grant->file_id.cookie);
+  if (!deleted.ok()) return fail(deleted);
+  response.Send(204, "").IgnoreError();
+}
+
+void DataPath::Usage(http::Request&, http::ResponseWriter& response) {
+  std::string body = "{\"volumes\":[";
+  bool first = true;
+  for (const VolumeUsage& u : store_->Usage()) {
+    absl::StrAppendFormat(
+        &body,
+        "%s{\"volume_id\":%d,\"size\":%d,\"max_size\":%d,\"live\":%d,"
+        "\"garbage\":%d,\"needles\":%d,\"deleted\":%d,\"read_only\":%s,"
+        "\"compacting\":%s}",
+        first ? "" : ",", u.volume_id, u.file_size, u.max_size, u.live_bytes,
+        u.garbage_bytes, u.needle_count, u.deleted_count,
+        u.read_only ? "true" : "false", u.compacting ? "true" : "false");
+    first = false;
+  }
+  body += "]}\n";
+  response.SetHeader("Content-Type", "application/json");
+  response.Send(200, body).IgnoreError();
+}
+
+}  // namespace warehouse::volume

@@ -1,0 +1,56 @@
+// The volume server's HTTP data path (docs/volume_server.md):
+//
+//   PUT    /<file id>?<signed>   stream a needle in; answer once durable and
+//                                recorded by the master
+//   GET    /<file id>?<signed>   one pread for a small needle, bounded chunks
+//   HEAD   /<file id>?<signed>   for a large one; single byte ranges
+//   DELETE /<file id>?<signed>   append a tombstone
+//   GET    /healthz /readyz /usage /metrics
+//
+// Handlers are thin: verify the signed url, call the volume, map the status.
+// Thread-safe; the HTTP server calls it from one thread per connection.
+#ifndef WAREHOUSE_VOLUME_DATA_PATH_H_
+#define WAREHOUSE_VOLUME_DATA_PATH_H_
+
+#include <functional>
+
+#include "common/http_router.h"
+#include "common/http_server.h"
+#include "common/key_ring.h"
+#include "common/metrics.h"
+#include "volume/store.h"
+#include "volume/upload_reporter.h"
+
+namespace warehouse::volume {
+
+class DataPath {
+ public:
+  // Everything borrowed must outlive the DataPath. `ready` says whether the
+  // server can take writes (it is connected to the master); /readyz
+  // answers from it.
+  DataPath(Store* store, const KeyRing* keys, UploadReporter* reporter,
+           MetricsRegistry* metrics, std::function<bool()> ready);
+  DataPath(const DataPath&) = delete;
+  DataPath& operator=(const DataPath&) = delete;
+
+  // Adds every route to `router`.
+  void Register(http::Router& router);
+
+ private:
+  void Put(http::Request& request, http::ResponseWriter& response);
+  void Get(http::Request& request, http::ResponseWriter& response);
+  void Delete(http::Request& request, http::ResponseWriter& response);
+  void Usage(http::Request& request, http::ResponseWriter& response);
+
+  Store* const store_;
+  const KeyRing* const keys_;
+  UploadReporter* const reporter_;
+  MetricsRegistry* const metrics_;
+  const std::function<bool()> ready_;
+  Counter* bytes_in_;
+  Counter* bytes_out_;
+};
+
+}  // namespace warehouse::volume
+
+#endif  // WAREHOUSE_VOLUME_DATA_PATH_H_
