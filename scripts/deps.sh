@@ -8,6 +8,7 @@ WAREHOUSE_PACKAGES=(
   libgrpc++-dev protobuf-compiler-grpc libprotobuf-dev protobuf-compiler
   libabsl-dev libsqlite3-dev libcli11-dev libspdlog-dev catch2 libssl-dev
   libisal-dev libboost-dev
+  libclang-rt-14-dev  # libFuzzer and the sanitizer runtimes for clang
 )
 
 warehouse_install_deps() {
