@@ -1,17 +1,19 @@
-// Tells ThreadSanitizer about Abseil's locks in the TSan build of
+// Tells ThreadSanitizer how Abseil synchronises, in the TSan build of
 // scripts/sanitizers.sh (linked into every executable by
 // scripts/tsan/annotate_absl.cmake, never into a shipped binary).
 //
 // Debian's Abseil is a shared library built without TSan. absl::Mutex is
 // implemented with atomics and futexes inside that library, which TSan does
 // not see, so without help it takes every absl::Mutex for no lock at all
-// and reports a race on every member the mutex guards. Abseil built with
-// TSan annotates its own locks (ABSL_TSAN_MUTEX_PRE_LOCK and friends); this
-// file adds the same annotations from outside. It defines the lock, unlock
-// and wait functions of absl::Mutex, absl::CondVar and absl::Notification
-// in the executable, which the dynamic linker then prefers over the
-// library's (for calls from the libraries too), and each one tells TSan
-// what happens before calling the library's own function, found with
+// and reports a race on every member the mutex guards; likewise the
+// reference count that absl::Status copies share is decremented inside the
+// library. Abseil built with TSan annotates its own locks
+// (ABSL_TSAN_MUTEX_PRE_LOCK and friends); this file adds such annotations
+// from outside. It defines the lock, unlock and wait functions of
+// absl::Mutex, absl::CondVar and absl::Notification, and the release of a
+// Status representation, in the executable, which the dynamic linker then
+// prefers over the library's (for calls from the libraries too); each one
+// tells TSan what happens and calls the library's own function, found with
 // dlsym(RTLD_NEXT).
 //
 // With this, TSan checks our code's locking as it would with an
@@ -19,12 +21,14 @@
 #include <dlfcn.h>
 #include <sanitizer/tsan_interface.h>
 
+#include <cstdint>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <string>
 
 #include "absl/base/options.h"
+#include "absl/status/status.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/synchronization/notification.h"
 #include "absl/time/time.h"
@@ -109,6 +113,7 @@ using NotifyFn = void (*)(absl::Notification*);
 using WaitFn = void (*)(const absl::Notification*);
 using WaitTimeoutFn = bool (*)(const absl::Notification*, absl::Duration);
 using WaitDeadlineFn = bool (*)(const absl::Notification*, absl::Time);
+using UnrefFn = void (*)(uintptr_t);
 
 // The library evaluates a Condition only with the mutex held, but inside a
 // call TSan has been told does not hold it: a waiter's own check inside
@@ -376,6 +381,21 @@ bool Notification::WaitForNotificationWithDeadline(Time deadline) const {
     __tsan_acquire(const_cast<Notification*>(this));
   }
   return notified;
+}
+
+// A non-OK Status shares a reference-counted representation between its
+// copies, which may live on different threads (a handler's status and the
+// copy it hands back through a promise). The count is decremented inside
+// the library, so TSan would see the last owner free the representation
+// with no ordering after the other owners' reads of it. As with any
+// reference count, every drop releases and the drop that frees acquires
+// what all the earlier drops released.
+void Status::UnrefNonInlined(uintptr_t rep) {
+  static const auto real = Real<UnrefFn>("_ZN4absl@6Status15UnrefNonInlinedEm");
+  void* sync = reinterpret_cast<void*>(rep);
+  __tsan_release(sync);
+  __tsan_acquire(sync);
+  real(rep);
 }
 
 ABSL_NAMESPACE_END
