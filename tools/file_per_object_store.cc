@@ -4,8 +4,13 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <cerrno>
+#include <filesystem>
+#include <system_error>
+#include <thread>
 
+#include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "common/file.h"
 
@@ -57,6 +62,33 @@ absl::Status FilePerObjectStore::OpenFanOut() {
 
 FilePerObjectStore::~FilePerObjectStore() {
   for (int fd : fan_out_fds_) ::close(fd);
+}
+
+absl::Status FilePerObjectStore::RemoveAll() {
+  for (int fd : fan_out_fds_) ::close(fd);
+  fan_out_fds_.clear();
+  std::atomic<int> next{0};
+  std::vector<absl::Status> errors(kRemoveThreads);
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kRemoveThreads; ++t) {
+    threads.emplace_back([&, t] {
+      for (int i = next++; i < kFanOut && errors[t].ok(); i = next++) {
+        const std::string path = dir_ + "/" + FanOutName(i);
+        std::error_code error;
+        std::filesystem::remove_all(path, error);
+        if (error) {
+          errors[t] = absl::UnavailableError(
+              absl::StrCat(path, ": removing: ", error.message()));
+        }
+      }
+    });
+  }
+  for (std::thread& thread : threads) thread.join();
+  for (const absl::Status& error : errors) {
+    if (!error.ok()) return error;
+  }
+  if (::rmdir(dir_.c_str()) != 0) return ErrnoToStatus(errno, "rmdir", dir_);
+  return absl::OkStatus();
 }
 
 std::string FilePerObjectStore::PathForTesting(uint64_t id) const {

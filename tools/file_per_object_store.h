@@ -29,10 +29,12 @@
 namespace warehouse::bench {
 
 // Thread-safe: Put and Get may run concurrently for distinct ids; the
-// descriptors they share are only read after Create().
+// descriptors they share are only read after Create(). RemoveAll() must not
+// overlap them.
 class FilePerObjectStore {
  public:
   static constexpr int kFanOut = 256;
+  static constexpr int kRemoveThreads = 16;
 
   // Creates `dir` (which must not exist yet) and its fan-out directories,
   // and opens them. Errors: AlreadyExists, I/O errors.
@@ -51,6 +53,12 @@ class FilePerObjectStore {
   // `max_size` bytes. Errors: NotFound, OutOfRange (larger than max_size),
   // Unavailable.
   absl::Status Get(uint64_t id, size_t max_size, std::string* out) const;
+
+  // Removes every object and the store's directories, with kRemoveThreads
+  // threads: unlinking is bound by latency (on a file system mounted with
+  // online discard, each unlink waits for its discard), so it overlaps well.
+  // The store is unusable afterwards. Errors: I/O errors.
+  absl::Status RemoveAll();
 
   // The path of object `id`, for tests that tamper with it.
   std::string PathForTesting(uint64_t id) const;

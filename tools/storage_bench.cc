@@ -18,6 +18,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "absl/time/clock.h"
 #include "common/file.h"
 #include "common/status_macros.h"
 #include "tools/bench_table.h"
@@ -116,7 +117,7 @@ absl::StatusOr<std::string> ScratchParent(const std::string& requested,
 }
 
 absl::Status ProbeInto(const BenchContext& context, DiskProbe* probe) {
-  context.progress << "disk probe" << std::endl;
+  context.Progress("disk probe");
   const bool smoke = context.options.mode == BenchMode::kSmoke;
   ASSIGN_OR_RETURN(
       *probe, ProbeDisk(context.scratch, smoke ? 10 : 200,
@@ -237,12 +238,19 @@ absl::Status RunStorageBench(const StorageBenchOptions& options,
   if (::mkdtemp(pattern.data()) == nullptr) {
     return ErrnoToStatus(errno, "mkdtemp", pattern);
   }
-  BenchContext context{options, pattern, std::cerr};
+  BenchContext context{options, pattern, absl::Now()};
   absl::Status status = RunAll(context, out);
+  context.Progress("removing the scratch directory");
   absl::Status removed = RemoveTree(context.scratch);
+  context.Progress("done");
   if (created_parent) ::rmdir(parent.c_str());  // only if left empty
   if (status.ok()) status = removed;
   return status;
+}
+
+void BenchContext::Progress(const std::string& what) const {
+  std::cerr << absl::StrFormat(
+      "[%6.1f s] %s\n", absl::ToDoubleSeconds(absl::Now() - started), what);
 }
 
 absl::Status MakeDir(const std::string& dir) {

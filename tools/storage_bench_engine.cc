@@ -147,7 +147,7 @@ absl::Status RunCompactionRow(const BenchContext& context, size_t size,
                               BenchTable* table) {
   const std::string name =
       absl::StrCat("compaction, ", FormatSize(size), " needles, half deleted");
-  context.progress << name << std::endl;
+  context.Progress(name);
   const uint64_t count =
       std::max<uint64_t>(2, context.options.compaction_bytes / size);
   const std::string dir = absl::StrCat(context.scratch, "/compact-", size);
@@ -158,14 +158,17 @@ absl::Status RunCompactionRow(const BenchContext& context, size_t size,
   const Payload payload(size);
   RETURN_IF_ERROR(FillVolume(*volume, payload, count));
   // Odd ids are deleted, even ids stay.
+  context.Progress("deleting half of them");
   RETURN_IF_ERROR(RunToCompletion(kFillThreads, (count + 1) / 2, kFillTimeLimit,
                                   [&](int, uint64_t n) {
                                     const uint64_t id = 2 * n + 1;
                                     return volume->Delete(id, CookieFor(id));
                                   }));
+  // Under kNone, Sync() syncs the volume file too: the compaction's own
+  // fdatasync then writes only what it copied.
   RETURN_IF_ERROR(volume->Sync());
-  RETURN_IF_ERROR(SyncFileSystem(context.scratch));
   const volume::VolumeUsage before = volume->Usage();
+  context.Progress("compacting");
 
   const absl::Time start = absl::Now();
   absl::Time copied = absl::InfiniteFuture();
@@ -227,7 +230,7 @@ absl::Status RunIndexRows(const BenchContext& context, BenchTable* table) {
   const StorageBenchOptions& options = context.options;
   const uint64_t large = options.index_needles;
   const uint64_t small = std::max<uint64_t>(1, large / 10);
-  context.progress << "index of " << large << " needles" << std::endl;
+  context.Progress(absl::StrCat("index of ", large, " needles"));
   // The large index first, while the process's heap is fresh: its resident
   // growth is then the index's own.
   ASSIGN_OR_RETURN(IndexResult big,
@@ -262,8 +265,8 @@ absl::Status RunIndexRows(const BenchContext& context, BenchTable* table) {
 
 absl::Status RunRecoveryRows(const BenchContext& context, BenchTable* table) {
   const uint64_t count = context.options.recovery_needles;
-  context.progress << "filling a volume with " << count << " needles of "
-                   << FormatSize(kSmallObject) << std::endl;
+  context.Progress(absl::StrCat("filling a volume with ", count, " needles of ",
+                                FormatSize(kSmallObject)));
   const std::string dir = context.scratch + "/recovery";
   const Payload payload(kSmallObject);
   uint64_t file_size = 0;
@@ -275,9 +278,9 @@ absl::Status RunRecoveryRows(const BenchContext& context, BenchTable* table) {
     RETURN_IF_ERROR(FillVolume(*volume, payload, count));
     file_size = volume->Usage().file_size;
     // Syncs the volume file and writes and syncs the whole index.
+    context.Progress("closing it");
     RETURN_IF_ERROR(volume->Close());
   }
-  RETURN_IF_ERROR(SyncFileSystem(context.scratch));
   const std::string data_path = volume::Volume::DataPath(dir, 1);
   const std::string index_path = volume::Volume::IndexPath(dir, 1);
   auto evict = [&]() -> absl::Status {
@@ -310,7 +313,7 @@ absl::Status RunRecoveryRows(const BenchContext& context, BenchTable* table) {
         {name, PerMillion(elapsed, count),
          target + Verdict(per_million <= kReloadMillisPerMillionTarget)});
   };
-  context.progress << "index reload" << std::endl;
+  context.Progress("index reload");
   ASSIGN_OR_RETURN(absl::Duration elapsed,
                    TimeOpen(dir, payload, count, kReloadRepeats, warm));
   reload_row("index reload (clean Open), warm cache", elapsed);
@@ -318,7 +321,7 @@ absl::Status RunRecoveryRows(const BenchContext& context, BenchTable* table) {
                    TimeOpen(dir, payload, count, kReloadRepeats, evict));
   reload_row("index reload (clean Open), cold cache", elapsed);
 
-  context.progress << "tail-scan recovery" << std::endl;
+  context.Progress("tail-scan recovery");
   const std::string scanned =
       absl::StrCat(", ", FormatSize(file_size), " scanned");
   ASSIGN_OR_RETURN(elapsed,

@@ -126,7 +126,7 @@ absl::Status RunAppendRow(const BenchContext& context, size_t size, int threads,
   const StorageBenchOptions& options = context.options;
   const std::string name = absl::StrCat("append ", FormatSize(size), ", ",
                                         Threads(threads, "writer", "writers"));
-  context.progress << name << std::endl;
+  context.Progress(name);
   const std::string dir =
       absl::StrCat(context.scratch, "/append-", size, "-", threads);
   RETURN_IF_ERROR(MakeDir(dir));
@@ -166,6 +166,7 @@ absl::Status RunAppendRow(const BenchContext& context, size_t size, int threads,
   const LoopStats& warehouse = result.warehouse;
   const LoopStats& baseline = result.baseline;
 
+  context.Progress("checking and removing what was written");
   if (corrupt_baseline && baseline.ops > 0) {
     RETURN_IF_ERROR(FlipByteForTesting(store->PathForTesting(1), size / 2));
   }
@@ -179,6 +180,7 @@ absl::Status RunAppendRow(const BenchContext& context, size_t size, int threads,
   }
   RETURN_IF_ERROR(volume->Close());
   volume.reset();
+  RETURN_IF_ERROR(store->RemoveAll());
   store.reset();
   RETURN_IF_ERROR(RemoveTree(dir));
 
@@ -212,8 +214,8 @@ absl::Status RunAppendRows(const BenchContext& context, BenchTable* table) {
 absl::Status RunReadRows(const BenchContext& context, BenchTable* table) {
   const StorageBenchOptions& options = context.options;
   const uint64_t count = options.read_set;
-  context.progress << "filling " << count << " needles and files of "
-                   << FormatSize(kSmallObject) << " to read" << std::endl;
+  context.Progress(absl::StrCat("filling ", count, " needles and files of ",
+                                FormatSize(kSmallObject), " to read"));
   const std::string dir = context.scratch + "/read";
   RETURN_IF_ERROR(MakeDir(dir));
   // Reads do not depend on the sync policy; fill without syncing each write.
@@ -232,6 +234,8 @@ absl::Status RunReadRows(const BenchContext& context, BenchTable* table) {
                                     Payload::Restamp(n + 1, &buffers[thread]);
                                     return store->Put(n + 1, buffers[thread]);
                                   }));
+  // Written back now rather than in the middle of a measurement.
+  context.Progress("syncing them");
   RETURN_IF_ERROR(volume->Sync());
   RETURN_IF_ERROR(SyncFileSystem(context.scratch));
 
@@ -247,7 +251,7 @@ absl::Status RunReadRows(const BenchContext& context, BenchTable* table) {
     const std::string name =
         absl::StrCat("read ", FormatSize(kSmallObject), ", ",
                      Threads(threads, "thread", "threads"), ", warm cache");
-    context.progress << name << std::endl;
+    context.Progress(name);
     std::vector<Random> randoms;
     for (int t = 0; t < threads; ++t) randoms.emplace_back(t + 1);
     ASSIGN_OR_RETURN(
@@ -273,6 +277,8 @@ absl::Status RunReadRows(const BenchContext& context, BenchTable* table) {
   }
   RETURN_IF_ERROR(volume->Close());
   volume.reset();
+  context.Progress("removing them");
+  RETURN_IF_ERROR(store->RemoveAll());
   store.reset();
   return RemoveTree(dir);
 }

@@ -7,7 +7,6 @@
 
 #include <cstdint>
 #include <memory>
-#include <ostream>
 #include <string>
 
 #include "absl/status/status.h"
@@ -35,8 +34,11 @@ inline constexpr size_t kSmallObject = 1 << 10;
 
 struct BenchContext {
   const StorageBenchOptions& options;
-  std::string scratch;     // created for this run, removed after it
-  std::ostream& progress;  // one line as each measurement starts
+  std::string scratch;  // created for this run, removed after it
+  absl::Time started;
+
+  // Writes "[elapsed] what" to stderr as a step starts.
+  void Progress(const std::string& what) const;
 };
 
 // storage_bench_io.cc. Add rows to `table`, with Warehouse and the baseline
