@@ -1,0 +1,186 @@
+// The records the master keeps in its metadata database, as the
+// MetadataStore reads and writes them. docs/metadata_schema.md maps each
+// field to its column.
+#ifndef WAREHOUSE_MASTER_METADATA_RECORDS_H_
+#define WAREHOUSE_MASTER_METADATA_RECORDS_H_
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+#include "absl/time/time.h"
+
+namespace warehouse::master {
+
+// Where a needle lives: what a volume server needs to find and check it.
+struct NeedleRef {
+  uint32_t volume_id = 0;
+  uint64_t needle_id = 0;
+  uint32_t cookie = 0;
+
+  friend bool operator==(const NeedleRef& a, const NeedleRef& b) {
+    return a.volume_id == b.volume_id && a.needle_id == b.needle_id &&
+           a.cookie == b.cookie;
+  }
+  friend bool operator!=(const NeedleRef& a, const NeedleRef& b) {
+    return !(a == b);
+  }
+};
+
+// "volume 3 needle 0x1f cookie 0x0badf00d", for messages.
+std::string DescribeNeedle(const NeedleRef& needle);
+
+enum class ObjectState {
+  kLive,  // the needle is expected on its volume
+  kLost,  // its volume was declared lost: the bytes are gone
+};
+
+enum class ServerStatus {
+  kAlive,     // heartbeating; may receive new volumes
+  kDown,      // missed its heartbeats; a heartbeat makes it alive again
+  kDraining,  // being emptied by an operator; receives nothing new
+};
+
+enum class AccessRole {
+  kAdmin,      // everything, including bucket and key management
+  kReadWrite,  // object reads and writes in the allowed buckets
+  kReadOnly,   // object reads in the allowed buckets
+};
+
+// The names stored in the database ("live", "alive", "read-write", ...).
+absl::string_view ObjectStateName(ObjectState state);
+absl::string_view ServerStatusName(ServerStatus status);
+absl::string_view AccessRoleName(AccessRole role);
+
+// Inverses of the above. Errors: InvalidArgument for an unknown name.
+absl::StatusOr<ObjectState> ParseObjectState(absl::string_view name);
+absl::StatusOr<ServerStatus> ParseServerStatus(absl::string_view name);
+absl::StatusOr<AccessRole> ParseAccessRole(absl::string_view name);
+
+struct BucketInfo {
+  std::string name;
+  absl::Time created;
+  int64_t object_count = 0;
+  int64_t total_bytes = 0;  // sum of the sizes of its objects
+};
+
+struct ObjectRecord {
+  std::string bucket;
+  std::string key;
+  int64_t size = 0;
+  std::string etag;  // the checksum reported when the upload committed
+  std::string content_type;
+  NeedleRef needle;
+  absl::Time created;  // when the key first got an object
+  absl::Time updated;  // when its current content was committed
+  ObjectState state = ObjectState::kLive;
+};
+
+struct BeginUploadRequest {
+  std::string bucket;
+  std::string key;
+  int64_t size = 0;
+  std::string content_type;
+  uint32_t volume_id = 0;  // chosen by the caller (the volume allocator)
+  uint32_t cookie = 0;     // random, chosen by the caller
+  absl::Time expires;      // after this, ExpireUploads reclaims the needle
+};
+
+// An upload begun and not yet expired. The needle id was allocated from
+// its volume's counter.
+struct Upload {
+  int64_t upload_id = 0;
+  std::string bucket;
+  std::string key;
+  int64_t size = 0;
+  std::string content_type;
+  NeedleRef needle;
+  absl::Time created;
+  absl::Time expires;
+};
+
+// What the client reports once the volume server has stored the needle.
+struct CommitUploadRequest {
+  int64_t upload_id = 0;
+  NeedleRef needle;  // the file id the volume server acknowledged
+  int64_t size = 0;
+  std::string etag;
+};
+
+inline constexpr int kMaxListKeys = 1000;
+
+struct ListObjectsRequest {
+  std::string bucket;
+  std::string prefix;
+  std::string delimiter;           // empty: no rollup into common prefixes
+  int max_keys = kMaxListKeys;     // values above kMaxListKeys are capped
+  std::string continuation_token;  // empty: from the start
+};
+
+struct ListObjectsResult {
+  std::vector<ObjectRecord> objects;         // in byte order of keys
+  std::vector<std::string> common_prefixes;  // in byte order
+  bool truncated = false;
+  std::string next_continuation_token;  // set when truncated
+};
+
+struct ServerRecord {
+  std::string server_id;
+  std::string address;  // host:port of its HTTP data path
+  absl::Time last_heartbeat;
+  ServerStatus status = ServerStatus::kAlive;
+};
+
+// Usage of one volume as its server reports it in a heartbeat.
+struct VolumeUsage {
+  uint32_t volume_id = 0;
+  std::string server_id;
+  int64_t size_bytes = 0;
+  int64_t live_bytes = 0;
+  int64_t garbage_bytes = 0;
+  int64_t needle_count = 0;
+  bool read_only = false;
+  // The highest needle id the volume holds (0: none or unknown); the master
+  // never allocates an id at or below it again.
+  uint64_t max_needle_id = 0;
+};
+
+struct VolumeRecord {
+  uint32_t volume_id = 0;
+  std::string server_id;
+  int64_t size_bytes = 0;
+  int64_t live_bytes = 0;
+  int64_t garbage_bytes = 0;
+  int64_t needle_count = 0;
+  bool read_only = false;
+  uint64_t next_needle_id = 1;  // the next needle id BeginUpload allocates
+  absl::Time created;
+  absl::Time updated;
+};
+
+// A needle to delete on the volume server that holds its volume.
+struct NeedleDelete {
+  int64_t delete_id = 0;
+  NeedleRef needle;
+  std::string reason;  // "overwritten", "deleted", "expired", ...
+  int attempts = 0;    // failed attempts so far
+  absl::Time next_attempt;
+  absl::Time enqueued;
+};
+
+struct AccessKey {
+  std::string access_key_id;
+  std::string sealed_secret;  // encrypted by the caller; opaque bytes here
+  AccessRole role = AccessRole::kReadOnly;
+  // Bucket names, or the single entry "*" for every bucket.
+  std::vector<std::string> allowed_buckets;
+  absl::Time created;
+  std::optional<absl::Time> revoked;
+};
+
+}  // namespace warehouse::master
+
+#endif  // WAREHOUSE_MASTER_METADATA_RECORDS_H_

@@ -1,0 +1,212 @@
+// The master's metadata: buckets, objects, uploads in flight, volume
+// servers and volumes, the queue of needles to delete, and access keys, in
+// one SQLite database (docs/metadata_schema.md).
+#ifndef WAREHOUSE_MASTER_METADATA_STORE_H_
+#define WAREHOUSE_MASTER_METADATA_STORE_H_
+
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/functional/function_ref.h"
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+#include "absl/time/time.h"
+#include "absl/types/span.h"
+#include "master/metadata_records.h"
+#include "master/read_pool.h"
+#include "master/sqlite.h"
+#include "master/write_batcher.h"
+
+namespace warehouse::master {
+
+// Owns the database connections: one write connection behind a
+// WriteBatcher (concurrent writes share transactions and fsyncs) and a pool
+// of read connections. Every method is one transaction: a write that
+// returns OK is durable, and a read sees every write acknowledged before it
+// began. Besides the codes listed per method, any method may return what
+// the database returns: Unavailable (I/O error, lock timeout),
+// ResourceExhausted (disk full), DataLoss (a damaged file). Thread-safe;
+// must not be destroyed while a call is in progress.
+class MetadataStore {
+ public:
+  struct Options {
+    // Create the database if missing and apply pending migrations (the
+    // master's --schema flag). Without it, Open refuses a database that is
+    // missing or not at the current schema version.
+    bool apply_migrations = false;
+    int read_connections = 4;
+    // How many writes may share one transaction.
+    size_t max_batch = 512;
+    // How long TakeDueDeletes hides the deletes it hands out before handing
+    // them out again when neither MarkDeleted nor RetryLater arrives.
+    absl::Duration delete_lease = absl::Minutes(1);
+    // The time source for creation and update stamps; absl::Now when empty.
+    std::function<absl::Time()> clock;
+  };
+
+  // Opens the database at `path`. Errors: FailedPrecondition when the file
+  // is missing, new, behind or ahead of this binary's schema (the message
+  // says what to do, naming --schema); DataLoss when it fails quick_check;
+  // the errors of Database::Open.
+  static absl::StatusOr<std::unique_ptr<MetadataStore>> Open(
+      const std::string& path, Options options);
+
+  MetadataStore(const MetadataStore&) = delete;
+  MetadataStore& operator=(const MetadataStore&) = delete;
+
+  // ---- Buckets ----
+
+  // Errors: InvalidArgument (a name that breaks the S3 rules, saying which),
+  // AlreadyExists.
+  absl::Status CreateBucket(absl::string_view name);
+  // Every bucket by name, with its object count and bytes; reads one row
+  // per bucket.
+  absl::StatusOr<std::vector<BucketInfo>> ListBuckets();
+  // Errors: NotFound.
+  absl::StatusOr<BucketInfo> GetBucket(absl::string_view name);
+  // Deletes an empty bucket; its unfinished uploads are cancelled and their
+  // needles queued for deletion. Errors: NotFound; FailedPrecondition while
+  // the bucket holds objects.
+  absl::Status DeleteBucket(absl::string_view name);
+
+  // ---- Uploads ----
+
+  // Allocates the next needle id of the request's volume and records the
+  // upload as pending until `expires`. Errors: InvalidArgument (key,
+  // content type, negative size, expiry not in the future); NotFound (no
+  // such bucket or volume); FailedPrecondition (the volume is read-only).
+  absl::StatusOr<Upload> BeginUpload(const BeginUploadRequest& request);
+
+  // Makes a pending upload the object at its key, replacing any previous
+  // object, whose needle is queued for deletion in the same transaction;
+  // removes the pending upload. Reporting an upload that already committed
+  // and is still the key's object returns that object again. Errors:
+  // InvalidArgument (the reported needle or size differs from the upload's,
+  // or the ETag is malformed); NotFound (no such pending upload: never
+  // begun, expired, cancelled, or committed and since replaced or deleted).
+  absl::StatusOr<ObjectRecord> CommitUpload(const CommitUploadRequest& report);
+
+  // Removes every pending upload that expired at or before `now` and queues
+  // its needle for deletion (the client may or may not have written it).
+  // Returns how many were removed.
+  absl::StatusOr<int64_t> ExpireUploads(absl::Time now);
+
+  // ---- Objects ----
+
+  // Errors: NotFound (no such bucket, or no object at the key).
+  absl::StatusOr<ObjectRecord> GetObject(absl::string_view bucket,
+                                         absl::string_view key);
+  // Removes the object and queues its needle for deletion. Errors:
+  // NotFound.
+  absl::Status DeleteObject(absl::string_view bucket, absl::string_view key);
+  // One page of the objects whose keys start with `prefix`, in byte order,
+  // with S3 semantics: with a delimiter, keys that contain it after the
+  // prefix are rolled up into one common prefix each (counted once against
+  // max_keys). Errors: InvalidArgument (max_keys < 1, malformed prefix or
+  // delimiter, a continuation token this listing did not produce);
+  // NotFound (no such bucket).
+  absl::StatusOr<ListObjectsResult> ListObjects(
+      const ListObjectsRequest& request);
+  // Marks every object on `volume_id` as lost (its bytes are gone). Returns
+  // how many objects changed.
+  absl::StatusOr<int64_t> MarkVolumeLost(uint32_t volume_id);
+
+  // ---- Volume servers and volumes ----
+
+  // Records a heartbeat: creates the server (alive) or updates its address
+  // and last heartbeat; a server marked down becomes alive again, a
+  // draining one stays draining. Errors: InvalidArgument.
+  absl::Status UpsertServer(absl::string_view server_id,
+                            absl::string_view address, absl::Time heartbeat);
+  // Errors: NotFound.
+  absl::Status MarkServerStatus(absl::string_view server_id,
+                                ServerStatus status);
+  absl::StatusOr<std::vector<ServerRecord>> ListServers();
+
+  // Allocates a new volume id (never reused) on `server_id`. Errors:
+  // NotFound (no such server); ResourceExhausted (volume ids run out).
+  absl::StatusOr<VolumeRecord> CreateVolumeRecord(absl::string_view server_id);
+  // Records the usage a heartbeat reports, creating volumes the master does
+  // not know yet; a volume reported by another server has moved there. The
+  // needle counter is raised past `max_needle_id` when behind. Errors:
+  // InvalidArgument (volume id 0, negative figures); NotFound (no such
+  // server).
+  absl::Status UpsertVolumes(absl::Span<const VolumeUsage> usages);
+  absl::StatusOr<std::vector<VolumeRecord>> ListVolumes();
+  // Errors: NotFound.
+  absl::StatusOr<VolumeRecord> GetVolume(uint32_t volume_id);
+
+  // ---- Needle delete queue ----
+
+  // Hands out up to `limit` deletes due at `now` for volumes held by
+  // `server_id`, oldest due first, and hides them for the delete lease.
+  // Errors: InvalidArgument (limit < 1).
+  absl::StatusOr<std::vector<NeedleDelete>> TakeDueDeletes(
+      absl::string_view server_id, absl::Time now, int limit);
+  // Removes deletes the volume server has carried out (or found already
+  // gone). Unknown ids are ignored, so a repeated report is harmless.
+  absl::Status MarkDeleted(absl::Span<const int64_t> delete_ids);
+  // Counts a failed attempt for each delete and schedules the next one at
+  // `now + DeleteRetryDelay(attempts)`. Unknown ids are ignored.
+  absl::Status RetryLater(absl::Span<const int64_t> delete_ids, absl::Time now);
+  // The backoff after `attempts` failed attempts: 1 s, 2 s, 4 s, ...
+  // capped at one hour.
+  static absl::Duration DeleteRetryDelay(int attempts);
+
+  // ---- Access keys ----
+
+  // Stores a new key, stamping its creation time (`key.created` is
+  // ignored). Errors: InvalidArgument (malformed id, empty secret, a bad
+  // bucket name in the allowed list, `revoked` set); AlreadyExists.
+  absl::Status InsertAccessKey(const AccessKey& key);
+  // Errors: NotFound.
+  absl::StatusOr<AccessKey> GetAccessKey(absl::string_view access_key_id);
+  absl::StatusOr<std::vector<AccessKey>> ListAccessKeys();
+  // Marks the key revoked now; revoking a revoked key keeps its first
+  // revocation time. Errors: NotFound.
+  absl::Status RevokeAccessKey(absl::string_view access_key_id);
+
+  // Counters of the write path (transactions vs writes committed).
+  WriteBatcher::Stats write_stats() const { return writer_->stats(); }
+
+ private:
+  MetadataStore(Options options, std::unique_ptr<WriteBatcher> writer,
+                std::unique_ptr<ReadPool> readers)
+      : options_(std::move(options)),
+        writer_(std::move(writer)),
+        readers_(std::move(readers)) {}
+
+  absl::Time Now() const;
+
+  // Runs `work` in a write transaction shared with concurrent writers.
+  absl::Status Write(absl::FunctionRef<absl::Status(Database&)> work) {
+    return writer_->Run(work);
+  }
+
+  // The id of bucket `name`. Errors: NotFound.
+  static absl::StatusOr<int64_t> FindBucketId(Database& db,
+                                              absl::string_view name);
+  // Queues `needle` for deletion, due at once.
+  static absl::Status EnqueueDelete(Database& db, const NeedleRef& needle,
+                                    absl::string_view reason, absl::Time now);
+  // The object in the current row of `row`, whose first columns are, in
+  // order: key, size, etag, content_type, volume_id, needle_id, cookie,
+  // created_at_us, updated_at_us, state. Errors: DataLoss (unknown state).
+  static absl::StatusOr<ObjectRecord> ReadObject(const Database& db,
+                                                 const Statement& row,
+                                                 std::string bucket);
+
+  // Immutable after Open().
+  const Options options_;
+  const std::unique_ptr<WriteBatcher> writer_;
+  const std::unique_ptr<ReadPool> readers_;
+};
+
+}  // namespace warehouse::master
+
+#endif  // WAREHOUSE_MASTER_METADATA_STORE_H_

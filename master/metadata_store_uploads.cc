@@ -1,0 +1,236 @@
+// MetadataStore: beginning, committing and expiring uploads.
+#include "absl/strings/str_cat.h"
+#include "absl/time/time.h"
+#include "common/status_macros.h"
+#include "master/metadata_store.h"
+#include "master/names.h"
+
+namespace warehouse::master {
+namespace {
+
+NeedleRef ReadNeedle(const Statement& row, int first) {
+  return NeedleRef{static_cast<uint32_t>(row.ColumnInt64(first)),
+                   static_cast<uint64_t>(row.ColumnInt64(first + 1)),
+                   static_cast<uint32_t>(row.ColumnInt64(first + 2))};
+}
+
+}  // namespace
+
+absl::StatusOr<Upload> MetadataStore::BeginUpload(
+    const BeginUploadRequest& request) {
+  RETURN_IF_ERROR(ValidateObjectKey(request.key));
+  RETURN_IF_ERROR(ValidateContentType(request.content_type));
+  if (request.size < 0) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("upload of ", request.bucket, "/", request.key, ": size ",
+                     request.size, " is negative"));
+  }
+  const absl::Time now = Now();
+  if (request.expires <= now) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "upload of ", request.bucket, "/", request.key, ": expiry ",
+        absl::FormatTime(request.expires), " is not in the future"));
+  }
+  Upload upload;
+  absl::Status status = Write([&](Database& db) -> absl::Status {
+    ASSIGN_OR_RETURN(const int64_t bucket_id, FindBucketId(db, request.bucket));
+    ASSIGN_OR_RETURN(Statement volume,
+                     db.Prepare("SELECT next_needle_id, read_only FROM volumes "
+                                "WHERE volume_id = ?"));
+    RETURN_IF_ERROR(volume.BindAll(request.volume_id));
+    ASSIGN_OR_RETURN(bool found, volume.Step());
+    if (!found) {
+      return absl::NotFoundError(
+          absl::StrCat("volume ", request.volume_id, " does not exist"));
+    }
+    if (volume.ColumnInt64(1) != 0) {
+      return absl::FailedPreconditionError(
+          absl::StrCat("volume ", request.volume_id, " is read-only"));
+    }
+    const int64_t needle_id = volume.ColumnInt64(0);
+    ASSIGN_OR_RETURN(Statement advance,
+                     db.Prepare("UPDATE volumes SET next_needle_id = ? "
+                                "WHERE volume_id = ?"));
+    RETURN_IF_ERROR(advance.BindAll(needle_id + 1, request.volume_id));
+    RETURN_IF_ERROR(advance.Run());
+
+    ASSIGN_OR_RETURN(
+        Statement insert,
+        db.Prepare("INSERT INTO pending_uploads (bucket_id, key, size, "
+                   "content_type, volume_id, needle_id, cookie, "
+                   "created_at_us, expires_at_us) "
+                   "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"));
+    RETURN_IF_ERROR(insert.BindAll(
+        bucket_id, request.key, request.size, request.content_type,
+        request.volume_id, needle_id, request.cookie, absl::ToUnixMicros(now),
+        absl::ToUnixMicros(request.expires)));
+    RETURN_IF_ERROR(insert.Run());
+
+    upload.upload_id = db.last_insert_rowid();
+    upload.bucket = request.bucket;
+    upload.key = request.key;
+    upload.size = request.size;
+    upload.content_type = request.content_type;
+    upload.needle = {request.volume_id, static_cast<uint64_t>(needle_id),
+                     request.cookie};
+    upload.created = now;
+    upload.expires = request.expires;
+    return absl::OkStatus();
+  });
+  if (!status.ok()) return status;
+  return upload;
+}
+
+absl::StatusOr<ObjectRecord> MetadataStore::CommitUpload(
+    const CommitUploadRequest& report) {
+  RETURN_IF_ERROR(ValidateIdentifier("etag", report.etag));
+  const absl::Time now = Now();
+  const int64_t now_us = absl::ToUnixMicros(now);
+  ObjectRecord object;
+  absl::Status status = Write([&](Database& db) -> absl::Status {
+    ASSIGN_OR_RETURN(
+        Statement pending,
+        db.Prepare("SELECT p.bucket_id, b.name, p.key, p.size, "
+                   "p.content_type, p.volume_id, p.needle_id, p.cookie, "
+                   "p.expires_at_us FROM pending_uploads p "
+                   "JOIN buckets b ON b.bucket_id = p.bucket_id "
+                   "WHERE p.upload_id = ?"));
+    RETURN_IF_ERROR(pending.BindAll(report.upload_id));
+    ASSIGN_OR_RETURN(bool found, pending.Step());
+    if (!found || pending.ColumnInt64(8) <= now_us) {
+      // Committed already? Then, unless it was replaced or deleted since,
+      // the reported needle is still its key's object (needle ids are never
+      // reused) and this report is a repeat.
+      ASSIGN_OR_RETURN(
+          Statement committed,
+          db.Prepare("SELECT o.key, o.size, o.etag, o.content_type, "
+                     "o.volume_id, o.needle_id, o.cookie, o.created_at_us, "
+                     "o.updated_at_us, o.state, b.name FROM objects o "
+                     "JOIN buckets b ON b.bucket_id = o.bucket_id "
+                     "WHERE o.volume_id = ? AND o.needle_id = ? "
+                     "AND o.cookie = ?"));
+      RETURN_IF_ERROR(committed.BindAll(report.needle.volume_id,
+                                        report.needle.needle_id,
+                                        report.needle.cookie));
+      ASSIGN_OR_RETURN(bool was_committed, committed.Step());
+      if (!found && was_committed) {
+        ASSIGN_OR_RETURN(object,
+                         ReadObject(db, committed, committed.ColumnText(10)));
+        if (object.size != report.size || object.etag != report.etag) {
+          return absl::InvalidArgumentError(absl::StrCat(
+              "upload ", report.upload_id, ": ", DescribeNeedle(report.needle),
+              " already committed as ", object.bucket, "/", object.key,
+              " with size ", object.size, " and etag ", object.etag,
+              ", but this report says size ", report.size, " and etag ",
+              report.etag));
+        }
+        return absl::OkStatus();
+      }
+      return absl::NotFoundError(absl::StrCat(
+          "upload ", report.upload_id,
+          found ? " expired"
+                : " does not exist: it expired, its bucket was deleted, it "
+                  "was never begun, or it committed and was since replaced"));
+    }
+    const int64_t bucket_id = pending.ColumnInt64(0);
+    object.bucket = pending.ColumnText(1);
+    object.key = pending.ColumnText(2);
+    const int64_t declared_size = pending.ColumnInt64(3);
+    object.content_type = pending.ColumnText(4);
+    object.needle = ReadNeedle(pending, 5);
+    if (report.needle != object.needle) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "upload ", report.upload_id, ": reported ",
+          DescribeNeedle(report.needle), " but the upload was assigned ",
+          DescribeNeedle(object.needle)));
+    }
+    if (report.size != declared_size) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "upload ", report.upload_id, ": reported size ", report.size, " but ",
+          declared_size, " bytes were declared when it began"));
+    }
+    object.size = declared_size;
+    object.etag = report.etag;
+    object.created = now;
+    object.updated = now;
+    object.state = ObjectState::kLive;
+
+    ASSIGN_OR_RETURN(Statement previous,
+                     db.Prepare("SELECT volume_id, needle_id, cookie, size, "
+                                "created_at_us FROM objects "
+                                "WHERE bucket_id = ? AND key = ?"));
+    RETURN_IF_ERROR(previous.BindAll(bucket_id, object.key));
+    ASSIGN_OR_RETURN(bool replaces, previous.Step());
+    int64_t count_delta = 1;
+    int64_t bytes_delta = object.size;
+    if (replaces) {
+      RETURN_IF_ERROR(
+          EnqueueDelete(db, ReadNeedle(previous, 0), "overwritten", now));
+      count_delta = 0;
+      bytes_delta -= previous.ColumnInt64(3);
+      object.created = absl::FromUnixMicros(previous.ColumnInt64(4));
+    }
+    ASSIGN_OR_RETURN(
+        Statement upsert,
+        db.Prepare("INSERT INTO objects (bucket_id, key, size, etag, "
+                   "content_type, volume_id, needle_id, cookie, "
+                   "created_at_us, updated_at_us, state) "
+                   "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
+                   "ON CONFLICT (bucket_id, key) DO UPDATE SET "
+                   "size = excluded.size, etag = excluded.etag, "
+                   "content_type = excluded.content_type, "
+                   "volume_id = excluded.volume_id, "
+                   "needle_id = excluded.needle_id, "
+                   "cookie = excluded.cookie, "
+                   "updated_at_us = excluded.updated_at_us, "
+                   "state = excluded.state"));
+    RETURN_IF_ERROR(upsert.BindAll(
+        bucket_id, object.key, object.size, object.etag, object.content_type,
+        object.needle.volume_id, object.needle.needle_id, object.needle.cookie,
+        absl::ToUnixMicros(object.created), now_us,
+        ObjectStateName(object.state)));
+    RETURN_IF_ERROR(upsert.Run());
+
+    ASSIGN_OR_RETURN(Statement counters,
+                     db.Prepare("UPDATE buckets SET object_count = "
+                                "object_count + ?, total_bytes = total_bytes "
+                                "+ ? WHERE bucket_id = ?"));
+    RETURN_IF_ERROR(counters.BindAll(count_delta, bytes_delta, bucket_id));
+    RETURN_IF_ERROR(counters.Run());
+
+    ASSIGN_OR_RETURN(
+        Statement remove,
+        db.Prepare("DELETE FROM pending_uploads WHERE upload_id = ?"));
+    RETURN_IF_ERROR(remove.BindAll(report.upload_id));
+    return remove.Run();
+  });
+  if (!status.ok()) return status;
+  return object;
+}
+
+absl::StatusOr<int64_t> MetadataStore::ExpireUploads(absl::Time now) {
+  const int64_t now_us = absl::ToUnixMicros(now);
+  int64_t expired = 0;
+  absl::Status status = Write([&](Database& db) -> absl::Status {
+    expired = 0;
+    ASSIGN_OR_RETURN(Statement select,
+                     db.Prepare("SELECT volume_id, needle_id, cookie FROM "
+                                "pending_uploads WHERE expires_at_us <= ?"));
+    RETURN_IF_ERROR(select.BindAll(now_us));
+    for (;;) {
+      ASSIGN_OR_RETURN(bool has_row, select.Step());
+      if (!has_row) break;
+      RETURN_IF_ERROR(EnqueueDelete(db, ReadNeedle(select, 0), "expired", now));
+      ++expired;
+    }
+    ASSIGN_OR_RETURN(
+        Statement remove,
+        db.Prepare("DELETE FROM pending_uploads WHERE expires_at_us <= ?"));
+    RETURN_IF_ERROR(remove.BindAll(now_us));
+    return remove.Run();
+  });
+  if (!status.ok()) return status;
+  return expired;
+}
+
+}  // namespace warehouse::master

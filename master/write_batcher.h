@@ -1,0 +1,85 @@
+// Group commit for the master's metadata database.
+//
+// Every write to the database is a closure submitted to the WriteBatcher.
+// The first caller to find the queue without a leader becomes the leader:
+// it takes every closure queued at that moment (its own first), runs them
+// all in ONE transaction, commits once (one fsync of the WAL), and hands
+// each caller its own result. Callers that arrive while a batch commits
+// queue up and form the next batch, so under load many writes share one
+// fsync, and alone a write pays exactly one.
+//
+// Each closure runs inside a SAVEPOINT: a closure that returns an error is
+// rolled back to it, and its neighbours in the batch still commit. A
+// closure must not begin, commit or roll back transactions itself.
+#ifndef WAREHOUSE_MASTER_WRITE_BATCHER_H_
+#define WAREHOUSE_MASTER_WRITE_BATCHER_H_
+
+#include <cstddef>
+#include <cstdint>
+#include <deque>
+#include <memory>
+#include <vector>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/functional/function_ref.h"
+#include "absl/status/status.h"
+#include "absl/synchronization/mutex.h"
+#include "master/sqlite.h"
+
+namespace warehouse::master {
+
+// Owns the write connection and serializes all writes through it.
+// Thread-safe.
+class WriteBatcher {
+ public:
+  // Runs inside the batch transaction; returns OK to keep its changes.
+  using Work = absl::FunctionRef<absl::Status(Database&)>;
+
+  struct Stats {
+    uint64_t transactions = 0;      // batch transactions committed
+    uint64_t committed_writes = 0;  // closures whose changes committed
+    uint64_t failed_writes = 0;     // closures that failed or were lost
+                                    // with a failed commit
+  };
+
+  // `db` is the only connection that writes; `max_batch` bounds how many
+  // closures share one transaction.
+  WriteBatcher(std::unique_ptr<Database> db, size_t max_batch);
+  WriteBatcher(const WriteBatcher&) = delete;
+  WriteBatcher& operator=(const WriteBatcher&) = delete;
+
+  // Runs `work` in the next batch and returns once that batch has committed
+  // (durably: the database runs with synchronous=FULL) or failed. Returns
+  // the closure's own error when it fails (its changes are rolled back),
+  // otherwise the error of the batch's BEGIN or COMMIT, if any: Unavailable
+  // (I/O error, lock timeout), ResourceExhausted (disk full). Data the
+  // closure wrote to its captures is only meaningful when this returns OK.
+  absl::Status Run(Work work) ABSL_LOCKS_EXCLUDED(mu_);
+
+  Stats stats() const ABSL_LOCKS_EXCLUDED(mu_);
+
+  // Closures queued and not yet completed, the running batch included.
+  size_t QueueLengthForTesting() const ABSL_LOCKS_EXCLUDED(mu_);
+
+ private:
+  struct Writer;
+
+  // Runs `batch` in one transaction and sets each writer's status.
+  // REQUIRES: called by the leader, without mu_ held. Only the leader
+  // touches db_.
+  void RunBatch(const std::vector<Writer*>& batch, Stats* stats)
+      ABSL_LOCKS_EXCLUDED(mu_);
+
+  // Immutable after construction. *db_ is used only by the current leader:
+  // the writer at the front of queue_, which no other writer overtakes.
+  const std::unique_ptr<Database> db_;
+  const size_t max_batch_;
+
+  mutable absl::Mutex mu_;
+  std::deque<Writer*> queue_ ABSL_GUARDED_BY(mu_);
+  Stats stats_ ABSL_GUARDED_BY(mu_);
+};
+
+}  // namespace warehouse::master
+
+#endif  // WAREHOUSE_MASTER_WRITE_BATCHER_H_

@@ -1,0 +1,200 @@
+#include "master/write_batcher.h"
+
+#include <atomic>
+#include <thread>
+#include <vector>
+
+#include "absl/synchronization/notification.h"
+#include "absl/time/clock.h"
+#include "catch2/catch.hpp"
+#include "common/status_macros.h"
+#include "tests/support/temp_dir.h"
+
+namespace warehouse::master {
+namespace {
+
+using warehouse::testing::TempDir;
+
+constexpr int kWriters = 8;
+
+std::unique_ptr<Database> OpenWithTable(const std::string& path) {
+  Database::Options options;
+  options.create_if_missing = true;
+  auto db = Database::Open(path, options);
+  REQUIRE(db.ok());
+  REQUIRE((*db)->Execute("CREATE TABLE t (x INTEGER PRIMARY KEY)").ok());
+  return std::move(*db);
+}
+
+absl::Status Insert(Database& db, int64_t x) {
+  ASSIGN_OR_RETURN(Statement insert, db.Prepare("INSERT INTO t VALUES (?)"));
+  RETURN_IF_ERROR(insert.BindAll(x));
+  return insert.Run();
+}
+
+std::vector<int64_t> Rows(const std::string& path) {
+  Database::Options options;
+  options.quick_check = false;
+  auto db = Database::Open(path, options);
+  REQUIRE(db.ok());
+  auto select = (*db)->Prepare("SELECT x FROM t ORDER BY x");
+  REQUIRE(select.ok());
+  std::vector<int64_t> rows;
+  while (*select->Step()) rows.push_back(select->ColumnInt64(0));
+  return rows;
+}
+
+// Holds the leader inside its closure until more writers have queued
+// behind it, so that the next batch holds all of them. (Catch2 assertions
+// are not thread-safe: threads only record results for the main thread.)
+struct BlockedLeader {
+  absl::Notification entered;
+  absl::Notification release;
+};
+
+// Waits (bounded) until `batcher` has `n` closures queued; false if they
+// never arrive.
+bool AwaitQueueLength(const WriteBatcher& batcher, size_t n) {
+  for (int i = 0; i < 5000 && batcher.QueueLengthForTesting() < n; ++i) {
+    absl::SleepFor(absl::Milliseconds(1));
+  }
+  return batcher.QueueLengthForTesting() == n;
+}
+
+TEST_CASE("queued writes commit together in one transaction",
+          "[master][batcher]") {
+  TempDir dir;
+  const std::string path = dir.Join("a.db");
+  WriteBatcher batcher(OpenWithTable(path), 64);
+  BlockedLeader leader;
+  absl::Status leader_status;
+  std::thread first([&] {
+    leader_status = batcher.Run([&](Database& db) {
+      leader.entered.Notify();
+      leader.release.WaitForNotification();
+      return Insert(db, 0);
+    });
+  });
+  leader.entered.WaitForNotification();
+  std::vector<std::thread> writers;
+  std::atomic<int> ok{0};
+  for (int i = 1; i <= kWriters; ++i) {
+    writers.emplace_back([&, i] {
+      if (batcher.Run([i](Database& db) { return Insert(db, i); }).ok()) ++ok;
+    });
+  }
+  const bool queued = AwaitQueueLength(batcher, kWriters + 1);
+  leader.release.Notify();
+  first.join();
+  for (auto& t : writers) t.join();
+  REQUIRE(queued);
+  CHECK(leader_status.ok());
+
+  CHECK(ok == kWriters);
+  const WriteBatcher::Stats stats = batcher.stats();
+  CHECK(stats.committed_writes == kWriters + 1);
+  CHECK(stats.transactions == 2);  // the blocked leader's, then all others
+  CHECK(Rows(path).size() == kWriters + 1);
+}
+
+TEST_CASE("a failing write is rolled back while its batch commits",
+          "[master][batcher]") {
+  TempDir dir;
+  const std::string path = dir.Join("a.db");
+  WriteBatcher batcher(OpenWithTable(path), 64);
+  BlockedLeader leader;
+  absl::Status leader_status;
+  std::thread first([&] {
+    leader_status = batcher.Run([&](Database& db) {
+      leader.entered.Notify();
+      leader.release.WaitForNotification();
+      return Insert(db, 100);
+    });
+  });
+  leader.entered.WaitForNotification();
+
+  std::vector<std::thread> writers;
+  std::vector<absl::Status> results(kWriters);
+  for (int i = 0; i < kWriters; ++i) {
+    writers.emplace_back([&, i] {
+      results[i] = batcher.Run([i](Database& db) -> absl::Status {
+        RETURN_IF_ERROR(Insert(db, i));
+        // Odd writers fail after writing: their row must not survive.
+        if (i % 2 == 1) return absl::InvalidArgumentError("odd");
+        return absl::OkStatus();
+      });
+    });
+  }
+  const bool queued = AwaitQueueLength(batcher, kWriters + 1);
+  leader.release.Notify();
+  first.join();
+  for (auto& t : writers) t.join();
+  REQUIRE(queued);
+  CHECK(leader_status.ok());
+
+  for (int i = 0; i < kWriters; ++i) {
+    INFO(i);
+    CHECK(results[i].code() == (i % 2 == 1 ? absl::StatusCode::kInvalidArgument
+                                           : absl::StatusCode::kOk));
+  }
+  std::vector<int64_t> expected;
+  for (int i = 0; i < kWriters; i += 2) expected.push_back(i);
+  expected.push_back(100);
+  CHECK(Rows(path) == expected);
+  const WriteBatcher::Stats stats = batcher.stats();
+  CHECK(stats.transactions == 2);
+  CHECK(stats.failed_writes == kWriters / 2);
+}
+
+TEST_CASE("a lone failing write commits nothing", "[master][batcher]") {
+  TempDir dir;
+  const std::string path = dir.Join("a.db");
+  WriteBatcher batcher(OpenWithTable(path), 64);
+  absl::Status status = batcher.Run([](Database& db) -> absl::Status {
+    RETURN_IF_ERROR(Insert(db, 1));
+    return absl::NotFoundError("no");
+  });
+  CHECK(status.code() == absl::StatusCode::kNotFound);
+  // A constraint violation is the closure's own error, too.
+  REQUIRE(batcher.Run([](Database& db) { return Insert(db, 2); }).ok());
+  CHECK(batcher.Run([](Database& db) { return Insert(db, 2); }).code() ==
+        absl::StatusCode::kAlreadyExists);
+  CHECK(Rows(path) == std::vector<int64_t>{2});
+  CHECK(batcher.stats().transactions == 1);
+}
+
+TEST_CASE("the batch size bound splits a long queue", "[master][batcher]") {
+  TempDir dir;
+  const std::string path = dir.Join("a.db");
+  WriteBatcher batcher(OpenWithTable(path), 3);
+  BlockedLeader leader;
+  absl::Status leader_status;
+  std::thread first([&] {
+    leader_status = batcher.Run([&](Database& db) {
+      leader.entered.Notify();
+      leader.release.WaitForNotification();
+      return Insert(db, 100);
+    });
+  });
+  leader.entered.WaitForNotification();
+  std::vector<std::thread> writers;
+  std::atomic<int> ok{0};
+  for (int i = 0; i < 6; ++i) {
+    writers.emplace_back([&, i] {
+      if (batcher.Run([i](Database& db) { return Insert(db, i); }).ok()) ++ok;
+    });
+  }
+  const bool queued = AwaitQueueLength(batcher, 7);
+  leader.release.Notify();
+  first.join();
+  for (auto& t : writers) t.join();
+  REQUIRE(queued);
+  CHECK(leader_status.ok());
+  CHECK(ok == 6);
+  CHECK(Rows(path).size() == 7);
+  // 1 for the leader, then 6 queued writes in batches of at most 3.
+  CHECK(batcher.stats().transactions == 3);
+}
+
+}  // namespace
+}  // namespace warehouse::master
