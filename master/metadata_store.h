@@ -35,9 +35,9 @@ namespace warehouse::master {
 class MetadataStore {
  public:
   struct Options {
-    // Create the database if missing and apply pending migrations (the
-    // master's --schema flag). Without it, Open refuses a database that is
-    // missing or not at the current schema version.
+    // Create the database (and its directory) if missing and apply pending
+    // migrations (the master's --schema flag). Without it, Open refuses a
+    // database that is missing or not at the current schema version.
     bool apply_migrations = false;
     int read_connections = 4;
     // How many writes may share one transaction.
