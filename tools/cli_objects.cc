@@ -145,6 +145,7 @@ absl::Status Put(CliContext& context, const PutFlags& flags) {
   } else {
     put = client->PutFile(path.bucket, path.key, flags.local, options);
   }
+  bar.Finish();
   if (!put.ok()) return put.status();
   if (context.json) {
     JsonWriter json;
@@ -187,22 +188,24 @@ absl::Status Get(CliContext& context, const GetFlags& flags) {
   }
   ASSIGN_OR_RETURN(std::string destination,
                    DownloadPath(path.key, flags.local));
-  ASSIGN_OR_RETURN(ObjectInfo object,
-                   client->GetFile(path.bucket, path.key, destination, options));
+  absl::StatusOr<ObjectInfo> object =
+      client->GetFile(path.bucket, path.key, destination, options);
+  bar.Finish();
+  if (!object.ok()) return object.status();
   if (context.json) {
     JsonWriter json;
     json.BeginObject()
         .Key("bucket").String(path.bucket)
         .Key("key").String(path.key)
         .Key("path").String(destination)
-        .Key("size").Number(object.size_bytes)
-        .Key("etag").String(object.etag)
+        .Key("size").Number(object->size_bytes)
+        .Key("etag").String(object->etag)
         .EndObject();
     CliContext::Out(json.str() + "\n");
   } else {
     CliContext::Out(absl::StrCat("downloaded ", path.bucket, "/", path.key,
                                  " to ", destination, " (",
-                                 FormatBytes(object.size_bytes), ")\n"));
+                                 FormatBytes(object->size_bytes), ")\n"));
   }
   return absl::OkStatus();
 }

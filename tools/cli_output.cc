@@ -212,8 +212,9 @@ ProgressBar::ProgressBar(std::string label, uint64_t threshold)
       terminal_(::isatty(STDERR_FILENO) == 1),
       started_(absl::Now()) {}
 
-ProgressBar::~ProgressBar() {
+void ProgressBar::Finish() {
   if (drawn_) std::fputc('\n', stderr);
+  drawn_ = false;
 }
 
 void ProgressBar::Update(uint64_t done, uint64_t total) {

@@ -86,12 +86,15 @@ class ProgressBar {
 
   explicit ProgressBar(std::string label,
                        uint64_t threshold = kDefaultThreshold);
-  // Ends the line if one was drawn.
-  ~ProgressBar();
+  // Finish()es.
+  ~ProgressBar() { Finish(); }
   ProgressBar(const ProgressBar&) = delete;
   ProgressBar& operator=(const ProgressBar&) = delete;
 
   void Update(uint64_t done, uint64_t total);
+  // Ends the bar's line, if one was drawn, so that what follows starts on
+  // a line of its own.
+  void Finish();
 
  private:
   const std::string label_;

@@ -7,6 +7,7 @@
 // cli_credentials.h. docs/cli.md is the manual.
 #include <cstdio>
 #include <string>
+#include <vector>
 
 #include "CLI/CLI.hpp"
 #include "tools/cli_context.h"
@@ -42,8 +43,14 @@ int main(int argc, char** argv) {
   warehouse::cli::AddBucketCommands(app, context, runners);
   warehouse::cli::AddObjectCommands(app, context, runners);
   warehouse::cli::AddAdminCommands(app, context, runners);
-  // Global flags are accepted after the command too.
-  for (CLI::App* command : app.get_subcommands({})) command->fallthrough();
+  // Global flags are accepted after the command too, at any depth.
+  std::vector<CLI::App*> commands = app.get_subcommands({});
+  for (size_t i = 0; i < commands.size(); ++i) {
+    commands[i]->fallthrough();
+    for (CLI::App* sub : commands[i]->get_subcommands({})) {
+      commands.push_back(sub);
+    }
+  }
 
   try {
     app.parse(argc, argv);
