@@ -113,6 +113,9 @@ absl::StatusOr<PutResult> Client::Impl::Upload(absl::string_view bucket,
   begin.set_content_type(content_type);
   const RetryPolicy& retry = rpc_.retry();
   absl::Status last;
+  // The first PUT to fail may have found a pooled connection the volume
+  // server had closed while idle: that one is retried at once.
+  bool pause = true;
   for (int attempt = 0; attempt < retry.max_attempts; ++attempt) {
     if (attempt > 0) {
       absl::Status rewound = body.Rewind();
@@ -121,7 +124,8 @@ absl::StatusOr<PutResult> Client::Impl::Upload(absl::string_view bucket,
                             absl::StrCat(last.message(), "; not retried: ",
                                          rewound.message()));
       }
-      absl::SleepFor(retry.BackoffBefore(attempt));
+      if (pause) absl::SleepFor(retry.BackoffBefore(attempt));
+      pause = true;
     }
     // A new upload each time: the one before may have been half written,
     // and will expire on its own.
@@ -139,6 +143,7 @@ absl::StatusOr<PutResult> Client::Impl::Upload(absl::string_view bucket,
         PutOnce(name, upload, size, content_type, body, options, &retryable);
     url_cache_.Invalidate(bucket, key);
     if (put.ok() || !retryable) return put;
+    pause = attempt > 0;
     last = put.status();
   }
   if (retry.max_attempts == 1) return last;

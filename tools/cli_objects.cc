@@ -18,8 +18,6 @@
 namespace warehouse::cli {
 namespace {
 
-constexpr char kDefaultContentType[] = "application/octet-stream";
-
 // Reads exactly `size` bytes from standard input for an upload, and fails
 // the upload before its last byte is sent when more follow.
 class StdinSource {

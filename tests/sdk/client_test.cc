@@ -506,6 +506,49 @@ TEST_CASE("a download resumes where it stopped when the volume server comes "
   CHECK(received == data);
 }
 
+TEST_CASE("an upload cut off by a volume server restart starts over with a "
+          "new upload",
+          "[sdk][e2e]") {
+  auto cluster = StartCluster();
+  auto client = MakeClient(*cluster);
+  REQUIRE_OK(client->CreateBucket("retry"));
+  const std::string data = Payload(10, 32 << 20);
+  bool restarted = false;
+  PutOptions options;
+  options.progress = [&](uint64_t, uint64_t) {
+    if (!restarted) {
+      restarted = true;
+      REQUIRE_OK(cluster->RestartVolumeServer(0));
+    }
+  };
+  absl::StatusOr<PutResult> put = client->Put("retry", "big", data, options);
+  REQUIRE(restarted);
+  INFO(put.status().ToString());
+  REQUIRE(put.ok());
+  CHECK(put->etag == Etag(data));
+  absl::StatusOr<std::string> got = client->Get("retry", "big");
+  REQUIRE(got.ok());
+  CHECK(*got == data);
+
+  // A source that was read cannot be replayed: the error says so.
+  restarted = false;
+  uint64_t offset = 0;
+  absl::StatusOr<PutResult> streamed = client->PutStream(
+      "retry", "streamed", data.size(),
+      [&](char* buf, size_t n) -> absl::StatusOr<size_t> {
+        n = std::min<size_t>(n, data.size() - offset);
+        std::memcpy(buf, data.data() + offset, n);
+        offset += n;
+        return n;
+      },
+      options);
+  REQUIRE(restarted);
+  INFO(streamed.status().ToString());
+  CHECK(streamed.status().code() == absl::StatusCode::kUnavailable);
+  CHECK_THAT(std::string(streamed.status().message()),
+             Catch::Contains("cannot be read again"));
+}
+
 TEST_CASE("bad input gets the status that says what is wrong", "[sdk][e2e]") {
   auto cluster = StartCluster();
   auto client = MakeClient(*cluster);
