@@ -120,7 +120,7 @@ TEST_CASE("an object goes through put, get, stat, overwrite and delete",
   REQUIRE_OK(client->CreateBucket("bucket1"));
   const std::string data = Payload(1, 100000);
   PutOptions options;
-  options.content_type = "image/png";
+  options.content_type = "image/png; name=\"x y\"";
   absl::StatusOr<PutResult> put = client->Put("bucket1", "dir/x.png", data, options);
   INFO(put.status().ToString());
   REQUIRE(put.ok());
@@ -137,7 +137,7 @@ TEST_CASE("an object goes through put, get, stat, overwrite and delete",
   CHECK(stat->key == "dir/x.png");
   CHECK(stat->size_bytes == data.size());
   CHECK(stat->etag == Etag(data));
-  CHECK(stat->content_type == "image/png");
+  CHECK(stat->content_type == "image/png; name=\"x y\"");
   CHECK(stat->file_id == put->file_id);
 
   // An overwrite is seen at once by the client that made it, although the
@@ -547,6 +547,21 @@ TEST_CASE("an upload cut off by a volume server restart starts over with a "
   CHECK(streamed.status().code() == absl::StatusCode::kUnavailable);
   CHECK_THAT(std::string(streamed.status().message()),
              Catch::Contains("cannot be read again"));
+}
+
+TEST_CASE("a client keeps working across a master restart", "[sdk][e2e]") {
+  auto cluster = StartCluster();
+  auto client = MakeClient(*cluster);
+  REQUIRE_OK(client->CreateBucket("durable"));
+  REQUIRE(client->Put("durable", "before", "1").ok());
+  REQUIRE_OK(cluster->RestartMaster());
+  absl::StatusOr<std::vector<BucketInfo>> buckets = client->ListBuckets();
+  INFO(buckets.status().ToString());
+  REQUIRE(buckets.ok());
+  CHECK(buckets->at(0).object_count == 1);
+  CHECK(*client->Get("durable", "before") == "1");
+  REQUIRE(client->Put("durable", "after", "2").ok());
+  CHECK(*client->Get("durable", "after") == "2");
 }
 
 TEST_CASE("bad input gets the status that says what is wrong", "[sdk][e2e]") {
