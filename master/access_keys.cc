@@ -119,7 +119,8 @@ absl::StatusOr<AccessKeys::CachedKey> AccessKeys::Lookup(
     absl::MutexLock lock(&mu_);
     auto it = cache_.find(access_key_id);
     if (it != cache_.end()) cache_.erase(it);
-    return absl::NotFoundError(
+    // Unauthenticated, not NotFound, so that the caller learns why.
+    return absl::UnauthenticatedError(
         absl::StrCat("access key ", access_key_id, " is revoked"));
   }
   CachedKey entry;

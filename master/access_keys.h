@@ -92,7 +92,7 @@ class AccessKeys {
   };
 
   // The key's caller and secret, from the cache or the store. Errors:
-  // NotFound (unknown or revoked); as Authenticate.
+  // NotFound (unknown); Unauthenticated (revoked); as Authenticate.
   absl::StatusOr<CachedKey> Lookup(absl::string_view access_key_id)
       ABSL_LOCKS_EXCLUDED(mu_);
 

@@ -133,6 +133,7 @@ absl::StatusOr<uint64_t> Topology::Register(
   RETURN_IF_ERROR(ValidateServerId(id));
   RETURN_IF_ERROR(ValidatePublicAddress(id, registration.public_address));
   RETURN_IF_ERROR(ValidateReport(id, registration.report));
+  const absl::Time now = absl::Now();
   uint64_t session = 0;
   {
     absl::MutexLock lock(&mu_);
@@ -145,32 +146,49 @@ absl::StatusOr<uint64_t> Topology::Register(
                        "); the master ends it when it falls silent"));
     }
     RETURN_IF_ERROR(CheckVolumeOwners(id, registration.report));
+    // Reserved, and its volumes claimed, but not online (offered to
+    // placement and lookups) until the database has it.
     Server& server = servers_[id];
     session = ++last_session_;
     server.session = session;
     server.cancel = std::move(cancel);
     server.view.server_id = id;
     server.view.public_address = registration.public_address;
-    server.view.online = true;
-    server.view.last_heartbeat = absl::Now();
+    server.view.online = false;
+    server.view.last_heartbeat = now;
     server.view.max_volumes = registration.max_volumes;
     ApplyReport(server, registration.report);
-    changed_.SignalAll();
   }
-  absl::Status persisted;
+  absl::MutexLock persist_lock(&persist_mu_);
+  const absl::Status written =
+      WriteReport(id, registration.public_address, now, registration.report);
+  bool still_open = false;
   {
-    absl::MutexLock persist_lock(&persist_mu_);
-    persisted = Persist(id, /*with_volumes=*/true);
-  }
-  if (!persisted.ok()) {
     absl::MutexLock lock(&mu_);
     auto it = servers_.find(id);
-    if (it != servers_.end() && it->second.session == session) {
+    still_open = it != servers_.end() && it->second.session == session;
+    if (still_open && written.ok()) {
+      it->second.view.online = true;
+      changed_.SignalAll();
+    } else if (still_open) {
       MarkOffline(it->second);
     }
+  }
+  if (!written.ok() || !still_open) {
+    const absl::Status offline = PersistOffline(id);
+    if (!offline.ok()) {
+      spdlog::warn("volume server {}: offline status not recorded: {}", id,
+                   offline.ToString());
+    }
+  }
+  if (!written.ok()) {
     return absl::UnavailableError(
         absl::StrCat("volume server ", id, ": could not record its ",
-                     "registration: ", persisted.message()));
+                     "registration: ", written.message()));
+  }
+  if (!still_open) {
+    return absl::UnavailableError(absl::StrCat(
+        "volume server ", id, ": its stream ended during registration"));
   }
   spdlog::info("volume server {} online at {} with {} volumes", id,
                registration.public_address, registration.report.volumes.size());
@@ -181,6 +199,8 @@ absl::Status Topology::Report(absl::string_view server_id, uint64_t session,
                               const ServerReport& report) {
   RETURN_IF_ERROR(ValidateReport(server_id, report));
   const std::string id(server_id);
+  const absl::Time now = absl::Now();
+  std::string address;
   {
     absl::MutexLock lock(&mu_);
     auto it = servers_.find(id);
@@ -191,15 +211,35 @@ absl::Status Topology::Report(absl::string_view server_id, uint64_t session,
                        "marked offline); register again"));
     }
     RETURN_IF_ERROR(CheckVolumeOwners(id, report));
-    it->second.view.last_heartbeat = absl::Now();
-    ApplyReport(it->second, report);
-    changed_.SignalAll();
+    address = it->second.view.public_address;
   }
+  // The database first, so that a volume is never offered for an upload
+  // before the store knows it.
   absl::MutexLock persist_lock(&persist_mu_);
-  absl::Status persisted = Persist(id, /*with_volumes=*/true);
-  if (!persisted.ok()) {
+  const absl::Status written = WriteReport(id, address, now, report);
+  if (!written.ok()) {
     spdlog::warn("volume server {}: heartbeat not recorded: {}", id,
-                 persisted.ToString());
+                 written.ToString());
+  }
+  bool still_open = false;
+  {
+    absl::MutexLock lock(&mu_);
+    auto it = servers_.find(id);
+    still_open = it != servers_.end() && it->second.session == session;
+    if (still_open) {
+      it->second.view.last_heartbeat = now;
+      ApplyReport(it->second, report);
+      changed_.SignalAll();
+    }
+  }
+  if (!still_open) {
+    // Marked offline while the report was being written, which made the
+    // server alive again in the database.
+    const absl::Status offline = PersistOffline(id);
+    if (!offline.ok()) {
+      spdlog::warn("volume server {}: offline status not recorded: {}", id,
+                   offline.ToString());
+    }
   }
   return absl::OkStatus();
 }
@@ -215,7 +255,7 @@ void Topology::Disconnect(absl::string_view server_id, uint64_t session,
   }
   spdlog::warn("volume server {} offline: {}", id, std::string(reason));
   absl::MutexLock persist_lock(&persist_mu_);
-  absl::Status persisted = Persist(id, /*with_volumes=*/false);
+  const absl::Status persisted = PersistOffline(id);
   if (!persisted.ok()) {
     spdlog::warn("volume server {}: offline status not recorded: {}", id,
                  persisted.ToString());
@@ -252,7 +292,7 @@ void Topology::CheckDeadlines(absl::Time now) {
     spdlog::warn("volume server {} offline: no heartbeat for more than {}", id,
                  absl::FormatDuration(options_.offline_after));
     absl::MutexLock persist_lock(&persist_mu_);
-    absl::Status persisted = Persist(id, /*with_volumes=*/false);
+    const absl::Status persisted = PersistOffline(id);
     if (!persisted.ok()) {
       spdlog::warn("volume server {}: offline status not recorded: {}", id,
                    persisted.ToString());
@@ -307,38 +347,46 @@ void Topology::MarkOffline(Server& server) {
   server.view.online = false;
 }
 
-absl::Status Topology::Persist(const std::string& server_id,
-                               bool with_volumes) {
-  ServerView view;
+absl::Status Topology::WriteReport(const std::string& server_id,
+                                   const std::string& address,
+                                   absl::Time heartbeat,
+                                   const ServerReport& report) {
+  RETURN_IF_ERROR(store_->UpsertServer(server_id, address, heartbeat));
+  if (report.volumes.empty()) return absl::OkStatus();
   std::vector<VolumeUsage> usages;
+  usages.reserve(report.volumes.size());
+  for (const VolumeView& volume : report.volumes) {
+    VolumeUsage& usage = usages.emplace_back();
+    usage.volume_id = volume.volume_id;
+    usage.server_id = server_id;
+    usage.size_bytes = ClampToInt64(volume.size_bytes);
+    usage.live_bytes = ClampToInt64(volume.live_bytes);
+    usage.garbage_bytes = ClampToInt64(volume.garbage_bytes);
+    usage.needle_count = ClampToInt64(volume.needle_count);
+    usage.read_only = volume.read_only;
+  }
+  return store_->UpsertVolumes(usages);
+}
+
+absl::Status Topology::PersistOffline(const std::string& server_id) {
+  bool draining = false;
   {
     absl::MutexLock lock(&mu_);
     auto it = servers_.find(server_id);
-    if (it == servers_.end()) return absl::OkStatus();
-    view = it->second.view;
-    if (with_volumes && view.online) {
-      for (const auto& [volume_id, volume] : it->second.volumes) {
-        VolumeUsage& usage = usages.emplace_back();
-        usage.volume_id = volume_id;
-        usage.server_id = server_id;
-        usage.size_bytes = ClampToInt64(volume.size_bytes);
-        usage.live_bytes = ClampToInt64(volume.live_bytes);
-        usage.garbage_bytes = ClampToInt64(volume.garbage_bytes);
-        usage.needle_count = ClampToInt64(volume.needle_count);
-        usage.read_only = volume.read_only;
-      }
+    // Back online meanwhile: that registration recorded it.
+    if (it == servers_.end() || it->second.session != 0) {
+      return absl::OkStatus();
     }
+    draining = it->second.view.draining;
   }
-  if (!view.online) {
-    // A draining server stays draining in the database whether or not it
-    // is connected.
-    if (view.draining) return absl::OkStatus();
-    return store_->MarkServerStatus(server_id, ServerStatus::kDown);
-  }
-  RETURN_IF_ERROR(store_->UpsertServer(server_id, view.public_address,
-                                       view.last_heartbeat));
-  if (usages.empty()) return absl::OkStatus();
-  return store_->UpsertVolumes(usages);
+  // A draining server stays draining in the database whether or not it is
+  // connected.
+  if (draining) return absl::OkStatus();
+  absl::Status marked =
+      store_->MarkServerStatus(server_id, ServerStatus::kDown);
+  // A server whose registration was never recorded has no row to mark.
+  if (absl::IsNotFound(marked)) return absl::OkStatus();
+  return marked;
 }
 
 std::vector<ServerView> Topology::Servers() const {
@@ -372,7 +420,7 @@ absl::StatusOr<ServerView> Topology::GetServer(
 bool Topology::IsOnline(absl::string_view server_id) const {
   absl::MutexLock lock(&mu_);
   auto it = servers_.find(server_id);
-  return it != servers_.end() && it->second.session != 0;
+  return it != servers_.end() && it->second.view.online;
 }
 
 absl::StatusOr<VolumeLocation> Topology::LocateVolume(
@@ -387,7 +435,7 @@ absl::StatusOr<VolumeLocation> Topology::LocateVolume(
   VolumeLocation location;
   location.server_id = owner->second;
   location.public_address = server.view.public_address;
-  location.online = server.session != 0;
+  location.online = server.view.online;
   location.volume = server.volumes.at(volume_id);
   return location;
 }
@@ -406,14 +454,14 @@ bool Topology::AwaitVolume(uint32_t volume_id, absl::Time deadline) const {
   for (;;) {
     auto owner = volume_owner_.find(volume_id);
     if (owner != volume_owner_.end() &&
-        servers_.at(owner->second).session != 0) {
+        servers_.at(owner->second).view.online) {
       return true;
     }
     if (changed_.WaitWithDeadline(&mu_, deadline)) {
       // Timed out; one last look.
       owner = volume_owner_.find(volume_id);
       return owner != volume_owner_.end() &&
-             servers_.at(owner->second).session != 0;
+             servers_.at(owner->second).view.online;
     }
   }
 }
@@ -422,7 +470,7 @@ Topology::Counts Topology::counts() const {
   absl::MutexLock lock(&mu_);
   Counts counts;
   for (const auto& [id, server] : servers_) {
-    ++(server.session != 0 ? counts.online : counts.offline);
+    ++(server.view.online ? counts.online : counts.offline);
   }
   return counts;
 }

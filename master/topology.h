@@ -178,7 +178,9 @@ class Topology {
   struct Server {
     ServerView view;
     std::map<uint32_t, VolumeView> volumes;
-    uint64_t session = 0;  // 0 while offline
+    // The open stream's session, 0 when none. A server with a session is
+    // online (view.online) once its registration is in the database.
+    uint64_t session = 0;
     CancelStream cancel;
   };
 
@@ -193,11 +195,16 @@ class Topology {
   void ApplyReport(Server& server, const ServerReport& report)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void MarkOffline(Server& server) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
-  // Writes the server's current state (and its volumes' usage when
-  // `with_volumes`) to the store. Serialized by persist_mu_, and reading
-  // the state only once holding it, so the database ends with the latest
-  // state however writes race.
-  absl::Status Persist(const std::string& server_id, bool with_volumes)
+  // Records a registration or heartbeat in the store: the server alive
+  // with this heartbeat time, and the usage of every reported volume.
+  // REQUIRES: persist_mu_ held, so that status writes happen in the order
+  // of the state changes they record.
+  absl::Status WriteReport(const std::string& server_id,
+                           const std::string& address, absl::Time heartbeat,
+                           const ServerReport& report)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(persist_mu_);
+  // Records the server as down, unless it is draining or back online.
+  absl::Status PersistOffline(const std::string& server_id)
       ABSL_LOCKS_EXCLUDED(mu_) ABSL_EXCLUSIVE_LOCKS_REQUIRED(persist_mu_);
   void MonitorLoop();
 

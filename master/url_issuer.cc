@@ -19,6 +19,13 @@ UrlIssuer::UrlIssuer(MetadataStore* store, Topology* topology,
       keys_(keys),
       options_(options) {}
 
+absl::Time UrlIssuer::UrlExpiry() const {
+  const absl::Time expires = absl::Now() + options_.url_lifetime;
+  int64_t seconds = absl::ToUnixSeconds(expires);
+  if (absl::FromUnixSeconds(seconds) < expires) ++seconds;
+  return absl::FromUnixSeconds(seconds);
+}
+
 absl::StatusOr<UploadTicket> UrlIssuer::BeginUpload(
     absl::string_view bucket, absl::string_view key, uint64_t size,
     absl::string_view content_type) {
@@ -38,11 +45,9 @@ absl::StatusOr<UploadTicket> UrlIssuer::BeginUpload(
   ASSIGN_OR_RETURN(const Placement placement, allocator_->Allocate(size));
   ASSIGN_OR_RETURN(const uint32_t cookie, RandomCookie());
 
-  const absl::Time now = absl::Now();
-  // Signed URLs carry whole seconds; the upload expires with its URL plus
-  // the grace for a PUT still streaming.
-  const absl::Time url_expires =
-      absl::FromUnixSeconds(absl::ToUnixSeconds(now + options_.url_lifetime));
+  // The upload expires with its URL plus the grace for a PUT still
+  // streaming.
+  const absl::Time url_expires = UrlExpiry();
   BeginUploadRequest request;
   request.bucket = std::string(bucket);
   request.key = std::string(key);
@@ -112,8 +117,7 @@ absl::StatusOr<DownloadTicket> UrlIssuer::LookupObject(
         " is on volume server ", location->server_id, " (",
         location->public_address, "), which is offline; retry later"));
   }
-  ticket.expires = absl::FromUnixSeconds(
-      absl::ToUnixSeconds(absl::Now() + options_.url_lifetime));
+  ticket.expires = UrlExpiry();
   ticket.range = range;
   UrlGrant grant;
   grant.access = UrlAccess::kRead;

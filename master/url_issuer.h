@@ -80,6 +80,10 @@ class UrlIssuer {
                                               std::optional<ByteRange> range);
 
  private:
+  // Now plus url_lifetime, rounded up to a whole second (signed URLs carry
+  // whole seconds).
+  absl::Time UrlExpiry() const;
+
   // Immutable after construction.
   MetadataStore* const store_;
   Topology* const topology_;
