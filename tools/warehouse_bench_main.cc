@@ -3,6 +3,8 @@
 //   warehouse-bench storage [--dir DIR] [--seconds N] [--needles N]
 //                           [--sync group|fsync|none] [--quick | --smoke]
 //                           [--only append,read,index,recovery,compaction]
+//   warehouse-bench sdk [--master HOST:PORT] [--bucket B] [--sizes 1K 1M]
+//                       [--threads 1 16] [--seconds N] [--keep]
 #include <cstdint>
 #include <iostream>
 #include <string>
@@ -11,6 +13,8 @@
 #include "CLI/CLI.hpp"
 #include "absl/status/status.h"
 #include "common/logging.h"
+#include "common/units.h"
+#include "tools/sdk_bench.h"
 #include "tools/storage_bench.h"
 #include "volume/volume.h"
 
@@ -73,6 +77,27 @@ int main(int argc, char** argv) {
   // Hidden: the test that proves the read-back check can fail.
   storage->add_flag("--corrupt-baseline-for-testing", corrupt)->group("");
 
+  CLI::App* sdk = app.add_subcommand(
+      "sdk",
+      "Puts and gets through the SDK against a running cluster, end to end "
+      "(credentials as for the warehouse command)");
+  warehouse::bench::SdkBenchOptions sdk_options;
+  std::vector<std::string> sdk_sizes = {"1K", "1M"};
+  double sdk_seconds = 5;
+  sdk->add_option("--master", sdk_options.master,
+                  "The master's address (default: as for warehouse)");
+  sdk->add_option("--bucket", sdk_options.bucket,
+                  "Bucket to write to (created when missing)")
+      ->capture_default_str();
+  sdk->add_option("--sizes", sdk_sizes, "Object sizes")->capture_default_str();
+  sdk->add_option("--threads", sdk_options.threads, "Thread counts")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 1024));
+  sdk->add_option("--seconds", sdk_seconds, "Time limit of each row")
+      ->capture_default_str()
+      ->check(CLI::PositiveNumber);
+  sdk->add_flag("--keep", sdk_options.keep, "Keep the objects written");
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -83,6 +108,24 @@ int main(int argc, char** argv) {
   if (!status.ok()) {
     std::cerr << "warehouse-bench: " << status.message() << "\n";
     return 2;
+  }
+  if (sdk->parsed()) {
+    sdk_options.sizes.clear();
+    for (const std::string& text : sdk_sizes) {
+      absl::StatusOr<uint64_t> size = warehouse::ParseByteSize(text);
+      if (!size.ok()) {
+        std::cerr << "warehouse-bench sdk: " << size.status().message() << "\n";
+        return 2;
+      }
+      sdk_options.sizes.push_back(*size);
+    }
+    sdk_options.time_limit = absl::Seconds(sdk_seconds);
+    status = warehouse::bench::RunSdkBench(sdk_options, std::cout);
+    if (!status.ok()) {
+      std::cerr << "warehouse-bench sdk: " << status.ToString() << "\n";
+      return 1;
+    }
+    return 0;
   }
   absl::StatusOr<warehouse::volume::SyncPolicy> policy =
       warehouse::volume::ParseSyncPolicy(sync);
