@@ -1,0 +1,434 @@
+#include "common/http_server.h"
+
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <chrono>
+#include <map>
+#include <set>
+#include <system_error>
+#include <thread>
+#include <utility>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "absl/synchronization/mutex.h"
+#include "boost/asio/io_context.hpp"
+#include "boost/asio/ip/tcp.hpp"
+#include "boost/asio/post.hpp"
+#include "boost/asio/steady_timer.hpp"
+#include "boost/asio/write.hpp"
+#include "common/http_connection.h"
+#include "common/http_status.h"
+#include "common/socket_stream.h"
+#include "common/status_macros.h"
+#include "spdlog/spdlog.h"
+
+namespace warehouse::http {
+namespace {
+
+namespace net = boost::asio;
+using tcp = net::ip::tcp;
+
+// Connections being answered 503 at once; more are closed without a word.
+constexpr size_t kMaxRejections = 64;
+
+std::string FormatEndpoint(const tcp::endpoint& endpoint) {
+  const net::ip::address address = endpoint.address();
+  if (address.is_v6()) {
+    return absl::StrCat("[", address.to_string(), "]:", endpoint.port());
+  }
+  return absl::StrCat(address.to_string(), ":", endpoint.port());
+}
+
+absl::Status BindError(const boost::system::error_code& ec,
+                       const std::string& where) {
+  std::string message = absl::StrCat(where, ": ", ec.message());
+  if (ec == net::error::address_in_use) {
+    return absl::FailedPreconditionError(message);
+  }
+  if (ec == net::error::access_denied) {
+    return absl::PermissionDeniedError(message);
+  }
+  if (ec == boost::system::errc::address_not_available) {
+    return absl::InvalidArgumentError(message);
+  }
+  return absl::UnavailableError(message);
+}
+
+}  // namespace
+
+// The accept thread runs an io_context that does nothing but accept
+// connections and turn away those beyond max_connections, asynchronously so
+// that a client which never reads its 503 delays no one. Each admitted
+// connection gets a thread of its own (ServeConnection).
+class Server::Impl final : public ConnectionHost {
+ public:
+  Impl(const ServerOptions& options, Handler handler)
+      : options_(options),
+        handler_(std::move(handler)),
+        metrics_(options.metrics != nullptr
+                     ? std::make_unique<ServerMetrics>(*options.metrics)
+                     : nullptr),
+        acceptor_(io_),
+        retry_timer_(io_) {
+    std::string body = ErrorBody(absl::UnavailableError(absl::StrCat(
+        "server busy: ", options.max_connections, " connections open")));
+    rejection_ = absl::StrCat(
+        "HTTP/1.1 503 Service Unavailable\r\n"
+        "Content-Type: application/json\r\n"
+        "Retry-After: 1\r\n"
+        "Content-Length: ",
+        body.size(), "\r\nConnection: close\r\n\r\n", body);
+  }
+
+  ~Impl() override { Shutdown(absl::ZeroDuration()); }
+
+  // Binds and listens. Errors as for Server::Start.
+  absl::Status Listen() {
+    boost::system::error_code ec;
+    net::ip::address address = net::ip::make_address(options_.address, ec);
+    if (ec) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "listen address '", options_.address, "': not a numeric address"));
+    }
+    tcp::endpoint endpoint(address, options_.port);
+    const std::string where = FormatEndpoint(endpoint);
+    acceptor_.open(endpoint.protocol(), ec);
+    if (ec) return BindError(ec, where);
+    acceptor_.set_option(tcp::acceptor::reuse_address(true), ec);
+    if (ec) return BindError(ec, where);
+    acceptor_.bind(endpoint, ec);
+    if (ec) return BindError(ec, where);
+    acceptor_.listen(net::socket_base::max_listen_connections, ec);
+    if (ec) return BindError(ec, where);
+    port_ = acceptor_.local_endpoint(ec).port();
+    if (ec) return BindError(ec, where);
+    return absl::OkStatus();
+  }
+
+  // Starts the accept thread. Errors: ResourceExhausted (no thread).
+  absl::Status StartAccepting() {
+    Accept();
+    try {
+      accept_thread_ = std::thread([this] { io_.run(); });
+    } catch (const std::system_error& e) {
+      return absl::ResourceExhaustedError(
+          absl::StrCat("http port ", port_, ": no accept thread: ", e.what()));
+    }
+    return absl::OkStatus();
+  }
+
+  uint16_t port() const { return port_; }
+
+  void Shutdown(absl::Duration grace) ABSL_LOCKS_EXCLUDED(shutdown_mu_, mu_) {
+    absl::MutexLock shutdown_lock(&shutdown_mu_);
+    if (shut_down_) return;
+    shut_down_ = true;
+    {
+      absl::MutexLock lock(&mu_);
+      stopping_.store(true);
+      // Idle connections hold no request: wake and close them now.
+      for (auto& [id, connection] : connections_) {
+        if (!connection.busy) shutdown(connection.fd, SHUT_RDWR);
+      }
+    }
+    if (accept_thread_.joinable()) {
+      net::post(io_, [this] {
+        boost::system::error_code ignored;
+        acceptor_.close(ignored);
+        retry_timer_.cancel();
+        for (Rejection* rejection : rejections_) rejection->Close();
+      });
+      accept_thread_.join();  // returns once no operation is left
+    }
+    {
+      absl::MutexLock lock(&mu_);
+      mu_.AwaitWithTimeout(absl::Condition(this, &Impl::NoneBusy), grace);
+      for (auto& [id, connection] : connections_) {
+        shutdown(connection.fd, SHUT_RDWR);
+      }
+      mu_.Await(absl::Condition(this, &Impl::NoneOpen));
+    }
+    JoinFinished();
+  }
+
+  bool BeginRequest(uint64_t id) override ABSL_LOCKS_EXCLUDED(mu_) {
+    absl::MutexLock lock(&mu_);
+    if (stopping_.load()) return false;
+    connections_.at(id).busy = true;
+    ++busy_;
+    return true;
+  }
+
+  bool EndRequest(uint64_t id) override ABSL_LOCKS_EXCLUDED(mu_) {
+    absl::MutexLock lock(&mu_);
+    connections_.at(id).busy = false;
+    --busy_;
+    return !stopping_.load();
+  }
+
+  bool stopping() const override { return stopping_.load(); }
+
+ private:
+  struct Connection {
+    int fd = -1;        // owned by the connection's thread
+    bool busy = false;  // between BeginRequest and EndRequest
+    std::thread thread;
+  };
+
+  // Answers one connection 503 and closes it, without blocking the accept
+  // thread: write the response, stop sending, read what the client still
+  // sends until it closes or the linger time ends. Lives on the accept
+  // thread. Shared by the asynchronous operations in flight (hence
+  // shared_ptr); the last to complete frees it.
+  class Rejection : public std::enable_shared_from_this<Rejection> {
+   public:
+    Rejection(tcp::socket socket, const std::string& response,
+              std::set<Rejection*>& active)
+        : socket_(std::move(socket)),
+          timer_(socket_.get_executor()),
+          response_(response),
+          active_(active) {
+      active_.insert(this);
+    }
+    ~Rejection() { active_.erase(this); }
+
+    void Start(absl::Duration linger) {
+      auto self = shared_from_this();
+      timer_.expires_after(absl::ToChronoMilliseconds(linger));
+      timer_.async_wait([self](const boost::system::error_code& ec) {
+        if (!ec) self->Close();
+      });
+      net::async_write(socket_, net::buffer(response_),
+                       [self](const boost::system::error_code& ec, size_t) {
+                         if (ec) return self->Close();
+                         boost::system::error_code ignored;
+                         self->socket_.shutdown(tcp::socket::shutdown_send,
+                                                ignored);
+                         self->Drain();
+                       });
+    }
+
+    void Close() {
+      boost::system::error_code ignored;
+      timer_.cancel();
+      socket_.close(ignored);
+    }
+
+   private:
+    void Drain() {
+      auto self = shared_from_this();
+      socket_.async_read_some(
+          net::buffer(scratch_),
+          [self](const boost::system::error_code& ec, size_t) {
+            if (ec) return self->Close();
+            self->Drain();
+          });
+    }
+
+    tcp::socket socket_;
+    net::steady_timer timer_;
+    const std::string& response_;
+    std::set<Rejection*>& active_;
+    char scratch_[4096];
+  };
+
+  bool NoneBusy() const ABSL_SHARED_LOCKS_REQUIRED(mu_) { return busy_ == 0; }
+  bool NoneOpen() const ABSL_SHARED_LOCKS_REQUIRED(mu_) {
+    return connections_.empty();
+  }
+
+  // Accept thread only.
+  void Accept() {
+    acceptor_.async_accept(
+        [this](const boost::system::error_code& ec, tcp::socket socket) {
+          if (ec == net::error::operation_aborted || !acceptor_.is_open()) {
+            return;  // shutting down
+          }
+          if (ec) {
+            // Out of descriptors, say: trying again at once would spin.
+            spdlog::warn("http port {}: accept: {}", port_, ec.message());
+            retry_timer_.expires_after(std::chrono::milliseconds(100));
+            retry_timer_.async_wait([this](const boost::system::error_code& e) {
+              if (!e) Accept();
+            });
+            return;
+          }
+          Admit(std::move(socket));
+          Accept();
+        });
+  }
+
+  // Accept thread only: starts a thread for `socket`, or turns it away.
+  void Admit(tcp::socket socket) ABSL_LOCKS_EXCLUDED(mu_) {
+    JoinFinished();
+    boost::system::error_code ec;
+    tcp::endpoint peer = socket.remote_endpoint(ec);
+    if (ec) return;  // already gone
+    std::string remote = FormatEndpoint(peer);
+    {
+      // Checking and adding under one lock: Shutdown either sees this
+      // connection or this sees Shutdown.
+      absl::MutexLock lock(&mu_);
+      if (stopping_.load()) return;
+      if (connections_.size() < options_.max_connections) {
+        AddConnection(std::move(socket), std::move(remote));
+        return;
+      }
+    }
+    if (metrics_ != nullptr) metrics_->rejected_connections->Increment();
+    if (rejections_.size() < kMaxRejections) {
+      std::make_shared<Rejection>(std::move(socket), rejection_, rejections_)
+          ->Start(std::min(options_.idle_timeout, absl::Seconds(1)));
+    }
+  }
+
+  // Hands `socket` to a new thread of its own.
+  void AddConnection(tcp::socket socket, std::string remote)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    boost::system::error_code ec;
+    int fd = socket.release(ec);
+    if (ec) return;
+    const uint64_t id = next_id_++;
+    Connection& connection = connections_[id];
+    connection.fd = fd;
+    try {
+      // The thread needs mu_ before it can end, so it cannot finish before
+      // its handle is stored.
+      connection.thread = std::thread(
+          [this, id, fd, remote] { Serve(id, fd, remote); });
+    } catch (const std::system_error& e) {
+      spdlog::error("http port {}: no thread for {}: {}", port_, remote,
+                    e.what());
+      connections_.erase(id);
+      close(fd);
+      return;
+    }
+    if (metrics_ != nullptr) metrics_->open_connections->Add(1);
+  }
+
+  // The body of a connection's thread.
+  void Serve(uint64_t id, int fd, const std::string& remote)
+      ABSL_LOCKS_EXCLUDED(mu_) {
+    {
+      SocketStream stream(fd);
+      ServeConnection(id, stream, remote, options_, handler_, *this,
+                      metrics_.get());
+      // Forget the descriptor before `stream` closes it, so Shutdown never
+      // shuts down a descriptor number that has been reused.
+      absl::MutexLock lock(&mu_);
+      auto it = connections_.find(id);
+      finished_.push_back(std::move(it->second.thread));
+      connections_.erase(it);
+    }
+    if (metrics_ != nullptr) metrics_->open_connections->Add(-1);
+    // The accept thread joins this thread once it has returned.
+    net::post(io_, [this] { JoinFinished(); });
+  }
+
+  void JoinFinished() ABSL_LOCKS_EXCLUDED(mu_) {
+    std::vector<std::thread> done;
+    {
+      absl::MutexLock lock(&mu_);
+      done.swap(finished_);
+    }
+    for (std::thread& thread : done) thread.join();
+  }
+
+  // Immutable after Start().
+  const ServerOptions options_;
+  const Handler handler_;
+  const std::unique_ptr<ServerMetrics> metrics_;
+  std::string rejection_;  // the 503 response
+  uint16_t port_ = 0;
+
+  // Used by the accept thread only, once it runs. Declared before io_ so
+  // rejections still pending when io_ is destroyed can unregister.
+  std::set<Rejection*> rejections_;
+  net::io_context io_;
+  tcp::acceptor acceptor_;
+  net::steady_timer retry_timer_;
+  std::thread accept_thread_;
+
+  absl::Mutex shutdown_mu_ ABSL_ACQUIRED_BEFORE(mu_);
+  bool shut_down_ ABSL_GUARDED_BY(shutdown_mu_) = false;
+
+  mutable absl::Mutex mu_;
+  std::atomic<bool> stopping_{false};  // written under mu_
+  uint64_t next_id_ ABSL_GUARDED_BY(mu_) = 0;
+  std::map<uint64_t, Connection> connections_ ABSL_GUARDED_BY(mu_);
+  size_t busy_ ABSL_GUARDED_BY(mu_) = 0;
+  std::vector<std::thread> finished_ ABSL_GUARDED_BY(mu_);  // to join
+};
+
+absl::StatusOr<std::unique_ptr<Server>> Server::Start(
+    const ServerOptions& options, Handler handler) {
+  if (!handler) return absl::InvalidArgumentError("http server: no handler");
+  if (options.max_connections == 0) {
+    return absl::InvalidArgumentError("http server: max_connections is 0");
+  }
+  if (options.idle_timeout <= absl::ZeroDuration()) {
+    return absl::InvalidArgumentError(
+        "http server: idle_timeout must be positive");
+  }
+  if (options.max_header_bytes < 1024) {
+    return absl::InvalidArgumentError(
+        "http server: max_header_bytes must be at least 1024");
+  }
+  auto impl = std::make_unique<Impl>(options, std::move(handler));
+  RETURN_IF_ERROR(impl->Listen());
+  RETURN_IF_ERROR(impl->StartAccepting());
+  return std::unique_ptr<Server>(new Server(std::move(impl)));
+}
+
+Server::Server(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+
+Server::~Server() { impl_->Shutdown(absl::ZeroDuration()); }
+
+uint16_t Server::port() const { return impl_->port(); }
+
+void Server::Shutdown(absl::Duration grace) { impl_->Shutdown(grace); }
+
+std::optional<std::string> Request::Header(absl::string_view name) const {
+  std::optional<std::string> value;
+  for (const auto& [field, field_value] : headers) {
+    if (!absl::EqualsIgnoreCase(field, name)) continue;
+    if (value) {
+      absl::StrAppend(&*value, ", ", field_value);
+    } else {
+      value = field_value;
+    }
+  }
+  return value;
+}
+
+std::optional<std::string> Request::QueryParam(absl::string_view name) const {
+  auto it = query.find(std::string(name));
+  if (it == query.end()) return std::nullopt;
+  return it->second;
+}
+
+absl::StatusOr<std::string> ReadFullBody(BodyReader& body, size_t limit) {
+  std::optional<uint64_t> length = body.content_length();
+  if (length && *length > limit) {
+    return absl::OutOfRangeError(absl::StrCat(
+        "request body of ", *length, " bytes: more than ", limit, " allowed"));
+  }
+  std::string out;
+  char buf[16 << 10];
+  for (;;) {
+    ASSIGN_OR_RETURN(size_t got, body.Read(buf, sizeof(buf)));
+    if (got == 0) return out;
+    if (out.size() + got > limit) {
+      return absl::OutOfRangeError(
+          absl::StrCat("request body: more than ", limit, " bytes allowed"));
+    }
+    out.append(buf, got);
+  }
+}
+
+}  // namespace warehouse::http
