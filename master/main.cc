@@ -67,6 +67,7 @@ absl::StatusOr<absl::Duration> ParseFlagDuration(const std::string& flag,
 absl::StatusOr<MasterServer::Options> ServerOptions(const Flags& flags) {
   MasterServer::Options options;
   options.listen = flags.listen;
+  options.http_listen = flags.http_listen;
   options.db_path = flags.db;
   options.apply_schema = flags.schema;
   options.tls_cert_file = flags.tls_cert;
@@ -109,7 +110,9 @@ int Serve(const Flags& flags, const sigset_t& stop_signals) {
       MasterServer::Start(*std::move(options), *std::move(keys));
   if (!server.ok()) return Fail(server.status());
   std::cout << "warehouse-master serving gRPC on " << HostOf(flags.listen)
-            << ":" << (*server)->grpc_port() << std::endl;
+            << ":" << (*server)->grpc_port() << ", HTTP on "
+            << HostOf(flags.http_listen) << ":" << (*server)->http_port()
+            << std::endl;
 
   int signal_number = 0;
   sigwait(&stop_signals, &signal_number);

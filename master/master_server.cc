@@ -2,9 +2,11 @@
 
 #include <chrono>
 #include <utility>
+#include <vector>
 
 #include "absl/strings/str_cat.h"
 #include "common/status_macros.h"
+#include "master/rpc_metrics.h"
 #include "master/tls_credentials.h"
 #include "spdlog/spdlog.h"
 
@@ -31,6 +33,7 @@ absl::StatusOr<std::unique_ptr<MasterServer>> MasterServer::Start(
   std::unique_ptr<MasterServer> server(
       new MasterServer(std::move(options), std::move(keys)));
   const Options& o = server->options_;
+  server->metrics_ = std::make_unique<MetricsRegistry>();
 
   ASSIGN_OR_RETURN(SecretSealer sealer, SecretSealer::Create(server->keys_));
   server->sealer_ = std::make_unique<SecretSealer>(std::move(sealer));
@@ -67,6 +70,11 @@ absl::StatusOr<std::unique_ptr<MasterServer>> MasterServer::Start(
   builder.AddListeningPort(o.listen, credentials, &server->grpc_port_);
   builder.RegisterService(server->cluster_service_.get());
   builder.RegisterService(server->master_service_.get());
+  std::vector<
+      std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface>>
+      interceptors;
+  interceptors.push_back(std::make_unique<RpcMetrics>(server->metrics_.get()));
+  builder.experimental().SetInterceptorCreators(std::move(interceptors));
   server->grpc_server_ = builder.BuildAndStart();
   if (server->grpc_server_ == nullptr || server->grpc_port_ == 0) {
     return absl::UnavailableError(absl::StrCat(
@@ -74,6 +82,10 @@ absl::StatusOr<std::unique_ptr<MasterServer>> MasterServer::Start(
         ": the address is in use or not local, or the TLS certificate and "
         "key do not match"));
   }
+  ASSIGN_OR_RETURN(server->http_,
+                   MasterHttp::Start(o.http_listen, server->metrics_.get(),
+                                     server->topology_.get(),
+                                     server->commands_.get(), o.db_path));
   server->topology_->StartMonitor();
   server->deletion_->Start();
   return server;
@@ -94,6 +106,7 @@ void MasterServer::Shutdown() {
     grpc_server_->Shutdown(deadline);
     grpc_server_->Wait();
   }
+  if (http_ != nullptr) http_->Shutdown(absl::Seconds(1));
   if (deletion_ != nullptr) deletion_->Stop();
   if (topology_ != nullptr) topology_->StopMonitor();
 }

@@ -1,8 +1,9 @@
 // The master process's objects, wired together: the metadata store, the
 // topology of volume servers, the command queue, placement, deletion and
-// compaction, access keys, and the gRPC server that serves the Master and
-// Cluster services. main.cc parses flags into MasterServer::Options;
-// tests start a MasterServer in-process the same way.
+// compaction, access keys, the gRPC server that serves the Master and
+// Cluster services, and the HTTP port for health checks and metrics. main.cc
+// parses flags into MasterServer::Options; tests start a MasterServer
+// in-process the same way.
 #ifndef WAREHOUSE_MASTER_MASTER_SERVER_H_
 #define WAREHOUSE_MASTER_MASTER_SERVER_H_
 
@@ -13,6 +14,7 @@
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "common/key_ring.h"
+#include "common/metrics.h"
 #include "common/secret_sealer.h"
 #include "grpcpp/grpcpp.h"
 #include "master/access_keys.h"
@@ -20,6 +22,7 @@
 #include "master/command_queue.h"
 #include "master/compaction_scheduler.h"
 #include "master/deletion_worker.h"
+#include "master/master_http.h"
 #include "master/master_service.h"
 #include "master/metadata_store.h"
 #include "master/topology.h"
@@ -34,6 +37,8 @@ class MasterServer {
   struct Options {
     // host:port of the gRPC listener; port 0 picks a free port.
     std::string listen = "127.0.0.1:9333";
+    // Numeric host:port of the HTTP port (/healthz, /metrics).
+    std::string http_listen = "127.0.0.1:9334";
     std::string db_path = "./warehouse-data/master/meta.db";
     // Create the database or apply pending migrations before serving.
     bool apply_schema = false;
@@ -56,9 +61,10 @@ class MasterServer {
   };
 
   // Opens the store, loads the topology, starts the background threads and
-  // the gRPC server. Errors: the store's (FailedPrecondition naming
-  // --schema for a new or old database); InvalidArgument (bad TLS files,
-  // a bad duration); Unavailable (the listen address could not be bound).
+  // the gRPC and HTTP servers. Errors: the store's (FailedPrecondition
+  // naming --schema for a new or old database); InvalidArgument (bad TLS
+  // files, a bad duration or HTTP address); Unavailable (the gRPC address
+  // could not be bound); FailedPrecondition (the HTTP port is in use).
   static absl::StatusOr<std::unique_ptr<MasterServer>> Start(Options options,
                                                              KeyRing keys);
 
@@ -67,12 +73,13 @@ class MasterServer {
   // Shuts down if Shutdown was not called.
   ~MasterServer();
 
-  // The port the gRPC listener is bound to.
+  // The ports the gRPC and HTTP listeners are bound to.
   int grpc_port() const { return grpc_port_; }
+  int http_port() const { return http_->port(); }
 
   // Ends heartbeat streams, stops accepting calls, lets in-flight calls
-  // finish for up to shutdown_grace, then stops the background threads.
-  // Idempotent.
+  // finish for up to shutdown_grace, stops the HTTP port, then the
+  // background threads. Idempotent.
   void Shutdown() ABSL_LOCKS_EXCLUDED(shutdown_mu_);
 
   const Topology& topology() const { return *topology_; }
@@ -89,6 +96,7 @@ class MasterServer {
   const Options options_;
   const KeyRing keys_;
   // Created by Start() in this order and destroyed in reverse.
+  std::unique_ptr<MetricsRegistry> metrics_;
   std::unique_ptr<SecretSealer> sealer_;
   std::unique_ptr<MetadataStore> store_;
   std::unique_ptr<Topology> topology_;
@@ -102,6 +110,7 @@ class MasterServer {
   std::unique_ptr<MasterService> master_service_;
   std::unique_ptr<grpc::Server> grpc_server_;
   int grpc_port_ = 0;
+  std::unique_ptr<MasterHttp> http_;
 
   absl::Mutex shutdown_mu_;
   bool shut_down_ ABSL_GUARDED_BY(shutdown_mu_) = false;

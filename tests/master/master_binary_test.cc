@@ -43,14 +43,23 @@ std::vector<std::string> BaseEnvironment(const KeyRing& keys) {
       "WAREHOUSE_TLS_KEY"};
 }
 
-// The gRPC port from the serving line, or 0.
-int GrpcPortOf(const std::string& output) {
+// The ports of the serving line; zeros when there is none.
+struct Ports {
+  int grpc = 0;
+  int http = 0;
+};
+Ports PortsOf(const std::string& output) {
   std::smatch match;
   static const std::regex kServing(
-      "warehouse-master serving gRPC on 127\\.0\\.0\\.1:([0-9]+)");
-  if (!std::regex_search(output, match, kServing)) return 0;
-  int port = 0;
-  return absl::SimpleAtoi(match[1].str(), &port) ? port : 0;
+      "warehouse-master serving gRPC on 127\\.0\\.0\\.1:([0-9]+), HTTP on "
+      "127\\.0\\.0\\.1:([0-9]+)\n");
+  Ports ports;
+  if (!std::regex_search(output, match, kServing) ||
+      !absl::SimpleAtoi(match[1].str(), &ports.grpc) ||
+      !absl::SimpleAtoi(match[2].str(), &ports.http)) {
+    return Ports();
+  }
+  return ports;
 }
 
 Credentials ParseKey(const std::string& output) {
@@ -125,9 +134,12 @@ TEST_CASE(
       BaseEnvironment(keys));
   REQUIRE(master->ReadUntil("warehouse-master serving", kProcessLimit));
   REQUIRE(master->ReadUntil("\n", kProcessLimit));
-  const int port = GrpcPortOf(master->output());
+  const Ports ports = PortsOf(master->output());
   INFO(master->output());
-  REQUIRE(port > 0);
+  REQUIRE(ports.grpc > 0);
+  REQUIRE(ports.http > 0);
+  CHECK(HttpGet(ports.http, "/healthz").status == 200);
+  const int port = ports.grpc;
 
   // An operator bootstraps the first admin key while the master runs.
   const CommandResult created = RunCommand(
@@ -177,7 +189,7 @@ TEST_CASE("flags come from a config file and WAREHOUSE_ variables",
   REQUIRE(master->ReadUntil("warehouse-master serving", kProcessLimit));
   REQUIRE(master->ReadUntil("\n", kProcessLimit));
   INFO(master->output());
-  CHECK(GrpcPortOf(master->output()) > 0);
+  CHECK(PortsOf(master->output()).grpc > 0);
   CHECK(std::ifstream(dir.Join("from-env.db")).good());
   StopCleanly(*master);
 }
@@ -205,7 +217,7 @@ TEST_CASE("with --tls-cert and --tls-key the master serves gRPC over TLS",
                         BaseEnvironment(keys));
   REQUIRE(master->ReadUntil("warehouse-master serving", kProcessLimit));
   REQUIRE(master->ReadUntil("\n", kProcessLimit));
-  const int port = GrpcPortOf(master->output());
+  const int port = PortsOf(master->output()).grpc;
   INFO(master->output());
   REQUIRE(port > 0);
   const CommandResult created = RunCommand(

@@ -1,7 +1,14 @@
 #include "tests/master/master_test_util.h"
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <sys/time.h>
+#include <unistd.h>
+
 #include <utility>
 
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "catch2/catch.hpp"
@@ -29,6 +36,7 @@ KeyRing MakeClusterKeys() {
 MasterServer::Options TestOptions(const std::string& db_path) {
   MasterServer::Options options;
   options.listen = "127.0.0.1:0";
+  options.http_listen = "127.0.0.1:0";
   options.db_path = db_path;
   options.apply_schema = true;
   options.heartbeat_interval = absl::Seconds(20);  // offline after 60 s
@@ -99,6 +107,45 @@ grpc::Status TestMaster::ReportUploads(
     *request.add_uploads() = upload;
   }
   return cluster_->ReportUploads(&context, request, response);
+}
+
+HttpResponse HttpGet(int port, const std::string& path) {
+  HttpResponse response;
+  const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  REQUIRE(fd >= 0);
+  timeval timeout{static_cast<time_t>(absl::ToInt64Seconds(kWaitLimit)), 0};
+  ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, sizeof(timeout));
+  ::setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &timeout, sizeof(timeout));
+  sockaddr_in address{};
+  address.sin_family = AF_INET;
+  address.sin_port = htons(static_cast<uint16_t>(port));
+  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  std::string raw;
+  if (::connect(fd, reinterpret_cast<const sockaddr*>(&address),
+                sizeof(address)) == 0) {
+    const std::string request =
+        absl::StrCat("GET ", path, " HTTP/1.1\r\nHost: 127.0.0.1\r\n",
+                     "Connection: close\r\n\r\n");
+    if (::send(fd, request.data(), request.size(), MSG_NOSIGNAL) ==
+        static_cast<ssize_t>(request.size())) {
+      char buf[4096];
+      for (;;) {
+        const ssize_t n = ::recv(fd, buf, sizeof(buf), 0);
+        if (n <= 0) break;
+        raw.append(buf, static_cast<size_t>(n));
+      }
+    }
+  }
+  ::close(fd);
+  const size_t header_end = raw.find("\r\n\r\n");
+  if (raw.rfind("HTTP/1.1 ", 0) != 0 || header_end == std::string::npos) {
+    return response;
+  }
+  if (!absl::SimpleAtoi(raw.substr(9, 3), &response.status)) {
+    response.status = 0;
+  }
+  response.body = raw.substr(header_end + 4);
+  return response;
 }
 
 v1::VolumeStatus Volume(uint32_t volume_id, uint64_t size_bytes,

@@ -103,6 +103,13 @@ class TestMaster {
       .Call(&::warehouse::v1::Master::Stub::rpc, #rpc, request, response, \
             credentials)
 
+// A plain HTTP/1.1 GET to 127.0.0.1:`port`, with a bounded wait.
+struct HttpResponse {
+  int status = 0;  // 0 when no response arrived
+  std::string body;
+};
+HttpResponse HttpGet(int port, const std::string& path);
+
 // A volume's usage as a heartbeat reports it.
 v1::VolumeStatus Volume(uint32_t volume_id, uint64_t size_bytes = 0,
                         uint64_t max_size_bytes = uint64_t{1} << 30);
