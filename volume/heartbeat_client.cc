@@ -158,6 +158,13 @@ void HeartbeatClient::Execute(const v1::MasterCommand& command) {
           store_->CreateVolume(command.create_volume().volume_id()).status();
       if (absl::IsAlreadyExists(status)) status = absl::OkStatus();  // resent
       SendResult(id, status, 0);
+      if (status.ok()) {
+        // The master places uploads on a volume once a heartbeat lists it:
+        // send one now rather than at the next interval.
+        v1::VolumeServerMessage beat;
+        *beat.mutable_heartbeat() = Report();
+        Send(beat);
+      }
       return;
     }
     case v1::MasterCommand::kDeleteNeedles: {
