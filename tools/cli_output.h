@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "absl/strings/string_view.h"
+#include "common/json.h"
 #include "absl/time/time.h"
 
 namespace warehouse::cli {
@@ -35,8 +36,8 @@ class Table {
   std::vector<std::vector<std::string>> rows_;
 };
 
-// A JSON string literal for `s`; invalid UTF-8 becomes U+FFFD.
-std::string JsonString(absl::string_view s);
+// JSON string literals: common/json.h.
+using ::warehouse::JsonString;
 
 // Builds one JSON value incrementally, commas included. Not thread-safe.
 //
