@@ -1,12 +1,16 @@
 #!/usr/bin/env bash
 # Benchmarks the volume server's HTTP data path side by side with nginx:
-# builds Release, starts a stand-in master, a volume server and nginx on
-# loopback, runs warehouse-http-bench, prints its table, and stops
-# everything. docs/benchmarks.md ("Data path over HTTP") records results.
+# builds Release, starts a master, a volume server and nginx on loopback,
+# runs warehouse-http-bench, prints its table, and stops everything.
+# docs/benchmarks.md ("Data path over HTTP") records results.
 #
-#   scripts/bench_http.sh            full run: 5 s rows, a 4 GiB stream
-#   scripts/bench_http.sh --quick    smoke run: 1 s rows, a 256 MiB stream
-#   scripts/bench_http.sh -- ARGS    extra arguments for warehouse-http-bench run
+#   scripts/bench_http.sh              full run: 5 s rows, a 4 GiB stream
+#   scripts/bench_http.sh --quick      smoke run: 1 s rows, a 256 MiB stream
+#   scripts/bench_http.sh --fake-master
+#       the volume server reports to warehouse-http-bench fake-master, which
+#       records uploads without a metadata commit, instead of to
+#       warehouse-master (whose BeginUpload then also signs the PUT urls)
+#   scripts/bench_http.sh -- ARGS      extra arguments for warehouse-http-bench run
 #
 # Environment: WAREHOUSE_BENCH_BUILD (build dir, default build-release),
 # WAREHOUSE_BENCH_DIR (where both servers keep their data; default $TMPDIR
@@ -21,12 +25,14 @@ cd "$(dirname "$0")/.."
 source scripts/deps.sh
 
 quick=0
+fake=0
 extra=()
 while [ $# -gt 0 ]; do
   case "$1" in
     --quick) quick=1 ;;
+    --fake-master) fake=1 ;;
     --) shift; extra=("$@"); break ;;
-    *) echo "usage: $0 [--quick] [-- warehouse-http-bench run args]" >&2; exit 2 ;;
+    *) echo "usage: $0 [--quick] [--fake-master] [-- warehouse-http-bench run args]" >&2; exit 2 ;;
   esac
   shift
 done
@@ -58,7 +64,9 @@ if ! grep -q 'CMAKE_BUILD_TYPE:STRING=Release' "$build/CMakeCache.txt"; then
   echo "$build is not a Release build; set WAREHOUSE_BENCH_BUILD to another directory" >&2
   exit 2
 fi
-cmake --build "$build" -j 2 --target warehouse-volume warehouse-http-bench
+cmake --build "$build" -j 2 --target warehouse-master warehouse-volume \
+  warehouse-http-bench
+master_bin="$build/master/warehouse-master"
 volume_bin="$build/volume/warehouse-volume"
 bench_bin="$build/tools/warehouse-http-bench"
 nginx_bin="$(command -v nginx || echo /usr/sbin/nginx)"
@@ -126,13 +134,30 @@ echo "warehouse: $(git rev-parse --short HEAD 2>/dev/null || echo unknown)"
 key="k1:$(openssl rand -hex 32)"
 export WAREHOUSE_CLUSTER_KEY="$key"
 
-# The stand-in master (tools/http_bench_fake_master.h): registers the
-# server, has it create volumes 1-4, records every upload at once.
-"$bench_bin" fake-master --listen 127.0.0.1:0 --volumes 1 2 3 4 \
-  >"$work/fake-master.log" 2>&1 &
-master_pid=$!
-pids+=($master_pid)
-master="$(wait_for_line "$work/fake-master.log" "serving on" 20 | awk '{print $NF}')"
+master_args=()
+if [ "$fake" = 1 ]; then
+  # The stand-in (tools/http_bench_fake_master.h): registers the server,
+  # has it create volumes 1-4, records every upload at once.
+  "$bench_bin" fake-master --listen 127.0.0.1:0 --volumes 1 2 3 4 \
+    >"$work/master.log" 2>&1 &
+  master_pid=$!
+  pids+=($master_pid)
+  master="$(wait_for_line "$work/master.log" "serving on" 20 | awk '{print $NF}')"
+else
+  mkdir -p "$work/master"
+  "$master_bin" --listen 127.0.0.1:0 --http-listen 127.0.0.1:0 \
+    --db "$work/master/meta.db" --schema --heartbeat-interval 1s \
+    --log-level warn >"$work/master.log" 2>&1 &
+  master_pid=$!
+  pids+=($master_pid)
+  master="$(wait_for_line "$work/master.log" "serving gRPC on" 30 | awk '{print $NF}')"
+  "$master_bin" key create --role admin --description http-bench \
+    --db "$work/master/meta.db" >"$work/key.txt"
+  WAREHOUSE_ACCESS_KEY="$(awk '/^access_key_id:/ {print $2}' "$work/key.txt")"
+  WAREHOUSE_SECRET_KEY="$(awk '/^secret_access_key:/ {print $2}' "$work/key.txt")"
+  export WAREHOUSE_ACCESS_KEY WAREHOUSE_SECRET_KEY
+  master_args=(--master "$master")
+fi
 
 "$volume_bin" --master "$master" --dir "$work/warehouse" --port 0 \
   --admin-listen 127.0.0.1:0 --volume-size 8G --sync group \
@@ -214,16 +239,18 @@ pids+=($nginx_pid)
 
 echo "== warehouse-volume at $warehouse (pid $volume_pid), nginx at 127.0.0.1:$nginx_port (pid $nginx_pid), data in $work"
 echo "== load average before: $(cut -d' ' -f1-3 /proc/loadavg)"
-echo "== command: $bench_bin run --seconds $seconds --row-bytes $row_bytes --stream-size $stream ${extra[*]}"
+echo "== command: $bench_bin run --seconds $seconds --row-bytes $row_bytes --stream-size $stream ${master_args[*]} ${extra[*]}"
 status=0
 timeout "$run_limit" "$bench_bin" run \
   --warehouse "$warehouse" --warehouse-pid "$volume_pid" \
   --nginx "127.0.0.1:$nginx_port" --nginx-pid "$nginx_pid" \
   --seconds "$seconds" --row-bytes "$row_bytes" --stream-size "$stream" \
-  --probe-dir "$work" \
+  --probe-dir "$work" "${master_args[@]}" \
   "${extra[@]}" || status=$?
 echo "== load average after: $(cut -d' ' -f1-3 /proc/loadavg)"
-kill -TERM "$master_pid" 2>/dev/null || true
-wait "$master_pid" 2>/dev/null || true
-tail -1 "$work/fake-master.log"
+if [ "$fake" = 1 ]; then
+  kill -TERM "$master_pid" 2>/dev/null || true
+  wait "$master_pid" 2>/dev/null || true
+  tail -1 "$work/master.log"
+fi
 exit "$status"

@@ -570,10 +570,13 @@ absl::Status Run(const RunFlags& flags) {
   }
   if (!flags.probe_dir.empty()) {
     ASSIGN_OR_RETURN(DiskProbe probe, ProbeDisk(flags.probe_dir));
-    std::printf("Disk under the data: 1 KiB append + fdatasync %.2f ms "
-                "(median of 50), 64 MiB write + fdatasync %.0f MB/s.\n",
+    std::printf("Disk under the data (medians of 50): 1 KiB append + "
+                "fdatasync %.2f ms, 1 KiB rewrite in place + fdatasync %.2f "
+                "ms; 64 MiB append + fdatasync %.0f MB/s.\n",
                 absl::ToDoubleMilliseconds(probe.append_sync),
+                absl::ToDoubleMilliseconds(probe.rewrite_sync),
                 probe.write_sync_mb_per_second);
+    std::fflush(stdout);
   }
   std::fprintf(stderr,
                "%zu rows, %.1f s per row and server, %d client thread(s), "

@@ -134,20 +134,28 @@ absl::StatusOr<DiskProbe> ProbeDisk(const std::string& dir) {
     ASSIGN_OR_RETURN(std::unique_ptr<File> file,
                      fs->Open(path, OpenMode::kCreateExclusive));
     const std::string kib(1024, 'x');
-    std::vector<absl::Duration> samples;
-    for (int i = 0; i < kRounds; ++i) {
-      const absl::Time start = absl::Now();
-      RETURN_IF_ERROR(file->WriteAt(static_cast<uint64_t>(i) * kib.size(), kib));
-      RETURN_IF_ERROR(file->Sync());
-      samples.push_back(absl::Now() - start);
-    }
-    std::sort(samples.begin(), samples.end());
-    probe.append_sync = samples[samples.size() / 2];
+    auto median = [&](bool append) -> absl::StatusOr<absl::Duration> {
+      std::vector<absl::Duration> samples;
+      for (int i = 0; i < kRounds; ++i) {
+        const uint64_t at =
+            append ? (kRounds + static_cast<uint64_t>(i)) * kib.size() : 0;
+        const absl::Time start = absl::Now();
+        RETURN_IF_ERROR(file->WriteAt(at, kib));
+        RETURN_IF_ERROR(file->Sync());
+        samples.push_back(absl::Now() - start);
+      }
+      std::sort(samples.begin(), samples.end());
+      return samples[samples.size() / 2];
+    };
+    RETURN_IF_ERROR(file->WriteAt(0, std::string(kRounds * kib.size(), 'x')));
+    RETURN_IF_ERROR(file->Sync());
+    ASSIGN_OR_RETURN(probe.append_sync, median(true));
+    ASSIGN_OR_RETURN(probe.rewrite_sync, median(false));
 
     const std::string mib(1 << 20, 'y');
     const absl::Time start = absl::Now();
     for (uint64_t i = 0; i < 64; ++i) {
-      RETURN_IF_ERROR(file->WriteAt((1 << 20) * (i + 1), mib));
+      RETURN_IF_ERROR(file->WriteAt((1 << 20) * (i + 1), mib));  // appends
     }
     RETURN_IF_ERROR(file->Sync());
     probe.write_sync_mb_per_second =

@@ -37,6 +37,10 @@ absl::StatusOr<double> CpuSeconds(pid_t pid, bool children);
 // scratch file that is removed afterwards.
 struct DiskProbe {
   absl::Duration append_sync;  // median: append 1 KiB, then fdatasync
+  // Median: rewrite 1 KiB inside the file, then fdatasync. Unlike an
+  // append it leaves the file size alone, so the flush has no inode to
+  // write.
+  absl::Duration rewrite_sync;
   double write_sync_mb_per_second = 0;  // 64 MiB written, then fdatasync
 };
 // Errors: as the file system's.
