@@ -1,8 +1,11 @@
 #include "master/cluster_service.h"
 
+#include <algorithm>
 #include <cstdint>
 #include <limits>
 #include <string>
+#include <thread>
+#include <vector>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
@@ -157,13 +160,29 @@ grpc::Status ClusterService::ReportUploads(
         " is not registered: its heartbeat stream must be open to report "
         "uploads; retry once it is")));
   }
-  for (const v1::UploadReport& report : request->uploads()) {
+  // Commit the reports concurrently: the store's write batcher then puts
+  // them in one transaction with one fsync, instead of one each.
+  const int count = request->uploads_size();
+  std::vector<absl::Status> statuses(count);
+  auto commit_one = [&](int i) {
+    absl::StatusOr<CommitUploadRequest> commit =
+        ToCommitRequest(server_id, request->uploads(i), *topology_);
+    statuses[i] = commit.ok() ? store_->CommitUpload(*commit).status()
+                              : commit.status();
+  };
+  constexpr int kMaxConcurrent = 64;
+  for (int begin = 0; begin < count; begin += kMaxConcurrent) {
+    const int end = std::min(count, begin + kMaxConcurrent);
+    std::vector<std::thread> committers;
+    for (int i = begin + 1; i < end; ++i) committers.emplace_back(commit_one, i);
+    commit_one(begin);
+    for (std::thread& committer : committers) committer.join();
+  }
+  for (int i = 0; i < count; ++i) {
+    const v1::UploadReport& report = request->uploads(i);
     v1::UploadResult* result = response->add_results();
     result->set_upload_id(report.upload_id());
-    absl::StatusOr<CommitUploadRequest> commit =
-        ToCommitRequest(server_id, report, *topology_);
-    absl::Status status = commit.status();
-    if (commit.ok()) status = store_->CommitUpload(*commit).status();
+    const absl::Status& status = statuses[i];
     if (absl::IsUnavailable(status)) {
       // The database failed, not the upload: a per-item error would make
       // the volume server delete a durable needle. Reports are idempotent,
