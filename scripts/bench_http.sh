@@ -150,7 +150,8 @@ else
     --log-level warn >"$work/master.log" 2>&1 &
   master_pid=$!
   pids+=($master_pid)
-  master="$(wait_for_line "$work/master.log" "serving gRPC on" 30 | awk '{print $NF}')"
+  master="$(wait_for_line "$work/master.log" "serving gRPC on" 30 |
+    sed 's/.*serving gRPC on \([^,]*\),.*/\1/')"
   "$master_bin" key create --role admin --description http-bench \
     --db "$work/master/meta.db" >"$work/key.txt"
   WAREHOUSE_ACCESS_KEY="$(awk '/^access_key_id:/ {print $2}' "$work/key.txt")"
