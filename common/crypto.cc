@@ -3,10 +3,11 @@
 #include <openssl/crypto.h>
 #include <openssl/err.h>
 #include <openssl/evp.h>
-#include <openssl/hmac.h>
+#include <openssl/params.h>
 #include <openssl/rand.h>
 
 #include <climits>
+#include <memory>
 
 #include "absl/strings/str_cat.h"
 
@@ -54,17 +55,33 @@ absl::StatusOr<std::string> RandomBytes(size_t n) {
 
 absl::StatusOr<std::string> HmacSha256(absl::string_view key,
                                        absl::string_view data) {
-  if (key.size() > INT_MAX) {
-    return absl::InternalError("HMAC key longer than OpenSSL accepts");
+  // OpenSSL 3's one-shot HMAC() looks the algorithm up in the providers on
+  // every call, which cost more than the hash itself for a signed url. The
+  // algorithm is fetched once; each call only makes a context.
+  static EVP_MAC* const mac = EVP_MAC_fetch(nullptr, "HMAC", nullptr);
+  if (mac == nullptr) {
+    return absl::InternalError(
+        absl::StrCat("HMAC-SHA256 unavailable: ", OpenSslError()));
   }
-  unsigned char out[EVP_MAX_MD_SIZE];
-  unsigned int out_len = 0;
+  std::unique_ptr<EVP_MAC_CTX, decltype(&EVP_MAC_CTX_free)> context(
+      EVP_MAC_CTX_new(mac), &EVP_MAC_CTX_free);
+  char digest[] = "SHA256";
+  const OSSL_PARAM params[] = {
+      OSSL_PARAM_construct_utf8_string("digest", digest, 0),
+      OSSL_PARAM_construct_end()};
   // OpenSSL wants a non-null key pointer even for an empty key.
-  static const char kEmpty = 0;
-  const void* key_data = key.empty() ? &kEmpty : key.data();
-  if (HMAC(EVP_sha256(), key_data, static_cast<int>(key.size()),
-           reinterpret_cast<const unsigned char*>(data.data()), data.size(),
-           out, &out_len) == nullptr ||
+  static const unsigned char kEmpty = 0;
+  const auto* key_data = key.empty()
+                             ? &kEmpty
+                             : reinterpret_cast<const unsigned char*>(key.data());
+  unsigned char out[EVP_MAX_MD_SIZE];
+  size_t out_len = 0;
+  if (context == nullptr ||
+      EVP_MAC_init(context.get(), key_data, key.size(), params) != 1 ||
+      EVP_MAC_update(context.get(),
+                     reinterpret_cast<const unsigned char*>(data.data()),
+                     data.size()) != 1 ||
+      EVP_MAC_final(context.get(), out, &out_len, sizeof(out)) != 1 ||
       out_len != kHmacSha256Size) {
     return absl::InternalError(
         absl::StrCat("HMAC-SHA256 failed: ", OpenSslError()));

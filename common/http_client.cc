@@ -4,6 +4,8 @@
 #include <netinet/tcp.h>
 #include <sys/socket.h>
 
+#include <limits>
+
 #include <boost/asio/connect.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/beast/core.hpp>
@@ -142,7 +144,8 @@ absl::StatusOr<ClientResponse> Connection::Send(ClientRequest& request) {
   }
 
   bhttp::response_parser<bhttp::buffer_body> parser;
-  parser.body_limit(boost::none);
+  // (Boost 1.74's body_limit(boost::none) refuses every body.)
+  parser.body_limit(std::numeric_limits<std::uint64_t>::max());
   if (request.method == "HEAD") parser.skip(true);
   bhttp::read_header(socket, impl_->buffer, parser, ec);
   if (ec) return NetError("read response", host_port_, ec);

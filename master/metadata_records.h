@@ -4,6 +4,7 @@
 #ifndef WAREHOUSE_MASTER_METADATA_RECORDS_H_
 #define WAREHOUSE_MASTER_METADATA_RECORDS_H_
 
+#include <cstddef>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -108,6 +109,9 @@ struct CommitUploadRequest {
   NeedleRef needle;  // the file id the volume server acknowledged
   int64_t size = 0;
   std::string etag;
+  // When set, the Content-Type the needle was stored with; it must equal
+  // the type the upload was begun with.
+  std::optional<std::string> content_type;
 };
 
 inline constexpr int kMaxListKeys = 1000;
@@ -171,12 +175,17 @@ struct NeedleDelete {
   absl::Time enqueued;
 };
 
+inline constexpr size_t kMaxAccessKeyDescriptionBytes = 256;
+
 struct AccessKey {
   std::string access_key_id;
   std::string sealed_secret;  // encrypted by the caller; opaque bytes here
   AccessRole role = AccessRole::kReadOnly;
   // Bucket names, or the single entry "*" for every bucket.
   std::vector<std::string> allowed_buckets;
+  // A note for operators: up to kMaxAccessKeyDescriptionBytes of UTF-8
+  // without NUL; may be empty.
+  std::string description;
   absl::Time created;
   std::optional<absl::Time> revoked;
 };

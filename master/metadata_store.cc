@@ -22,6 +22,7 @@ absl::StatusOr<std::unique_ptr<MetadataStore>> MetadataStore::Open(
         absl::StrCat("database ", path, " does not exist: start the master ",
                      "once with --schema to create it"));
   }
+  if (!existed) RETURN_IF_ERROR(fs->CreateDirs(DirName(path)));
   Database::Options db_options;
   db_options.create_if_missing = options.apply_migrations;
   ASSIGN_OR_RETURN(std::unique_ptr<Database> db,

@@ -35,9 +35,9 @@ namespace warehouse::master {
 class MetadataStore {
  public:
   struct Options {
-    // Create the database if missing and apply pending migrations (the
-    // master's --schema flag). Without it, Open refuses a database that is
-    // missing or not at the current schema version.
+    // Create the database (and its directory) if missing and apply pending
+    // migrations (the master's --schema flag). Without it, Open refuses a
+    // database that is missing or not at the current schema version.
     bool apply_migrations = false;
     int read_connections = 4;
     // How many writes may share one transaction.
@@ -86,9 +86,10 @@ class MetadataStore {
   // object, whose needle is queued for deletion in the same transaction;
   // removes the pending upload. Reporting an upload that already committed
   // and is still the key's object returns that object again. Errors:
-  // InvalidArgument (the reported needle or size differs from the upload's,
-  // or the ETag is malformed); NotFound (no such pending upload: never
-  // begun, expired, cancelled, or committed and since replaced or deleted).
+  // InvalidArgument (the reported needle, size or content type differs
+  // from the upload's, or the ETag is malformed); NotFound (no such pending
+  // upload: never begun, expired, cancelled, or committed and since replaced or
+  // deleted).
   absl::StatusOr<ObjectRecord> CommitUpload(const CommitUploadRequest& report);
 
   // Removes every pending upload that expired at or before `now` and queues
@@ -162,13 +163,15 @@ class MetadataStore {
 
   // Stores a new key, stamping its creation time (`key.created` is
   // ignored). Errors: InvalidArgument (malformed id, empty secret, a bad
-  // bucket name in the allowed list, `revoked` set); AlreadyExists.
+  // bucket name in the allowed list, a description too long or not UTF-8,
+  // `revoked` set); AlreadyExists.
   absl::Status InsertAccessKey(const AccessKey& key);
   // Errors: NotFound.
   absl::StatusOr<AccessKey> GetAccessKey(absl::string_view access_key_id);
   absl::StatusOr<std::vector<AccessKey>> ListAccessKeys();
   // Marks the key revoked now; revoking a revoked key keeps its first
-  // revocation time. Errors: NotFound.
+  // revocation time. Errors: NotFound; FailedPrecondition when it is the
+  // last admin key not revoked (nobody could administer the cluster).
   absl::Status RevokeAccessKey(absl::string_view access_key_id);
 
   // Counters of the write path (transactions vs writes committed).

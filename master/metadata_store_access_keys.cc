@@ -31,8 +31,28 @@ absl::Status ValidateAllowedBuckets(const AccessKey& key) {
   return absl::OkStatus();
 }
 
+absl::Status ValidateDescription(const AccessKey& key) {
+  if (key.description.size() > kMaxAccessKeyDescriptionBytes) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("access key ", key.access_key_id, ": the description is ",
+                     key.description.size(), " bytes, more than the ",
+                     kMaxAccessKeyDescriptionBytes, " allowed"));
+  }
+  const size_t bad = FindInvalidUtf8(key.description);
+  if (bad != key.description.size()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("access key ", key.access_key_id,
+                     ": the description is not valid UTF-8 at byte ", bad));
+  }
+  if (key.description.find('\0') != std::string::npos) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "access key ", key.access_key_id, ": the description contains NUL"));
+  }
+  return absl::OkStatus();
+}
+
 // Reads access_key_id, sealed_secret, role, allowed_buckets, created_at_us,
-// revoked_at_us.
+// revoked_at_us, description.
 absl::StatusOr<AccessKey> ReadAccessKey(const Database& db,
                                         const Statement& row) {
   AccessKey key;
@@ -53,12 +73,13 @@ absl::StatusOr<AccessKey> ReadAccessKey(const Database& db,
   if (!row.ColumnIsNull(5)) {
     key.revoked = absl::FromUnixMicros(row.ColumnInt64(5));
   }
+  key.description = row.ColumnText(6);
   return key;
 }
 
 constexpr char kSelectAccessKeys[] =
     "SELECT access_key_id, sealed_secret, role, allowed_buckets, "
-    "created_at_us, revoked_at_us FROM access_keys";
+    "created_at_us, revoked_at_us, description FROM access_keys";
 
 }  // namespace
 
@@ -69,6 +90,7 @@ absl::Status MetadataStore::InsertAccessKey(const AccessKey& key) {
         "access key ", key.access_key_id, ": the sealed secret is empty"));
   }
   RETURN_IF_ERROR(ValidateAllowedBuckets(key));
+  RETURN_IF_ERROR(ValidateDescription(key));
   if (key.revoked.has_value()) {
     return absl::InvalidArgumentError(absl::StrCat(
         "access key ", key.access_key_id, ": a new key cannot be revoked"));
@@ -78,11 +100,11 @@ absl::Status MetadataStore::InsertAccessKey(const AccessKey& key) {
     ASSIGN_OR_RETURN(
         Statement insert,
         db.Prepare("INSERT INTO access_keys (access_key_id, sealed_secret, "
-                   "role, allowed_buckets, created_at_us, revoked_at_us) "
-                   "VALUES (?, ?, ?, ?, ?, NULL)"));
+                   "role, allowed_buckets, created_at_us, revoked_at_us, "
+                   "description) VALUES (?, ?, ?, ?, ?, NULL, ?)"));
     RETURN_IF_ERROR(insert.BindAll(
         key.access_key_id, Blob{key.sealed_secret}, AccessRoleName(key.role),
-        absl::StrJoin(key.allowed_buckets, ","), now_us));
+        absl::StrJoin(key.allowed_buckets, ","), now_us, key.description));
     absl::Status inserted = insert.Run();
     if (absl::IsAlreadyExists(inserted)) {
       return absl::AlreadyExistsError(
@@ -125,6 +147,31 @@ absl::StatusOr<std::vector<AccessKey>> MetadataStore::ListAccessKeys() {
 absl::Status MetadataStore::RevokeAccessKey(absl::string_view access_key_id) {
   const int64_t now_us = absl::ToUnixMicros(Now());
   return Write([&](Database& db) -> absl::Status {
+    ASSIGN_OR_RETURN(Statement find,
+                     db.Prepare("SELECT role, revoked_at_us IS NULL FROM "
+                                "access_keys WHERE access_key_id = ?"));
+    RETURN_IF_ERROR(find.BindAll(access_key_id));
+    ASSIGN_OR_RETURN(bool found, find.Step());
+    if (!found) {
+      return absl::NotFoundError(
+          absl::StrCat("access key ", access_key_id, " does not exist"));
+    }
+    const bool live_admin =
+        find.ColumnText(0) == AccessRoleName(AccessRole::kAdmin) &&
+        find.ColumnInt64(1) != 0;
+    if (live_admin) {
+      ASSIGN_OR_RETURN(Statement admins,
+                       db.Prepare("SELECT count(*) FROM access_keys WHERE "
+                                  "role = ? AND revoked_at_us IS NULL"));
+      RETURN_IF_ERROR(admins.BindAll(AccessRoleName(AccessRole::kAdmin)));
+      ASSIGN_OR_RETURN(bool counted, admins.Step());
+      if (counted && admins.ColumnInt64(0) <= 1) {
+        return absl::FailedPreconditionError(
+            absl::StrCat("access key ", access_key_id,
+                         " is the last admin key: revoking it would lock every "
+                         "administrator out; create another admin key first"));
+      }
+    }
     ASSIGN_OR_RETURN(
         Statement update,
         db.Prepare("UPDATE access_keys SET revoked_at_us = "

@@ -116,13 +116,17 @@ absl::StatusOr<ObjectRecord> MetadataStore::CommitUpload(
       if (!found && was_committed) {
         ASSIGN_OR_RETURN(object,
                          ReadObject(db, committed, committed.ColumnText(10)));
-        if (object.size != report.size || object.etag != report.etag) {
+        if (object.size != report.size || object.etag != report.etag ||
+            (report.content_type.has_value() &&
+             *report.content_type != object.content_type)) {
           return absl::InvalidArgumentError(absl::StrCat(
               "upload ", report.upload_id, ": ", DescribeNeedle(report.needle),
               " already committed as ", object.bucket, "/", object.key,
-              " with size ", object.size, " and etag ", object.etag,
-              ", but this report says size ", report.size, " and etag ",
-              report.etag));
+              " with size ", object.size, ", etag ", object.etag,
+              " and content type \"", object.content_type,
+              "\", but this report says size ", report.size, ", etag ",
+              report.etag, " and content type \"",
+              report.content_type.value_or(object.content_type), "\""));
         }
         return absl::OkStatus();
       }
@@ -148,6 +152,13 @@ absl::StatusOr<ObjectRecord> MetadataStore::CommitUpload(
       return absl::InvalidArgumentError(absl::StrCat(
           "upload ", report.upload_id, ": reported size ", report.size, " but ",
           declared_size, " bytes were declared when it began"));
+    }
+    if (report.content_type.has_value() &&
+        *report.content_type != object.content_type) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "upload ", report.upload_id, ": reported content type \"",
+          *report.content_type, "\" but the upload was begun with \"",
+          object.content_type, "\""));
     }
     object.size = declared_size;
     object.etag = report.etag;

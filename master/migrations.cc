@@ -106,6 +106,9 @@ CREATE TABLE access_keys (
   revoked_at_us   INTEGER
 ) STRICT, WITHOUT ROWID;
 )sql"},
+    {5, "access key descriptions", R"sql(
+ALTER TABLE access_keys ADD COLUMN description TEXT NOT NULL DEFAULT '';
+)sql"},
 };
 
 constexpr char kCreateMigrationsTable[] = R"sql(

@@ -34,12 +34,12 @@ void HeartbeatClient::Stop() {
     if (context_ != nullptr) context_->TryCancel();
   }
   if (thread_.joinable()) thread_.join();
-  std::vector<std::thread> workers;
+  std::vector<Worker> workers;
   {
     absl::MutexLock lock(&mu_);
     workers.swap(workers_);
   }
-  for (std::thread& worker : workers) worker.join();
+  for (Worker& worker : workers) worker.thread.join();
 }
 
 bool HeartbeatClient::connected() const {
@@ -158,6 +158,13 @@ void HeartbeatClient::Execute(const v1::MasterCommand& command) {
           store_->CreateVolume(command.create_volume().volume_id()).status();
       if (absl::IsAlreadyExists(status)) status = absl::OkStatus();  // resent
       SendResult(id, status, 0);
+      if (status.ok()) {
+        // The master places uploads on a volume once a heartbeat lists it:
+        // send one now rather than at the next interval.
+        v1::VolumeServerMessage beat;
+        *beat.mutable_heartbeat() = Report();
+        Send(beat);
+      }
       return;
     }
     case v1::MasterCommand::kDeleteNeedles: {
@@ -178,13 +185,24 @@ void HeartbeatClient::Execute(const v1::MasterCommand& command) {
     case v1::MasterCommand::kCompactVolume: {
       const uint32_t volume_id = command.compact_volume().volume_id();
       absl::MutexLock lock(&mu_);
-      workers_.emplace_back([this, id, volume_id] {
+      for (auto it = workers_.begin(); it != workers_.end();) {
+        if (*it->done) {
+          it->thread.join();
+          it = workers_.erase(it);
+        } else {
+          ++it;
+        }
+      }
+      auto done = std::make_shared<std::atomic<bool>>(false);
+      std::thread thread([this, id, volume_id, done] {
         absl::StatusOr<Volume*> volume = store_->GetVolume(volume_id);
         absl::StatusOr<CompactionResult> result =
             volume.ok() ? (*volume)->Compact({}) : volume.status();
         SendResult(id, result.status(),
                    result.ok() ? result->bytes_reclaimed : 0);
+        *done = true;
       });
+      workers_.push_back(Worker{std::move(thread), std::move(done)});
       return;
     }
     case v1::MasterCommand::COMMAND_NOT_SET:

@@ -9,6 +9,7 @@
 #ifndef WAREHOUSE_VOLUME_HEARTBEAT_CLIENT_H_
 #define WAREHOUSE_VOLUME_HEARTBEAT_CLIENT_H_
 
+#include <atomic>
 #include <memory>
 #include <string>
 #include <thread>
@@ -75,7 +76,13 @@ class HeartbeatClient {
   mutable absl::Mutex mu_;
   grpc::ClientContext* context_ ABSL_GUARDED_BY(mu_) = nullptr;
   Stream* stream_ ABSL_GUARDED_BY(mu_) = nullptr;
-  std::vector<std::thread> workers_ ABSL_GUARDED_BY(mu_);
+  // Compactions run on their own threads; finished ones are joined when
+  // the next one starts, the rest at Stop().
+  struct Worker {
+    std::thread thread;
+    std::shared_ptr<std::atomic<bool>> done;
+  };
+  std::vector<Worker> workers_ ABSL_GUARDED_BY(mu_);
   // Serializes writes on the stream (gRPC allows one writer at a time);
   // held while writing, so never taken under mu_.
   absl::Mutex write_mu_ ABSL_ACQUIRED_BEFORE(mu_);

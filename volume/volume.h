@@ -28,6 +28,7 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "absl/synchronization/mutex.h"
+#include "absl/types/span.h"
 #include "common/file.h"
 #include "volume/index_file.h"
 #include "volume/needle.h"
@@ -297,8 +298,10 @@ class Volume {
       ABSL_LOCKS_EXCLUDED(mu_);
   absl::Status SwitchToCompacted(CompactionState& state, int stop_after)
       ABSL_LOCKS_EXCLUDED(mu_);
-  absl::Status CopyNeedle(CompactionState& state, uint64_t id,
-                          NeedleLocation location) ABSL_LOCKS_EXCLUDED(mu_);
+  absl::Status CopyNeedles(
+      CompactionState& state,
+      absl::Span<const std::pair<uint64_t, NeedleLocation>> run)
+      ABSL_LOCKS_EXCLUDED(mu_);
   absl::Status ApplyChanges(CompactionState& state,
                             const std::vector<CompactionChange>& changes)
       ABSL_LOCKS_EXCLUDED(mu_);

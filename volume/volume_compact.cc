@@ -18,6 +18,7 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "absl/types/span.h"
 #include "absl/strings/str_format.h"
 #include "absl/time/clock.h"
 #include "common/coding.h"
@@ -158,16 +159,21 @@ absl::Status Volume::RemoveCompactionFiles() {
   return fs_->SyncDir(dir_);
 }
 
-absl::Status Volume::CopyNeedle(CompactionState& state, uint64_t id,
-                                NeedleLocation location) {
+absl::Status Volume::CopyNeedles(
+    CompactionState& state,
+    absl::Span<const std::pair<uint64_t, NeedleLocation>> run) {
+  // REQUIRES: the needles of `run` lie back to back in the old file, so
+  // they move with one read and one write per chunk.
   const CompactionOptions& options = *state.options;
-  std::string buffer(std::min<uint64_t>(location.size, kCopyChunk), '\0');
-  for (uint64_t done = 0; done < location.size;) {
-    size_t n = std::min<uint64_t>(buffer.size(), location.size - done);
-    RETURN_IF_ERROR(
-        ReadExactly(*state.source, location.offset + done, buffer.data(), n));
-    RETURN_IF_ERROR(
-        state.out->WriteAt(state.out_end + done, absl::string_view(buffer.data(), n)));
+  const uint64_t from = run.front().second.offset;
+  const uint64_t size =
+      run.back().second.offset + run.back().second.size - from;
+  std::string buffer(std::min<uint64_t>(size, kCopyChunk), '\0');
+  for (uint64_t done = 0; done < size;) {
+    size_t n = std::min<uint64_t>(buffer.size(), size - done);
+    RETURN_IF_ERROR(ReadExactly(*state.source, from + done, buffer.data(), n));
+    RETURN_IF_ERROR(state.out->WriteAt(state.out_end + done,
+                                       absl::string_view(buffer.data(), n)));
     done += n;
     state.copied += n;
     if (options.bytes_per_second > 0) {
@@ -177,9 +183,12 @@ absl::Status Volume::CopyNeedle(CompactionState& state, uint64_t id,
       absl::SleepFor(due - absl::Now());
     }
   }
-  if (options.progress) options.progress(state.copied, state.to_copy);
-  state.index.Put(id, NeedleLocation{state.out_end, location.size});
-  state.out_end += location.size;
+  for (const auto& [id, location] : run) {
+    state.index.Put(id, NeedleLocation{state.out_end + (location.offset - from),
+                                       location.size});
+    if (options.progress) options.progress(state.copied, state.to_copy);
+  }
+  state.out_end += size;
   return absl::OkStatus();
 }
 
@@ -187,7 +196,8 @@ absl::Status Volume::ApplyChanges(CompactionState& state,
                                   const std::vector<CompactionChange>& changes) {
   for (const CompactionChange& change : changes) {
     if (!change.tombstone) {
-      RETURN_IF_ERROR(CopyNeedle(state, change.id, change.location));
+      const std::pair<uint64_t, NeedleLocation> one(change.id, change.location);
+      RETURN_IF_ERROR(CopyNeedles(state, absl::MakeConstSpan(&one, 1)));
       continue;
     }
     if (!state.index.Get(change.id)) continue;
@@ -222,8 +232,22 @@ absl::Status Volume::CopyForCompaction(CompactionState& state) {
   for (const auto& [id, location] : state.snapshot) {
     state.to_copy += location.size;
   }
-  for (const auto& [id, location] : state.snapshot) {
-    RETURN_IF_ERROR(CopyNeedle(state, id, location));
+  // Runs of needles that lie back to back (most of them, in a volume that
+  // is mostly live) move together, up to a chunk at a time.
+  const auto& needles = state.snapshot;
+  for (size_t begin = 0; begin < needles.size();) {
+    size_t end = begin + 1;
+    uint64_t run_size = needles[begin].second.size;
+    while (end < needles.size() &&
+           needles[end].second.offset ==
+               needles[end - 1].second.offset + needles[end - 1].second.size &&
+           run_size + needles[end].second.size <= kCopyChunk) {
+      run_size += needles[end].second.size;
+      ++end;
+    }
+    RETURN_IF_ERROR(CopyNeedles(
+        state, absl::MakeConstSpan(needles.data() + begin, end - begin)));
+    begin = end;
   }
   state.snapshot.clear();
   // Catch up with what arrived while copying, without holding writes.

@@ -258,6 +258,8 @@ TEST_CASE("access keys are stored, listed and revoked", "[master][cluster]") {
   CHECK((*all)[0].access_key_id == "AKADMIN");
   CHECK((*all)[0].allowed_buckets == std::vector<std::string>{"*"});
 
+  CHECK((*all)[0].description.empty());
+
   f.clock().Advance(absl::Seconds(10));
   const absl::Time revoked_at = f.clock().Now();
   REQUIRE(f.store().RevokeAccessKey("AKTEST1").ok());
@@ -290,8 +292,46 @@ TEST_CASE("malformed access keys are refused", "[master][cluster]") {
   CHECK(f.store().InsertAccessKey(key).code() ==
         absl::StatusCode::kInvalidArgument);
   key.access_key_id = "AK";
+  key.description = std::string(kMaxAccessKeyDescriptionBytes + 1, 'd');
+  CHECK(f.store().InsertAccessKey(key).code() ==
+        absl::StatusCode::kInvalidArgument);
+  key.description = "bad \xff utf-8";
+  CHECK(f.store().InsertAccessKey(key).code() ==
+        absl::StatusCode::kInvalidArgument);
+  key.description = std::string(kMaxAccessKeyDescriptionBytes, 'd');
   REQUIRE(f.store().InsertAccessKey(key).ok());
   CHECK(f.store().GetAccessKey("AK")->allowed_buckets.empty());
+  CHECK(f.store().GetAccessKey("AK")->description == key.description);
+}
+
+TEST_CASE("the last admin key cannot be revoked", "[master][cluster]") {
+  StoreFixture f;
+  AccessKey admin;
+  admin.access_key_id = "AKADMIN1";
+  admin.sealed_secret = "s";
+  admin.role = AccessRole::kAdmin;
+  admin.description = "first operator";
+  REQUIRE(f.store().InsertAccessKey(admin).ok());
+  AccessKey writer = admin;
+  writer.access_key_id = "AKWRITER";
+  writer.role = AccessRole::kReadWrite;
+  REQUIRE(f.store().InsertAccessKey(writer).ok());
+
+  absl::Status last = f.store().RevokeAccessKey("AKADMIN1");
+  CHECK(last.code() == absl::StatusCode::kFailedPrecondition);
+  CHECK_THAT(std::string(last.message()),
+             Catch::Contains("AKADMIN1") && Catch::Contains("last admin"));
+  CHECK_FALSE(f.store().GetAccessKey("AKADMIN1")->revoked.has_value());
+
+  // With a second admin key either may go, but not both.
+  admin.access_key_id = "AKADMIN2";
+  REQUIRE(f.store().InsertAccessKey(admin).ok());
+  REQUIRE(f.store().RevokeAccessKey("AKADMIN1").ok());
+  CHECK(f.store().RevokeAccessKey("AKADMIN2").code() ==
+        absl::StatusCode::kFailedPrecondition);
+  // Revoking a revoked admin key again is still fine.
+  CHECK(f.store().RevokeAccessKey("AKADMIN1").ok());
+  CHECK(f.store().RevokeAccessKey("AKWRITER").ok());
 }
 
 }  // namespace

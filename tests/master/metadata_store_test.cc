@@ -249,6 +249,13 @@ TEST_CASE(
   CHECK_THAT(std::string(size_refused.status().message()),
              Catch::Contains("size 11"));
 
+  CommitUploadRequest wrong_type = ReportOf(*upload, "e");
+  wrong_type.content_type = "image/png";
+  auto type_refused = f.store().CommitUpload(wrong_type);
+  REQUIRE(type_refused.status().code() == absl::StatusCode::kInvalidArgument);
+  CHECK_THAT(std::string(type_refused.status().message()),
+             Catch::Contains("image/png") && Catch::Contains("image/jpeg"));
+
   CommitUploadRequest unknown = ReportOf(*upload, "e");
   unknown.upload_id += 1000;
   CHECK(f.store().CommitUpload(unknown).status().code() ==
@@ -256,8 +263,14 @@ TEST_CASE(
 
   CHECK(f.store().GetObject("photos", "k").status().code() ==
         absl::StatusCode::kNotFound);
-  // The upload itself is still pending and can commit correctly.
-  CHECK(f.store().CommitUpload(ReportOf(*upload, "e")).ok());
+  // The upload itself is still pending and can commit correctly, and a
+  // repeated report must agree with what was committed.
+  CommitUploadRequest right_type = ReportOf(*upload, "e");
+  right_type.content_type = "image/jpeg";
+  CHECK(f.store().CommitUpload(right_type).ok());
+  CHECK(f.store().CommitUpload(right_type).ok());
+  CHECK(f.store().CommitUpload(wrong_type).status().code() ==
+        absl::StatusCode::kInvalidArgument);
 }
 
 TEST_CASE("overwriting an object queues the old needle for deletion",

@@ -17,23 +17,11 @@ namespace warehouse::volume {
 namespace {
 
 using testing::CookieOf;
+using testing::ExpectNeedle;
 using testing::Payload;
 using testing::Request;
 using warehouse::testing::FaultInjectionFileSystem;
 using warehouse::testing::TempDir;
-
-void ExpectNeedle(const Volume& volume, uint64_t id, int64_t size) {
-  auto reader = volume.OpenNeedle(id, CookieOf(id));
-  INFO("needle " << id << ": " << reader.status().ToString());
-  if (size < 0) {
-    CHECK(reader.status().code() == absl::StatusCode::kNotFound);
-    return;
-  }
-  REQUIRE(reader.ok());
-  auto data = reader->ReadAll();
-  REQUIRE(data.ok());
-  CHECK(*data == Payload(id, size));
-}
 
 // Fills a volume with 200 needles and deletes or overwrites some.
 std::map<uint64_t, int64_t> Fill(Volume& volume) {

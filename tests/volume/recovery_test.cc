@@ -17,6 +17,7 @@ namespace warehouse::volume {
 namespace {
 
 using testing::CookieOf;
+using testing::ExpectNeedle;
 using testing::Payload;
 using testing::Request;
 using warehouse::testing::FaultInjectionFileSystem;
@@ -35,21 +36,6 @@ void WriteFile(const std::string& path, absl::string_view bytes) {
   REQUIRE(file.ok());
   REQUIRE((*file)->Truncate(0).ok());
   REQUIRE((*file)->WriteAt(0, bytes).ok());
-}
-
-// Expects needle `id` to read back as Payload(id, size), or to be missing
-// when size is negative.
-void ExpectNeedle(const Volume& volume, uint64_t id, int64_t size) {
-  auto reader = volume.OpenNeedle(id, CookieOf(id));
-  INFO("needle " << id << ": " << reader.status().ToString());
-  if (size < 0) {
-    CHECK(reader.status().code() == absl::StatusCode::kNotFound);
-    return;
-  }
-  REQUIRE(reader.ok());
-  auto data = reader->ReadAll();
-  REQUIRE(data.ok());
-  CHECK(*data == Payload(id, size));
 }
 
 TEST_CASE("a torn last needle is cut off at every possible byte",

@@ -6,6 +6,7 @@
 #include <random>
 #include <string>
 
+#include "catch2/catch.hpp"
 #include "volume/volume.h"
 
 namespace warehouse::volume::testing {
@@ -30,6 +31,21 @@ inline AppendRequest Request(uint64_t id, size_t size, uint32_t cookie = 0) {
 
 inline uint32_t CookieOf(uint64_t id) {
   return static_cast<uint32_t>(id * 2654435761u);
+}
+
+// Expects needle `id` to read back as Payload(id, size), or to be missing
+// when size is negative.
+inline void ExpectNeedle(const Volume& volume, uint64_t id, int64_t size) {
+  auto reader = volume.OpenNeedle(id, CookieOf(id));
+  INFO("needle " << id << ": " << reader.status().ToString());
+  if (size < 0) {
+    CHECK(reader.status().code() == absl::StatusCode::kNotFound);
+    return;
+  }
+  REQUIRE(reader.ok());
+  auto data = reader->ReadAll();
+  REQUIRE(data.ok());
+  CHECK(*data == Payload(id, size));
 }
 
 }  // namespace warehouse::volume::testing

@@ -1,0 +1,154 @@
+#include "master/access_keys.h"
+
+#include <algorithm>
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+#include "common/grpc_auth.h"
+#include "common/status_macros.h"
+#include "spdlog/spdlog.h"
+
+namespace warehouse::master {
+namespace {
+
+// The store's spelling of "every bucket".
+constexpr char kAllBuckets[] = "*";
+
+constexpr int kIdAttempts = 3;
+
+Caller CallerOf(const AccessKey& key) {
+  Caller caller;
+  caller.access_key_id = key.access_key_id;
+  caller.role = key.role;
+  for (const std::string& bucket : key.allowed_buckets) {
+    if (bucket == kAllBuckets) {
+      caller.buckets.clear();
+      break;
+    }
+    caller.buckets.push_back(bucket);
+  }
+  return caller;
+}
+
+}  // namespace
+
+bool Caller::MayUseBucket(absl::string_view bucket) const {
+  if (role == AccessRole::kAdmin || buckets.empty()) return true;
+  return std::find(buckets.begin(), buckets.end(), bucket) != buckets.end();
+}
+
+AccessRole ToAccessRole(Role role) {
+  switch (role) {
+    case Role::kAdmin:
+      return AccessRole::kAdmin;
+    case Role::kReadWrite:
+      return AccessRole::kReadWrite;
+  }
+  return AccessRole::kReadOnly;  // unreachable: every Role is handled
+}
+
+AccessKeys::AccessKeys(MetadataStore* store, const SecretSealer* sealer,
+                       Options options)
+    : store_(store), sealer_(sealer), options_(options) {}
+
+absl::StatusOr<NewAccessKey> AccessKeys::Create(
+    Role role, std::vector<std::string> buckets, std::string description) {
+  AccessPolicy policy;
+  policy.role = role;
+  policy.buckets = buckets;
+  RETURN_IF_ERROR(policy.Validate());
+  NewAccessKey created;
+  created.key.role = ToAccessRole(role);
+  created.key.allowed_buckets = buckets.empty()
+                                    ? std::vector<std::string>{kAllBuckets}
+                                    : std::move(buckets);
+  created.key.description = std::move(description);
+  // An id is 18 random characters: a collision is next to impossible, but
+  // one must not fail the call.
+  absl::Status inserted;
+  for (int attempt = 0; attempt < kIdAttempts; ++attempt) {
+    ASSIGN_OR_RETURN(AccessKeyCredentials credentials, GenerateAccessKey());
+    ASSIGN_OR_RETURN(created.key.sealed_secret,
+                     sealer_->Seal(credentials.secret, credentials.id));
+    created.key.access_key_id = credentials.id;
+    created.secret = std::move(credentials.secret);
+    inserted = store_->InsertAccessKey(created.key);
+    if (!absl::IsAlreadyExists(inserted)) break;
+  }
+  RETURN_IF_ERROR(inserted);
+  ASSIGN_OR_RETURN(AccessKey stored,
+                   store_->GetAccessKey(created.key.access_key_id));
+  created.key = std::move(stored);
+  spdlog::info("access key {} created ({})", created.key.access_key_id,
+               std::string(AccessRoleName(created.key.role)));
+  return created;
+}
+
+absl::StatusOr<std::vector<AccessKey>> AccessKeys::ListActive() {
+  ASSIGN_OR_RETURN(std::vector<AccessKey> keys, store_->ListAccessKeys());
+  keys.erase(std::remove_if(
+                 keys.begin(), keys.end(),
+                 [](const AccessKey& key) { return key.revoked.has_value(); }),
+             keys.end());
+  return keys;
+}
+
+absl::Status AccessKeys::Revoke(absl::string_view access_key_id) {
+  RETURN_IF_ERROR(store_->RevokeAccessKey(access_key_id));
+  {
+    absl::MutexLock lock(&mu_);
+    auto it = cache_.find(access_key_id);
+    if (it != cache_.end()) cache_.erase(it);
+  }
+  spdlog::info("access key {} revoked", std::string(access_key_id));
+  return absl::OkStatus();
+}
+
+absl::StatusOr<AccessKeys::CachedKey> AccessKeys::Lookup(
+    absl::string_view access_key_id) {
+  const absl::Time now = absl::Now();
+  {
+    absl::MutexLock lock(&mu_);
+    auto it = cache_.find(access_key_id);
+    if (it != cache_.end() && now - it->second.fetched < options_.cache_ttl) {
+      return it->second;
+    }
+  }
+  ASSIGN_OR_RETURN(AccessKey key, store_->GetAccessKey(access_key_id));
+  if (key.revoked.has_value()) {
+    absl::MutexLock lock(&mu_);
+    auto it = cache_.find(access_key_id);
+    if (it != cache_.end()) cache_.erase(it);
+    // Unauthenticated, not NotFound, so that the caller learns why.
+    return absl::UnauthenticatedError(
+        absl::StrCat("access key ", access_key_id, " is revoked"));
+  }
+  CachedKey entry;
+  ASSIGN_OR_RETURN(entry.secret,
+                   sealer_->Unseal(key.sealed_secret, key.access_key_id));
+  entry.caller = CallerOf(key);
+  entry.fetched = now;
+  absl::MutexLock lock(&mu_);
+  cache_[key.access_key_id] = entry;
+  return entry;
+}
+
+absl::StatusOr<Caller> AccessKeys::Authenticate(
+    const grpc::ServerContextBase& context, absl::string_view full_method) {
+  Caller caller;
+  const SecretLookup lookup =
+      [this, &caller](absl::string_view id) -> absl::StatusOr<std::string> {
+    ASSIGN_OR_RETURN(CachedKey entry, Lookup(id));
+    caller = std::move(entry.caller);
+    return std::move(entry.secret);
+  };
+  ASSIGN_OR_RETURN(const std::string key_id,
+                   AuthenticateCall(context, full_method, absl::Now(), lookup));
+  if (key_id != caller.access_key_id) {
+    return absl::InternalError(
+        absl::StrCat("access key ", key_id, ": authenticated as another key"));
+  }
+  return caller;
+}
+
+}  // namespace warehouse::master

@@ -1,0 +1,105 @@
+#include "master/compaction_scheduler.h"
+
+#include <algorithm>
+#include <string>
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+#include "spdlog/spdlog.h"
+
+namespace warehouse::master {
+
+CompactionScheduler::CompactionScheduler(Topology* topology,
+                                         CommandQueue* commands)
+    : topology_(topology), commands_(commands) {}
+
+absl::Status CompactionScheduler::CompactVolume(uint32_t volume_id) {
+  absl::StatusOr<VolumeLocation> location = topology_->LocateVolume(volume_id);
+  if (!location.ok()) return location.status();
+  if (!location->online) {
+    return absl::UnavailableError(
+        absl::StrCat("volume ", volume_id, ": its volume server ",
+                     location->server_id, " is offline"));
+  }
+  {
+    absl::MutexLock lock(&mu_);
+    if (location->volume.compacting || running_.count(volume_id) > 0) {
+      return absl::FailedPreconditionError(
+          absl::StrCat("volume ", volume_id, " is already being compacted"));
+    }
+    running_.insert(volume_id);
+  }
+  Start(volume_id, location->server_id);
+  return absl::OkStatus();
+}
+
+absl::StatusOr<std::vector<uint32_t>>
+CompactionScheduler::CompactByGarbageRatio(double min_ratio) {
+  if (!(min_ratio > 0.0 && min_ratio <= 1.0)) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("garbage ratio ", min_ratio, " is outside (0, 1]"));
+  }
+  std::vector<std::pair<uint32_t, std::string>> chosen;
+  for (const ServerView& server : topology_->Servers()) {
+    if (!server.online) continue;
+    for (const VolumeView& volume : server.volumes) {
+      if (volume.compacting || volume.size_bytes == 0) continue;
+      const double ratio = static_cast<double>(volume.garbage_bytes) /
+                           static_cast<double>(volume.size_bytes);
+      if (ratio >= min_ratio)
+        chosen.emplace_back(volume.volume_id, server.server_id);
+    }
+  }
+  std::vector<uint32_t> started;
+  for (const auto& [volume_id, server_id] : chosen) {
+    {
+      absl::MutexLock lock(&mu_);
+      if (!running_.insert(volume_id).second) continue;
+    }
+    Start(volume_id, server_id);
+    started.push_back(volume_id);
+  }
+  std::sort(started.begin(), started.end());
+  return started;
+}
+
+void CompactionScheduler::Start(uint32_t volume_id,
+                                const std::string& server_id) {
+  v1::MasterCommand command;
+  command.mutable_compact_volume()->set_volume_id(volume_id);
+  const uint64_t command_id =
+      commands_->Send(server_id, std::move(command),
+                      [this, volume_id](const CommandOutcome& outcome) {
+                        OnResult(volume_id, outcome);
+                      });
+  spdlog::info("volume {}: compaction started on volume server {} (command {})",
+               volume_id, server_id, command_id);
+  absl::MutexLock lock(&mu_);
+  ++stats_.started;
+}
+
+void CompactionScheduler::OnResult(uint32_t volume_id,
+                                   const CommandOutcome& outcome) {
+  if (outcome.status.ok()) {
+    spdlog::info("volume {}: compaction on volume server {} reclaimed {} bytes",
+                 volume_id, outcome.server_id, outcome.bytes_reclaimed);
+  } else {
+    spdlog::warn("volume {}: compaction on volume server {} failed: {}",
+                 volume_id, outcome.server_id, outcome.status.ToString());
+  }
+  absl::MutexLock lock(&mu_);
+  running_.erase(volume_id);
+  if (outcome.status.ok()) {
+    ++stats_.succeeded;
+    stats_.bytes_reclaimed += outcome.bytes_reclaimed;
+  } else {
+    ++stats_.failed;
+  }
+}
+
+CompactionScheduler::Stats CompactionScheduler::stats() const {
+  absl::MutexLock lock(&mu_);
+  return stats_;
+}
+
+}  // namespace warehouse::master

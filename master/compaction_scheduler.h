@@ -1,0 +1,72 @@
+// Starting compactions on volume servers and recording how they ended.
+//
+// Compaction runs on the volume server that holds a volume
+// (docs/compaction.md); the master only decides which volumes and sends a
+// CompactVolumeCommand on the server's heartbeat stream. The result comes
+// back later as a CommandResult: it is logged and counted here, and the
+// volume's new usage shows in the server's next heartbeat.
+#ifndef WAREHOUSE_MASTER_COMPACTION_SCHEDULER_H_
+#define WAREHOUSE_MASTER_COMPACTION_SCHEDULER_H_
+
+#include <cstdint>
+#include <set>
+#include <vector>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/status/statusor.h"
+#include "absl/synchronization/mutex.h"
+#include "master/command_queue.h"
+#include "master/topology.h"
+
+namespace warehouse::master {
+
+// Thread-safe. `*topology` and `*commands` must outlive it, and the
+// CommandQueue must not run callbacks after it is destroyed.
+class CompactionScheduler {
+ public:
+  struct Stats {
+    uint64_t started = 0;
+    uint64_t succeeded = 0;
+    uint64_t failed = 0;
+    uint64_t bytes_reclaimed = 0;
+  };
+
+  CompactionScheduler(Topology* topology, CommandQueue* commands);
+  CompactionScheduler(const CompactionScheduler&) = delete;
+  CompactionScheduler& operator=(const CompactionScheduler&) = delete;
+
+  // Starts compacting one volume. Errors: NotFound (no server holds it);
+  // Unavailable (its server is offline); FailedPrecondition (a compaction
+  // of it is running or was started and has not ended).
+  absl::Status CompactVolume(uint32_t volume_id) ABSL_LOCKS_EXCLUDED(mu_);
+
+  // Starts compacting every volume on an online server whose garbage is at
+  // least `min_ratio` of its size, skipping those already compacting.
+  // Returns the volumes started, by id. Read-only volumes are included:
+  // full volumes are where garbage stays. Errors: InvalidArgument (ratio
+  // outside (0, 1]).
+  absl::StatusOr<std::vector<uint32_t>> CompactByGarbageRatio(double min_ratio)
+      ABSL_LOCKS_EXCLUDED(mu_);
+
+  Stats stats() const ABSL_LOCKS_EXCLUDED(mu_);
+
+ private:
+  // Sends the command. REQUIRES: the volume was added to running_.
+  void Start(uint32_t volume_id, const std::string& server_id)
+      ABSL_LOCKS_EXCLUDED(mu_);
+  void OnResult(uint32_t volume_id, const CommandOutcome& outcome)
+      ABSL_LOCKS_EXCLUDED(mu_);
+
+  // Immutable after construction.
+  Topology* const topology_;
+  CommandQueue* const commands_;
+
+  mutable absl::Mutex mu_;
+  // Volumes with a compaction command sent and no result yet.
+  std::set<uint32_t> running_ ABSL_GUARDED_BY(mu_);
+  Stats stats_ ABSL_GUARDED_BY(mu_);
+};
+
+}  // namespace warehouse::master
+
+#endif  // WAREHOUSE_MASTER_COMPACTION_SCHEDULER_H_

@@ -1,0 +1,114 @@
+#include "master/master_server.h"
+
+#include <chrono>
+#include <utility>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "common/status_macros.h"
+#include "master/rpc_metrics.h"
+#include "master/tls_credentials.h"
+#include "spdlog/spdlog.h"
+
+namespace warehouse::master {
+
+absl::StatusOr<std::unique_ptr<MasterServer>> MasterServer::Start(
+    Options options, KeyRing keys) {
+  if (options.heartbeat_interval <= absl::ZeroDuration()) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "heartbeat interval ", absl::FormatDuration(options.heartbeat_interval),
+        " is not positive"));
+  }
+  if (options.offline_after < absl::ZeroDuration()) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "offline deadline ", absl::FormatDuration(options.offline_after),
+        " is negative"));
+  }
+  if (options.offline_after == absl::ZeroDuration()) {
+    options.offline_after = 3 * options.heartbeat_interval;
+  }
+  ASSIGN_OR_RETURN(
+      std::shared_ptr<grpc::ServerCredentials> credentials,
+      MakeServerCredentials(options.tls_cert_file, options.tls_key_file));
+  std::unique_ptr<MasterServer> server(
+      new MasterServer(std::move(options), std::move(keys)));
+  const Options& o = server->options_;
+  server->metrics_ = std::make_unique<MetricsRegistry>();
+
+  ASSIGN_OR_RETURN(SecretSealer sealer, SecretSealer::Create(server->keys_));
+  server->sealer_ = std::make_unique<SecretSealer>(std::move(sealer));
+  MetadataStore::Options store_options;
+  store_options.apply_migrations = o.apply_schema;
+  ASSIGN_OR_RETURN(server->store_,
+                   MetadataStore::Open(o.db_path, std::move(store_options)));
+  Topology::Options topology_options;
+  topology_options.offline_after = o.offline_after;
+  ASSIGN_OR_RETURN(server->topology_,
+                   Topology::Create(server->store_.get(), topology_options));
+  server->commands_ = std::make_unique<CommandQueue>();
+  server->allocator_ = std::make_unique<VolumeAllocator>(
+      server->topology_.get(), server->store_.get(), server->commands_.get(),
+      o.placement);
+  server->deletion_ = std::make_unique<DeletionWorker>(
+      server->store_.get(), server->topology_.get(), server->commands_.get(),
+      o.deletion);
+  server->compactions_ = std::make_unique<CompactionScheduler>(
+      server->topology_.get(), server->commands_.get());
+  server->access_keys_ = std::make_unique<AccessKeys>(
+      server->store_.get(), server->sealer_.get(), o.access_keys);
+  server->urls_ = std::make_unique<UrlIssuer>(
+      server->store_.get(), server->topology_.get(), server->allocator_.get(),
+      &server->keys_, o.urls);
+  server->cluster_service_ = std::make_unique<ClusterService>(
+      &server->keys_, server->topology_.get(), server->commands_.get(),
+      server->store_.get());
+  server->master_service_ = std::make_unique<MasterService>(
+      server->access_keys_.get(), server->store_.get(), server->topology_.get(),
+      server->urls_.get(), server->compactions_.get());
+
+  grpc::ServerBuilder builder;
+  builder.AddListeningPort(o.listen, credentials, &server->grpc_port_);
+  builder.RegisterService(server->cluster_service_.get());
+  builder.RegisterService(server->master_service_.get());
+  std::vector<
+      std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface>>
+      interceptors;
+  interceptors.push_back(std::make_unique<RpcMetrics>(server->metrics_.get()));
+  builder.experimental().SetInterceptorCreators(std::move(interceptors));
+  server->grpc_server_ = builder.BuildAndStart();
+  if (server->grpc_server_ == nullptr || server->grpc_port_ == 0) {
+    return absl::UnavailableError(absl::StrCat(
+        "could not serve gRPC on ", o.listen,
+        ": the address is in use or not local, or the TLS certificate and "
+        "key do not match"));
+  }
+  ASSIGN_OR_RETURN(server->http_,
+                   MasterHttp::Start(o.http_listen, server->metrics_.get(),
+                                     server->topology_.get(),
+                                     server->commands_.get(), o.db_path));
+  server->topology_->StartMonitor();
+  server->deletion_->Start();
+  return server;
+}
+
+MasterServer::~MasterServer() { Shutdown(); }
+
+void MasterServer::Shutdown() {
+  absl::MutexLock lock(&shutdown_mu_);
+  if (shut_down_) return;
+  shut_down_ = true;
+  if (grpc_server_ != nullptr) {
+    // Heartbeat streams never end by themselves: end them first, so the
+    // grace period is spent on calls that finish.
+    cluster_service_->BeginShutdown();
+    const auto deadline = std::chrono::system_clock::now() +
+                          absl::ToChronoMilliseconds(options_.shutdown_grace);
+    grpc_server_->Shutdown(deadline);
+    grpc_server_->Wait();
+  }
+  if (http_ != nullptr) http_->Shutdown(absl::Seconds(1));
+  if (deletion_ != nullptr) deletion_->Stop();
+  if (topology_ != nullptr) topology_->StopMonitor();
+}
+
+}  // namespace warehouse::master

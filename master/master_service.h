@@ -1,0 +1,109 @@
+// The Master service: the client and administrator API
+// (proto/warehouse/master.proto, docs/rpc.md).
+//
+// A thin adapter: every call is authenticated with an access key
+// (AccessKeys), authorized by the key's role and buckets, validated, and
+// handed to the domain object that does the work (MetadataStore, UrlIssuer,
+// Topology, CompactionScheduler); statuses map one to one to gRPC codes.
+//
+// Authorization: admin keys may call everything; read-write keys the
+// bucket and object RPCs on their buckets; read-only keys (which only an
+// operator can put in the database) the reading ones. A call without
+// credentials, or with a wrong, unknown or revoked key, fails with
+// UNAUTHENTICATED; a valid key without the right with PERMISSION_DENIED.
+#ifndef WAREHOUSE_MASTER_MASTER_SERVICE_H_
+#define WAREHOUSE_MASTER_MASTER_SERVICE_H_
+
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+#include "grpcpp/grpcpp.h"
+#include "master/access_keys.h"
+#include "master/compaction_scheduler.h"
+#include "master/metadata_store.h"
+#include "master/topology.h"
+#include "master/url_issuer.h"
+#include "proto/warehouse/master.grpc.pb.h"
+
+namespace warehouse::master {
+
+// Thread-safe. The borrowed objects must outlive the gRPC server that
+// serves this service.
+class MasterService final : public v1::Master::Service {
+ public:
+  MasterService(AccessKeys* keys, MetadataStore* store, Topology* topology,
+                UrlIssuer* urls, CompactionScheduler* compactions);
+
+  // Buckets and objects (master_service.cc).
+  grpc::Status CreateBucket(grpc::ServerContext* context,
+                            const v1::CreateBucketRequest* request,
+                            v1::CreateBucketResponse* response) override;
+  grpc::Status ListBuckets(grpc::ServerContext* context,
+                           const v1::ListBucketsRequest* request,
+                           v1::ListBucketsResponse* response) override;
+  grpc::Status DeleteBucket(grpc::ServerContext* context,
+                            const v1::DeleteBucketRequest* request,
+                            v1::DeleteBucketResponse* response) override;
+  grpc::Status BeginUpload(grpc::ServerContext* context,
+                           const v1::BeginUploadRequest* request,
+                           v1::BeginUploadResponse* response) override;
+  grpc::Status LookupObject(grpc::ServerContext* context,
+                            const v1::LookupObjectRequest* request,
+                            v1::LookupObjectResponse* response) override;
+  grpc::Status StatObject(grpc::ServerContext* context,
+                          const v1::StatObjectRequest* request,
+                          v1::StatObjectResponse* response) override;
+  grpc::Status DeleteObject(grpc::ServerContext* context,
+                            const v1::DeleteObjectRequest* request,
+                            v1::DeleteObjectResponse* response) override;
+  grpc::Status ListObjects(grpc::ServerContext* context,
+                           const v1::ListObjectsRequest* request,
+                           v1::ListObjectsResponse* response) override;
+
+  // Administration (master_service_admin.cc).
+  grpc::Status ListServers(grpc::ServerContext* context,
+                           const v1::ListServersRequest* request,
+                           v1::ListServersResponse* response) override;
+  grpc::Status ListVolumes(grpc::ServerContext* context,
+                           const v1::ListVolumesRequest* request,
+                           v1::ListVolumesResponse* response) override;
+  grpc::Status CompactVolume(grpc::ServerContext* context,
+                             const v1::CompactVolumeRequest* request,
+                             v1::CompactVolumeResponse* response) override;
+  grpc::Status CreateAccessKey(grpc::ServerContext* context,
+                               const v1::CreateAccessKeyRequest* request,
+                               v1::CreateAccessKeyResponse* response) override;
+  grpc::Status ListAccessKeys(grpc::ServerContext* context,
+                              const v1::ListAccessKeysRequest* request,
+                              v1::ListAccessKeysResponse* response) override;
+  grpc::Status RevokeAccessKey(grpc::ServerContext* context,
+                               const v1::RevokeAccessKeyRequest* request,
+                               v1::RevokeAccessKeyResponse* response) override;
+
+ private:
+  // What an RPC needs of the caller's key.
+  enum class Right {
+    kRead,   // any key
+    kWrite,  // admin or read-write
+    kAdmin,  // admin
+  };
+
+  // Authenticates the call to `method` and checks the key's role. Errors:
+  // Unauthenticated; PermissionDenied; those of AccessKeys::Authenticate.
+  absl::StatusOr<Caller> Authorize(const grpc::ServerContext& context,
+                                   absl::string_view method, Right right) const;
+  // Checks the bucket name, then that the caller may use the bucket.
+  // Errors: InvalidArgument; PermissionDenied.
+  static absl::Status CheckBucket(const Caller& caller,
+                                  absl::string_view bucket);
+
+  // Immutable after construction.
+  AccessKeys* const keys_;
+  MetadataStore* const store_;
+  Topology* const topology_;
+  UrlIssuer* const urls_;
+  CompactionScheduler* const compactions_;
+};
+
+}  // namespace warehouse::master
+
+#endif  // WAREHOUSE_MASTER_MASTER_SERVICE_H_

@@ -1,0 +1,138 @@
+// MasterService: servers, volumes, compaction and access keys (admin only).
+#include <algorithm>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "common/access_key.h"
+#include "common/status_macros.h"
+#include "common/status_mapping.h"
+#include "master/master_service.h"
+#include "master/proto_conversions.h"
+
+namespace warehouse::master {
+
+grpc::Status MasterService::ListServers(grpc::ServerContext* context,
+                                        const v1::ListServersRequest*,
+                                        v1::ListServersResponse* response) {
+  return ToGrpcStatus([&]() -> absl::Status {
+    RETURN_IF_ERROR(Authorize(*context, "ListServers", Right::kAdmin).status());
+    for (const ServerView& server : topology_->Servers()) {
+      *response->add_servers() = ToProto(server);
+    }
+    return absl::OkStatus();
+  }());
+}
+
+grpc::Status MasterService::ListVolumes(grpc::ServerContext* context,
+                                        const v1::ListVolumesRequest* request,
+                                        v1::ListVolumesResponse* response) {
+  return ToGrpcStatus([&]() -> absl::Status {
+    RETURN_IF_ERROR(Authorize(*context, "ListVolumes", Right::kAdmin).status());
+    std::vector<v1::VolumeInfo> volumes;
+    for (const ServerView& server : topology_->Servers()) {
+      if (!request->server_id().empty() &&
+          server.server_id != request->server_id()) {
+        continue;
+      }
+      for (const VolumeView& volume : server.volumes) {
+        v1::VolumeInfo& info = volumes.emplace_back();
+        *info.mutable_status() = ToProto(volume);
+        info.set_server_id(server.server_id);
+        info.set_server_address(server.public_address);
+        info.set_server_status(server.online ? v1::SERVER_STATUS_ONLINE
+                                             : v1::SERVER_STATUS_OFFLINE);
+      }
+    }
+    std::sort(volumes.begin(), volumes.end(),
+              [](const v1::VolumeInfo& a, const v1::VolumeInfo& b) {
+                return a.status().volume_id() < b.status().volume_id();
+              });
+    for (v1::VolumeInfo& info : volumes) {
+      *response->add_volumes() = std::move(info);
+    }
+    return absl::OkStatus();
+  }());
+}
+
+grpc::Status MasterService::CompactVolume(
+    grpc::ServerContext* context, const v1::CompactVolumeRequest* request,
+    v1::CompactVolumeResponse* response) {
+  return ToGrpcStatus([&]() -> absl::Status {
+    RETURN_IF_ERROR(
+        Authorize(*context, "CompactVolume", Right::kAdmin).status());
+    switch (request->target_case()) {
+      case v1::CompactVolumeRequest::kVolumeId:
+        RETURN_IF_ERROR(compactions_->CompactVolume(request->volume_id()));
+        response->add_volume_ids(request->volume_id());
+        return absl::OkStatus();
+      case v1::CompactVolumeRequest::kMinGarbageRatio: {
+        ASSIGN_OR_RETURN(
+            const std::vector<uint32_t> started,
+            compactions_->CompactByGarbageRatio(request->min_garbage_ratio()));
+        for (uint32_t volume_id : started) response->add_volume_ids(volume_id);
+        return absl::OkStatus();
+      }
+      case v1::CompactVolumeRequest::TARGET_NOT_SET:
+        break;
+    }
+    return absl::InvalidArgumentError(
+        "CompactVolume: set volume_id or min_garbage_ratio");
+  }());
+}
+
+grpc::Status MasterService::CreateAccessKey(
+    grpc::ServerContext* context, const v1::CreateAccessKeyRequest* request,
+    v1::CreateAccessKeyResponse* response) {
+  return ToGrpcStatus([&]() -> absl::Status {
+    RETURN_IF_ERROR(
+        Authorize(*context, "CreateAccessKey", Right::kAdmin).status());
+    Role role;
+    switch (request->role()) {
+      case v1::ROLE_ADMIN:
+        role = Role::kAdmin;
+        break;
+      case v1::ROLE_READ_WRITE:
+        role = Role::kReadWrite;
+        break;
+      default:
+        return absl::InvalidArgumentError(
+            absl::StrCat("CreateAccessKey: role ", request->role(),
+                         " is not ROLE_ADMIN or ROLE_READ_WRITE"));
+    }
+    std::vector<std::string> buckets(request->buckets().begin(),
+                                     request->buckets().end());
+    ASSIGN_OR_RETURN(
+        NewAccessKey created,
+        keys_->Create(role, std::move(buckets), request->description()));
+    *response->mutable_key() = ToProto(created.key);
+    response->set_secret_access_key(created.secret);
+    return absl::OkStatus();
+  }());
+}
+
+grpc::Status MasterService::ListAccessKeys(
+    grpc::ServerContext* context, const v1::ListAccessKeysRequest*,
+    v1::ListAccessKeysResponse* response) {
+  return ToGrpcStatus([&]() -> absl::Status {
+    RETURN_IF_ERROR(
+        Authorize(*context, "ListAccessKeys", Right::kAdmin).status());
+    ASSIGN_OR_RETURN(const std::vector<AccessKey> keys, keys_->ListActive());
+    for (const AccessKey& key : keys) *response->add_keys() = ToProto(key);
+    return absl::OkStatus();
+  }());
+}
+
+grpc::Status MasterService::RevokeAccessKey(
+    grpc::ServerContext* context, const v1::RevokeAccessKeyRequest* request,
+    v1::RevokeAccessKeyResponse*) {
+  return ToGrpcStatus([&]() -> absl::Status {
+    RETURN_IF_ERROR(
+        Authorize(*context, "RevokeAccessKey", Right::kAdmin).status());
+    RETURN_IF_ERROR(ValidateAccessKeyId(request->access_key_id()));
+    return keys_->Revoke(request->access_key_id());
+  }());
+}
+
+}  // namespace warehouse::master

@@ -1,0 +1,123 @@
+#include "master/proto_conversions.h"
+
+#include <string>
+
+#include "common/file_id.h"
+
+namespace warehouse::master {
+namespace {
+
+// The Master API has no spelling of "every bucket" but an empty list.
+constexpr char kAllBuckets[] = "*";
+
+}  // namespace
+
+VolumeView FromProto(const v1::VolumeStatus& status) {
+  VolumeView volume;
+  volume.volume_id = status.volume_id();
+  volume.size_bytes = status.size_bytes();
+  volume.live_bytes = status.live_bytes();
+  volume.garbage_bytes = status.garbage_bytes();
+  volume.needle_count = status.needle_count();
+  volume.max_size_bytes = status.max_size_bytes();
+  volume.read_only = status.read_only();
+  volume.compacting = status.compacting();
+  return volume;
+}
+
+ServerReport FromProto(const v1::HeartbeatReport& report) {
+  ServerReport converted;
+  for (const v1::VolumeStatus& status : report.volumes()) {
+    converted.volumes.push_back(FromProto(status));
+  }
+  converted.disk_free_bytes = report.disk_free_bytes();
+  return converted;
+}
+
+ServerRegistration FromProto(const v1::Registration& registration) {
+  ServerRegistration converted;
+  converted.server_id = registration.server_id();
+  converted.public_address = registration.public_address();
+  converted.max_volumes = registration.max_volumes();
+  for (const v1::VolumeStatus& status : registration.volumes()) {
+    converted.report.volumes.push_back(FromProto(status));
+  }
+  converted.report.disk_free_bytes = registration.disk_free_bytes();
+  return converted;
+}
+
+v1::VolumeStatus ToProto(const VolumeView& volume) {
+  v1::VolumeStatus status;
+  status.set_volume_id(volume.volume_id);
+  status.set_size_bytes(volume.size_bytes);
+  status.set_live_bytes(volume.live_bytes);
+  status.set_garbage_bytes(volume.garbage_bytes);
+  status.set_needle_count(volume.needle_count);
+  status.set_read_only(volume.read_only);
+  status.set_compacting(volume.compacting);
+  status.set_max_size_bytes(volume.max_size_bytes);
+  return status;
+}
+
+v1::ServerInfo ToProto(const ServerView& server) {
+  v1::ServerInfo info;
+  info.set_server_id(server.server_id);
+  info.set_public_address(server.public_address);
+  info.set_status(server.online ? v1::SERVER_STATUS_ONLINE
+                                : v1::SERVER_STATUS_OFFLINE);
+  if (server.last_heartbeat != absl::InfinitePast()) {
+    info.set_last_heartbeat_unix_ms(absl::ToUnixMillis(server.last_heartbeat));
+  }
+  info.set_volume_count(static_cast<uint32_t>(server.volumes.size()));
+  info.set_max_volumes(server.max_volumes);
+  info.set_disk_free_bytes(server.disk_free_bytes);
+  return info;
+}
+
+v1::BucketInfo ToProto(const BucketInfo& bucket) {
+  v1::BucketInfo info;
+  info.set_name(bucket.name);
+  info.set_created_unix_seconds(absl::ToUnixSeconds(bucket.created));
+  info.set_object_count(static_cast<uint64_t>(bucket.object_count));
+  info.set_total_bytes(static_cast<uint64_t>(bucket.total_bytes));
+  return info;
+}
+
+v1::ObjectInfo ToProto(const ObjectRecord& object) {
+  v1::ObjectInfo info;
+  info.set_key(object.key);
+  info.set_size_bytes(static_cast<uint64_t>(object.size));
+  info.set_etag(object.etag);
+  info.set_content_type(object.content_type);
+  info.set_created_unix_seconds(absl::ToUnixSeconds(object.updated));
+  info.set_file_id(FileId{object.needle.volume_id, object.needle.needle_id,
+                          object.needle.cookie}
+                       .ToString());
+  return info;
+}
+
+v1::Role ToProto(AccessRole role) {
+  switch (role) {
+    case AccessRole::kAdmin:
+      return v1::ROLE_ADMIN;
+    case AccessRole::kReadWrite:
+      return v1::ROLE_READ_WRITE;
+    case AccessRole::kReadOnly:
+      return v1::ROLE_UNSPECIFIED;
+  }
+  return v1::ROLE_UNSPECIFIED;
+}
+
+v1::AccessKeyInfo ToProto(const AccessKey& key) {
+  v1::AccessKeyInfo info;
+  info.set_access_key_id(key.access_key_id);
+  info.set_role(ToProto(key.role));
+  for (const std::string& bucket : key.allowed_buckets) {
+    if (bucket != kAllBuckets) info.add_buckets(bucket);
+  }
+  info.set_description(key.description);
+  info.set_created_unix_seconds(absl::ToUnixSeconds(key.created));
+  return info;
+}
+
+}  // namespace warehouse::master

@@ -1,0 +1,338 @@
+// Client creation, and the calls that only talk to the master: buckets,
+// metadata, listings, signed URLs and administration. Transfers are in
+// client_transfer.cc and client_objects.cc.
+#include "warehouse/client.h"
+
+#include <limits>
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+#include "common/access_key.h"
+#include "common/status_macros.h"
+#include "sdk/client_impl.h"
+#include "sdk/proto_convert.h"
+
+namespace warehouse {
+namespace {
+
+using Stub = v1::Master::Stub;
+
+// The inclusive range of `options`, or nothing for the whole object.
+// Errors: InvalidArgument (a zero length).
+absl::StatusOr<std::optional<v1::ByteRange>> RangeOf(
+    absl::string_view bucket, absl::string_view key,
+    const GetOptions& options) {
+  if (options.length && *options.length == 0) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(bucket, "/", key, ": a range of length 0 reads nothing"));
+  }
+  if (options.offset == 0 && !options.length) return std::nullopt;
+  v1::ByteRange range;
+  range.set_first(options.offset);
+  constexpr uint64_t kMax = std::numeric_limits<uint64_t>::max();
+  range.set_last(!options.length || *options.length - 1 > kMax - options.offset
+                     ? kMax
+                     : options.offset + *options.length - 1);
+  return range;
+}
+
+}  // namespace
+
+// ---- Creation ----
+
+absl::StatusOr<std::unique_ptr<Client::Impl>> Client::Impl::Create(
+    ClientOptions options) {
+  if (options.master_address.empty()) {
+    return absl::InvalidArgumentError("client: no master address");
+  }
+  RETURN_IF_ERROR(ValidateAccessKeyId(options.access_key_id));
+  RETURN_IF_ERROR(ValidateAccessKeySecret(options.secret_access_key));
+  if (options.max_attempts < 1) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "client: max_attempts is ", options.max_attempts, ", must be >= 1"));
+  }
+  if (options.call_timeout <= absl::ZeroDuration() ||
+      options.transfer_timeout <= absl::ZeroDuration()) {
+    return absl::InvalidArgumentError("client: timeouts must be positive");
+  }
+  if (options.initial_backoff < absl::ZeroDuration() ||
+      options.max_backoff < options.initial_backoff) {
+    return absl::InvalidArgumentError(
+        "client: backoffs must satisfy 0 <= initial_backoff <= max_backoff");
+  }
+  std::shared_ptr<grpc::ChannelCredentials> credentials;
+  if (options.tls_root_certs) {
+    grpc::SslCredentialsOptions tls;
+    tls.pem_root_certs = *options.tls_root_certs;
+    credentials = grpc::SslCredentials(tls);
+  } else {
+    credentials = grpc::InsecureChannelCredentials();
+  }
+  std::shared_ptr<grpc::Channel> channel =
+      grpc::CreateChannel(options.master_address, credentials);
+  return std::unique_ptr<Impl>(new Impl(std::move(options), std::move(channel)));
+}
+
+Client::Impl::Impl(ClientOptions options, std::shared_ptr<grpc::Channel> channel)
+    : options_(std::move(options)),
+      channel_(std::move(channel)),
+      rpc_(channel_, options_.master_address, options_.access_key_id,
+           options_.secret_access_key, options_.call_timeout,
+           RetryPolicy{options_.max_attempts, options_.initial_backoff,
+                       options_.max_backoff}),
+      pool_(options_.transfer_timeout),
+      url_cache_(options_.read_url_cache_entries, options_.read_url_cache_ttl) {}
+
+absl::StatusOr<std::unique_ptr<Client>> Client::Create(ClientOptions options) {
+  ASSIGN_OR_RETURN(std::unique_ptr<Impl> impl, Impl::Create(std::move(options)));
+  return std::unique_ptr<Client>(new Client(std::move(impl)));
+}
+
+Client::Client(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+Client::~Client() = default;
+
+const ClientOptions& Client::options() const { return impl_->options(); }
+
+// ---- Buckets ----
+
+absl::Status Client::CreateBucket(absl::string_view bucket) {
+  v1::CreateBucketRequest request;
+  request.set_bucket(std::string(bucket));
+  v1::CreateBucketResponse response;
+  return impl_->rpc().Call(&Stub::CreateBucket, "CreateBucket", request,
+                           &response, Idempotence::kUnsafe);
+}
+
+absl::StatusOr<std::vector<BucketInfo>> Client::ListBuckets() {
+  v1::ListBucketsResponse response;
+  RETURN_IF_ERROR(impl_->rpc().Call(&Stub::ListBuckets, "ListBuckets",
+                                    v1::ListBucketsRequest(), &response,
+                                    Idempotence::kSafe));
+  std::vector<BucketInfo> buckets;
+  buckets.reserve(response.buckets_size());
+  for (const v1::BucketInfo& bucket : response.buckets()) {
+    buckets.push_back(FromProto(bucket));
+  }
+  return buckets;
+}
+
+absl::Status Client::DeleteBucket(absl::string_view bucket) {
+  v1::DeleteBucketRequest request;
+  request.set_bucket(std::string(bucket));
+  v1::DeleteBucketResponse response;
+  return impl_->rpc().Call(&Stub::DeleteBucket, "DeleteBucket", request,
+                           &response, Idempotence::kUnsafe);
+}
+
+// ---- Metadata ----
+
+absl::StatusOr<ObjectInfo> Client::Stat(absl::string_view bucket,
+                                        absl::string_view key) {
+  v1::StatObjectRequest request;
+  request.set_bucket(std::string(bucket));
+  request.set_key(std::string(key));
+  v1::StatObjectResponse response;
+  RETURN_IF_ERROR(impl_->rpc().Call(&Stub::StatObject, "StatObject", request,
+                                    &response, Idempotence::kSafe));
+  return FromProto(response.object());
+}
+
+absl::Status Client::Delete(absl::string_view bucket, absl::string_view key) {
+  v1::DeleteObjectRequest request;
+  request.set_bucket(std::string(bucket));
+  request.set_key(std::string(key));
+  v1::DeleteObjectResponse response;
+  impl_->url_cache().Invalidate(bucket, key);
+  absl::Status deleted =
+      impl_->rpc().Call(&Stub::DeleteObject, "DeleteObject", request,
+                        &response, Idempotence::kUnsafe);
+  impl_->url_cache().Invalidate(bucket, key);
+  return deleted;
+}
+
+absl::StatusOr<ListPage> Client::ListObjects(
+    absl::string_view bucket, const ListOptions& options,
+    absl::string_view continuation_token) {
+  v1::ListObjectsRequest request;
+  request.set_bucket(std::string(bucket));
+  request.set_prefix(options.prefix);
+  request.set_delimiter(options.delimiter);
+  request.set_page_size(options.page_size);
+  request.set_continuation_token(std::string(continuation_token));
+  v1::ListObjectsResponse response;
+  RETURN_IF_ERROR(impl_->rpc().Call(&Stub::ListObjects, "ListObjects", request,
+                                    &response, Idempotence::kSafe));
+  ListPage page;
+  page.objects.reserve(response.objects_size());
+  for (const v1::ObjectInfo& object : response.objects()) {
+    page.objects.push_back(FromProto(object));
+  }
+  page.common_prefixes.assign(response.common_prefixes().begin(),
+                              response.common_prefixes().end());
+  page.next_continuation_token = response.next_continuation_token();
+  return page;
+}
+
+ObjectLister Client::NewLister(absl::string_view bucket, ListOptions options) {
+  return ObjectLister(this, std::string(bucket), std::move(options));
+}
+
+absl::Status Client::ListPages(
+    absl::string_view bucket, const ListOptions& options,
+    const std::function<bool(const ListPage&)>& page_fn) {
+  ObjectLister lister = NewLister(bucket, options);
+  while (lister.HasNext()) {
+    ASSIGN_OR_RETURN(ListPage page, lister.Next());
+    if (!page_fn(page)) break;
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<ListPage> ObjectLister::Next() {
+  if (done_) {
+    return absl::OutOfRangeError(
+        absl::StrCat("bucket ", bucket_, ": the listing has no more pages"));
+  }
+  ASSIGN_OR_RETURN(ListPage page, client_->ListObjects(bucket_, options_,
+                                                       continuation_token_));
+  continuation_token_ = page.next_continuation_token;
+  done_ = continuation_token_.empty();
+  return page;
+}
+
+// ---- Signed URLs ----
+
+absl::StatusOr<SignedUrl> Client::PresignGet(absl::string_view bucket,
+                                             absl::string_view key,
+                                             const GetOptions& options) {
+  ASSIGN_OR_RETURN(std::optional<v1::ByteRange> range,
+                   RangeOf(bucket, key, options));
+  v1::LookupObjectRequest request;
+  request.set_bucket(std::string(bucket));
+  request.set_key(std::string(key));
+  if (range) *request.mutable_range() = *range;
+  v1::LookupObjectResponse response;
+  RETURN_IF_ERROR(impl_->rpc().Call(&Stub::LookupObject, "LookupObject",
+                                    request, &response, Idempotence::kSafe));
+  SignedUrl url;
+  url.method = "GET";
+  url.url = response.get_url();
+  url.expires = absl::FromUnixSeconds(response.expires_unix_seconds());
+  url.object = FromProto(response.object());
+  url.size_bytes = response.has_range()
+                       ? response.range().last() - response.range().first() + 1
+                       : response.object().size_bytes();
+  url.content_type = response.object().content_type();
+  return url;
+}
+
+absl::StatusOr<SignedUrl> Client::PresignPut(absl::string_view bucket,
+                                             absl::string_view key,
+                                             uint64_t size,
+                                             absl::string_view content_type) {
+  v1::BeginUploadRequest request;
+  request.set_bucket(std::string(bucket));
+  request.set_key(std::string(key));
+  request.set_size_bytes(size);
+  request.set_content_type(content_type.empty() ? kDefaultContentType
+                                                : std::string(content_type));
+  v1::BeginUploadResponse response;
+  RETURN_IF_ERROR(impl_->rpc().Call(&Stub::BeginUpload, "BeginUpload", request,
+                                    &response, Idempotence::kSafe));
+  impl_->url_cache().Invalidate(bucket, key);
+  SignedUrl url;
+  url.method = "PUT";
+  url.url = response.put_url();
+  url.expires = absl::FromUnixSeconds(response.expires_unix_seconds());
+  url.size_bytes = size;
+  url.content_type = request.content_type();
+  url.upload_id = response.upload_id();
+  return url;
+}
+
+// ---- Administration ----
+
+absl::StatusOr<std::vector<ServerInfo>> Client::ListServers() {
+  v1::ListServersResponse response;
+  RETURN_IF_ERROR(impl_->rpc().Call(&Stub::ListServers, "ListServers",
+                                    v1::ListServersRequest(), &response,
+                                    Idempotence::kSafe));
+  std::vector<ServerInfo> servers;
+  for (const v1::ServerInfo& server : response.servers()) {
+    servers.push_back(FromProto(server));
+  }
+  return servers;
+}
+
+absl::StatusOr<std::vector<VolumeInfo>> Client::ListVolumes() {
+  v1::ListVolumesResponse response;
+  RETURN_IF_ERROR(impl_->rpc().Call(&Stub::ListVolumes, "ListVolumes",
+                                    v1::ListVolumesRequest(), &response,
+                                    Idempotence::kSafe));
+  std::vector<VolumeInfo> volumes;
+  for (const v1::VolumeInfo& volume : response.volumes()) {
+    volumes.push_back(FromProto(volume));
+  }
+  return volumes;
+}
+
+absl::Status Client::CompactVolume(uint32_t volume_id) {
+  v1::CompactVolumeRequest request;
+  request.set_volume_id(volume_id);
+  v1::CompactVolumeResponse response;
+  return impl_->rpc().Call(&Stub::CompactVolume, "CompactVolume", request,
+                           &response, Idempotence::kUnsafe);
+}
+
+absl::StatusOr<std::vector<uint32_t>> Client::CompactVolumes(
+    double min_garbage_ratio) {
+  if (!(min_garbage_ratio > 0 && min_garbage_ratio <= 1)) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "garbage ratio ", min_garbage_ratio, " is outside (0, 1]"));
+  }
+  v1::CompactVolumeRequest request;
+  request.set_min_garbage_ratio(min_garbage_ratio);
+  v1::CompactVolumeResponse response;
+  RETURN_IF_ERROR(impl_->rpc().Call(&Stub::CompactVolume, "CompactVolume",
+                                    request, &response, Idempotence::kUnsafe));
+  return std::vector<uint32_t>(response.volume_ids().begin(),
+                               response.volume_ids().end());
+}
+
+absl::StatusOr<NewAccessKey> Client::CreateAccessKey(
+    AccessKeyRole role, const std::vector<std::string>& buckets,
+    absl::string_view description) {
+  v1::CreateAccessKeyRequest request;
+  request.set_role(ToProto(role));
+  for (const std::string& bucket : buckets) request.add_buckets(bucket);
+  request.set_description(std::string(description));
+  v1::CreateAccessKeyResponse response;
+  RETURN_IF_ERROR(impl_->rpc().Call(&Stub::CreateAccessKey, "CreateAccessKey",
+                                    request, &response, Idempotence::kUnsafe));
+  NewAccessKey key;
+  key.key = FromProto(response.key());
+  key.secret_access_key = response.secret_access_key();
+  return key;
+}
+
+absl::StatusOr<std::vector<AccessKeyInfo>> Client::ListAccessKeys() {
+  v1::ListAccessKeysResponse response;
+  RETURN_IF_ERROR(impl_->rpc().Call(&Stub::ListAccessKeys, "ListAccessKeys",
+                                    v1::ListAccessKeysRequest(), &response,
+                                    Idempotence::kSafe));
+  std::vector<AccessKeyInfo> keys;
+  for (const v1::AccessKeyInfo& key : response.keys()) {
+    keys.push_back(FromProto(key));
+  }
+  return keys;
+}
+
+absl::Status Client::RevokeAccessKey(absl::string_view access_key_id) {
+  v1::RevokeAccessKeyRequest request;
+  request.set_access_key_id(std::string(access_key_id));
+  v1::RevokeAccessKeyResponse response;
+  return impl_->rpc().Call(&Stub::RevokeAccessKey, "RevokeAccessKey", request,
+                           &response, Idempotence::kUnsafe);
+}
+
+}  // namespace warehouse

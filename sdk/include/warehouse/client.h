@@ -1,0 +1,285 @@
+// The Warehouse client: buckets, objects and administration, over the
+// master's gRPC API and the volume servers' HTTP data path.
+//
+//   warehouse::ClientOptions options;
+//   options.master_address = "127.0.0.1:9333";
+//   options.access_key_id = "WH...";
+//   options.secret_access_key = "...";
+//   auto client = warehouse::Client::Create(options);
+//   if (!client.ok()) return client.status();
+//   absl::Status created = (*client)->CreateBucket("photos");
+//   auto put = (*client)->PutFile("photos", "2024/cat.jpg", "cat.jpg");
+//   auto bytes = (*client)->Get("photos", "2024/cat.jpg");
+//
+// Every call returns absl::Status or absl::StatusOr; nothing throws. The
+// codes say what to do next, as everywhere in Warehouse: NotFound (no such
+// bucket or object), AlreadyExists (bucket name taken), InvalidArgument (a
+// bad name, key, range or option), OutOfRange (object too large, range past
+// the end), FailedPrecondition (bucket not empty), PermissionDenied and
+// Unauthenticated (the access key may not do this, or is not valid),
+// ResourceExhausted (no space), Unavailable (the master or a volume server
+// cannot be reached even after retries: try again later), DeadlineExceeded
+// (a call took longer than its timeout), DataLoss (the bytes received do not
+// match the object's checksum). Messages start with the names involved.
+//
+// Objects travel directly between the client and the volume servers: an
+// upload asks the master for a signed URL (BeginUpload) and PUTs the bytes
+// to it; the PUT succeeds only once the object is durable and visible. A
+// download asks the master where the object is (LookupObject) and GETs it.
+// Transfers stream in bounded chunks whatever the object's size.
+#ifndef WAREHOUSE_SDK_INCLUDE_WAREHOUSE_CLIENT_H_
+#define WAREHOUSE_SDK_INCLUDE_WAREHOUSE_CLIENT_H_
+
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <istream>
+#include <memory>
+#include <optional>
+#include <ostream>
+#include <string>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+#include "absl/time/time.h"
+#include "warehouse/object_lister.h"
+#include "warehouse/types.h"
+
+namespace warehouse {
+
+struct ClientOptions {
+  // The master's gRPC address, host:port.
+  std::string master_address = "127.0.0.1:9333";
+  // The access key the calls are signed with (docs/access_keys.md).
+  std::string access_key_id;
+  std::string secret_access_key;
+
+  // Deadline of each gRPC call to the master.
+  absl::Duration call_timeout = absl::Seconds(30);
+  // How long a transfer may wait on the network (connect, or the next
+  // piece of a request or response) before it fails with DeadlineExceeded.
+  // An upload's response waits until the master has recorded the object.
+  absl::Duration transfer_timeout = absl::Seconds(60);
+
+  // Retries: calls that are safe to repeat (reads of the master, downloads,
+  // and uploads, which restart with a new signed URL) are tried up to
+  // `max_attempts` times in all when the master or a volume server is
+  // Unavailable, sleeping a randomized, doubling backoff between attempts.
+  int max_attempts = 4;
+  absl::Duration initial_backoff = absl::Milliseconds(100);
+  absl::Duration max_backoff = absl::Seconds(5);
+
+  // TLS for the gRPC channel to the master: unset for plaintext; set to
+  // PEM root certificates to trust, or to "" for the system's roots.
+  std::optional<std::string> tls_root_certs;
+
+  // Signed download URLs are kept, per object, until shortly before they
+  // expire but no longer than this, so repeated reads skip the master.
+  // An upload or delete through this client, or a 403/404 from a volume
+  // server, drops the object's entry; changes made by other clients show
+  // after at most this long. Zero disables the cache.
+  absl::Duration read_url_cache_ttl = absl::Seconds(30);
+  size_t read_url_cache_entries = 4096;
+};
+
+// Produces the next piece of an upload into `buf` (at most `n` bytes) and
+// returns how many bytes it wrote, 0 only at the end of the data.
+using UploadSource = std::function<absl::StatusOr<size_t>(char* buf, size_t n)>;
+
+// Receives the next piece of a download.
+using DownloadSink = std::function<absl::Status(absl::string_view piece)>;
+
+// Called as a transfer advances, from the calling thread: bytes done so far
+// and the total (the object's size or the range's length).
+using ProgressFunction = std::function<void(uint64_t done, uint64_t total)>;
+
+struct PutOptions {
+  // The object's media type; empty means "application/octet-stream".
+  std::string content_type;
+  ProgressFunction progress;
+};
+
+struct GetOptions {
+  // Read only part of the object: from byte `offset`, `length` bytes (to
+  // the end of the object when unset; a length running past the end is cut
+  // there). An offset at or past the end is OutOfRange.
+  uint64_t offset = 0;
+  std::optional<uint64_t> length;
+  ProgressFunction progress;
+};
+
+// A connection to one Warehouse cluster. Thread-safe: one Client serves any
+// number of threads, sharing its gRPC channel, its pool of keep-alive HTTP
+// connections to volume servers and its cache of signed read URLs.
+class Client {
+ public:
+  // Makes a client; connects lazily, on the first call. Errors:
+  // InvalidArgument (an empty master address, a malformed access key id or
+  // secret, max_attempts < 1, a non-positive timeout).
+  static absl::StatusOr<std::unique_ptr<Client>> Create(ClientOptions options);
+
+  ~Client();
+  Client(const Client&) = delete;
+  Client& operator=(const Client&) = delete;
+
+  // ---- Buckets ----
+
+  // Errors: AlreadyExists; InvalidArgument (3 to 63 characters of
+  // lowercase letters, digits, '.' and '-', starting and ending with a
+  // letter or digit); PermissionDenied.
+  absl::Status CreateBucket(absl::string_view bucket);
+  // The buckets this key may see, by name, with object counts and sizes.
+  absl::StatusOr<std::vector<BucketInfo>> ListBuckets();
+  // Deletes an empty bucket. Errors: NotFound; FailedPrecondition (it
+  // still holds objects or uploads in progress).
+  absl::Status DeleteBucket(absl::string_view bucket);
+
+  // ---- Uploads ----
+  //
+  // Each stores the object under `key` (1 to 1024 bytes of UTF-8 without
+  // NUL), replacing any object there, and returns once it is durable and
+  // visible. Errors: NotFound (bucket); InvalidArgument (key, content
+  // type); OutOfRange (larger than the master's maximum object size);
+  // ResourceExhausted (no volume has room); Unavailable.
+
+  // Uploads `data`.
+  absl::StatusOr<PutResult> Put(absl::string_view bucket, absl::string_view key,
+                                absl::string_view data,
+                                const PutOptions& options = {});
+  // Uploads the regular file at `path`. Further errors: NotFound or
+  // PermissionDenied (cannot open it), FailedPrecondition (its size changed
+  // during the upload).
+  absl::StatusOr<PutResult> PutFile(absl::string_view bucket,
+                                    absl::string_view key,
+                                    const std::string& path,
+                                    const PutOptions& options = {});
+  // Uploads exactly `size` bytes read from `source`; its errors are
+  // returned as they are. A source ending before `size` bytes is
+  // InvalidArgument. A source cannot be rewound, so a failure after it was
+  // first read is not retried.
+  absl::StatusOr<PutResult> PutStream(absl::string_view bucket,
+                                      absl::string_view key, uint64_t size,
+                                      UploadSource source,
+                                      const PutOptions& options = {});
+  // Uploads exactly `size` bytes from `in`, from its current position; a
+  // seekable stream is rewound to retry. A stream failing to read is
+  // Unavailable. `in` must outlive the call.
+  absl::StatusOr<PutResult> PutStream(absl::string_view bucket,
+                                      absl::string_view key, uint64_t size,
+                                      std::istream& in,
+                                      const PutOptions& options = {});
+
+  // ---- Downloads ----
+  //
+  // Each reads the object (or the range of GetOptions) and, for a whole
+  // object, checks its CRC-32C against the etag. A download cut short (a
+  // volume server restarting) is resumed where it stopped, provided the
+  // object did not change meanwhile. Errors: NotFound (bucket or object);
+  // OutOfRange (offset at or past the end); InvalidArgument (a zero
+  // length); Aborted (the object was replaced during a resumed download);
+  // DataLoss (checksum mismatch); Unavailable (the volume server holding
+  // the object cannot be reached; the message names it).
+
+  // Returns the bytes.
+  absl::StatusOr<std::string> Get(absl::string_view bucket,
+                                  absl::string_view key,
+                                  const GetOptions& options = {});
+  // Writes the bytes to `path` through a temporary file in the same
+  // directory, renamed over `path` only when the download completed: a
+  // failed download leaves no partial file. Further errors: those of
+  // creating, writing and renaming the file (PermissionDenied, NotFound
+  // for a missing directory, ResourceExhausted for a full disk).
+  absl::StatusOr<ObjectInfo> GetFile(absl::string_view bucket,
+                                     absl::string_view key,
+                                     const std::string& path,
+                                     const GetOptions& options = {});
+  // Passes the bytes to `sink` in order as they arrive; the sink's errors
+  // end the download and are returned as they are. Bytes already passed
+  // are not passed again when a download resumes.
+  absl::StatusOr<ObjectInfo> GetStream(absl::string_view bucket,
+                                       absl::string_view key,
+                                       DownloadSink sink,
+                                       const GetOptions& options = {});
+  // Writes the bytes to `out`. A failing stream is Unavailable. `out` must
+  // outlive the call.
+  absl::StatusOr<ObjectInfo> GetStream(absl::string_view bucket,
+                                       absl::string_view key,
+                                       std::ostream& out,
+                                       const GetOptions& options = {});
+
+  // ---- Metadata ----
+
+  // Errors: NotFound.
+  absl::StatusOr<ObjectInfo> Stat(absl::string_view bucket,
+                                  absl::string_view key);
+  // Errors: NotFound.
+  absl::Status Delete(absl::string_view bucket, absl::string_view key);
+
+  // One page of a listing; `continuation_token` is empty for the first
+  // page, else the previous page's next_continuation_token. Errors:
+  // NotFound (bucket); InvalidArgument (a token from another listing).
+  absl::StatusOr<ListPage> ListObjects(absl::string_view bucket,
+                                       const ListOptions& options,
+                                       absl::string_view continuation_token);
+  // Walks a listing page by page (see ObjectLister).
+  ObjectLister NewLister(absl::string_view bucket, ListOptions options = {});
+  // Calls `page_fn` for every page in order; stops early, returning OK,
+  // when it returns false. Errors: those of ListObjects.
+  absl::Status ListPages(absl::string_view bucket, const ListOptions& options,
+                         const std::function<bool(const ListPage&)>& page_fn);
+
+  // ---- Signed URLs ----
+
+  // A URL to download the object (or the range of `options`; its progress
+  // is ignored) without credentials, valid for the master's URL lifetime.
+  // Errors: as Stat, and OutOfRange.
+  absl::StatusOr<SignedUrl> PresignGet(absl::string_view bucket,
+                                       absl::string_view key,
+                                       const GetOptions& options = {});
+  // A URL to upload exactly `size` bytes of `content_type` (empty means
+  // "application/octet-stream") to `key` without credentials. Errors: as
+  // Put.
+  absl::StatusOr<SignedUrl> PresignPut(absl::string_view bucket,
+                                       absl::string_view key, uint64_t size,
+                                       absl::string_view content_type = "");
+
+  // ---- Administration (admin keys only; others get PermissionDenied) ----
+
+  absl::StatusOr<std::vector<ServerInfo>> ListServers();
+  // Every volume, by id.
+  absl::StatusOr<std::vector<VolumeInfo>> ListVolumes();
+  // Queues the compaction of one volume and returns at once; ListVolumes
+  // shows it `compacting` until it is done. Errors: NotFound; Unavailable
+  // (its server is offline); FailedPrecondition (already compacting).
+  absl::Status CompactVolume(uint32_t volume_id);
+  // Queues the compaction of every writable volume whose garbage is at
+  // least `min_garbage_ratio` of its size, and returns their ids. Errors:
+  // InvalidArgument (a ratio outside (0, 1]).
+  absl::StatusOr<std::vector<uint32_t>> CompactVolumes(
+      double min_garbage_ratio);
+
+  // Creates a key; its secret is in the result and never again. Errors:
+  // InvalidArgument (an admin key with buckets, a bad bucket name, a
+  // description over 256 bytes).
+  absl::StatusOr<NewAccessKey> CreateAccessKey(
+      AccessKeyRole role, const std::vector<std::string>& buckets = {},
+      absl::string_view description = "");
+  // Every key that is not revoked, by id, without secrets.
+  absl::StatusOr<std::vector<AccessKeyInfo>> ListAccessKeys();
+  // Errors: NotFound; FailedPrecondition (the last admin key).
+  absl::Status RevokeAccessKey(absl::string_view access_key_id);
+
+  const ClientOptions& options() const;
+
+ private:
+  class Impl;
+  explicit Client(std::unique_ptr<Impl> impl);
+
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace warehouse
+
+#endif  // WAREHOUSE_SDK_INCLUDE_WAREHOUSE_CLIENT_H_

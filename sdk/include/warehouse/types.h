@@ -1,0 +1,129 @@
+// Plain values the Warehouse client API takes and returns: buckets,
+// objects, listing pages, signed URLs, and the administrator's view of
+// servers, volumes and access keys. All are copyable structs with no
+// behaviour; warehouse/client.h has the calls that produce them.
+#ifndef WAREHOUSE_SDK_INCLUDE_WAREHOUSE_TYPES_H_
+#define WAREHOUSE_SDK_INCLUDE_WAREHOUSE_TYPES_H_
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "absl/time/time.h"
+
+namespace warehouse {
+
+// A bucket and its usage.
+struct BucketInfo {
+  std::string name;
+  absl::Time created;
+  uint64_t object_count = 0;  // uploads in progress excluded
+  uint64_t total_bytes = 0;   // sum of those objects' sizes
+};
+
+// An object's metadata.
+struct ObjectInfo {
+  std::string key;
+  uint64_t size_bytes = 0;
+  // CRC-32C of the bytes as 8 lowercase hex digits; the HTTP ETag unquoted.
+  std::string etag;
+  std::string content_type;
+  absl::Time created;  // when the upload completed
+  std::string file_id;  // the needle holding the bytes, "<volume>,<hex>"
+};
+
+// What a successful Put stored.
+struct PutResult {
+  std::string etag;     // as in ObjectInfo
+  std::string file_id;  // as in ObjectInfo
+  uint64_t size_bytes = 0;
+};
+
+// Which objects a listing returns.
+struct ListOptions {
+  // Only keys starting with this; empty for all.
+  std::string prefix;
+  // When non-empty, keys containing it after the prefix are rolled up into
+  // one common prefix each (up to and including the delimiter), as
+  // directories are: prefix "photos/" and delimiter "/" list the files of
+  // "photos/" and its subdirectories as "photos/2024/".
+  std::string delimiter;
+  // Most entries (objects plus common prefixes) per page; 0 means the
+  // master's default of 1000, the largest it serves.
+  uint32_t page_size = 0;
+};
+
+// One page of a listing, in key order.
+struct ListPage {
+  std::vector<ObjectInfo> objects;
+  std::vector<std::string> common_prefixes;  // each ends with the delimiter
+  // Pass it back for the next page; empty on the last page.
+  std::string next_continuation_token;
+};
+
+// A URL that lets its holder, without credentials, download an object (GET)
+// or upload one (PUT) directly to a volume server until `expires`.
+struct SignedUrl {
+  std::string method;  // "GET" or "PUT"
+  std::string url;     // absolute: "http://host:port/<file id>?..."
+  absl::Time expires;  // the URL is refused after this second
+  // PUT: the exact Content-Length and Content-Type the upload must carry
+  // (a request without Content-Type is given this one).
+  uint64_t size_bytes = 0;
+  std::string content_type;
+  std::string upload_id;  // PUT only
+  // GET: the object as it was when the URL was signed.
+  std::optional<ObjectInfo> object;
+};
+
+// A volume server as the master knows it.
+struct ServerInfo {
+  std::string server_id;
+  std::string public_address;  // host:port clients transfer objects with
+  bool online = false;         // its heartbeat stream is open
+  absl::Time last_heartbeat;
+  uint32_t volume_count = 0;
+  uint32_t max_volumes = 0;
+  uint64_t disk_free_bytes = 0;
+};
+
+// A volume and its usage, as last reported by its server's heartbeat.
+struct VolumeInfo {
+  uint32_t volume_id = 0;
+  std::string server_id;
+  std::string server_address;
+  bool server_online = false;
+  uint64_t size_bytes = 0;      // of the data file on disk
+  uint64_t max_size_bytes = 0;  // where the server stops appending
+  uint64_t live_bytes = 0;
+  uint64_t garbage_bytes = 0;  // what compaction would reclaim
+  uint64_t needle_count = 0;   // live needles
+  bool read_only = false;
+  bool compacting = false;
+};
+
+// What an access key may do (docs/access_keys.md).
+enum class AccessKeyRole {
+  kAdmin,      // every call, on every bucket
+  kReadWrite,  // bucket and object calls, on every bucket or listed ones
+};
+
+// An access key without its secret.
+struct AccessKeyInfo {
+  std::string access_key_id;
+  AccessKeyRole role = AccessKeyRole::kReadWrite;
+  std::vector<std::string> buckets;  // kReadWrite: the only ones; empty: all
+  std::string description;
+  absl::Time created;
+};
+
+// A key just created: its secret is shown here and never again.
+struct NewAccessKey {
+  AccessKeyInfo key;
+  std::string secret_access_key;
+};
+
+}  // namespace warehouse
+
+#endif  // WAREHOUSE_SDK_INCLUDE_WAREHOUSE_TYPES_H_

@@ -1,0 +1,75 @@
+#include "sdk/proto_convert.h"
+
+namespace warehouse {
+
+BucketInfo FromProto(const v1::BucketInfo& bucket) {
+  BucketInfo out;
+  out.name = bucket.name();
+  out.created = absl::FromUnixSeconds(bucket.created_unix_seconds());
+  out.object_count = bucket.object_count();
+  out.total_bytes = bucket.total_bytes();
+  return out;
+}
+
+ObjectInfo FromProto(const v1::ObjectInfo& object) {
+  ObjectInfo out;
+  out.key = object.key();
+  out.size_bytes = object.size_bytes();
+  out.etag = object.etag();
+  out.content_type = object.content_type();
+  out.created = absl::FromUnixSeconds(object.created_unix_seconds());
+  out.file_id = object.file_id();
+  return out;
+}
+
+ServerInfo FromProto(const v1::ServerInfo& server) {
+  ServerInfo out;
+  out.server_id = server.server_id();
+  out.public_address = server.public_address();
+  out.online = server.status() == v1::SERVER_STATUS_ONLINE;
+  out.last_heartbeat = absl::FromUnixMillis(server.last_heartbeat_unix_ms());
+  out.volume_count = server.volume_count();
+  out.max_volumes = server.max_volumes();
+  out.disk_free_bytes = server.disk_free_bytes();
+  return out;
+}
+
+VolumeInfo FromProto(const v1::VolumeInfo& volume) {
+  VolumeInfo out;
+  const v1::VolumeStatus& status = volume.status();
+  out.volume_id = status.volume_id();
+  out.server_id = volume.server_id();
+  out.server_address = volume.server_address();
+  out.server_online = volume.server_status() == v1::SERVER_STATUS_ONLINE;
+  out.size_bytes = status.size_bytes();
+  out.max_size_bytes = status.max_size_bytes();
+  out.live_bytes = status.live_bytes();
+  out.garbage_bytes = status.garbage_bytes();
+  out.needle_count = status.needle_count();
+  out.read_only = status.read_only();
+  out.compacting = status.compacting();
+  return out;
+}
+
+AccessKeyInfo FromProto(const v1::AccessKeyInfo& key) {
+  AccessKeyInfo out;
+  out.access_key_id = key.access_key_id();
+  out.role = key.role() == v1::ROLE_ADMIN ? AccessKeyRole::kAdmin
+                                          : AccessKeyRole::kReadWrite;
+  out.buckets.assign(key.buckets().begin(), key.buckets().end());
+  out.description = key.description();
+  out.created = absl::FromUnixSeconds(key.created_unix_seconds());
+  return out;
+}
+
+v1::Role ToProto(AccessKeyRole role) {
+  switch (role) {
+    case AccessKeyRole::kAdmin:
+      return v1::ROLE_ADMIN;
+    case AccessKeyRole::kReadWrite:
+      return v1::ROLE_READ_WRITE;
+  }
+  return v1::ROLE_UNSPECIFIED;
+}
+
+}  // namespace warehouse

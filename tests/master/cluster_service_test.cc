@@ -1,0 +1,303 @@
+// The Cluster service with scripted volume servers: registration, online
+// and offline, commands and their acknowledgements, upload reports.
+#include <string>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "catch2/catch.hpp"
+#include "master/upload_id.h"
+#include "tests/master/master_test_util.h"
+
+namespace warehouse::master::testing {
+namespace {
+
+v1::ServerStatus StatusOf(TestMaster& m, const std::string& server_id) {
+  v1::ListServersResponse response;
+  grpc::Status status = MASTER_CALL(m, ListServers, v1::ListServersRequest(),
+                                    &response, &m.admin());
+  REQUIRE(status.ok());
+  for (const v1::ServerInfo& server : response.servers()) {
+    if (server.server_id() == server_id) return server.status();
+  }
+  return v1::SERVER_STATUS_UNSPECIFIED;
+}
+
+bool IsListedOffline(TestMaster& m, const std::string& server_id) {
+  return StatusOf(m, server_id) == v1::SERVER_STATUS_OFFLINE;
+}
+
+void CreateBucket(TestMaster& m, const std::string& name) {
+  v1::CreateBucketRequest request;
+  request.set_bucket(name);
+  v1::CreateBucketResponse response;
+  REQUIRE(MASTER_CALL(m, CreateBucket, request, &response, &m.admin()).ok());
+}
+
+TEST_CASE("a volume server that registers is listed online with its volumes",
+          "[master][cluster]") {
+  TestMaster m;
+  ScriptedVolumeServer vs(m.channel(), &m.keys(), "vs1", "127.0.0.1:8081");
+  vs.ConnectAndAwaitOnline(m, {Volume(1, 100), Volume(2, 200)}, 5);
+
+  v1::ListServersResponse servers;
+  REQUIRE(MASTER_CALL(m, ListServers, v1::ListServersRequest(), &servers,
+                      &m.admin())
+              .ok());
+  REQUIRE(servers.servers_size() == 1);
+  const v1::ServerInfo& info = servers.servers(0);
+  CHECK(info.server_id() == "vs1");
+  CHECK(info.public_address() == "127.0.0.1:8081");
+  CHECK(info.status() == v1::SERVER_STATUS_ONLINE);
+  CHECK(info.volume_count() == 2);
+  CHECK(info.max_volumes() == 5);
+  CHECK(info.disk_free_bytes() == uint64_t{100} << 30);
+  CHECK(info.last_heartbeat_unix_ms() > 0);
+
+  v1::ListVolumesResponse volumes;
+  REQUIRE(MASTER_CALL(m, ListVolumes, v1::ListVolumesRequest(), &volumes,
+                      &m.admin())
+              .ok());
+  REQUIRE(volumes.volumes_size() == 2);
+  CHECK(volumes.volumes(0).status().volume_id() == 1);
+  CHECK(volumes.volumes(1).status().size_bytes() == 200);
+  CHECK(volumes.volumes(1).server_address() == "127.0.0.1:8081");
+  CHECK(volumes.volumes(1).server_status() == v1::SERVER_STATUS_ONLINE);
+
+  // The database shows the server too.
+  auto stored = m.server().store().ListServers();
+  REQUIRE(stored.ok());
+  REQUIRE(stored->size() == 1);
+  CHECK((*stored)[0].status == ServerStatus::kAlive);
+  auto stored_volumes = m.server().store().ListVolumes();
+  REQUIRE(stored_volumes.ok());
+  CHECK(stored_volumes->size() == 2);
+}
+
+TEST_CASE("a closed heartbeat stream marks its server offline at once",
+          "[master][cluster]") {
+  // The deadline for silence is a minute here, so only the closed stream
+  // can make the server offline within the wait.
+  TestMaster m;
+  ScriptedVolumeServer vs(m.channel(), &m.keys(), "vs1", "127.0.0.1:8081");
+  vs.ConnectAndAwaitOnline(m, {Volume(1)});
+  CHECK(vs.Close().ok());
+  CHECK(Eventually([&] { return IsListedOffline(m, "vs1"); }));
+  CHECK(Eventually([&] {
+    auto stored = m.server().store().ListServers();
+    return stored.ok() && stored->size() == 1 &&
+           (*stored)[0].status == ServerStatus::kDown;
+  }));
+
+  SECTION("and reconnecting brings it back") {
+    vs.ConnectAndAwaitOnline(m, {Volume(1)});
+    CHECK(StatusOf(m, "vs1") == v1::SERVER_STATUS_ONLINE);
+  }
+}
+
+TEST_CASE("a silent volume server is marked offline and its stream ended",
+          "[master][cluster]") {
+  TestMaster m([](MasterServer::Options& options) {
+    options.heartbeat_interval = absl::Milliseconds(100);
+    options.offline_after = absl::Milliseconds(300);
+  });
+  // The time of the server's last registration or heartbeat, as recorded.
+  auto recorded_heartbeat = [&m]() -> absl::Time {
+    auto servers = m.server().store().ListServers();
+    REQUIRE(servers.ok());
+    return servers->empty() ? absl::InfinitePast()
+                            : (*servers)[0].last_heartbeat;
+  };
+  ScriptedVolumeServer vs(m.channel(), &m.keys(), "vs1", "127.0.0.1:8081");
+  REQUIRE(vs.Connect({Volume(1)}));
+  REQUIRE(
+      Eventually([&] { return recorded_heartbeat() != absl::InfinitePast(); }));
+  // No heartbeat follows the registration: the master cancels the stream.
+  std::optional<grpc::Status> ended = vs.AwaitEnd();
+  REQUIRE(ended.has_value());
+  CHECK(ended->error_code() == grpc::StatusCode::CANCELLED);
+  CHECK(Eventually([&] { return IsListedOffline(m, "vs1"); }));
+  CHECK(Eventually([&] {
+    auto stored = m.server().store().ListServers();
+    return stored.ok() && (*stored)[0].status == ServerStatus::kDown;
+  }));
+
+  SECTION("and reconnecting brings it back") {
+    const absl::Time first = recorded_heartbeat();
+    REQUIRE(vs.Connect({Volume(1)}));
+    CHECK(Eventually([&] { return recorded_heartbeat() > first; }));
+  }
+}
+
+TEST_CASE("heartbeats keep a volume server online past the deadline",
+          "[master][cluster]") {
+  TestMaster m([](MasterServer::Options& options) {
+    options.heartbeat_interval = absl::Milliseconds(50);
+    options.offline_after = absl::Seconds(1);
+  });
+  ScriptedVolumeServer vs(m.channel(), &m.keys(), "vs1", "127.0.0.1:8081");
+  vs.ConnectAndAwaitOnline(m, {Volume(1)});
+  // Three deadlines' worth of heartbeats, twenty per deadline.
+  const absl::Time until = absl::Now() + absl::Seconds(3);
+  for (int i = 0; i < 1000 && absl::Now() < until; ++i) {
+    absl::SleepFor(absl::Milliseconds(50));
+    REQUIRE(vs.Heartbeat({Volume(1)}));
+  }
+  CHECK(m.server().topology().IsOnline("vs1"));
+  CHECK_FALSE(vs.AwaitEnd(absl::ZeroDuration()).has_value());
+}
+
+TEST_CASE("heartbeat streams that break the protocol are refused",
+          "[master][cluster]") {
+  TestMaster m;
+  ScriptedVolumeServer vs(m.channel(), &m.keys(), "vs1", "127.0.0.1:8081");
+
+  SECTION("signed with a key outside the cluster key ring") {
+    const KeyRing::Key stranger{"k1", std::string(32, 'x')};
+    vs.Connect({Volume(1)}, 8, nullptr, &stranger);
+    std::optional<grpc::Status> ended = vs.AwaitEnd();
+    REQUIRE(ended.has_value());
+    CHECK(ended->error_code() == grpc::StatusCode::UNAUTHENTICATED);
+  }
+  SECTION("a heartbeat before any registration") {
+    v1::VolumeServerMessage heartbeat;
+    heartbeat.mutable_heartbeat()->set_disk_free_bytes(1);
+    vs.Connect({}, 8, &heartbeat);
+    std::optional<grpc::Status> ended = vs.AwaitEnd();
+    REQUIRE(ended.has_value());
+    CHECK(ended->error_code() == grpc::StatusCode::INVALID_ARGUMENT);
+    CHECK_THAT(ended->error_message(), Catch::Contains("registration"));
+  }
+  SECTION("a bad server id or address") {
+    ScriptedVolumeServer bad_id(m.channel(), &m.keys(), "vs 1",
+                                "127.0.0.1:8081");
+    bad_id.Connect({});
+    std::optional<grpc::Status> ended = bad_id.AwaitEnd();
+    REQUIRE(ended.has_value());
+    CHECK(ended->error_code() == grpc::StatusCode::INVALID_ARGUMENT);
+    ScriptedVolumeServer bad_address(m.channel(), &m.keys(), "vs1",
+                                     "localhost");
+    bad_address.Connect({});
+    ended = bad_address.AwaitEnd();
+    REQUIRE(ended.has_value());
+    CHECK(ended->error_code() == grpc::StatusCode::INVALID_ARGUMENT);
+    CHECK_THAT(ended->error_message(), Catch::Contains("host:port"));
+  }
+  SECTION("a second stream for a server that is online") {
+    vs.ConnectAndAwaitOnline(m, {Volume(1)});
+    ScriptedVolumeServer twin(m.channel(), &m.keys(), "vs1", "127.0.0.1:9");
+    twin.Connect({Volume(1)});
+    std::optional<grpc::Status> ended = twin.AwaitEnd();
+    REQUIRE(ended.has_value());
+    CHECK(ended->error_code() == grpc::StatusCode::ALREADY_EXISTS);
+    CHECK(m.server().topology().IsOnline("vs1"));
+  }
+  SECTION("a volume another online server holds") {
+    vs.ConnectAndAwaitOnline(m, {Volume(1)});
+    ScriptedVolumeServer other(m.channel(), &m.keys(), "vs2", "127.0.0.1:9");
+    other.Connect({Volume(1)});
+    std::optional<grpc::Status> ended = other.AwaitEnd();
+    REQUIRE(ended.has_value());
+    CHECK(ended->error_code() == grpc::StatusCode::FAILED_PRECONDITION);
+    CHECK_THAT(ended->error_message(), Catch::Contains("volume 1"));
+  }
+}
+
+TEST_CASE("an upload with no writable volume waits for a new one",
+          "[master][cluster][upload]") {
+  TestMaster m;
+  CreateBucket(m, "photos");
+  ScriptedVolumeServer vs(m.channel(), &m.keys(), "vs1", "127.0.0.1:8081");
+  vs.ConnectAndAwaitOnline(m, {}, 4);
+
+  v1::BeginUploadRequest request;
+  request.set_bucket("photos");
+  request.set_key("cat.jpg");
+  request.set_size_bytes(1000);
+  v1::BeginUploadResponse response;
+  grpc::Status status;
+  std::thread client([&] {
+    status = MASTER_CALL(m, BeginUpload, request, &response, &m.admin());
+  });
+  std::optional<v1::MasterCommand> command = vs.NextCommand();
+  REQUIRE(command.has_value());
+  REQUIRE(command->has_create_volume());
+  const uint32_t volume_id = command->create_volume().volume_id();
+  CHECK(volume_id > 0);
+  REQUIRE(vs.SendResult(command->command_id(), absl::OkStatus()));
+  REQUIRE(vs.Heartbeat({Volume(volume_id)}));
+  client.join();
+
+  INFO(status.error_message());
+  REQUIRE(status.ok());
+  CHECK(response.file_id().rfind(absl::StrCat(volume_id, ","), 0) == 0);
+  CHECK(response.put_url().rfind("http://127.0.0.1:8081/", 0) == 0);
+  CHECK(m.server().store().GetVolume(volume_id).ok());
+}
+
+TEST_CASE("an upload fails clearly when no volume server can take it",
+          "[master][cluster][upload]") {
+  TestMaster m;
+  CreateBucket(m, "photos");
+  v1::BeginUploadRequest request;
+  request.set_bucket("photos");
+  request.set_key("cat.jpg");
+  request.set_size_bytes(1000);
+  v1::BeginUploadResponse response;
+
+  SECTION("no server online") {
+    grpc::Status status =
+        MASTER_CALL(m, BeginUpload, request, &response, &m.admin());
+    CHECK(status.error_code() == grpc::StatusCode::UNAVAILABLE);
+    CHECK_THAT(status.error_message(), Catch::Contains("no volume server"));
+  }
+  SECTION("every server full") {
+    ScriptedVolumeServer vs(m.channel(), &m.keys(), "vs1", "127.0.0.1:8081");
+    vs.ConnectAndAwaitOnline(m, {Volume(1, 1 << 20, 1 << 20)}, 1);
+    grpc::Status status =
+        MASTER_CALL(m, BeginUpload, request, &response, &m.admin());
+    CHECK(status.error_code() == grpc::StatusCode::RESOURCE_EXHAUSTED);
+    CHECK_THAT(status.error_message(), Catch::Contains("maximum number"));
+  }
+  SECTION("larger than the largest object") {
+    request.set_size_bytes(uint64_t{5} << 30);
+    grpc::Status status =
+        MASTER_CALL(m, BeginUpload, request, &response, &m.admin());
+    CHECK(status.error_code() == grpc::StatusCode::OUT_OF_RANGE);
+  }
+}
+
+TEST_CASE("unacknowledged commands are sent again when a server reconnects",
+          "[master][cluster]") {
+  TestMaster m;
+  CreateBucket(m, "photos");
+  ScriptedVolumeServer vs(m.channel(), &m.keys(), "vs1", "127.0.0.1:8081");
+  vs.ConnectAndAwaitOnline(m, {}, 4);
+  v1::BeginUploadRequest request;
+  request.set_bucket("photos");
+  request.set_key("k");
+  request.set_size_bytes(10);
+  v1::BeginUploadResponse response;
+  grpc::Status status;
+  std::thread client([&] {
+    status = MASTER_CALL(m, BeginUpload, request, &response, &m.admin());
+  });
+  std::optional<v1::MasterCommand> first = vs.NextCommand();
+  REQUIRE(first.has_value());
+  REQUIRE(first->has_create_volume());
+  // The server goes away without answering, and comes back.
+  CHECK(vs.Close().ok());
+  REQUIRE(vs.Connect({}, 4));
+  std::optional<v1::MasterCommand> again = vs.NextCommand();
+  REQUIRE(again.has_value());
+  CHECK(again->command_id() == first->command_id());
+  CHECK(again->create_volume().volume_id() ==
+        first->create_volume().volume_id());
+  REQUIRE(vs.SendResult(again->command_id(), absl::OkStatus()));
+  REQUIRE(vs.Heartbeat({Volume(again->create_volume().volume_id())}));
+  client.join();
+  CHECK(status.ok());
+  CHECK(Eventually([&] { return m.server().commands().outstanding() == 0; }));
+}
+
+}  // namespace
+}  // namespace warehouse::master::testing

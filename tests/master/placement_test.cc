@@ -1,0 +1,172 @@
+// Placement through BeginUpload: which volume an upload goes to, growing
+// the cluster by a volume, and read-only keys.
+#include <string>
+#include <vector>
+
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "catch2/catch.hpp"
+#include "common/secret_sealer.h"
+#include "tests/master/master_test_util.h"
+
+namespace warehouse::master::testing {
+namespace {
+
+constexpr uint64_t kMiB = uint64_t{1} << 20;
+
+void CreateBucket(TestMaster& m, const std::string& name) {
+  v1::CreateBucketRequest request;
+  request.set_bucket(name);
+  v1::CreateBucketResponse response;
+  REQUIRE(MASTER_CALL(m, CreateBucket, request, &response, &m.admin()).ok());
+}
+
+grpc::Status Begin(TestMaster& m, uint64_t size,
+                   v1::BeginUploadResponse* response,
+                   const Credentials* key = nullptr) {
+  v1::BeginUploadRequest request;
+  request.set_bucket("photos");
+  request.set_key("k");
+  request.set_size_bytes(size);
+  return MASTER_CALL(m, BeginUpload, request, response,
+                     key != nullptr ? key : &m.admin());
+}
+
+// The volume an upload of `size` bytes is placed on.
+uint32_t PlacedOn(TestMaster& m, uint64_t size) {
+  v1::BeginUploadResponse response;
+  grpc::Status status = Begin(m, size, &response);
+  INFO(status.error_message());
+  REQUIRE(status.ok());
+  uint32_t volume_id = 0;
+  REQUIRE(absl::SimpleAtoi(
+      response.file_id().substr(0, response.file_id().find(',')), &volume_id));
+  return volume_id;
+}
+
+TEST_CASE("uploads go to the least used volume that can take them",
+          "[master][placement]") {
+  TestMaster m;
+  CreateBucket(m, "photos");
+  v1::VolumeStatus read_only = Volume(3);
+  read_only.set_read_only(true);
+  v1::VolumeStatus compacting = Volume(4);
+  compacting.set_compacting(true);
+  const uint64_t max = 1024 * kMiB;
+  ScriptedVolumeServer vs(m.channel(), &m.keys(), "vs1", "127.0.0.1:8081");
+  vs.ConnectAndAwaitOnline(
+      m, {Volume(1, 500 * kMiB, max), Volume(2, 100 * kMiB, max), read_only,
+          compacting, Volume(5, max - 100, max)});
+
+  CHECK(PlacedOn(m, 1000) == 2);
+  // Volume 2 now counts 450 MiB more than its last heartbeat showed.
+  CHECK(PlacedOn(m, 450 * kMiB) == 2);
+  CHECK(PlacedOn(m, 1000) == 1);
+  // Only volume 1 still has room for 500 MiB.
+  CHECK(PlacedOn(m, 500 * kMiB) == 1);
+
+  // A heartbeat replaces the estimates with the server's figures.
+  REQUIRE(vs.Heartbeat({Volume(1, 10 * kMiB, max), Volume(2, 20 * kMiB, max),
+                        read_only, compacting, Volume(5, max - 100, max)}));
+  REQUIRE(Eventually([&] {
+    auto location = m.server().topology().LocateVolume(1);
+    return location.ok() && location->volume.size_bytes == 10 * kMiB &&
+           location->volume.reserved_bytes == 0;
+  }));
+  CHECK(PlacedOn(m, 1000) == 1);
+}
+
+TEST_CASE("a volume is asked for ahead of need when few are writable",
+          "[master][placement]") {
+  TestMaster m([](MasterServer::Options& options) {
+    options.placement.min_writable_volumes = 2;
+    options.placement.growth_probe_bytes = 64 * kMiB;
+  });
+  CreateBucket(m, "photos");
+  ScriptedVolumeServer vs(m.channel(), &m.keys(), "vs1", "127.0.0.1:8081");
+  vs.ConnectAndAwaitOnline(m, {Volume(1)}, 4);
+  // The upload does not wait for the new volume.
+  CHECK(PlacedOn(m, 1000) == 1);
+  std::optional<v1::MasterCommand> command = vs.NextCommand();
+  REQUIRE(command.has_value());
+  REQUIRE(command->has_create_volume());
+  const uint32_t created = command->create_volume().volume_id();
+  CHECK(created != 1);
+  // One creation at a time: the next upload asks for nothing more.
+  CHECK(PlacedOn(m, 1000) == 1);
+  REQUIRE(vs.SendResult(command->command_id(), absl::OkStatus()));
+  REQUIRE(vs.Heartbeat({Volume(1, 1000), Volume(created)}));
+  REQUIRE(Eventually(
+      [&] { return m.server().topology().LocateVolume(created).ok(); }));
+  CHECK(PlacedOn(m, 1000) == created);
+  CHECK_FALSE(vs.NextCommand(absl::Milliseconds(200)).has_value());
+}
+
+TEST_CASE("an upload waiting for a volume that never comes fails to retry",
+          "[master][placement]") {
+  TestMaster m([](MasterServer::Options& options) {
+    options.placement.growth_timeout = absl::Milliseconds(300);
+  });
+  CreateBucket(m, "photos");
+  ScriptedVolumeServer vs(m.channel(), &m.keys(), "vs1", "127.0.0.1:8081");
+  vs.ConnectAndAwaitOnline(m, {}, 4);
+  v1::BeginUploadResponse response;
+  grpc::Status status = Begin(m, 1000, &response);
+  CHECK(status.error_code() == grpc::StatusCode::UNAVAILABLE);
+  CHECK_THAT(status.error_message(), Catch::Contains("not reported"));
+  std::optional<v1::MasterCommand> command = vs.NextCommand();
+  REQUIRE(command.has_value());
+  CHECK(command->has_create_volume());
+}
+
+TEST_CASE("a read-only key may read but not write", "[master][service][auth]") {
+  TestMaster m;
+  CreateBucket(m, "photos");
+  // Only an operator can make one, in the database.
+  absl::StatusOr<SecretSealer> sealer = SecretSealer::Create(m.keys());
+  REQUIRE(sealer.ok());
+  const Credentials reader{"WHREADER0000000000RO",
+                           "ReaderSecret0000000000000000000000000000"};
+  AccessKey key;
+  key.access_key_id = reader.id;
+  absl::StatusOr<std::string> sealed = sealer->Seal(reader.secret, reader.id);
+  REQUIRE(sealed.ok());
+  key.sealed_secret = *sealed;
+  key.role = AccessRole::kReadOnly;
+  key.allowed_buckets = {"photos"};
+  REQUIRE(m.server().store().InsertAccessKey(key).ok());
+
+  v1::ListObjectsRequest list;
+  list.set_bucket("photos");
+  v1::ListObjectsResponse listed;
+  CHECK(MASTER_CALL(m, ListObjects, list, &listed, &reader).ok());
+  v1::ListBucketsResponse buckets;
+  REQUIRE(
+      MASTER_CALL(m, ListBuckets, v1::ListBucketsRequest(), &buckets, &reader)
+          .ok());
+  CHECK(buckets.buckets_size() == 1);
+  v1::BeginUploadResponse begun;
+  grpc::Status status = Begin(m, 10, &begun, &reader);
+  CHECK(status.error_code() == grpc::StatusCode::PERMISSION_DENIED);
+  v1::DeleteObjectRequest remove;
+  remove.set_bucket("photos");
+  remove.set_key("k");
+  v1::DeleteObjectResponse removed;
+  CHECK(MASTER_CALL(m, DeleteObject, remove, &removed, &reader).error_code() ==
+        grpc::StatusCode::PERMISSION_DENIED);
+  v1::ListAccessKeysResponse keys;
+  REQUIRE(MASTER_CALL(m, ListAccessKeys, v1::ListAccessKeysRequest(), &keys,
+                      &m.admin())
+              .ok());
+  bool listed_reader = false;
+  for (const v1::AccessKeyInfo& info : keys.keys()) {
+    if (info.access_key_id() == reader.id) {
+      listed_reader = true;
+      CHECK(info.role() == v1::ROLE_UNSPECIFIED);
+    }
+  }
+  CHECK(listed_reader);
+}
+
+}  // namespace
+}  // namespace warehouse::master::testing

@@ -1,0 +1,450 @@
+// The warehouse binary against a real cluster (tests/support/cluster.h):
+// what a user types, what they see, and the exit codes scripts rely on.
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+#include <random>
+#include <sstream>
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "absl/strings/str_split.h"
+#include "catch2/catch.hpp"
+#include "common/http_client.h"
+#include "tests/support/cluster.h"
+#include "tests/support/temp_dir.h"
+#include "tests/tools/cli_runner.h"
+
+namespace warehouse {
+namespace {
+
+using testing::CliInvocation;
+using testing::CliRun;
+using testing::Cluster;
+using testing::TempDir;
+
+std::string Payload(uint64_t seed, size_t size) {
+  std::mt19937_64 rng(seed);
+  std::string out(size, '\0');
+  for (char& c : out) c = static_cast<char>(rng());
+  return out;
+}
+
+std::string ReadFile(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::stringstream out;
+  out << in.rdbuf();
+  return out.str();
+}
+
+void WriteFile(const std::string& path, const std::string& data) {
+  std::ofstream(path, std::ios::binary) << data;
+}
+
+// Every entry below `dir`, recursively, as paths relative to it.
+std::vector<std::string> Tree(const std::string& dir) {
+  std::vector<std::string> entries;
+  for (const auto& entry :
+       std::filesystem::recursive_directory_iterator(dir)) {
+    entries.push_back(
+        std::filesystem::relative(entry.path(), dir).string());
+  }
+  std::sort(entries.begin(), entries.end());
+  return entries;
+}
+
+class CliTest {
+ public:
+  CliTest() {
+    testing::ClusterOptions options;
+    options.master_bin = WAREHOUSE_MASTER_BIN;
+    options.volume_bin = WAREHOUSE_VOLUME_BIN;
+    auto cluster = Cluster::Start(options);
+    INFO(cluster.status().ToString());
+    REQUIRE(cluster.ok());
+    cluster_ = *std::move(cluster);
+  }
+
+  Cluster& cluster() { return *cluster_; }
+  const std::string& home() const { return home_.path(); }
+
+  // The environment of a user with the admin key in the environment.
+  std::vector<std::pair<std::string, std::string>> Env() const {
+    return {{"HOME", home_.path()},
+            {"WAREHOUSE_MASTER", cluster_->master_address()},
+            {"WAREHOUSE_ACCESS_KEY", cluster_->access_key_id()},
+            {"WAREHOUSE_SECRET_KEY", cluster_->secret_access_key()}};
+  }
+
+  CliRun Run(std::vector<std::string> args, const std::string& cwd = "",
+             const std::string& stdin_data = "") {
+    return RunWithEnv(std::move(args), Env(), cwd, stdin_data);
+  }
+
+  CliRun RunWithEnv(std::vector<std::string> args,
+                    std::vector<std::pair<std::string, std::string>> env,
+                    const std::string& cwd = "",
+                    const std::string& stdin_data = "") {
+    CliInvocation invocation;
+    invocation.argv = {WAREHOUSE_CLI_BIN};
+    invocation.argv.insert(invocation.argv.end(), args.begin(), args.end());
+    invocation.env = std::move(env);
+    invocation.cwd = cwd;
+    invocation.stdin_data = stdin_data;
+    absl::StatusOr<CliRun> run = testing::RunCli(invocation);
+    INFO(run.status().ToString());
+    REQUIRE(run.ok());
+    return *std::move(run);
+  }
+
+  // Runs a command that must succeed.
+  CliRun Ok(std::vector<std::string> args, const std::string& cwd = "",
+            const std::string& stdin_data = "") {
+    CliRun run = Run(args, cwd, stdin_data);
+    INFO(absl::StrJoin(args, " ") << "\nstdout: " << run.out
+                                  << "\nstderr: " << run.err);
+    REQUIRE(run.exit_code == 0);
+    return run;
+  }
+
+ private:
+  std::unique_ptr<Cluster> cluster_;
+  TempDir home_;
+};
+
+// A failure: exit status 1, nothing on stdout, one line on stderr.
+void CheckFailure(const CliRun& run, absl::string_view fragment) {
+  INFO("stdout: " << run.out << "\nstderr: " << run.err);
+  CHECK(run.exit_code == 1);
+  CHECK(run.out.empty());
+  CHECK_THAT(run.err, Catch::StartsWith("warehouse: "));
+  CHECK(std::count(run.err.begin(), run.err.end(), '\n') == 1);
+  CHECK_THAT(run.err, Catch::Contains(std::string(fragment)));
+}
+
+TEST_CASE("bucket commands print tables or json and fail in one line",
+          "[tools][e2e]") {
+  CliTest cli;
+  CHECK(cli.Ok({"bucket", "create", "photos"}).out == "created bucket photos\n");
+  cli.Ok({"bucket", "create", "logs"});
+  CheckFailure(cli.Run({"bucket", "create", "photos"}), "photos");
+  CheckFailure(cli.Run({"bucket", "create", "Bad_Name"}), "Bad_Name");
+
+  CliRun list = cli.Ok({"bucket", "list"});
+  std::vector<std::string> lines = absl::StrSplit(list.out, '\n');
+  REQUIRE(lines.size() == 4);  // header, two buckets, ""
+  CHECK_THAT(lines[0], Catch::StartsWith("NAME "));
+  CHECK_THAT(lines[0], Catch::Contains("OBJECTS"));
+  CHECK_THAT(lines[1], Catch::StartsWith("logs "));
+  CHECK_THAT(lines[2], Catch::StartsWith("photos "));
+  CHECK(lines[1].find("0 B") == lines[2].find("0 B"));  // aligned
+
+  CliRun json = cli.Ok({"--json", "bucket", "list"});
+  CHECK_THAT(json.out, Catch::StartsWith(R"([{"name":"logs","objects":0,"bytes":0,)"));
+  CHECK_THAT(json.out, Catch::Contains(R"({"name":"photos","objects":0,)"));
+  // --json works after the command as well.
+  CHECK(cli.Ok({"bucket", "list", "--json"}).out == json.out);
+
+  CHECK(cli.Ok({"bucket", "delete", "logs"}).out == "deleted bucket logs\n");
+  CheckFailure(cli.Run({"bucket", "delete", "logs"}), "logs");
+}
+
+TEST_CASE("put and get move files, standard input and standard output",
+          "[tools][e2e]") {
+  CliTest cli;
+  TempDir work;
+  cli.Ok({"bucket", "create", "files"});
+  const std::string image = Payload(1, 70000);
+  WriteFile(work.Join("cat.png"), image);
+
+  CliRun put = cli.Ok({"put", work.Join("cat.png"), "files/pets/"});
+  CHECK_THAT(put.out, Catch::StartsWith("uploaded " + work.Join("cat.png") +
+                                        " to files/pets/cat.png ("));
+  CliRun stat = cli.Ok({"--json", "stat", "files/pets/cat.png"});
+  CHECK_THAT(stat.out, Catch::Contains(R"("content_type":"image/png")"));
+  CHECK_THAT(stat.out, Catch::Contains(R"("size":70000)"));
+  CliRun human = cli.Ok({"stat", "files/pets/cat.png"});
+  CHECK_THAT(human.out, Catch::Contains("size:          70000 bytes"));
+
+  const std::string piped = Payload(2, 12345);
+  CliRun from_stdin = cli.Ok(
+      {"--json", "put", "-", "files/piped.bin", "--size", "12345",
+       "--content-type", "application/x-test"},
+      "", piped);
+  CHECK_THAT(from_stdin.out, Catch::Contains(R"("key":"piped.bin")"));
+  CHECK_THAT(from_stdin.out, Catch::Contains(R"("content_type":"application/x-test")"));
+  // --size must match what standard input holds, both ways.
+  CheckFailure(cli.Run({"put", "-", "files/short", "--size", "20000"}, "", piped),
+               "ended after 12345 bytes");
+  CheckFailure(cli.Run({"put", "-", "files/long", "--size", "100"}, "", piped),
+               "more than the 100 bytes");
+  CheckFailure(cli.Run({"stat", "files/long"}), "long");
+
+  // get: into the current directory, into a directory, to a named file,
+  // to standard output.
+  TempDir out;
+  CliRun get = cli.Ok({"get", "files/pets/cat.png"}, out.path());
+  CHECK(get.out == "downloaded files/pets/cat.png to cat.png (68.4 KiB)\n");
+  CHECK(ReadFile(out.Join("cat.png")) == image);
+  std::filesystem::create_directory(out.Join("sub"));
+  cli.Ok({"get", "files/piped.bin", out.Join("sub")});
+  CHECK(ReadFile(out.Join("sub/piped.bin")) == piped);
+  cli.Ok({"get", "files/piped.bin", out.Join("named")});
+  CHECK(ReadFile(out.Join("named")) == piped);
+  CliRun to_stdout = cli.Ok({"get", "files/piped.bin", "-"});
+  CHECK(to_stdout.out == piped);
+  CHECK(to_stdout.err.empty());
+
+  CliRun json_get = cli.Ok({"--json", "get", "files/piped.bin", out.Join("j")});
+  CHECK(json_get.out == absl::StrCat(R"({"bucket":"files","key":"piped.bin",)",
+                                     R"("path":")", out.Join("j"),
+                                     R"(","size":12345,"etag":")",
+                                     json_get.out.substr(json_get.out.size() - 11, 8),
+                                     "\"}\n"));
+
+  // A missing object: exit 1, one line, and no file.
+  const auto before = Tree(out.path());
+  CheckFailure(cli.Run({"get", "files/nope.txt"}, out.path()), "nope.txt");
+  CHECK(Tree(out.path()) == before);
+
+  CHECK(cli.Ok({"rm", "files/piped.bin"}).out == "deleted files/piped.bin\n");
+  CheckFailure(cli.Run({"rm", "files/piped.bin"}), "piped.bin");
+  CheckFailure(cli.Run({"put", work.Join("missing"), "files/x"}), "missing");
+}
+
+TEST_CASE("get never writes outside the directory it was given",
+          "[tools][e2e]") {
+  CliTest cli;
+  cli.Ok({"bucket", "create", "evil"});
+  TempDir work;
+  WriteFile(work.Join("payload"), "owned");
+  cli.Ok({"put", work.Join("payload"), "evil/../../etc/x"});
+  cli.Ok({"put", work.Join("payload"), "evil/a/.."});
+
+  // The target is a directory two levels down, so "../../etc" would
+  // resolve inside `root` if the key were followed.
+  TempDir root;
+  const std::string target = root.Join("one/two");
+  std::filesystem::create_directories(target);
+  cli.Ok({"get", "evil/../../etc/x"}, target);
+  cli.Ok({"get", "evil/../../etc/x", root.Join("one") + "/"});
+  CHECK(Tree(root.path()) ==
+        std::vector<std::string>{"one", "one/two", "one/two/x", "one/x"});
+  CHECK(ReadFile(target + "/x") == "owned");
+
+  // A key whose last segment is no file name is refused, and writes nothing.
+  CheckFailure(cli.Run({"get", "evil/a/.."}, target), "does not end in a file name");
+  CHECK(Tree(root.path()).size() == 4);
+  // ... unless the user names the file.
+  cli.Ok({"get", "evil/a/..", target + "/chosen"});
+  CHECK(ReadFile(target + "/chosen") == "owned");
+}
+
+TEST_CASE("ls shows folders, and every key with --recursive", "[tools][e2e]") {
+  CliTest cli;
+  cli.Ok({"bucket", "create", "tree"});
+  TempDir work;
+  WriteFile(work.Join("f"), "12345");
+  for (const char* key : {"a/1", "a/2", "b/c/d", "top"}) {
+    cli.Ok({"put", work.Join("f"), std::string("tree/") + key});
+  }
+  CliRun root = cli.Ok({"ls", "tree"});
+  std::vector<std::string> lines = absl::StrSplit(root.out, '\n', absl::SkipEmpty());
+  REQUIRE(lines.size() == 3);
+  CHECK(lines[0] == std::string(27, ' ') + "PRE a/");
+  CHECK(lines[1] == std::string(27, ' ') + "PRE b/");
+  CHECK_THAT(lines[2], Catch::EndsWith("        5 B top"));
+
+  CliRun inside = cli.Ok({"ls", "tree/a/"});
+  lines = absl::StrSplit(inside.out, '\n', absl::SkipEmpty());
+  REQUIRE(lines.size() == 2);
+  CHECK_THAT(lines[0], Catch::EndsWith(" 1"));
+  CHECK_THAT(lines[1], Catch::EndsWith(" 2"));
+
+  CliRun all = cli.Ok({"ls", "--recursive", "tree"});
+  lines = absl::StrSplit(all.out, '\n', absl::SkipEmpty());
+  REQUIRE(lines.size() == 4);
+  CHECK_THAT(lines[2], Catch::EndsWith(" b/c/d"));
+
+  CliRun json = cli.Ok({"--json", "ls", "tree/b/"});
+  CHECK(json.out == "[{\"type\":\"prefix\",\"prefix\":\"b/c/\"}]\n");
+  CHECK_THAT(cli.Ok({"ls"}).out, Catch::EndsWith("  tree\n"));
+  CheckFailure(cli.Run({"ls", "nosuchbucket"}), "nosuchbucket");
+}
+
+TEST_CASE("url prints a download url, and an upload url curl can use",
+          "[tools][e2e]") {
+  CliTest cli;
+  TempDir work;
+  cli.Ok({"bucket", "create", "links"});
+  const std::string data = Payload(3, 3000);
+  WriteFile(work.Join("doc.txt"), data);
+  cli.Ok({"put", work.Join("doc.txt"), "links/doc.txt"});
+
+  CliRun url = cli.Ok({"url", "links/doc.txt", "--expires", "5m"});
+  CHECK_THAT(url.out, Catch::StartsWith("http://"));
+  CHECK_THAT(url.err, Catch::StartsWith("valid until "));
+  auto split = http::SplitUrl(absl::StripAsciiWhitespace(url.out));
+  REQUIRE(split.ok());
+  http::ConnectionPool pool;
+  http::ClientRequest request;
+  request.target = split->second;
+  auto response = pool.Send(split->first, request);
+  REQUIRE(response.ok());
+  CHECK(response->status == 200);
+  CHECK(response->body == data);
+  // The master sets the lifetime; a longer need is refused, not ignored.
+  CheckFailure(cli.Run({"url", "links/doc.txt", "--expires", "1000h"}),
+               "less than --expires 1000h");
+
+  const std::string upload = Payload(4, 4000);
+  WriteFile(work.Join("up.txt"), upload);
+  CliRun put_url =
+      cli.Ok({"url", "--upload", "links/up.txt", "--size", "4000"});
+  const std::string signed_url(absl::StripAsciiWhitespace(put_url.out));
+  CHECK_THAT(signed_url, Catch::StartsWith("http://"));
+  CHECK_THAT(put_url.err, Catch::Contains("upload exactly 4000 bytes (text/plain)"));
+  CHECK_THAT(put_url.err, Catch::Contains("curl -T FILE '" + signed_url + "'"));
+  // Follow the printed instructions with curl itself.
+  REQUIRE(access("/usr/bin/curl", X_OK) == 0);
+  testing::CliInvocation curl;
+  curl.argv = {"/usr/bin/curl", "-sS", "--fail", "-T", work.Join("up.txt"),
+               signed_url};
+  absl::StatusOr<CliRun> curled = testing::RunCli(curl);
+  REQUIRE(curled.ok());
+  INFO(curled->out << curled->err);
+  REQUIRE(curled->exit_code == 0);
+  CliRun stat = cli.Ok({"--json", "stat", "links/up.txt"});
+  CHECK_THAT(stat.out, Catch::Contains(R"("content_type":"text/plain")"));
+  TempDir out;
+  cli.Ok({"get", "links/up.txt"}, out.path());
+  CHECK(ReadFile(out.Join("up.txt")) == upload);
+
+  CliRun json = cli.Ok({"--json", "url", "links/doc.txt"});
+  CHECK_THAT(json.out, Catch::StartsWith(R"({"method":"GET","url":"http://)"));
+  CheckFailure(cli.Run({"url", "--upload", "links/x"}), "--size");
+}
+
+TEST_CASE("administrators see servers and volumes, compact, and manage keys",
+          "[tools][e2e]") {
+  CliTest cli;
+  CliRun servers = cli.Ok({"servers"});
+  CHECK_THAT(servers.out, Catch::StartsWith("SERVER "));
+  CHECK_THAT(servers.out, Catch::Contains(cli.cluster().volume_address(0) + "  online"));
+
+  cli.Ok({"bucket", "create", "junk"});
+  TempDir work;
+  WriteFile(work.Join("f"), Payload(5, 1 << 20));
+  cli.Ok({"put", work.Join("f"), "junk/a"});
+  cli.Ok({"put", work.Join("f"), "junk/b"});
+  CliRun stat = cli.Ok({"--json", "stat", "junk/a"});
+  const size_t at = stat.out.find("\"file_id\":\"") + 11;
+  const std::string volume = stat.out.substr(at, stat.out.find(',', at) - at);
+  cli.Ok({"rm", "junk/a"});
+
+  CliRun volumes = cli.Ok({"volumes"});
+  CHECK_THAT(volumes.out, Catch::StartsWith("VOLUME  SERVER"));
+  CHECK_THAT(volumes.out, Catch::Contains("GARBAGE%"));
+  CliRun volumes_json = cli.Ok({"--json", "volumes"});
+  CHECK_THAT(volumes_json.out,
+             Catch::Contains("{\"volume_id\":" + volume + ","));
+
+  // Wait (bounded) until the volume server applied the delete and said so.
+  bool garbage = false;
+  for (int i = 0; i < 100 && !garbage; ++i) {
+    CliRun v = cli.Ok({"--json", "volumes"});
+    const size_t entry = v.out.find("{\"volume_id\":" + volume + ",");
+    const size_t g = v.out.find("\"garbage_bytes\":", entry) + 16;
+    garbage = v.out.substr(g, 1) != "0";
+    if (!garbage) absl::SleepFor(absl::Milliseconds(100));
+  }
+  REQUIRE(garbage);
+  CliRun compact = cli.Ok({"compact", volume, "--wait", "60s"});
+  CHECK_THAT(compact.out, Catch::StartsWith("compacting volume " + volume));
+  CHECK_THAT(compact.out, Catch::Contains("volume " + volume + ": "));
+  CHECK_THAT(compact.out, Catch::Contains("reclaimed 1.0 MiB"));
+  CheckFailure(cli.Run({"compact", "424242"}), "424242");
+  CheckFailure(cli.Run({"compact"}), "--all");
+
+  CliRun key = cli.Ok({"key", "create", "--role", "read-write", "--bucket",
+                       "junk", "--description", "ci"});
+  CHECK_THAT(key.out, Catch::StartsWith("access_key_id = WH"));
+  CHECK_THAT(key.out, Catch::Contains("\nsecret_access_key = "));
+  CHECK_THAT(key.err, Catch::Contains("shown only now"));
+  const std::string id = key.out.substr(16, 20);
+  CliRun keys = cli.Ok({"key", "list"});
+  CHECK_THAT(keys.out, Catch::Contains(id + "  read-write  junk"));
+  CHECK(cli.Ok({"key", "revoke", id}).out == "revoked " + id + "\n");
+  CheckFailure(cli.Run({"key", "revoke", cli.cluster().access_key_id()}),
+               cli.cluster().access_key_id());
+  CheckFailure(cli.Run({"key", "create", "--role", "superuser"}), "superuser");
+}
+
+TEST_CASE("credentials come from a private file when not in the environment",
+          "[tools][e2e]") {
+  CliTest cli;
+  TempDir config;
+  std::filesystem::create_directories(config.Join("warehouse"));
+  const std::string path = config.Join("warehouse/credentials");
+  WriteFile(path, absl::StrCat("# test\naccess_key_id = ",
+                               cli.cluster().access_key_id(),
+                               "\nsecret_access_key = ",
+                               cli.cluster().secret_access_key(), "\nmaster = ",
+                               cli.cluster().master_address(), "\n"));
+  const std::vector<std::pair<std::string, std::string>> env = {
+      {"HOME", cli.home()}, {"XDG_CONFIG_HOME", config.path()}};
+
+  ::chmod(path.c_str(), 0644);
+  CheckFailure(cli.RunWithEnv({"bucket", "list"}, env), "chmod 600");
+  ::chmod(path.c_str(), 0600);
+  CliRun list = cli.RunWithEnv({"bucket", "list"}, env);
+  INFO(list.err);
+  CHECK(list.exit_code == 0);
+
+  // Nothing anywhere: say where credentials go.
+  CheckFailure(cli.RunWithEnv({"bucket", "list"}, {{"HOME", cli.home()}}),
+               "WAREHOUSE_ACCESS_KEY");
+  // A master nobody answers at: a clear error naming it.
+  CliRun down = cli.RunWithEnv({"--master", "127.0.0.1:1", "bucket", "list"},
+                               cli.Env());
+  CheckFailure(down, "master 127.0.0.1:1");
+}
+
+TEST_CASE("usage errors exit 2 with one line, and --help exits 0",
+          "[tools][e2e]") {
+  CliTest cli;
+  for (const std::vector<std::string>& args :
+       {std::vector<std::string>{}, {"frobnicate"}, {"get"}, {"bucket"},
+        {"put", "only-one"}, {"ls", "--no-such-flag"}}) {
+    CliRun run = cli.Run(args);
+    INFO(absl::StrJoin(args, " ") << ": " << run.err);
+    CHECK(run.exit_code == 2);
+    CHECK_THAT(run.err, Catch::StartsWith("warehouse: "));
+    CHECK(std::count(run.err.begin(), run.err.end(), '\n') == 1);
+  }
+  CliRun help = cli.Run({"--help"});
+  CHECK(help.exit_code == 0);
+  CHECK_THAT(help.out, Catch::Contains("credentials"));
+  CHECK_THAT(help.out, Catch::Contains("bucket"));
+}
+
+TEST_CASE("transfers draw no progress bar when stderr is not a terminal",
+          "[tools][e2e]") {
+  CliTest cli;
+  cli.Ok({"bucket", "create", "quiet"});
+  TempDir work;
+  const std::string data = Payload(6, 8 << 20);
+  WriteFile(work.Join("big"), data);
+  CliRun put = cli.Ok({"put", work.Join("big"), "quiet/big"});
+  CHECK(put.err.empty());
+  CliRun get = cli.Ok({"get", "quiet/big", work.Join("back")});
+  CHECK(get.err.empty());
+  CHECK(ReadFile(work.Join("back")) == data);
+}
+
+}  // namespace
+}  // namespace warehouse

@@ -1,0 +1,418 @@
+// warehouse servers, volumes, compact, key create|list|revoke
+#include <algorithm>
+#include <map>
+#include <memory>
+#include <set>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "absl/strings/str_join.h"
+#include "absl/time/clock.h"
+#include "common/status_macros.h"
+#include "common/units.h"
+#include "tools/cli_context.h"
+#include "tools/cli_output.h"
+
+namespace warehouse::cli {
+namespace {
+
+uint64_t UnixSeconds(absl::Time time) {
+  return static_cast<uint64_t>(std::max<int64_t>(0, absl::ToUnixSeconds(time)));
+}
+
+std::string Percent(uint64_t part, uint64_t whole) {
+  if (whole == 0) return "0.0%";
+  return absl::StrFormat("%.1f%%", 100.0 * static_cast<double>(part) /
+                                       static_cast<double>(whole));
+}
+
+// ---- servers, volumes ----
+
+absl::Status Servers(CliContext& context) {
+  ASSIGN_OR_RETURN(Client * client, context.client());
+  ASSIGN_OR_RETURN(std::vector<ServerInfo> servers, client->ListServers());
+  if (context.json) {
+    JsonWriter json;
+    json.BeginArray();
+    for (const ServerInfo& server : servers) {
+      json.BeginObject()
+          .Key("server_id").String(server.server_id)
+          .Key("address").String(server.public_address)
+          .Key("online").Bool(server.online)
+          .Key("last_heartbeat_unix_ms")
+          .Number(static_cast<uint64_t>(
+              std::max<int64_t>(0, absl::ToUnixMillis(server.last_heartbeat))))
+          .Key("volumes").Number(uint64_t{server.volume_count})
+          .Key("max_volumes").Number(uint64_t{server.max_volumes})
+          .Key("disk_free_bytes").Number(server.disk_free_bytes)
+          .EndObject();
+    }
+    json.EndArray();
+    CliContext::Out(json.str() + "\n");
+    return absl::OkStatus();
+  }
+  Table table({"SERVER", "ADDRESS", "STATUS", "LAST HEARTBEAT", "VOLUMES",
+               "DISK FREE"},
+              {4, 5});
+  for (const ServerInfo& server : servers) {
+    table.AddRow({server.server_id, server.public_address,
+                  server.online ? "online" : "offline",
+                  FormatLocalTime(server.last_heartbeat),
+                  absl::StrCat(server.volume_count, "/", server.max_volumes),
+                  FormatBytes(server.disk_free_bytes)});
+  }
+  CliContext::Out(table.Render());
+  return absl::OkStatus();
+}
+
+absl::Status Volumes(CliContext& context) {
+  ASSIGN_OR_RETURN(Client * client, context.client());
+  ASSIGN_OR_RETURN(std::vector<VolumeInfo> volumes, client->ListVolumes());
+  if (context.json) {
+    JsonWriter json;
+    json.BeginArray();
+    for (const VolumeInfo& volume : volumes) {
+      json.BeginObject()
+          .Key("volume_id").Number(uint64_t{volume.volume_id})
+          .Key("server_id").String(volume.server_id)
+          .Key("server_address").String(volume.server_address)
+          .Key("server_online").Bool(volume.server_online)
+          .Key("size_bytes").Number(volume.size_bytes)
+          .Key("max_size_bytes").Number(volume.max_size_bytes)
+          .Key("live_bytes").Number(volume.live_bytes)
+          .Key("garbage_bytes").Number(volume.garbage_bytes)
+          .Key("garbage_ratio")
+          .Number(volume.size_bytes == 0
+                      ? 0.0
+                      : static_cast<double>(volume.garbage_bytes) /
+                            static_cast<double>(volume.size_bytes))
+          .Key("needles").Number(volume.needle_count)
+          .Key("read_only").Bool(volume.read_only)
+          .Key("compacting").Bool(volume.compacting)
+          .EndObject();
+    }
+    json.EndArray();
+    CliContext::Out(json.str() + "\n");
+    return absl::OkStatus();
+  }
+  Table table({"VOLUME", "SERVER", "SIZE", "LIVE", "GARBAGE", "GARBAGE%",
+               "NEEDLES", "READ-ONLY", "COMPACTING"},
+              {0, 2, 3, 4, 5, 6});
+  for (const VolumeInfo& volume : volumes) {
+    table.AddRow({absl::StrCat(volume.volume_id),
+                  volume.server_id + (volume.server_online ? "" : " (offline)"),
+                  FormatBytes(volume.size_bytes), FormatBytes(volume.live_bytes),
+                  FormatBytes(volume.garbage_bytes),
+                  Percent(volume.garbage_bytes, volume.size_bytes),
+                  absl::StrCat(volume.needle_count),
+                  volume.read_only ? "yes" : "no",
+                  volume.compacting ? "yes" : "no"});
+  }
+  CliContext::Out(table.Render());
+  return absl::OkStatus();
+}
+
+// ---- compact ----
+
+struct CompactFlags {
+  uint32_t volume_id = 0;
+  bool all = false;
+  double min_garbage = 0.3;
+  std::string wait = "10m";
+  bool no_wait = false;
+};
+
+// What the waiting knows about one volume being compacted.
+struct Compaction {
+  VolumeInfo before;
+  std::string server_id;
+  bool seen_compacting = false;
+  bool done = false;
+  uint64_t size_after = 0;
+};
+
+// Polls ListVolumes until every compaction in `compactions` is over, or
+// until `wait` passes. The master reports what heartbeats say, so a
+// compaction is over when the volume was seen compacting and no longer is,
+// when its size or garbage went down, or when its server has sent two
+// heartbeats since `started` without it compacting (a compaction too quick
+// to be seen). Errors: DeadlineExceeded naming the volumes still running.
+absl::Status WaitForCompactions(CliContext& context, Client* client,
+                                std::map<uint32_t, Compaction>& compactions,
+                                absl::Time started, absl::Duration wait) {
+  const absl::Time deadline = absl::Now() + wait;
+  // The server's heartbeats seen after `started`, by server id.
+  std::map<std::string, std::set<int64_t>> beats;
+  while (true) {
+    ASSIGN_OR_RETURN(std::vector<VolumeInfo> volumes, client->ListVolumes());
+    ASSIGN_OR_RETURN(std::vector<ServerInfo> servers, client->ListServers());
+    for (const ServerInfo& server : servers) {
+      if (server.last_heartbeat > started) {
+        beats[server.server_id].insert(absl::ToUnixMillis(server.last_heartbeat));
+      }
+    }
+    size_t running = 0;
+    for (const VolumeInfo& volume : volumes) {
+      auto it = compactions.find(volume.volume_id);
+      if (it == compactions.end() || it->second.done) continue;
+      Compaction& c = it->second;
+      if (volume.compacting) c.seen_compacting = true;
+      const bool shrank = volume.size_bytes < c.before.size_bytes ||
+                          volume.garbage_bytes < c.before.garbage_bytes;
+      const bool quiet = beats[volume.server_id].size() >= 2;
+      if (!volume.compacting && (c.seen_compacting || shrank || quiet)) {
+        c.done = true;
+        c.size_after = volume.size_bytes;
+        if (!context.json) {
+          const uint64_t reclaimed = c.before.size_bytes > volume.size_bytes
+                                         ? c.before.size_bytes - volume.size_bytes
+                                         : 0;
+          CliContext::Out(absl::StrCat(
+              "volume ", volume.volume_id, ": ",
+              FormatBytes(c.before.size_bytes), " -> ",
+              FormatBytes(volume.size_bytes), ", reclaimed ",
+              FormatBytes(reclaimed), "\n"));
+        }
+      } else {
+        ++running;
+      }
+    }
+    for (auto& [id, c] : compactions) {
+      if (!c.done && std::none_of(volumes.begin(), volumes.end(),
+                                  [id = id](const VolumeInfo& v) {
+                                    return v.volume_id == id;
+                                  })) {
+        return absl::NotFoundError(
+            absl::StrCat("volume ", id, ": no longer listed by the master"));
+      }
+    }
+    if (running == 0) return absl::OkStatus();
+    if (absl::Now() >= deadline) {
+      std::vector<uint32_t> left;
+      for (const auto& [id, c] : compactions) {
+        if (!c.done) left.push_back(id);
+      }
+      return absl::DeadlineExceededError(absl::StrCat(
+          "volumes ", absl::StrJoin(left, ", "), ": compaction not finished "
+          "after ", absl::FormatDuration(wait),
+          "; it goes on: follow it with warehouse volumes"));
+    }
+    absl::SleepFor(absl::Milliseconds(500));
+  }
+}
+
+absl::Status Compact(CliContext& context, const CompactFlags& flags) {
+  if (flags.all == (flags.volume_id != 0)) {
+    return absl::InvalidArgumentError(
+        "give either a VOLUME_ID or --all (with --min-garbage)");
+  }
+  absl::Duration wait;
+  if (!absl::ParseDuration(flags.wait, &wait) || wait < absl::ZeroDuration()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("--wait ", flags.wait, ": not a duration such as 10m"));
+  }
+  ASSIGN_OR_RETURN(Client * client, context.client());
+  ASSIGN_OR_RETURN(std::vector<VolumeInfo> before, client->ListVolumes());
+  const absl::Time started = absl::Now();
+  std::vector<uint32_t> ids;
+  if (flags.all) {
+    ASSIGN_OR_RETURN(ids, client->CompactVolumes(flags.min_garbage));
+  } else {
+    RETURN_IF_ERROR(client->CompactVolume(flags.volume_id));
+    ids.push_back(flags.volume_id);
+  }
+  std::map<uint32_t, Compaction> compactions;
+  for (uint32_t id : ids) {
+    Compaction& c = compactions[id];
+    c.before.volume_id = id;
+    for (const VolumeInfo& volume : before) {
+      if (volume.volume_id == id) c.before = volume;
+    }
+    if (!context.json) {
+      CliContext::Out(absl::StrCat(
+          "compacting volume ", id, " on ", c.before.server_id, " (",
+          FormatBytes(c.before.size_bytes), ", ",
+          Percent(c.before.garbage_bytes, c.before.size_bytes), " garbage)\n"));
+    }
+  }
+  if (ids.empty() && !context.json) {
+    CliContext::Out(absl::StrFormat(
+        "no volume has at least %.0f%% garbage\n", flags.min_garbage * 100));
+  }
+  absl::Status waited = absl::OkStatus();
+  if (!flags.no_wait && !ids.empty()) {
+    waited = WaitForCompactions(context, client, compactions, started, wait);
+  }
+  if (context.json) {
+    JsonWriter json;
+    json.BeginArray();
+    for (const auto& [id, c] : compactions) {
+      json.BeginObject()
+          .Key("volume_id").Number(uint64_t{id})
+          .Key("size_before").Number(c.before.size_bytes)
+          .Key("done").Bool(c.done);
+      if (c.done) {
+        json.Key("size_after").Number(c.size_after)
+            .Key("reclaimed_bytes")
+            .Number(c.before.size_bytes > c.size_after
+                        ? c.before.size_bytes - c.size_after
+                        : 0);
+      }
+      json.EndObject();
+    }
+    json.EndArray();
+    CliContext::Out(json.str() + "\n");
+  }
+  return waited;
+}
+
+// ---- key ----
+
+std::string RoleName(AccessKeyRole role) {
+  return role == AccessKeyRole::kAdmin ? "admin" : "read-write";
+}
+
+struct KeyCreateFlags {
+  std::string role;
+  std::vector<std::string> buckets;
+  std::string description;
+};
+
+absl::Status KeyCreate(CliContext& context, const KeyCreateFlags& flags) {
+  AccessKeyRole role;
+  if (flags.role == "admin") {
+    role = AccessKeyRole::kAdmin;
+  } else if (flags.role == "read-write") {
+    role = AccessKeyRole::kReadWrite;
+  } else {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "--role ", flags.role, ": expected admin or read-write"));
+  }
+  ASSIGN_OR_RETURN(Client * client, context.client());
+  ASSIGN_OR_RETURN(NewAccessKey key, client->CreateAccessKey(
+                                         role, flags.buckets, flags.description));
+  if (context.json) {
+    JsonWriter json;
+    json.BeginObject()
+        .Key("access_key_id").String(key.key.access_key_id)
+        .Key("secret_access_key").String(key.secret_access_key)
+        .Key("role").String(RoleName(key.key.role))
+        .Key("buckets").BeginArray();
+    for (const std::string& bucket : key.key.buckets) json.String(bucket);
+    json.EndArray().EndObject();
+    CliContext::Out(json.str() + "\n");
+    return absl::OkStatus();
+  }
+  // In the credentials file's own syntax, ready to paste.
+  CliContext::Out(absl::StrCat("access_key_id = ", key.key.access_key_id,
+                               "\nsecret_access_key = ", key.secret_access_key,
+                               "\n"));
+  CliContext::Note(
+      "The secret is shown only now. Keep it in "
+      "~/.config/warehouse/credentials (chmod 600).\n");
+  return absl::OkStatus();
+}
+
+absl::Status KeyList(CliContext& context) {
+  ASSIGN_OR_RETURN(Client * client, context.client());
+  ASSIGN_OR_RETURN(std::vector<AccessKeyInfo> keys, client->ListAccessKeys());
+  if (context.json) {
+    JsonWriter json;
+    json.BeginArray();
+    for (const AccessKeyInfo& key : keys) {
+      json.BeginObject()
+          .Key("access_key_id").String(key.access_key_id)
+          .Key("role").String(RoleName(key.role))
+          .Key("buckets").BeginArray();
+      for (const std::string& bucket : key.buckets) json.String(bucket);
+      json.EndArray()
+          .Key("description").String(key.description)
+          .Key("created_unix_seconds").Number(UnixSeconds(key.created))
+          .EndObject();
+    }
+    json.EndArray();
+    CliContext::Out(json.str() + "\n");
+    return absl::OkStatus();
+  }
+  Table table({"ACCESS KEY", "ROLE", "BUCKETS", "CREATED", "DESCRIPTION"});
+  for (const AccessKeyInfo& key : keys) {
+    table.AddRow({key.access_key_id, RoleName(key.role),
+                  key.buckets.empty() ? "*" : absl::StrJoin(key.buckets, ","),
+                  FormatLocalTime(key.created), key.description});
+  }
+  CliContext::Out(table.Render());
+  return absl::OkStatus();
+}
+
+absl::Status KeyRevoke(CliContext& context, const std::string& id) {
+  ASSIGN_OR_RETURN(Client * client, context.client());
+  RETURN_IF_ERROR(client->RevokeAccessKey(id));
+  if (context.json) {
+    JsonWriter json;
+    json.BeginObject().Key("revoked").String(id).EndObject();
+    CliContext::Out(json.str() + "\n");
+  } else {
+    CliContext::Out(absl::StrCat("revoked ", id, "\n"));
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+void AddAdminCommands(CLI::App& app, CliContext& context,
+                      CommandRunners& runners) {
+  CLI::App* servers = app.add_subcommand(
+      "servers", "List volume servers (admin)");
+  runners.emplace_back(servers, [&context] { return Servers(context); });
+
+  CLI::App* volumes = app.add_subcommand(
+      "volumes", "List volumes with their usage and garbage (admin)");
+  runners.emplace_back(volumes, [&context] { return Volumes(context); });
+
+  auto compact_flags = std::make_shared<CompactFlags>();
+  CLI::App* compact = app.add_subcommand(
+      "compact",
+      "Compact a volume, or all with enough garbage, and report the bytes "
+      "reclaimed (admin)");
+  compact->add_option("VOLUME_ID", compact_flags->volume_id, "The volume")
+      ->check(CLI::Range(1u, 0xFFFFFFFFu));
+  compact->add_flag("--all", compact_flags->all,
+                    "Every volume with at least --min-garbage garbage");
+  compact->add_option("--min-garbage", compact_flags->min_garbage,
+                      "With --all: the least garbage ratio, in (0, 1]")
+      ->capture_default_str();
+  compact->add_option("--wait", compact_flags->wait,
+                      "How long to wait for the compactions to finish")
+      ->capture_default_str();
+  compact->add_flag("--no-wait", compact_flags->no_wait,
+                    "Return once the compactions are queued");
+  runners.emplace_back(compact, [&context, compact_flags] {
+    return Compact(context, *compact_flags);
+  });
+
+  CLI::App* key = app.add_subcommand("key", "Manage access keys (admin)");
+  key->require_subcommand(1);
+  auto create_flags = std::make_shared<KeyCreateFlags>();
+  CLI::App* create = key->add_subcommand(
+      "create", "Create an access key and print its id and secret");
+  create->add_option("--role", create_flags->role, "admin or read-write")
+      ->required();
+  create->add_option("--bucket", create_flags->buckets,
+                     "Restrict a read-write key to this bucket (repeat for "
+                     "more)");
+  create->add_option("--description", create_flags->description,
+                     "A note for operators");
+  runners.emplace_back(create, [&context, create_flags] {
+    return KeyCreate(context, *create_flags);
+  });
+  CLI::App* list = key->add_subcommand("list", "List access keys");
+  runners.emplace_back(list, [&context] { return KeyList(context); });
+  auto revoke_id = std::make_shared<std::string>();
+  CLI::App* revoke = key->add_subcommand("revoke", "Revoke an access key");
+  revoke->add_option("ID", *revoke_id, "The access key id")->required();
+  runners.emplace_back(revoke, [&context, revoke_id] {
+    return KeyRevoke(context, *revoke_id);
+  });
+}
+
+}  // namespace warehouse::cli

@@ -1,0 +1,59 @@
+// What every warehouse command shares: the global flags, the client made
+// from them on first use, and the registry of subcommands.
+#ifndef WAREHOUSE_TOOLS_CLI_CONTEXT_H_
+#define WAREHOUSE_TOOLS_CLI_CONTEXT_H_
+
+#include <functional>
+#include <memory>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "CLI/CLI.hpp"
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+#include "warehouse/client.h"
+
+namespace warehouse::cli {
+
+// Not thread-safe; one per run of the CLI.
+class CliContext {
+ public:
+  // --master; empty when not given.
+  std::string master_flag;
+  // --json: print JSON for scripts instead of tables.
+  bool json = false;
+
+  // The client for the resolved connection (cli_credentials.h), made on
+  // the first call. Errors: FailedPrecondition (no credentials), those of
+  // reading the credentials file and of Client::Create.
+  absl::StatusOr<Client*> client();
+
+  // Writes `text` to standard output.
+  static void Out(absl::string_view text);
+  // Writes `text` to standard error (notes for people, never data).
+  static void Note(absl::string_view text);
+
+ private:
+  std::unique_ptr<Client> client_;
+};
+
+// The subcommands to run, each with the CLI11 app that parses it; main
+// runs the one that was parsed.
+using CommandRunners =
+    std::vector<std::pair<CLI::App*, std::function<absl::Status()>>>;
+
+// bucket create|list|delete
+void AddBucketCommands(CLI::App& app, CliContext& context,
+                       CommandRunners& runners);
+// put, get, ls, stat, rm, url
+void AddObjectCommands(CLI::App& app, CliContext& context,
+                       CommandRunners& runners);
+// servers, volumes, compact, key create|list|revoke
+void AddAdminCommands(CLI::App& app, CliContext& context,
+                      CommandRunners& runners);
+
+}  // namespace warehouse::cli
+
+#endif  // WAREHOUSE_TOOLS_CLI_CONTEXT_H_

@@ -1,0 +1,507 @@
+// warehouse put, get, ls, stat, rm, url
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <memory>
+
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "absl/time/clock.h"
+#include "common/status_macros.h"
+#include "common/units.h"
+#include "tools/cli_context.h"
+#include "tools/cli_output.h"
+#include "tools/cli_paths.h"
+
+namespace warehouse::cli {
+namespace {
+
+// Reads exactly `size` bytes from standard input for an upload, and fails
+// the upload before its last byte is sent when more follow.
+class StdinSource {
+ public:
+  explicit StdinSource(uint64_t size) : size_(size) {}
+
+  absl::StatusOr<size_t> Read(char* buf, size_t n) {
+    ssize_t got;
+    do {
+      got = ::read(STDIN_FILENO, buf, n);
+    } while (got < 0 && errno == EINTR);
+    if (got < 0) {
+      return absl::UnavailableError(
+          absl::StrCat("standard input: ", std::strerror(errno)));
+    }
+    if (got == 0) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "standard input ended after ", read_, " bytes; --size said ",
+          size_));
+    }
+    read_ += static_cast<uint64_t>(got);
+    if (read_ == size_) RETURN_IF_ERROR(ExpectEnd());
+    return static_cast<size_t>(got);
+  }
+
+  // Errors: InvalidArgument when standard input holds another byte.
+  absl::Status ExpectEnd() {
+    char extra;
+    ssize_t more;
+    do {
+      more = ::read(STDIN_FILENO, &extra, 1);
+    } while (more < 0 && errno == EINTR);
+    if (more > 0) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "standard input holds more than the ", size_, " bytes of --size"));
+    }
+    return absl::OkStatus();
+  }
+
+ private:
+  const uint64_t size_;
+  uint64_t read_ = 0;
+};
+
+// Writes a download to standard output.
+absl::Status WriteStdout(absl::string_view piece) {
+  while (!piece.empty()) {
+    const ssize_t n = ::write(STDOUT_FILENO, piece.data(), piece.size());
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) {
+      return absl::UnavailableError(
+          absl::StrCat("standard output: ", std::strerror(errno)));
+    }
+    piece.remove_prefix(static_cast<size_t>(n));
+  }
+  return absl::OkStatus();
+}
+
+std::string BaseName(absl::string_view path) {
+  while (absl::EndsWith(path, "/") && path.size() > 1) path.remove_suffix(1);
+  const size_t slash = path.rfind('/');
+  return std::string(slash == absl::string_view::npos ? path
+                                                      : path.substr(slash + 1));
+}
+
+void AppendObjectJson(JsonWriter& json, const ObjectInfo& object) {
+  json.BeginObject()
+      .Key("key").String(object.key)
+      .Key("size").Number(object.size_bytes)
+      .Key("etag").String(object.etag)
+      .Key("content_type").String(object.content_type)
+      .Key("created_unix_seconds")
+      .Number(static_cast<uint64_t>(absl::ToUnixSeconds(object.created)))
+      .Key("file_id").String(object.file_id)
+      .EndObject();
+}
+
+// ---- put ----
+
+struct PutFlags {
+  std::string local;
+  std::string target;
+  std::string content_type;
+  std::string size;
+};
+
+absl::Status Put(CliContext& context, const PutFlags& flags) {
+  ASSIGN_OR_RETURN(ObjectPath path, ParseObjectPath(flags.target, false));
+  const bool from_stdin = flags.local == "-";
+  if (path.key.empty() || absl::EndsWith(path.key, "/")) {
+    if (from_stdin) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "\"", flags.target, "\" names no object: write BUCKET/KEY"));
+    }
+    path.key += BaseName(flags.local);
+  }
+  if (from_stdin == flags.size.empty()) {
+    return absl::InvalidArgumentError(
+        from_stdin ? "put - needs --size: the exact number of bytes on "
+                     "standard input"
+                   : "--size is only for put - (standard input)");
+  }
+  const std::string content_type =
+      !flags.content_type.empty()
+          ? flags.content_type
+          : GuessContentType(from_stdin ? path.key : flags.local);
+  ASSIGN_OR_RETURN(Client * client, context.client());
+  ProgressBar bar(absl::StrCat("put ", path.key));
+  PutOptions options;
+  options.content_type = content_type;
+  options.progress = [&bar](uint64_t done, uint64_t total) {
+    bar.Update(done, total);
+  };
+  absl::StatusOr<PutResult> put;
+  if (from_stdin) {
+    ASSIGN_OR_RETURN(uint64_t size, ParseByteSize(flags.size));
+    auto source = std::make_shared<StdinSource>(size);
+    if (size == 0) RETURN_IF_ERROR(source->ExpectEnd());
+    put = client->PutStream(
+        path.bucket, path.key, size,
+        [source](char* buf, size_t n) { return source->Read(buf, n); },
+        options);
+  } else {
+    put = client->PutFile(path.bucket, path.key, flags.local, options);
+  }
+  bar.Finish();
+  if (!put.ok()) return put.status();
+  if (context.json) {
+    JsonWriter json;
+    json.BeginObject()
+        .Key("bucket").String(path.bucket)
+        .Key("key").String(path.key)
+        .Key("size").Number(put->size_bytes)
+        .Key("etag").String(put->etag)
+        .Key("content_type").String(content_type)
+        .Key("file_id").String(put->file_id)
+        .EndObject();
+    CliContext::Out(json.str() + "\n");
+  } else {
+    CliContext::Out(absl::StrCat(
+        "uploaded ", from_stdin ? "standard input" : flags.local, " to ",
+        path.bucket, "/", path.key, " (", FormatBytes(put->size_bytes),
+        ", etag ", put->etag, ")\n"));
+  }
+  return absl::OkStatus();
+}
+
+// ---- get ----
+
+struct GetFlags {
+  std::string source;
+  std::string local;
+};
+
+absl::Status Get(CliContext& context, const GetFlags& flags) {
+  ASSIGN_OR_RETURN(ObjectPath path, ParseObjectPath(flags.source, true));
+  ASSIGN_OR_RETURN(Client * client, context.client());
+  ProgressBar bar(absl::StrCat("get ", path.key));
+  GetOptions options;
+  options.progress = [&bar](uint64_t done, uint64_t total) {
+    bar.Update(done, total);
+  };
+  if (flags.local == "-") {
+    return client->GetStream(path.bucket, path.key, WriteStdout, options)
+        .status();
+  }
+  ASSIGN_OR_RETURN(std::string destination,
+                   DownloadPath(path.key, flags.local));
+  absl::StatusOr<ObjectInfo> object =
+      client->GetFile(path.bucket, path.key, destination, options);
+  bar.Finish();
+  if (!object.ok()) return object.status();
+  if (context.json) {
+    JsonWriter json;
+    json.BeginObject()
+        .Key("bucket").String(path.bucket)
+        .Key("key").String(path.key)
+        .Key("path").String(destination)
+        .Key("size").Number(object->size_bytes)
+        .Key("etag").String(object->etag)
+        .EndObject();
+    CliContext::Out(json.str() + "\n");
+  } else {
+    CliContext::Out(absl::StrCat("downloaded ", path.bucket, "/", path.key,
+                                 " to ", destination, " (",
+                                 FormatBytes(object->size_bytes), ")\n"));
+  }
+  return absl::OkStatus();
+}
+
+// ---- ls ----
+
+struct LsFlags {
+  std::string target;
+  bool recursive = false;
+};
+
+absl::Status ListBucketsForLs(CliContext& context, Client* client) {
+  ASSIGN_OR_RETURN(std::vector<BucketInfo> buckets, client->ListBuckets());
+  if (context.json) {
+    JsonWriter json;
+    json.BeginArray();
+    for (const BucketInfo& bucket : buckets) {
+      json.BeginObject()
+          .Key("type").String("bucket")
+          .Key("name").String(bucket.name)
+          .EndObject();
+    }
+    json.EndArray();
+    CliContext::Out(json.str() + "\n");
+    return absl::OkStatus();
+  }
+  for (const BucketInfo& bucket : buckets) {
+    CliContext::Out(absl::StrCat(FormatLocalTime(bucket.created), "  ", bucket.name,
+                                 "\n"));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status Ls(CliContext& context, const LsFlags& flags) {
+  ASSIGN_OR_RETURN(Client * client, context.client());
+  if (flags.target.empty()) return ListBucketsForLs(context, client);
+  ASSIGN_OR_RETURN(ObjectPath path, ParseObjectPath(flags.target, false));
+  ListOptions options;
+  options.prefix = path.key;
+  if (!flags.recursive) options.delimiter = "/";
+  // Without --recursive names show relative to the "directory" listed,
+  // as `ls` and `aws s3 ls` do.
+  const size_t shown_from =
+      flags.recursive ? 0 : path.key.rfind('/') + 1;  // npos + 1 == 0
+  auto shown = [shown_from](const std::string& name) {
+    return name.substr(std::min(shown_from, name.size()));
+  };
+  // Pages are printed as they come, so a huge bucket never sits in
+  // memory; JSON is one array written in pieces.
+  JsonWriter json;
+  if (context.json) json.BeginArray();
+  absl::Status listed = client->ListPages(
+      path.bucket, options, [&](const ListPage& page) {
+        std::string out;
+        if (context.json) {
+          for (const std::string& prefix : page.common_prefixes) {
+            json.BeginObject()
+                .Key("type").String("prefix")
+                .Key("prefix").String(prefix)
+                .EndObject();
+          }
+          for (const ObjectInfo& object : page.objects) {
+            AppendObjectJson(json, object);
+          }
+          out = json.Take();
+        } else {
+          for (const std::string& prefix : page.common_prefixes) {
+            absl::StrAppendFormat(&out, "%30s %s\n", "PRE", shown(prefix));
+          }
+          for (const ObjectInfo& object : page.objects) {
+            absl::StrAppendFormat(&out, "%s %11s %s\n",
+                                  FormatLocalTime(object.created),
+                                  FormatBytes(object.size_bytes),
+                                  shown(object.key));
+          }
+        }
+        CliContext::Out(out);
+        return true;
+      });
+  if (!listed.ok()) return listed;
+  if (context.json) CliContext::Out(json.EndArray().Take() + "\n");
+  return absl::OkStatus();
+}
+
+// ---- stat, rm ----
+
+absl::Status Stat(CliContext& context, const std::string& target) {
+  ASSIGN_OR_RETURN(ObjectPath path, ParseObjectPath(target, true));
+  ASSIGN_OR_RETURN(Client * client, context.client());
+  ASSIGN_OR_RETURN(ObjectInfo object, client->Stat(path.bucket, path.key));
+  if (context.json) {
+    JsonWriter json;
+    AppendObjectJson(json, object);
+    CliContext::Out(json.str() + "\n");
+    return absl::OkStatus();
+  }
+  Table table({});
+  table.AddRow({"bucket:", path.bucket});
+  table.AddRow({"key:", object.key});
+  table.AddRow({"size:", absl::StrCat(object.size_bytes, " bytes (",
+                                      FormatBytes(object.size_bytes), ")")});
+  table.AddRow({"etag:", object.etag});
+  table.AddRow({"content type:", object.content_type});
+  table.AddRow({"created:", FormatLocalTime(object.created)});
+  table.AddRow({"file id:", object.file_id});
+  CliContext::Out(table.Render());
+  return absl::OkStatus();
+}
+
+absl::Status Rm(CliContext& context, const std::string& target) {
+  ASSIGN_OR_RETURN(ObjectPath path, ParseObjectPath(target, true));
+  ASSIGN_OR_RETURN(Client * client, context.client());
+  RETURN_IF_ERROR(client->Delete(path.bucket, path.key));
+  if (context.json) {
+    JsonWriter json;
+    json.BeginObject()
+        .Key("deleted").BeginObject()
+        .Key("bucket").String(path.bucket)
+        .Key("key").String(path.key)
+        .EndObject()
+        .EndObject();
+    CliContext::Out(json.str() + "\n");
+  } else {
+    CliContext::Out(absl::StrCat("deleted ", path.bucket, "/", path.key, "\n"));
+  }
+  return absl::OkStatus();
+}
+
+// ---- url ----
+
+struct UrlFlags {
+  std::string target;
+  std::string expires;
+  bool upload = false;
+  std::string size;
+  std::string content_type;
+};
+
+std::string ShellQuote(absl::string_view text) {
+  std::string out = "'";
+  for (char c : text) {
+    if (c == '\'') {
+      out += "'\\''";
+    } else {
+      out += c;
+    }
+  }
+  return out + "'";
+}
+
+absl::Status Url(CliContext& context, const UrlFlags& flags) {
+  ASSIGN_OR_RETURN(ObjectPath path, ParseObjectPath(flags.target, true));
+  std::optional<absl::Duration> wanted;
+  if (!flags.expires.empty()) {
+    absl::Duration d;
+    if (!absl::ParseDuration(flags.expires, &d) || d <= absl::ZeroDuration()) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "--expires ", flags.expires,
+          ": not a positive duration such as 30m or 1h"));
+    }
+    wanted = d;
+  }
+  if (flags.upload == flags.size.empty()) {
+    return absl::InvalidArgumentError(
+        flags.upload ? "url --upload needs --size: the exact upload size"
+                     : "--size is only for url --upload");
+  }
+  if (!flags.upload && !flags.content_type.empty()) {
+    return absl::InvalidArgumentError(
+        "--content-type is only for url --upload");
+  }
+  ASSIGN_OR_RETURN(Client * client, context.client());
+  SignedUrl url;
+  if (flags.upload) {
+    ASSIGN_OR_RETURN(uint64_t size, ParseByteSize(flags.size));
+    const std::string content_type = !flags.content_type.empty()
+                                         ? flags.content_type
+                                         : GuessContentType(path.key);
+    ASSIGN_OR_RETURN(url, client->PresignPut(path.bucket, path.key, size,
+                                             content_type));
+  } else {
+    ASSIGN_OR_RETURN(url, client->PresignGet(path.bucket, path.key));
+  }
+  // The master chooses how long its URLs live: --expires can only check
+  // that this covers what the caller needs, never lengthen or shorten it.
+  const absl::Time now = absl::Now();
+  if (wanted && url.expires < now + *wanted - absl::Seconds(1)) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "the master signs urls valid until ", FormatLocalTime(url.expires), " (",
+        absl::FormatDuration(absl::Trunc(url.expires - now, absl::Seconds(1))),
+        "), less than --expires ", flags.expires));
+  }
+  if (context.json) {
+    JsonWriter json;
+    json.BeginObject()
+        .Key("method").String(url.method)
+        .Key("url").String(url.url)
+        .Key("expires_unix_seconds")
+        .Number(static_cast<uint64_t>(absl::ToUnixSeconds(url.expires)));
+    if (flags.upload) {
+      json.Key("size").Number(url.size_bytes)
+          .Key("content_type").String(url.content_type);
+    }
+    json.EndObject();
+    CliContext::Out(json.str() + "\n");
+    return absl::OkStatus();
+  }
+  CliContext::Out(url.url + "\n");
+  const std::string valid =
+      absl::StrCat("valid until ", FormatLocalTime(url.expires));
+  if (flags.upload) {
+    // curl -T sends the file with its Content-Length and no Content-Type;
+    // the volume server then takes the type the url was signed for.
+    CliContext::Note(absl::StrCat(
+        "upload exactly ", url.size_bytes, " bytes (", url.content_type,
+        "), ", valid, ", with:\n  curl -T FILE ", ShellQuote(url.url), "\n"));
+  } else {
+    CliContext::Note(absl::StrCat(valid, "\n"));
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+void AddObjectCommands(CLI::App& app, CliContext& context,
+                       CommandRunners& runners) {
+  auto put_flags = std::make_shared<PutFlags>();
+  CLI::App* put = app.add_subcommand(
+      "put", "Upload a file (or standard input: -) to BUCKET/KEY");
+  put->add_option("LOCAL_FILE", put_flags->local, "File to upload, or -")
+      ->required();
+  put->add_option("BUCKET/KEY", put_flags->target,
+                  "Where to store it; a KEY ending in / (or none) takes the "
+                  "file's name")
+      ->required();
+  put->add_option("--content-type", put_flags->content_type,
+                  "Media type (default: guessed from the extension)");
+  put->add_option("--size", put_flags->size,
+                  "With -: exactly how many bytes standard input holds "
+                  "(e.g. 1048576, 10M)");
+  runners.emplace_back(put, [&context, put_flags] {
+    return Put(context, *put_flags);
+  });
+
+  auto get_flags = std::make_shared<GetFlags>();
+  CLI::App* get = app.add_subcommand(
+      "get", "Download BUCKET/KEY to a file, a directory or standard output");
+  get->add_option("BUCKET/KEY", get_flags->source, "The object")->required();
+  get->add_option("LOCAL_FILE", get_flags->local,
+                  "File or directory to write (default: the key's last "
+                  "segment in the current directory), or - for standard "
+                  "output");
+  runners.emplace_back(get, [&context, get_flags] {
+    return Get(context, *get_flags);
+  });
+
+  auto ls_flags = std::make_shared<LsFlags>();
+  CLI::App* ls = app.add_subcommand(
+      "ls", "List buckets, or the objects and folders under BUCKET[/PREFIX]");
+  ls->add_option("BUCKET/PREFIX", ls_flags->target,
+                 "What to list (default: the buckets)");
+  ls->add_flag("--recursive,-r", ls_flags->recursive,
+               "Every key under the prefix, without folders");
+  runners.emplace_back(ls, [&context, ls_flags] {
+    return Ls(context, *ls_flags);
+  });
+
+  auto stat_target = std::make_shared<std::string>();
+  CLI::App* stat = app.add_subcommand("stat", "Show an object's metadata");
+  stat->add_option("BUCKET/KEY", *stat_target, "The object")->required();
+  runners.emplace_back(stat, [&context, stat_target] {
+    return Stat(context, *stat_target);
+  });
+
+  auto rm_target = std::make_shared<std::string>();
+  CLI::App* rm = app.add_subcommand("rm", "Delete an object");
+  rm->add_option("BUCKET/KEY", *rm_target, "The object")->required();
+  runners.emplace_back(rm, [&context, rm_target] {
+    return Rm(context, *rm_target);
+  });
+
+  auto url_flags = std::make_shared<UrlFlags>();
+  CLI::App* url = app.add_subcommand(
+      "url", "Print a signed URL to download BUCKET/KEY (or, with --upload, "
+             "to upload it) without credentials");
+  url->add_option("BUCKET/KEY", url_flags->target, "The object")->required();
+  url->add_option("--expires", url_flags->expires,
+                  "Fail unless the url stays valid this long (e.g. 10m); the "
+                  "master sets the lifetime");
+  url->add_flag("--upload", url_flags->upload, "A url to PUT the object");
+  url->add_option("--size", url_flags->size,
+                  "With --upload: the exact size of the upload");
+  url->add_option("--content-type", url_flags->content_type,
+                  "With --upload: its media type (default: guessed from the "
+                  "key)");
+  runners.emplace_back(url, [&context, url_flags] {
+    return Url(context, *url_flags);
+  });
+}
+
+}  // namespace warehouse::cli
