@@ -129,9 +129,16 @@ absl::StatusOr<std::unique_ptr<IndexFile>> IndexFile::Open(
   header.resize(got);
   RETURN_IF_ERROR(CheckHeader(header, path, volume_id, revision));
 
-  // Read in large blocks; stop at the first record that does not verify.
-  constexpr size_t kBlockRecords = 1 << 15;
-  std::string block(kBlockRecords * kRecordSize, '\0');
+  // Read in blocks of up to 768 KiB, no larger than the records the file
+  // holds (a small index needs a small buffer); stop at the first record
+  // that does not verify.
+  constexpr uint64_t kBlockRecords = 1 << 15;
+  const uint64_t records_in_file =
+      size > kIndexHeaderSize ? (size - kIndexHeaderSize) / kRecordSize : 0;
+  std::string block(
+      static_cast<size_t>(std::min(kBlockRecords, records_in_file) *
+                          kRecordSize),
+      '\0');
   uint64_t pos = kIndexHeaderSize;
   bool bad = false;
   while (pos + kRecordSize <= size && !bad) {
