@@ -211,8 +211,10 @@ TEST_CASE("a needle encodes to the documented bytes", "[volume][format]") {
   streamed += EncodeNeedleFooter(crc32c::Value("hello"), streamed.size());
   CHECK(Hex(streamed) == kNeedleHex);
 
+  // DecodeNeedle's data views the input, which must outlive it.
+  const std::string documented = Bytes(kNeedleHex);
   absl::string_view data;
-  auto decoded = DecodeNeedle(Bytes(kNeedleHex), kSalt, &data);
+  auto decoded = DecodeNeedle(documented, kSalt, &data);
   REQUIRE(decoded.ok());
   CHECK(decoded->id == kNeedleId);
   CHECK(decoded->cookie == kCookie);
