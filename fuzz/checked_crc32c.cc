@@ -2,11 +2,13 @@
 //
 // CRC-32C comes from ISA-L (common/crc32c.cc), hand-written assembly that
 // AddressSanitizer does not instrument, so a checksum computed over bytes
-// past the end of a buffer would go unnoticed. The fuzz targets link with
-// -Wl,--wrap=crc32_iscsi, which routes every call to the wrapper below: it
-// asks ASan whether any byte of the range is poisoned and, if so, reads
-// that byte through instrumented code, which produces ASan's usual report
-// (with the allocation's stack) before the real routine runs.
+// past the end of a buffer would go unnoticed. Every executable of the
+// -DWAREHOUSE_FUZZ=ON build (the fuzz targets, and the tests run under
+// ASan) links with -Wl,--wrap=crc32_iscsi, which routes every call to the
+// wrapper below: it asks ASan whether any byte of the range is poisoned
+// and, if so, reads that byte through instrumented code, which produces
+// ASan's usual report (with the allocation's stack) before the real
+// routine runs.
 #include <sanitizer/asan_interface.h>
 
 extern "C" {
