@@ -1,16 +1,33 @@
 #!/usr/bin/env bash
-# Installs dependencies, builds, and runs the whole test suite.
+# Installs dependencies, builds, and runs the whole test suite; what CI runs.
 #
-# Two builds: the main one (gcc), whose tests ctest runs, and a clang build
-# with -Wthread-safety that checks the locking annotations compile clean.
+#   1. build (gcc): the project and its tests; ctest runs the whole suite.
+#   2. build-asan (clang): the project, its tests and the fuzz targets, with
+#      -Wthread-safety (the lock annotations must compile clean),
+#      AddressSanitizer and UndefinedBehaviorSanitizer; the whole suite runs
+#      again under them, then each fuzz target runs FUZZ_SECONDS (default 5)
+#      from the committed seeds.
+#   3. build-tsan (gcc): only the concurrency tests, under ThreadSanitizer.
+#
+# Stops at the first failing stage and prints each stage's time.
+# scripts/sanitizers.sh and scripts/fuzz.sh run the same checks longer;
+# docs/reliability.md gives what each stage costs.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/deps.sh
+source scripts/checks.sh
+
+FUZZ_SECONDS="${FUZZ_SECONDS:-5}"
+trap warehouse_print_stages EXIT
 
 warehouse_install_deps
-warehouse_build build
-ctest --test-dir build --output-on-failure -j "$(nproc)" --timeout 600
-
-CC=clang CXX=clang++ warehouse_build build-clang \
-  -DWAREHOUSE_THREAD_SAFETY=ON -DWAREHOUSE_BUILD_TESTS=OFF
-echo "clang -Wthread-safety build: clean"
+warehouse_stage "gcc: build" warehouse_build build
+warehouse_stage "gcc: tests" \
+  ctest --test-dir build --output-on-failure -j "$(nproc)" --timeout 600
+warehouse_stage "clang -Wthread-safety, ASan+UBSan, fuzz: build" \
+  warehouse_build_asan
+warehouse_stage "ASan+UBSan: tests" warehouse_test_asan
+warehouse_stage "fuzz: ${FUZZ_SECONDS}s per target" \
+  warehouse_fuzz "$FUZZ_SECONDS" "${FUZZ_TARGETS[@]}"
+warehouse_stage "TSan: build" warehouse_build_tsan
+warehouse_stage "TSan: tests" warehouse_test_tsan
