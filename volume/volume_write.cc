@@ -268,8 +268,9 @@ absl::Status Volume::WaitDurable(File* file) {
     case SyncPolicy::kGroupCommit:
       break;
   }
-  // Group commit: the first writer to find no sync running becomes the
-  // leader and syncs for everyone whose data was written before it began.
+  // Group commit: a writer whose data no running sync covers starts one, if
+  // fewer than max_syncs_in_flight run, and syncs for everyone whose data
+  // was written before it began; the others wait for a sync to cover them.
   mu_.Lock();
   const uint64_t ticket = ++write_seq_;
   while (synced_seq_ < ticket) {
@@ -278,25 +279,32 @@ absl::Status Volume::WaitDurable(File* file) {
       mu_.Unlock();
       return failure;
     }
-    if (sync_running_) {
+    if (sync_target_ >= ticket ||
+        syncs_running_ >= options_.max_syncs_in_flight) {
       cv_.Wait(&mu_);
       continue;
     }
-    sync_running_ = true;
+    ++syncs_running_;
     const uint64_t target = write_seq_;
+    sync_target_ = target;
     mu_.Unlock();
     // Once this fdatasync returns, every write numbered up to `target` is
-    // on stable storage.
+    // on stable storage: it writes back every page dirty when it starts and
+    // waits for pages another sync has under writeback, then flushes the
+    // device. Syncs may finish out of order, hence the max.
     absl::Status status = file->Sync();
     mu_.Lock();
-    sync_running_ = false;
-    if (status.ok()) {
-      synced_seq_ = std::max(synced_seq_, target);
-    } else {
+    --syncs_running_;
+    if (!status.ok()) {
       // Never retried: after a failed fsync the kernel may have dropped the
       // dirty pages, so a later successful fsync proves nothing.
       TurnReadOnlyLocked(status);
+    } else if (failure_.ok()) {
+      synced_seq_ = std::max(synced_seq_, target);
     }
+    // Else another sync failed while this one ran, and the kernel reports a
+    // write-back error to only one of them: this success proves nothing
+    // either, and everyone still waiting fails.
     cv_.SignalAll();
   }
   mu_.Unlock();
