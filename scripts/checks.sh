@@ -22,7 +22,7 @@ WAREHOUSE_ASAN_DIR=build-asan
 WAREHOUSE_TSAN_DIR=build-tsan
 
 # The TSan part: the executables to build, and the tests to run in them
-# (ctest regular expressions, matched against "<executable>: <test case>";
+# (ctest regular expressions, matched against "<executable>:<test case>";
 # no parentheses, which ctest's regular expressions have too few of). A
 # pattern that stops matching any test fails the run, so a renamed test
 # cannot drop out silently.
