@@ -40,6 +40,7 @@ struct Flags {
   std::string sync = "group";
   std::string cluster_key_file;
   double heartbeat_seconds = 5;
+  double sync_seconds = 5;
   double shutdown_grace_seconds = 10;
   std::string log_level = "info";
 };
@@ -70,6 +71,11 @@ int Run(const Flags& flags) {
   store_options.volume.sync_policy = *sync;
   store_options.volume.max_size = *volume_size;
   store_options.max_volumes = flags.max_volumes;
+  if (!(flags.sync_seconds > 0)) {
+    return Fail(absl::InvalidArgumentError(absl::StrCat(
+        "--sync-interval ", flags.sync_seconds, ": must be above 0")));
+  }
+  store_options.sync_interval = absl::Seconds(flags.sync_seconds);
   absl::StatusOr<std::unique_ptr<Store>> store =
       Store::Open(flags.dir, store_options);
   if (!store.ok()) return Fail(store.status());
@@ -180,6 +186,9 @@ int main(int argc, char** argv) {
   app.add_option("--heartbeat-interval", flags.heartbeat_seconds,
                  "Seconds between heartbeats")
       ->envname(env("HEARTBEAT_INTERVAL"))->capture_default_str();
+  app.add_option("--sync-interval", flags.sync_seconds,
+                 "Seconds between syncs of every volume and its index file")
+      ->envname(env("SYNC_INTERVAL"))->capture_default_str();
   app.add_option("--shutdown-grace", flags.shutdown_grace_seconds,
                  "Seconds requests in flight get to finish at shutdown")
       ->envname(env("SHUTDOWN_GRACE"))->capture_default_str();
