@@ -18,12 +18,14 @@ namespace warehouse::master {
 
 MasterService::MasterService(AccessKeys* keys, MetadataStore* store,
                              Topology* topology, UrlIssuer* urls,
-                             CompactionScheduler* compactions)
+                             CompactionScheduler* compactions,
+                             ConsistencyChecker* checker)
     : keys_(keys),
       store_(store),
       topology_(topology),
       urls_(urls),
-      compactions_(compactions) {}
+      compactions_(compactions),
+      checker_(checker) {}
 
 absl::StatusOr<Caller> MasterService::Authorize(
     const grpc::ServerContext& context, absl::string_view method,

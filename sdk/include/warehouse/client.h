@@ -259,6 +259,12 @@ class Client {
   // InvalidArgument (a ratio outside (0, 1]).
   absl::StatusOr<std::vector<uint32_t>> CompactVolumes(
       double min_garbage_ratio);
+  // Compares the master's metadata with the needles the volume servers
+  // hold (Master.CheckConsistency); with `repair_orphans`, queues the
+  // orphans found for deletion. Lists at most `max_findings` findings (0:
+  // the master's default of 1000). Errors: Unavailable.
+  absl::StatusOr<ConsistencyReport> CheckConsistency(bool repair_orphans,
+                                                     uint32_t max_findings = 0);
 
   // Creates a key; its secret is in the result and never again. Errors:
   // InvalidArgument (an admin key with buckets, a bad bucket name, a
