@@ -1,8 +1,11 @@
 // The consistency check end to end: a real cluster, damage made behind the
 // master's back through its database, and `warehouse fsck` reporting and
 // repairing it.
+#include <atomic>
 #include <memory>
+#include <random>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
@@ -159,6 +162,73 @@ TEST_CASE("fsck reports orphans and missing needles, and --repair reclaims "
   CHECK_THAT(offline.output, Catch::Contains("unchecked"));
   CHECK_THAT(offline.output, Catch::Contains("is offline"));
   CHECK_THAT(offline.output, Catch::Contains("0 volumes checked"));
+}
+
+TEST_CASE("fsck during a load of puts, overwrites, deletes and compactions "
+          "reports nothing",
+          "[e2e][fsck]") {
+  ClusterOptions options;
+  options.master_bin = WAREHOUSE_MASTER_BIN;
+  options.volume_bin = WAREHOUSE_VOLUME_BIN;
+  auto cluster = Cluster::Start(options);
+  INFO(cluster.status().ToString());
+  REQUIRE(cluster.ok());
+  auto client = Connect(**cluster);
+  REQUIRE(client->CreateBucket("busy").ok());
+
+  constexpr int kThreads = 4;
+  constexpr int kChecks = 15;
+  std::atomic<bool> stop{false};
+  std::atomic<uint64_t> operations{0};
+  std::atomic<int> failed_operations{0};
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([&, t] {
+      std::mt19937 rng(t + 1);
+      while (!stop) {
+        const std::string key = absl::StrCat("t", t, "/k", rng() % 20);
+        absl::Status status =
+            rng() % 3 == 0
+                ? client->Delete("busy", key)
+                : client->Put("busy", key, std::string(1 + rng() % 5000, 'x'))
+                      .status();
+        if (!status.ok() && !absl::IsNotFound(status)) ++failed_operations;
+        ++operations;
+      }
+    });
+  }
+  uint64_t in_flight_seen = 0;
+  for (int check = 0; check < kChecks; ++check) {
+    if (check % 5 == 2) {
+      auto volumes = client->ListVolumes();
+      REQUIRE(volumes.ok());
+      for (const VolumeInfo& volume : *volumes) {
+        client->CompactVolume(volume.volume_id).IgnoreError();
+      }
+    }
+    auto report = client->CheckConsistency(/*repair_orphans=*/false);
+    INFO("check " << check << ": " << report.status().ToString());
+    REQUIRE(report.ok());
+    for (const ConsistencyFinding& finding : report->findings) {
+      INFO("check " << check << ": finding: volume " << finding.volume_id
+                    << " " << finding.file_id << " " << finding.bucket << "/"
+                    << finding.key << ": " << finding.detail);
+      FAIL_CHECK("the check reported a finding during the load");
+    }
+    CHECK(report->missing == 0);
+    CHECK(report->orphans == 0);
+    CHECK(report->volumes_unchecked == 0);
+    in_flight_seen += report->needles_in_flight;
+    absl::SleepFor(absl::Milliseconds(100));
+  }
+  stop = true;
+  for (std::thread& thread : threads) thread.join();
+  CHECK(failed_operations == 0);
+  // The checks ran while uploads and deletes were under way.
+  CHECK(operations >= 100);
+  CHECK(in_flight_seen > 0);
+  WARN(operations << " operations during " << kChecks << " checks; "
+                  << in_flight_seen << " needles seen in flight");
 }
 
 }  // namespace
