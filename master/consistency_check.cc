@@ -45,13 +45,15 @@ void VolumeComparison::Add(const ListedNeedle& needle) {
   const std::vector<ObjectNeedle>& objects = snapshot_.objects;
   while (next_object_ < objects.size() &&
          objects[next_object_].needle_id < needle.needle_id) {
-    AddMissing(objects[next_object_++], "needle absent from its volume");
+    const ObjectNeedle& object = objects[next_object_++];
+    if (!object.lost) AddMissing(object, "needle absent from its volume");
   }
   bool named = false;
   while (next_object_ < objects.size() &&
          objects[next_object_].needle_id == needle.needle_id) {
     const ObjectNeedle& object = objects[next_object_++];
     named = true;
+    if (object.lost) continue;
     if (object.cookie != needle.cookie) {
       AddMissing(object, absl::StrFormat(
                              "the volume holds needle %#x with cookie %08x",
@@ -77,8 +79,8 @@ void VolumeComparison::Add(const ListedNeedle& needle) {
 
 void VolumeComparison::Finish() {
   while (next_object_ < snapshot_.objects.size()) {
-    AddMissing(snapshot_.objects[next_object_++],
-               "needle absent from its volume");
+    const ObjectNeedle& object = snapshot_.objects[next_object_++];
+    if (!object.lost) AddMissing(object, "needle absent from its volume");
   }
 }
 
@@ -136,7 +138,10 @@ absl::StatusOr<ConsistencyReport> ConsistencyChecker::Check(
         [&comparison](absl::Span<const ListedNeedle> page) {
           for (const ListedNeedle& needle : page) comparison.Add(needle);
         });
-    if (!listed.ok()) {
+    // A server that does not hold the volume (never created, or it failed
+    // to open) holds none of its needles: its objects are missing.
+    const bool absent = absl::IsNotFound(listed);
+    if (!listed.ok() && !absent) {
       skip_volume(volume.volume_id,
                   absl::StrCat("listing its needles on volume server ",
                                volume.server_id, " failed: ",
@@ -148,7 +153,12 @@ absl::StatusOr<ConsistencyReport> ConsistencyChecker::Check(
     report.objects_checked += comparison.objects_checked();
     report.needles_checked += comparison.needles_checked();
     report.needles_in_flight += comparison.in_flight();
-    for (const Finding& candidate : comparison.missing_candidates()) {
+    for (Finding candidate : comparison.missing_candidates()) {
+      if (absent) {
+        candidate.detail = absl::StrCat("volume server ", volume.server_id,
+                                        " does not hold the volume: ",
+                                        listed.message());
+      }
       ASSIGN_OR_RETURN(bool still_named,
                        store_->ObjectHasNeedle(candidate.needle));
       if (!still_named) {

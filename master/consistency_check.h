@@ -6,14 +6,15 @@
 // needle id), then lists the volume's needles on its server, in id order,
 // and merges the two:
 //
-//   - an object whose needle is absent, or has another cookie or size, is
+//   - a live object whose needle is absent, or has another cookie or size, is
 //     missing (data loss), unless a second read finds its row gone: it was
 //     deleted or replaced while the check ran;
 //   - a needle no object names is in flight if a pending upload or a
 //     queued delete names it or its id was allocated after the snapshot
 //     (at or above the next needle id), else an orphan (reclaimable);
 //   - a volume whose server is offline, never said where its admin service
-//     is, or failed to list it is reported unchecked.
+//     is, or failed to list it is reported unchecked; one its server does
+//     not hold (NotFound) has no needles, so its objects are missing.
 //
 // docs/reliability.md ("Consistency check") explains why this order leaves
 // no false report.

@@ -182,6 +182,9 @@ struct ObjectNeedle {
   int64_t size = 0;
   std::string bucket;
   std::string key;
+  // Declared lost (MarkVolumeLost): its loss is known, so it is not
+  // reported missing, but its needle, should it come back, is no orphan.
+  bool lost = false;
 };
 
 // What the database says about one volume, read in one transaction.
@@ -189,7 +192,7 @@ struct VolumeSnapshot {
   uint32_t volume_id = 0;
   // Needle ids at or above this were allocated after the snapshot.
   uint64_t next_needle_id = 1;
-  // Its live objects (state "live"), by needle id.
+  // Its objects, live or lost, by needle id.
   std::vector<ObjectNeedle> objects;
   // Needle ids of its pending uploads and of its queued deletes, sorted.
   std::vector<uint64_t> pending_needle_ids;

@@ -161,7 +161,8 @@ class MetadataStore {
 
   // ---- Consistency check (metadata_store_check.cc) ----
 
-  // The volume's live objects, pending uploads and queued deletes, and its
+  // The volume's objects (live or lost), pending uploads and queued
+  // deletes, and its
   // next needle id, all from one read transaction. Errors: NotFound (no
   // such volume).
   absl::StatusOr<VolumeSnapshot> SnapshotVolume(uint32_t volume_id);

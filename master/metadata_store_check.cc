@@ -55,10 +55,9 @@ absl::StatusOr<VolumeSnapshot> MetadataStore::SnapshotVolume(
   {
     ASSIGN_OR_RETURN(
         Statement objects,
-        db.Prepare("SELECT o.needle_id, o.cookie, o.size, b.name, o.key "
-                   "FROM objects o JOIN buckets b USING (bucket_id) "
-                   "WHERE o.volume_id = ? AND o.state = 'live' "
-                   "ORDER BY o.needle_id"));
+        db.Prepare("SELECT o.needle_id, o.cookie, o.size, b.name, o.key, "
+                   "o.state FROM objects o JOIN buckets b USING (bucket_id) "
+                   "WHERE o.volume_id = ? ORDER BY o.needle_id"));
     RETURN_IF_ERROR(objects.BindAll(volume_id));
     for (;;) {
       ASSIGN_OR_RETURN(bool has_row, objects.Step());
@@ -69,6 +68,7 @@ absl::StatusOr<VolumeSnapshot> MetadataStore::SnapshotVolume(
       object.size = objects.ColumnInt64(2);
       object.bucket = objects.ColumnText(3);
       object.key = objects.ColumnText(4);
+      object.lost = objects.ColumnText(5) != "live";
     }
   }
   ASSIGN_OR_RETURN(

@@ -1,6 +1,8 @@
 // The consistency check end to end: a real cluster, damage made behind the
 // master's back through its database, and `warehouse fsck` reporting and
 // repairing it.
+#include <unistd.h>
+
 #include <atomic>
 #include <memory>
 #include <random>
@@ -162,6 +164,43 @@ TEST_CASE("fsck reports orphans and missing needles, and --repair reclaims "
   CHECK_THAT(offline.output, Catch::Contains("unchecked"));
   CHECK_THAT(offline.output, Catch::Contains("is offline"));
   CHECK_THAT(offline.output, Catch::Contains("0 volumes checked"));
+}
+
+TEST_CASE("fsck reports the objects of a volume its server lost as missing",
+          "[e2e][fsck]") {
+  ClusterOptions options;
+  options.master_bin = WAREHOUSE_MASTER_BIN;
+  options.volume_bin = WAREHOUSE_VOLUME_BIN;
+  auto cluster = Cluster::Start(options);
+  INFO(cluster.status().ToString());
+  REQUIRE(cluster.ok());
+  auto client = Connect(**cluster);
+  REQUIRE(client->CreateBucket("gone").ok());
+  for (int i = 0; i < 3; ++i) {
+    REQUIRE(client->Put("gone", absl::StrCat("k", i), "bytes").ok());
+  }
+  auto db = OpenDatabase(**cluster);
+  const int64_t volume_id =
+      QueryInt(*db, "SELECT volume_id FROM objects WHERE key = 'k0'");
+  const int64_t on_volume = QueryInt(
+      *db, absl::StrCat("SELECT count(*) FROM objects WHERE volume_id = ",
+                        volume_id));
+  // The volume's files vanish while the server is down (a replaced disk).
+  (*cluster)->KillVolumeServer(0);
+  const std::string data_dir = absl::StrCat((*cluster)->dir(), "/volume0/");
+  REQUIRE(unlink(absl::StrCat(data_dir, volume_id, ".dat").c_str()) == 0);
+  unlink(absl::StrCat(data_dir, volume_id, ".idx").c_str());
+  REQUIRE((*cluster)->RestartVolumeServer(0).ok());
+
+  CommandResult report = Fsck(**cluster, {});
+  INFO(report.output);
+  CHECK(report.exit_code == 1);
+  CHECK_THAT(report.output,
+             Catch::Contains(absl::StrCat(on_volume, " missing, 0 orphans")));
+  CHECK_THAT(report.output, Catch::Contains("does not hold the volume"));
+  CHECK_THAT(report.output, Catch::Contains("gone/k0"));
+  // The objects on other volumes are still there.
+  CHECK_THAT(report.output, Catch::Contains("3 objects"));
 }
 
 TEST_CASE("fsck during a load of puts, overwrites, deletes and compactions "

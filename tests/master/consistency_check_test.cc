@@ -125,6 +125,19 @@ TEST_CASE("needles of pending uploads, queued deletes and later uploads are "
   CHECK(comparison.needles_checked() == 7);
 }
 
+TEST_CASE("an object declared lost is not missing, and names its needle",
+          "[master][fsck]") {
+  VolumeSnapshot snapshot = Snapshot();
+  snapshot.objects[0].lost = true;  // needle 2
+  snapshot.objects[1].lost = true;  // needle 4
+  VolumeComparison comparison(std::move(snapshot));
+  comparison.Add({2, 0xdead, 1});  // back, even with another cookie
+  comparison.Add({6, 0xc, 300});
+  comparison.Finish();
+  CHECK(comparison.missing_candidates().empty());
+  CHECK(comparison.orphans().empty());
+}
+
 TEST_CASE("an empty volume with objects reports all of them missing",
           "[master][fsck]") {
   VolumeComparison comparison(Snapshot());

@@ -50,6 +50,13 @@ TEST_CASE("a volume snapshot holds its live objects, pending uploads and "
   CHECK(snapshot->next_needle_id == pending->needle.needle_id + 1);
 
   CHECK(absl::IsNotFound(f.store().SnapshotVolume(99).status()));
+
+  REQUIRE(f.store().MarkVolumeLost(1).ok());
+  auto lost = f.store().SnapshotVolume(1);
+  REQUIRE(lost.ok());
+  REQUIRE(lost->objects.size() == 1);
+  CHECK(lost->objects[0].lost);
+  CHECK_FALSE(snapshot->objects[0].lost);
 }
 
 TEST_CASE("only a live object's exact needle counts as named",
