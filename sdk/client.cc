@@ -285,7 +285,7 @@ absl::Status Client::CompactVolume(uint32_t volume_id) {
 }
 
 absl::StatusOr<ConsistencyReport> Client::CheckConsistency(
-    bool repair_orphans, uint32_t max_findings) {
+    bool repair_orphans, uint32_t max_findings, absl::Duration timeout) {
   v1::CheckConsistencyRequest request;
   request.set_repair_orphans(repair_orphans);
   request.set_max_findings(max_findings);
@@ -294,7 +294,7 @@ absl::StatusOr<ConsistencyReport> Client::CheckConsistency(
   // needle already queued is named by its queued delete.
   RETURN_IF_ERROR(impl_->rpc().Call(&Stub::CheckConsistency,
                                     "CheckConsistency", request, &response,
-                                    Idempotence::kSafe));
+                                    Idempotence::kSafe, timeout));
   ConsistencyReport report;
   report.volumes_checked = response.volumes_checked();
   report.volumes_unchecked = response.volumes_unchecked();

@@ -271,6 +271,7 @@ absl::Status Compact(CliContext& context, const CompactFlags& flags) {
 struct FsckFlags {
   bool repair = false;
   uint32_t max_findings = 1000;
+  std::string timeout = "1h";
 };
 
 const char* KindName(ConsistencyFinding::Kind kind) {
@@ -289,9 +290,16 @@ const char* KindName(ConsistencyFinding::Kind kind) {
 // exit status is nonzero. Orphans and unchecked volumes are printed but do
 // not fail the command: nothing is lost by them.
 absl::Status Fsck(CliContext& context, const FsckFlags& flags) {
+  absl::Duration timeout;
+  if (!absl::ParseDuration(flags.timeout, &timeout) ||
+      timeout <= absl::ZeroDuration()) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "--timeout ", flags.timeout, ": not a positive duration such as 1h"));
+  }
   ASSIGN_OR_RETURN(Client * client, context.client());
   ASSIGN_OR_RETURN(ConsistencyReport report,
-                   client->CheckConsistency(flags.repair, flags.max_findings));
+                   client->CheckConsistency(flags.repair, flags.max_findings,
+                                            timeout));
   if (context.json) {
     JsonWriter json;
     json.BeginObject()
@@ -488,6 +496,9 @@ void AddAdminCommands(CLI::App& app, CliContext& context,
                  "reported)");
   fsck->add_option("--max-findings", fsck_flags->max_findings,
                    "Most findings to list")
+      ->capture_default_str();
+  fsck->add_option("--timeout", fsck_flags->timeout,
+                   "How long the whole check may take")
       ->capture_default_str();
   runners.emplace_back(fsck, [&context, fsck_flags] {
     return Fsck(context, *fsck_flags);
