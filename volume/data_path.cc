@@ -3,6 +3,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/time/clock.h"
+#include "common/crash_point.h"
 #include "common/http_range.h"
 #include "common/signed_url.h"
 #include "common/status_mapping.h"
@@ -193,6 +194,7 @@ void DataPath::Put(http::Request& request, http::ResponseWriter& response) {
         fid, ": stored, but the master did not confirm the upload (",
         recorded.message(), "); retry the PUT")));
   }
+  CRASH_POINT(kVolumeUploadBeforeAnswer);
   response.SetHeader("ETag", ETag(result->crc32c));
   response.SetHeader("Content-Type", "application/json");
   response
