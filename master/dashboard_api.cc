@@ -73,7 +73,8 @@ absl::string_view CompactionStateName(
 std::optional<std::string> CookieValue(absl::string_view cookie_header,
                                        absl::string_view name) {
   // Several Cookie fields arrive joined with ", " (Request::Header).
-  for (absl::string_view pair : absl::StrSplit(cookie_header, absl::ByAnyChar(";,"))) {
+  for (absl::string_view pair :
+       absl::StrSplit(cookie_header, absl::ByAnyChar(";,"))) {
     pair = absl::StripAsciiWhitespace(pair);
     const size_t eq = pair.find('=');
     if (eq == absl::string_view::npos) continue;
@@ -136,8 +137,8 @@ void DashboardApi::Register(http::Router& router) {
                   Logout(request, response);
                 });
   Api(router, "GET", "/api/session", false,
-      [](const http::Request&, const Authorized& auth)
-          -> absl::StatusOr<std::string> {
+      [](const http::Request&,
+         const Authorized& auth) -> absl::StatusOr<std::string> {
         return JsonObject()
             .Add("access_key_id", auth.session.access_key_id)
             .Add("csrf_token", auth.session.csrf_token)
@@ -156,7 +157,9 @@ void DashboardApi::Register(http::Router& router) {
         return Compact(request);
       });
   Api(router, "GET", "/api/buckets", false,
-      [this](const http::Request&, const Authorized&) { return ListBuckets(); });
+      [this](const http::Request&, const Authorized&) {
+        return ListBuckets();
+      });
   Api(router, "POST", "/api/buckets", false,
       [this](const http::Request& request, const Authorized& auth) {
         return CreateBucket(request, auth.caller);
@@ -223,10 +226,10 @@ absl::StatusOr<DashboardApi::Authorized> DashboardApi::Authorize(
     const std::optional<std::string> token = request.Header(kCsrfHeader);
     if (!token.has_value() ||
         !ConstantTimeEquals(*token, auth.session.csrf_token)) {
-      return absl::PermissionDeniedError(absl::StrCat(
-          request.method, " ", request.path, ": ",
-          token.has_value() ? "wrong" : "no", " ", kCsrfHeader,
-          " header; take the token from GET /api/session"));
+      return absl::PermissionDeniedError(
+          absl::StrCat(request.method, " ", request.path, ": ",
+                       token.has_value() ? "wrong" : "no", " ", kCsrfHeader,
+                       " header; take the token from GET /api/session"));
     }
   }
   return auth;
@@ -238,14 +241,16 @@ void DashboardApi::Login(http::Request& request,
   absl::Status status = [&]() -> absl::Status {
     RETURN_IF_ERROR(CheckSameOrigin(request));
     ASSIGN_OR_RETURN(const FormFields form, ReadForm(request));
-    ASSIGN_OR_RETURN(const std::string id, RequiredField(form, "access_key_id"));
+    ASSIGN_OR_RETURN(const std::string id,
+                     RequiredField(form, "access_key_id"));
     ASSIGN_OR_RETURN(const std::string secret,
                      RequiredField(form, "secret_access_key"));
-    ASSIGN_OR_RETURN(const Caller caller, keys_->AuthenticateSecret(id, secret));
+    ASSIGN_OR_RETURN(const Caller caller,
+                     keys_->AuthenticateSecret(id, secret));
     if (!caller.IsAdmin()) {
-      return absl::PermissionDeniedError(absl::StrCat(
-          "access key ", id, " is ", AccessRoleName(caller.role),
-          ": the dashboard needs an admin key"));
+      return absl::PermissionDeniedError(
+          absl::StrCat("access key ", id, " is ", AccessRoleName(caller.role),
+                       ": the dashboard needs an admin key"));
     }
     ASSIGN_OR_RETURN(const DashboardSession session, sessions_->Create(id));
     spdlog::info("dashboard: access key {} logged in from {}", id,
@@ -318,7 +323,8 @@ absl::StatusOr<std::string> DashboardApi::Overview() {
     for (const VolumeView& volume : server.volumes) used += volume.size_bytes;
   }
   const int offline = static_cast<int>(servers.size()) - online;
-  ASSIGN_OR_RETURN(const std::vector<BucketInfo> buckets, store_->ListBuckets());
+  ASSIGN_OR_RETURN(const std::vector<BucketInfo> buckets,
+                   store_->ListBuckets());
   int64_t objects = 0, bytes = 0;
   for (const BucketInfo& bucket : buckets) {
     objects += bucket.object_count;
@@ -337,10 +343,9 @@ absl::StatusOr<std::string> DashboardApi::Overview() {
       .Add("buckets", static_cast<int64_t>(buckets.size()))
       .Add("objects", objects)
       .Add("bytes", bytes)
-      .AddRaw("capacity", JsonObject()
-                              .Add("used_bytes", used)
-                              .Add("free_bytes", free)
-                              .Close())
+      .AddRaw(
+          "capacity",
+          JsonObject().Add("used_bytes", used).Add("free_bytes", free).Close())
       .Close();
 }
 
@@ -409,14 +414,14 @@ std::string DashboardApi::Volumes() {
 absl::StatusOr<std::string> DashboardApi::Compact(
     const http::Request& request) {
   // /api/volumes/<id>/compact
-  const std::vector<absl::string_view> parts = absl::StrSplit(
-      absl::StripPrefix(request.path, "/api/volumes/"), '/');
+  const std::vector<absl::string_view> parts =
+      absl::StrSplit(absl::StripPrefix(request.path, "/api/volumes/"), '/');
   uint32_t volume_id = 0;
   if (parts.size() != 2 || parts[1] != "compact" ||
       !absl::SimpleAtoi(parts[0], &volume_id) || volume_id == 0) {
-    return absl::NotFoundError(absl::StrCat(
-        "no route for POST ", request.path,
-        "; compact a volume with POST /api/volumes/<id>/compact"));
+    return absl::NotFoundError(
+        absl::StrCat("no route for POST ", request.path,
+                     "; compact a volume with POST /api/volumes/<id>/compact"));
   }
   RETURN_IF_ERROR(compactions_->CompactVolume(volume_id));
   return JsonObject()

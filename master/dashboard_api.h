@@ -11,7 +11,8 @@
 //   POST   /api/volumes/<id>/compact
 //   GET    /api/buckets                POST to create one
 //   DELETE /api/buckets/<bucket>
-//   GET    /api/buckets/<bucket>/objects?prefix=&delimiter=&page_size=&continuation_token=
+//   GET    /api/buckets/<bucket>/objects   ?prefix, delimiter, page_size,
+//                                           continuation_token
 //   GET    /api/buckets/<bucket>/object?key=        DELETE to delete it
 //   GET    /api/buckets/<bucket>/download-url?key=  a signed GET url
 //   POST   /api/buckets/<bucket>/uploads            a signed PUT url

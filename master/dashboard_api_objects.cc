@@ -50,8 +50,9 @@ struct BucketPath {
 
 absl::StatusOr<BucketPath> ParseBucketPath(const http::Request& request,
                                            const Caller& caller) {
-  const std::vector<std::string> parts = absl::StrSplit(
-      absl::StripPrefix(request.path, "/api/buckets/"), absl::MaxSplits('/', 1));
+  const std::vector<std::string> parts =
+      absl::StrSplit(absl::StripPrefix(request.path, "/api/buckets/"),
+                     absl::MaxSplits('/', 1));
   BucketPath path;
   path.bucket = parts[0];
   if (parts.size() == 2) path.action = parts[1];
@@ -77,7 +78,8 @@ absl::StatusOr<std::string> RequiredKey(const http::Request& request) {
 }  // namespace
 
 absl::StatusOr<std::string> DashboardApi::ListBuckets() {
-  ASSIGN_OR_RETURN(const std::vector<BucketInfo> buckets, store_->ListBuckets());
+  ASSIGN_OR_RETURN(const std::vector<BucketInfo> buckets,
+                   store_->ListBuckets());
   std::vector<std::string> items;
   for (const BucketInfo& bucket : buckets) items.push_back(BucketJson(bucket));
   return JsonObject().AddRaw("buckets", JsonArray(items)).Close();

@@ -9,12 +9,12 @@
 namespace warehouse::master {
 
 absl::StatusOr<FormFields> ReadForm(const http::Request& request) {
-  const std::string type = absl::AsciiStrToLower(
-      request.Header("Content-Type").value_or("(none)"));
+  const std::string type =
+      absl::AsciiStrToLower(request.Header("Content-Type").value_or("(none)"));
   if (!absl::StartsWith(type, "application/x-www-form-urlencoded")) {
     return absl::InvalidArgumentError(
-        absl::StrCat(request.method, " ", request.path, ": Content-Type ",
-                     type, " is not application/x-www-form-urlencoded"));
+        absl::StrCat(request.method, " ", request.path, ": Content-Type ", type,
+                     " is not application/x-www-form-urlencoded"));
   }
   ASSIGN_OR_RETURN(const std::string body,
                    http::ReadFullBody(*request.body, kMaxFormBytes));

@@ -22,8 +22,8 @@ void AwaitStdinClosed(absl::Time deadline) {
   char buf[256];
   while (absl::Now() < deadline) {
     pollfd fd{STDIN_FILENO, POLLIN, 0};
-    const int left_ms = static_cast<int>(
-        absl::ToInt64Milliseconds(deadline - absl::Now()));
+    const int left_ms =
+        static_cast<int>(absl::ToInt64Milliseconds(deadline - absl::Now()));
     const int ready = ::poll(&fd, 1, left_ms > 1000 ? 1000 : left_ms);
     if (ready < 0 && errno != EINTR) return;
     if (ready > 0) {
@@ -31,8 +31,7 @@ void AwaitStdinClosed(absl::Time deadline) {
       if (n <= 0) return;
     }
   }
-  std::cerr << "dashboard_cluster: --max-seconds passed; stopping"
-            << std::endl;
+  std::cerr << "dashboard_cluster: --max-seconds passed; stopping" << std::endl;
 }
 
 }  // namespace

@@ -93,8 +93,8 @@ TEST_CASE("without a session only the login page and health are served",
   const http::ClientResponse page = client.Send("GET", "/");
   CHECK(page.status == 302);
   CHECK(page.Header("Location") == "/login");
-  const http::ClientResponse post = client.Send("POST", "/api/buckets",
-                                                "name=photos");
+  const http::ClientResponse post =
+      client.Send("POST", "/api/buckets", "name=photos");
   CHECK(post.status == 401);
 
   const http::ClientResponse login = client.Send("GET", "/login");
@@ -128,8 +128,9 @@ TEST_CASE("logging in needs an admin key and its secret",
   const Credentials read_write = m.CreateKey(Role::kReadWrite);
   http::ClientResponse not_admin = client.LogIn(read_write);
   CHECK(not_admin.status == 403);
-  CHECK_THAT(not_admin.body,
-             Catch::Contains("is read-write: the dashboard needs an admin key"));
+  CHECK_THAT(
+      not_admin.body,
+      Catch::Contains("is read-write: the dashboard needs an admin key"));
   CHECK(!not_admin.Header("Set-Cookie").has_value());
 
   // A login posted from another site's page (login CSRF) is refused.
@@ -178,7 +179,8 @@ TEST_CASE("changes need the session's CSRF token and the dashboard's origin",
   // The cookie of one session with the token of another.
   REQUIRE(forged.csrf() != client.csrf());
   const std::string cookie =
-      other.Header("Set-Cookie")->substr(0, other.Header("Set-Cookie")->find(';'));
+      other.Header("Set-Cookie")
+          ->substr(0, other.Header("Set-Cookie")->find(';'));
   DashboardClient mixed(m.server().http_port());
   REQUIRE(mixed.LogIn(m.admin()).status == 200);
   mixed.set_cookie(cookie);
@@ -187,9 +189,8 @@ TEST_CASE("changes need the session's CSRF token and the dashboard's origin",
   CHECK(wrong_token.status == 403);
   CHECK_THAT(wrong_token.body, Catch::Contains("wrong X-CSRF-Token header"));
 
-  http::ClientResponse foreign = client.Send("POST", "/api/buckets",
-                                             "name=photos", true,
-                                             "http://evil.example");
+  http::ClientResponse foreign = client.Send(
+      "POST", "/api/buckets", "name=photos", true, "http://evil.example");
   CHECK(foreign.status == 403);
   CHECK_THAT(foreign.body, Catch::Contains("origin http://evil.example"));
 
@@ -265,15 +266,15 @@ TEST_CASE("the overview, servers and volumes describe the cluster",
                              "\"garbage_bytes\":3000,"));
 
   const http::ClientResponse volumes = client.Send("GET", "/api/volumes");
-  CHECK_THAT(volumes.body,
-             Catch::StartsWith(
-                 "{\"volumes\":[{\"volume_id\":1,\"server_id\":\"vs1\","
-                 "\"server_address\":\"127.0.0.1:8081\","
-                 "\"server_online\":true,\"size_bytes\":4096,"
-                 "\"max_size_bytes\":1073741824,\"live_bytes\":1024,"
-                 "\"garbage_bytes\":3000,\"needle_count\":5,"
-                 "\"read_only\":false,\"compacting\":false,"
-                 "\"compaction\":null}]}"));
+  CHECK_THAT(
+      volumes.body,
+      Catch::StartsWith("{\"volumes\":[{\"volume_id\":1,\"server_id\":\"vs1\","
+                        "\"server_address\":\"127.0.0.1:8081\","
+                        "\"server_online\":true,\"size_bytes\":4096,"
+                        "\"max_size_bytes\":1073741824,\"live_bytes\":1024,"
+                        "\"garbage_bytes\":3000,\"needle_count\":5,"
+                        "\"read_only\":false,\"compacting\":false,"
+                        "\"compaction\":null}]}"));
 
   // Compact: the command reaches the server, and its answer shows.
   const http::ClientResponse started =
@@ -312,11 +313,12 @@ TEST_CASE("the dashboard lists objects by folder and signs upload urls",
   REQUIRE(client.LogIn(m.admin()).status == 200);
   REQUIRE(client.Send("POST", "/api/buckets", "name=docs").status == 200);
 
-  const http::ClientResponse upload = client.Send(
-      "POST", "/api/buckets/docs/uploads",
-      "key=notes%2Fa+b.txt&size=5&content_type=text%2Fplain");
+  const http::ClientResponse upload =
+      client.Send("POST", "/api/buckets/docs/uploads",
+                  "key=notes%2Fa+b.txt&size=5&content_type=text%2Fplain");
   REQUIRE(upload.status == 200);
-  CHECK_THAT(upload.body, Catch::Contains("\"put_url\":\"http://127.0.0.1:8081/"));
+  CHECK_THAT(upload.body,
+             Catch::Contains("\"put_url\":\"http://127.0.0.1:8081/"));
   CHECK_THAT(upload.body, Catch::Contains("\"content_type\":\"text/plain\""));
   const size_t id_at = upload.body.find("\"upload_id\":\"") + 13;
   const std::string upload_id =
@@ -334,8 +336,8 @@ TEST_CASE("the dashboard lists objects by folder and signs upload urls",
   v1::ReportUploadsResponse reported;
   REQUIRE(m.ReportUploads("vs1", {report}, &reported).ok());
 
-  CHECK(client.Send("POST", "/api/buckets/docs/uploads",
-                    "key=x&size=many").status == 400);
+  CHECK(client.Send("POST", "/api/buckets/docs/uploads", "key=x&size=many")
+            .status == 400);
   CHECK(client.Send("POST", "/api/buckets/docs/uploads", "size=1").status ==
         400);
 
@@ -355,7 +357,8 @@ TEST_CASE("the dashboard lists objects by folder and signs upload urls",
   CHECK_THAT(stat.body, Catch::StartsWith("{\"key\":\"notes/a b.txt\""));
   const http::ClientResponse url = client.Send(
       "GET", "/api/buckets/docs/download-url?key=notes%2Fa%20b.txt");
-  CHECK_THAT(url.body, Catch::StartsWith("{\"get_url\":\"http://127.0.0.1:8081/"));
+  CHECK_THAT(url.body,
+             Catch::StartsWith("{\"get_url\":\"http://127.0.0.1:8081/"));
   CHECK(client.Send("GET", "/api/buckets/docs/object").status == 400);
   CHECK(client.Send("GET", "/api/buckets/docs/nothing").status == 404);
   CHECK(client.Send("DELETE", "/api/buckets/docs").status == 409);

@@ -126,8 +126,7 @@ TEST_CASE("the session cookie is found among other cookies",
   CHECK(CookieValue("a=1; warehouse_session=abc; b=2", kSessionCookie) ==
         "abc");
   CHECK(CookieValue("a=1, warehouse_session=abc", kSessionCookie) == "abc");
-  CHECK(CookieValue("xwarehouse_session=abc", kSessionCookie) ==
-        std::nullopt);
+  CHECK(CookieValue("xwarehouse_session=abc", kSessionCookie) == std::nullopt);
   CHECK(CookieValue("", kSessionCookie) == std::nullopt);
   CHECK(CookieValue("warehouse_session", kSessionCookie) == std::nullopt);
 }
@@ -146,12 +145,11 @@ TEST_CASE("changes are taken only from the dashboard's own origin",
           "[master][dashboard]") {
   CHECK(CheckSameOrigin(RequestWith("http://127.0.0.1:9334", "127.0.0.1:9334"))
             .ok());
-  CHECK(CheckSameOrigin(RequestWith("https://master.example:443",
-                                    "master.example:443"))
+  CHECK(CheckSameOrigin(
+            RequestWith("https://master.example:443", "master.example:443"))
             .ok());
-  for (const auto& [origin, host] :
-       std::vector<std::pair<std::optional<std::string>,
-                             std::optional<std::string>>>{
+  for (const auto& [origin, host] : std::vector<
+           std::pair<std::optional<std::string>, std::optional<std::string>>>{
            {std::nullopt, "127.0.0.1:9334"},
            {"http://evil.example", "127.0.0.1:9334"},
            {"http://127.0.0.1:9999", "127.0.0.1:9334"},
@@ -159,7 +157,8 @@ TEST_CASE("changes are taken only from the dashboard's own origin",
            {"http://127.0.0.1:9334", std::nullopt},
            {"http://", ""},
        }) {
-    INFO(origin.value_or("(no origin)") << " -> " << host.value_or("(no host)"));
+    INFO(origin.value_or("(no origin)")
+         << " -> " << host.value_or("(no host)"));
     CHECK(absl::IsPermissionDenied(CheckSameOrigin(RequestWith(origin, host))));
   }
 }
