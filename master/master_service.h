@@ -85,21 +85,10 @@ class MasterService final : public v1::Master::Service {
       v1::CheckConsistencyResponse* response) override;
 
  private:
-  // What an RPC needs of the caller's key.
-  enum class Right {
-    kRead,   // any key
-    kWrite,  // admin or read-write
-    kAdmin,  // admin
-  };
-
   // Authenticates the call to `method` and checks the key's role. Errors:
   // Unauthenticated; PermissionDenied; those of AccessKeys::Authenticate.
   absl::StatusOr<Caller> Authorize(const grpc::ServerContext& context,
                                    absl::string_view method, Right right) const;
-  // Checks the bucket name, then that the caller may use the bucket.
-  // Errors: InvalidArgument; PermissionDenied.
-  static absl::Status CheckBucket(const Caller& caller,
-                                  absl::string_view bucket);
 
   // Immutable after construction.
   AccessKeys* const keys_;

@@ -116,6 +116,10 @@ struct CommitUploadRequest {
 
 inline constexpr int kMaxListKeys = 1000;
 
+// The max_keys for a page size a client asked for: 0 means kMaxListKeys,
+// and larger sizes are capped to it.
+int ListPageSize(uint64_t page_size);
+
 struct ListObjectsRequest {
   std::string bucket;
   std::string prefix;

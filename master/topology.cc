@@ -418,6 +418,23 @@ absl::StatusOr<ServerView> Topology::GetServer(
   return view;
 }
 
+std::vector<VolumeLocation> Topology::Volumes(
+    absl::string_view server_id) const {
+  std::vector<VolumeLocation> volumes;
+  for (const ServerView& server : Servers()) {
+    if (!server_id.empty() && server.server_id != server_id) continue;
+    for (const VolumeView& volume : server.volumes) {
+      volumes.push_back(VolumeLocation{server.server_id, server.public_address,
+                                       server.online, volume});
+    }
+  }
+  std::sort(volumes.begin(), volumes.end(),
+            [](const VolumeLocation& a, const VolumeLocation& b) {
+              return a.volume.volume_id < b.volume.volume_id;
+            });
+  return volumes;
+}
+
 bool Topology::IsOnline(absl::string_view server_id) const {
   absl::MutexLock lock(&mu_);
   auto it = servers_.find(server_id);

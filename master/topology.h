@@ -156,6 +156,10 @@ class Topology {
   absl::StatusOr<ServerView> GetServer(absl::string_view server_id) const
       ABSL_LOCKS_EXCLUDED(mu_);
   bool IsOnline(absl::string_view server_id) const ABSL_LOCKS_EXCLUDED(mu_);
+  // Every volume of every server, or of `server_id` when not empty, by
+  // volume id.
+  std::vector<VolumeLocation> Volumes(absl::string_view server_id = "") const
+      ABSL_LOCKS_EXCLUDED(mu_);
   // Errors: NotFound when no server holds the volume.
   absl::StatusOr<VolumeLocation> LocateVolume(uint32_t volume_id) const
       ABSL_LOCKS_EXCLUDED(mu_);
