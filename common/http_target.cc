@@ -87,6 +87,11 @@ absl::Status ParseTarget(absl::string_view target, std::string* path,
     return absl::InvalidArgumentError(
         absl::StrCat("request target '", target, "': NUL byte in the path"));
   }
+  return ParseQuery(raw_query, query);
+}
+
+absl::Status ParseQuery(absl::string_view raw_query,
+                        std::multimap<std::string, std::string>* query) {
   query->clear();
   for (absl::string_view param : absl::StrSplit(raw_query, '&')) {
     if (param.empty()) continue;

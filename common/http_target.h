@@ -24,6 +24,12 @@ std::string PercentEncode(absl::string_view s);
 // As PercentEncode, but keeps '/', for a whole path.
 std::string PercentEncodePath(absl::string_view path);
 
+// Decodes a query string or an application/x-www-form-urlencoded body
+// ("x=1&y=a+b") into `query`, replacing its contents; empty parameters are
+// skipped. Errors: InvalidArgument (a bad escape).
+absl::Status ParseQuery(absl::string_view raw_query,
+                        std::multimap<std::string, std::string>* query);
+
 // Splits a target in origin form ("/a%20b?x=1&y") into the decoded path
 // ("/a b") and the decoded query parameters ({x: "1", y: ""}); empty
 // parameters ("a=1&&b") are skipped. Errors: InvalidArgument (not starting

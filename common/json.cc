@@ -1,8 +1,11 @@
 #include "common/json.h"
 
 #include <cstdint>
+#include <utility>
 
+#include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "absl/strings/str_join.h"
 
 namespace warehouse {
 
@@ -65,6 +68,53 @@ std::string JsonString(absl::string_view s) {
   }
   out += '"';
   return out;
+}
+
+void JsonObject::Name(absl::string_view name) {
+  if (text_.size() > 1) text_ += ',';
+  absl::StrAppend(&text_, JsonString(name), ":");
+}
+
+JsonObject& JsonObject::Add(absl::string_view name, absl::string_view value) {
+  Name(name);
+  text_ += JsonString(value);
+  return *this;
+}
+
+JsonObject& JsonObject::Add(absl::string_view name, int64_t value) {
+  Name(name);
+  absl::StrAppend(&text_, value);
+  return *this;
+}
+
+JsonObject& JsonObject::Add(absl::string_view name, uint64_t value) {
+  Name(name);
+  absl::StrAppend(&text_, value);
+  return *this;
+}
+
+JsonObject& JsonObject::Add(absl::string_view name, bool value) {
+  Name(name);
+  text_ += value ? "true" : "false";
+  return *this;
+}
+
+JsonObject& JsonObject::AddRaw(absl::string_view name,
+                               absl::string_view json) {
+  Name(name);
+  absl::StrAppend(&text_, json);
+  return *this;
+}
+
+std::string JsonObject::Close() {
+  std::string out = std::move(text_);
+  out += '}';
+  text_ = "{";
+  return out;
+}
+
+std::string JsonArray(const std::vector<std::string>& values) {
+  return absl::StrCat("[", absl::StrJoin(values, ","), "]");
 }
 
 }  // namespace warehouse

@@ -4,8 +4,10 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
+#include "common/crypto.h"
 #include "common/grpc_auth.h"
 #include "common/status_macros.h"
+#include "master/names.h"
 #include "spdlog/spdlog.h"
 
 namespace warehouse::master {
@@ -35,6 +37,28 @@ Caller CallerOf(const AccessKey& key) {
 bool Caller::MayUseBucket(absl::string_view bucket) const {
   if (role == AccessRole::kAdmin || buckets.empty()) return true;
   return std::find(buckets.begin(), buckets.end(), bucket) != buckets.end();
+}
+
+absl::Status CheckRight(const Caller& caller, absl::string_view action,
+                        Right right) {
+  const bool allowed = right == Right::kRead    ? true
+                       : right == Right::kWrite ? caller.MayWrite()
+                                                : caller.IsAdmin();
+  if (allowed) return absl::OkStatus();
+  return absl::PermissionDeniedError(absl::StrCat(
+      "access key ", caller.access_key_id, " (", AccessRoleName(caller.role),
+      ") may not call ", action,
+      right == Right::kAdmin ? ": it needs an admin key"
+                             : ": it needs an admin or read-write key"));
+}
+
+absl::Status CheckBucketAccess(const Caller& caller, absl::string_view bucket) {
+  RETURN_IF_ERROR(ValidateBucketName(bucket));
+  if (!caller.MayUseBucket(bucket)) {
+    return absl::PermissionDeniedError(absl::StrCat(
+        "access key ", caller.access_key_id, " may not use bucket ", bucket));
+  }
+  return absl::OkStatus();
 }
 
 AccessRole ToAccessRole(Role role) {
@@ -149,6 +173,31 @@ absl::StatusOr<Caller> AccessKeys::Authenticate(
         absl::StrCat("access key ", key_id, ": authenticated as another key"));
   }
   return caller;
+}
+
+absl::StatusOr<Caller> AccessKeys::AuthenticateSecret(
+    absl::string_view access_key_id, absl::string_view secret) {
+  const absl::Status refused = absl::UnauthenticatedError(absl::StrCat(
+      "access key ", access_key_id, ": unknown key or wrong secret"));
+  if (!ValidateAccessKeyId(access_key_id).ok() ||
+      !ValidateAccessKeySecret(secret).ok()) {
+    return refused;
+  }
+  absl::StatusOr<CachedKey> entry = Lookup(access_key_id);
+  if (absl::IsNotFound(entry.status())) return refused;
+  if (!entry.ok()) return entry.status();
+  if (!ConstantTimeEquals(entry->secret, secret)) return refused;
+  return entry->caller;
+}
+
+absl::StatusOr<Caller> AccessKeys::Active(absl::string_view access_key_id) {
+  absl::StatusOr<CachedKey> entry = Lookup(access_key_id);
+  if (absl::IsNotFound(entry.status())) {
+    return absl::UnauthenticatedError(
+        absl::StrCat("access key ", access_key_id, " no longer exists"));
+  }
+  if (!entry.ok()) return entry.status();
+  return entry->caller;
 }
 
 }  // namespace warehouse::master

@@ -38,6 +38,23 @@ struct Caller {
   bool MayUseBucket(absl::string_view bucket) const;
 };
 
+// What a call needs of the caller's key.
+enum class Right {
+  kRead,   // any key
+  kWrite,  // admin or read-write
+  kAdmin,  // admin
+};
+
+// Checks that `caller` has `right` for `action` (an RPC name or a
+// dashboard request, for the message). Errors: PermissionDenied, saying
+// which role is needed.
+absl::Status CheckRight(const Caller& caller, absl::string_view action,
+                        Right right);
+
+// Checks the bucket name, then that `caller` may use the bucket. Errors:
+// InvalidArgument; PermissionDenied.
+absl::Status CheckBucketAccess(const Caller& caller, absl::string_view bucket);
+
 // A key just created, with its secret (which is never available again).
 struct NewAccessKey {
   AccessKey key;
@@ -82,6 +99,20 @@ class AccessKeys {
   // database).
   absl::StatusOr<Caller> Authenticate(const grpc::ServerContextBase& context,
                                       absl::string_view full_method)
+      ABSL_LOCKS_EXCLUDED(mu_);
+
+  // Authenticates a key by its secret itself, as typed into the
+  // dashboard's login form; compares in constant time. Errors:
+  // Unauthenticated (malformed, unknown or revoked key, wrong secret; the
+  // message never says which of unknown and wrong); as Authenticate.
+  absl::StatusOr<Caller> AuthenticateSecret(absl::string_view access_key_id,
+                                            absl::string_view secret)
+      ABSL_LOCKS_EXCLUDED(mu_);
+
+  // The caller of a key that is still active (not revoked), for requests
+  // made in a session opened with it. Errors: Unauthenticated (unknown or
+  // revoked); as Authenticate.
+  absl::StatusOr<Caller> Active(absl::string_view access_key_id)
       ABSL_LOCKS_EXCLUDED(mu_);
 
  private:

@@ -65,6 +65,16 @@ CompactionScheduler::CompactByGarbageRatio(double min_ratio) {
 
 void CompactionScheduler::Start(uint32_t volume_id,
                                 const std::string& server_id) {
+  {
+    // Recorded before the command goes out, so its result, which may
+    // arrive at once, always lands on this record.
+    VolumeCompaction started;
+    started.started = absl::Now();
+    started.finished = absl::InfinitePast();
+    absl::MutexLock lock(&mu_);
+    ++stats_.started;
+    latest_[volume_id] = started;
+  }
   v1::MasterCommand command;
   command.mutable_compact_volume()->set_volume_id(volume_id);
   const uint64_t command_id =
@@ -74,8 +84,6 @@ void CompactionScheduler::Start(uint32_t volume_id,
                       });
   spdlog::info("volume {}: compaction started on volume server {} (command {})",
                volume_id, server_id, command_id);
-  absl::MutexLock lock(&mu_);
-  ++stats_.started;
 }
 
 void CompactionScheduler::OnResult(uint32_t volume_id,
@@ -89,17 +97,30 @@ void CompactionScheduler::OnResult(uint32_t volume_id,
   }
   absl::MutexLock lock(&mu_);
   running_.erase(volume_id);
+  VolumeCompaction& latest = latest_[volume_id];
+  latest.finished = absl::Now();
+  latest.bytes_reclaimed = outcome.bytes_reclaimed;
   if (outcome.status.ok()) {
     ++stats_.succeeded;
     stats_.bytes_reclaimed += outcome.bytes_reclaimed;
+    latest.state = VolumeCompaction::State::kSucceeded;
+    latest.error.clear();
   } else {
     ++stats_.failed;
+    latest.state = VolumeCompaction::State::kFailed;
+    latest.error = outcome.status.ToString();
   }
 }
 
 CompactionScheduler::Stats CompactionScheduler::stats() const {
   absl::MutexLock lock(&mu_);
   return stats_;
+}
+
+std::map<uint32_t, CompactionScheduler::VolumeCompaction>
+CompactionScheduler::Latest() const {
+  absl::MutexLock lock(&mu_);
+  return latest_;
 }
 
 }  // namespace warehouse::master

@@ -9,12 +9,15 @@
 #define WAREHOUSE_MASTER_COMPACTION_SCHEDULER_H_
 
 #include <cstdint>
+#include <map>
 #include <set>
+#include <string>
 #include <vector>
 
 #include "absl/base/thread_annotations.h"
 #include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
+#include "absl/time/time.h"
 #include "master/command_queue.h"
 #include "master/topology.h"
 
@@ -29,6 +32,17 @@ class CompactionScheduler {
     uint64_t succeeded = 0;
     uint64_t failed = 0;
     uint64_t bytes_reclaimed = 0;
+  };
+
+  // The latest compaction started of one volume, as far as the master
+  // knows: running until its server answers the command.
+  struct VolumeCompaction {
+    enum class State { kRunning, kSucceeded, kFailed };
+    State state = State::kRunning;
+    absl::Time started;
+    absl::Time finished;  // InfinitePast while running
+    uint64_t bytes_reclaimed = 0;
+    std::string error;  // kFailed only
   };
 
   CompactionScheduler(Topology* topology, CommandQueue* commands);
@@ -49,6 +63,9 @@ class CompactionScheduler {
       ABSL_LOCKS_EXCLUDED(mu_);
 
   Stats stats() const ABSL_LOCKS_EXCLUDED(mu_);
+  // The latest compaction of every volume compacted since the master
+  // started, by volume id.
+  std::map<uint32_t, VolumeCompaction> Latest() const ABSL_LOCKS_EXCLUDED(mu_);
 
  private:
   // Sends the command. REQUIRES: the volume was added to running_.
@@ -65,6 +82,7 @@ class CompactionScheduler {
   // Volumes with a compaction command sent and no result yet.
   std::set<uint32_t> running_ ABSL_GUARDED_BY(mu_);
   Stats stats_ ABSL_GUARDED_BY(mu_);
+  std::map<uint32_t, VolumeCompaction> latest_ ABSL_GUARDED_BY(mu_);
 };
 
 }  // namespace warehouse::master

@@ -42,7 +42,7 @@ double FileBytes(const std::string& path) {
 absl::StatusOr<std::unique_ptr<MasterHttp>> MasterHttp::Start(
     const std::string& listen, MetricsRegistry* registry,
     const Topology* topology, const CommandQueue* commands,
-    const std::string& db_path) {
+    const std::string& db_path, DashboardApi* dashboard) {
   http::ServerOptions options;
   RETURN_IF_ERROR(ParseListenAddress(listen, &options));
   options.metrics = registry;
@@ -79,6 +79,7 @@ absl::StatusOr<std::unique_ptr<MasterHttp>> MasterHttp::Start(
         response.SetHeader("Content-Type", MetricsRegistry::kContentType);
         response.Send(200, registry->Render()).IgnoreError();
       });
+  if (dashboard != nullptr) dashboard->Register(http->router_);
   ASSIGN_OR_RETURN(http->server_,
                    http::Server::Start(options, http->router_.AsHandler()));
   return http;

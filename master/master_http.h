@@ -6,7 +6,8 @@
 //   warehouse_master_db_file_bytes{file}       gauge: main, wal
 //   warehouse_master_commands_outstanding      gauge: sent, not answered
 //
-// docs/master.md lists every metric.
+// docs/master.md lists every metric. The same port serves the web
+// dashboard and its JSON API (master/dashboard_api.h, docs/dashboard.md).
 #ifndef WAREHOUSE_MASTER_MASTER_HTTP_H_
 #define WAREHOUSE_MASTER_MASTER_HTTP_H_
 
@@ -20,6 +21,7 @@
 #include "common/http_server.h"
 #include "common/metrics.h"
 #include "master/command_queue.h"
+#include "master/dashboard_api.h"
 #include "master/topology.h"
 
 namespace warehouse::master {
@@ -28,13 +30,14 @@ namespace warehouse::master {
 class MasterHttp {
  public:
   // Registers the master's gauges in `registry` and serves on `listen`, a
-  // numeric "host:port" (port 0 picks one). Errors: InvalidArgument (not
+  // numeric "host:port" (port 0 picks one), with the dashboard's routes
+  // when `dashboard` is not null. Errors: InvalidArgument (not
   // host:port); those of http::Server::Start (FailedPrecondition for a
   // port in use).
   static absl::StatusOr<std::unique_ptr<MasterHttp>> Start(
       const std::string& listen, MetricsRegistry* registry,
       const Topology* topology, const CommandQueue* commands,
-      const std::string& db_path);
+      const std::string& db_path, DashboardApi* dashboard);
 
   MasterHttp(const MasterHttp&) = delete;
   MasterHttp& operator=(const MasterHttp&) = delete;

@@ -62,9 +62,19 @@ absl::StatusOr<std::unique_ptr<MasterServer>> MasterServer::Start(
   server->cluster_service_ = std::make_unique<ClusterService>(
       &server->keys_, server->topology_.get(), server->commands_.get(),
       server->store_.get());
+  server->lister_ = std::make_unique<GrpcNeedleLister>(&server->keys_,
+                                                       absl::Minutes(30));
+  server->checker_ = std::make_unique<ConsistencyChecker>(
+      server->store_.get(), server->topology_.get(), server->lister_.get());
   server->master_service_ = std::make_unique<MasterService>(
       server->access_keys_.get(), server->store_.get(), server->topology_.get(),
-      server->urls_.get(), server->compactions_.get());
+      server->urls_.get(), server->compactions_.get(), server->checker_.get());
+  server->dashboard_sessions_ =
+      std::make_unique<DashboardSessions>(o.dashboard_sessions);
+  server->dashboard_ = std::make_unique<DashboardApi>(
+      server->access_keys_.get(), server->store_.get(), server->topology_.get(),
+      server->urls_.get(), server->compactions_.get(),
+      server->dashboard_sessions_.get());
 
   grpc::ServerBuilder builder;
   builder.AddListeningPort(o.listen, credentials, &server->grpc_port_);
@@ -85,7 +95,8 @@ absl::StatusOr<std::unique_ptr<MasterServer>> MasterServer::Start(
   ASSIGN_OR_RETURN(server->http_,
                    MasterHttp::Start(o.http_listen, server->metrics_.get(),
                                      server->topology_.get(),
-                                     server->commands_.get(), o.db_path));
+                                     server->commands_.get(), o.db_path,
+                                     server->dashboard_.get()));
   server->topology_->StartMonitor();
   server->deletion_->Start();
   return server;

@@ -1,9 +1,9 @@
 // The master process's objects, wired together: the metadata store, the
 // topology of volume servers, the command queue, placement, deletion and
 // compaction, access keys, the gRPC server that serves the Master and
-// Cluster services, and the HTTP port for health checks and metrics. main.cc
-// parses flags into MasterServer::Options; tests start a MasterServer
-// in-process the same way.
+// Cluster services, and the HTTP port for health checks, metrics and the
+// web dashboard. main.cc parses flags into MasterServer::Options; tests
+// start a MasterServer in-process the same way.
 #ifndef WAREHOUSE_MASTER_MASTER_SERVER_H_
 #define WAREHOUSE_MASTER_MASTER_SERVER_H_
 
@@ -21,9 +21,12 @@
 #include "master/cluster_service.h"
 #include "master/command_queue.h"
 #include "master/compaction_scheduler.h"
+#include "master/dashboard_api.h"
+#include "master/dashboard_sessions.h"
 #include "master/deletion_worker.h"
 #include "master/master_http.h"
 #include "master/master_service.h"
+#include "master/needle_lister.h"
 #include "master/metadata_store.h"
 #include "master/topology.h"
 #include "master/url_issuer.h"
@@ -37,7 +40,8 @@ class MasterServer {
   struct Options {
     // host:port of the gRPC listener; port 0 picks a free port.
     std::string listen = "127.0.0.1:9333";
-    // Numeric host:port of the HTTP port (/healthz, /metrics).
+    // Numeric host:port of the HTTP port (/healthz, /metrics, the
+    // dashboard).
     std::string http_listen = "127.0.0.1:9334";
     std::string db_path = "./warehouse-data/master/meta.db";
     // Create the database or apply pending migrations before serving.
@@ -58,6 +62,7 @@ class MasterServer {
     DeletionWorker::Options deletion;
     UrlIssuer::Options urls;
     AccessKeys::Options access_keys;
+    DashboardSessions::Options dashboard_sessions;
   };
 
   // Opens the store, loads the topology, starts the background threads and
@@ -88,6 +93,7 @@ class MasterServer {
   const CommandQueue& commands() const { return *commands_; }
   MetadataStore& store() { return *store_; }
   AccessKeys& access_keys() { return *access_keys_; }
+  DashboardSessions& dashboard_sessions() { return *dashboard_sessions_; }
 
  private:
   explicit MasterServer(Options options, KeyRing keys)
@@ -107,7 +113,11 @@ class MasterServer {
   std::unique_ptr<AccessKeys> access_keys_;
   std::unique_ptr<UrlIssuer> urls_;
   std::unique_ptr<ClusterService> cluster_service_;
+  std::unique_ptr<GrpcNeedleLister> lister_;
+  std::unique_ptr<ConsistencyChecker> checker_;
   std::unique_ptr<MasterService> master_service_;
+  std::unique_ptr<DashboardSessions> dashboard_sessions_;
+  std::unique_ptr<DashboardApi> dashboard_;
   std::unique_ptr<grpc::Server> grpc_server_;
   int grpc_port_ = 0;
   std::unique_ptr<MasterHttp> http_;

@@ -7,6 +7,7 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
+#include "common/crash_point.h"
 #include "common/grpc_auth.h"
 #include "common/status_macros.h"
 #include "common/status_mapping.h"
@@ -17,12 +18,14 @@ namespace warehouse::master {
 
 MasterService::MasterService(AccessKeys* keys, MetadataStore* store,
                              Topology* topology, UrlIssuer* urls,
-                             CompactionScheduler* compactions)
+                             CompactionScheduler* compactions,
+                             ConsistencyChecker* checker)
     : keys_(keys),
       store_(store),
       topology_(topology),
       urls_(urls),
-      compactions_(compactions) {}
+      compactions_(compactions),
+      checker_(checker) {}
 
 absl::StatusOr<Caller> MasterService::Authorize(
     const grpc::ServerContext& context, absl::string_view method,
@@ -31,27 +34,8 @@ absl::StatusOr<Caller> MasterService::Authorize(
       Caller caller,
       keys_->Authenticate(
           context, FullMethodName(v1::Master::service_full_name(), method)));
-  const bool allowed = right == Right::kRead    ? true
-                       : right == Right::kWrite ? caller.MayWrite()
-                                                : caller.IsAdmin();
-  if (!allowed) {
-    return absl::PermissionDeniedError(absl::StrCat(
-        "access key ", caller.access_key_id, " (", AccessRoleName(caller.role),
-        ") may not call ", method,
-        right == Right::kAdmin ? ": it needs an admin key"
-                               : ": it needs an admin or read-write key"));
-  }
+  RETURN_IF_ERROR(CheckRight(caller, method, right));
   return caller;
-}
-
-absl::Status MasterService::CheckBucket(const Caller& caller,
-                                        absl::string_view bucket) {
-  RETURN_IF_ERROR(ValidateBucketName(bucket));
-  if (!caller.MayUseBucket(bucket)) {
-    return absl::PermissionDeniedError(absl::StrCat(
-        "access key ", caller.access_key_id, " may not use bucket ", bucket));
-  }
-  return absl::OkStatus();
 }
 
 grpc::Status MasterService::CreateBucket(grpc::ServerContext* context,
@@ -60,7 +44,7 @@ grpc::Status MasterService::CreateBucket(grpc::ServerContext* context,
   return ToGrpcStatus([&]() -> absl::Status {
     ASSIGN_OR_RETURN(const Caller caller,
                      Authorize(*context, "CreateBucket", Right::kWrite));
-    RETURN_IF_ERROR(CheckBucket(caller, request->bucket()));
+    RETURN_IF_ERROR(CheckBucketAccess(caller, request->bucket()));
     RETURN_IF_ERROR(store_->CreateBucket(request->bucket()));
     ASSIGN_OR_RETURN(const BucketInfo bucket,
                      store_->GetBucket(request->bucket()));
@@ -92,7 +76,7 @@ grpc::Status MasterService::DeleteBucket(grpc::ServerContext* context,
   return ToGrpcStatus([&]() -> absl::Status {
     ASSIGN_OR_RETURN(const Caller caller,
                      Authorize(*context, "DeleteBucket", Right::kWrite));
-    RETURN_IF_ERROR(CheckBucket(caller, request->bucket()));
+    RETURN_IF_ERROR(CheckBucketAccess(caller, request->bucket()));
     return store_->DeleteBucket(request->bucket());
   }());
 }
@@ -103,7 +87,7 @@ grpc::Status MasterService::BeginUpload(grpc::ServerContext* context,
   return ToGrpcStatus([&]() -> absl::Status {
     ASSIGN_OR_RETURN(const Caller caller,
                      Authorize(*context, "BeginUpload", Right::kWrite));
-    RETURN_IF_ERROR(CheckBucket(caller, request->bucket()));
+    RETURN_IF_ERROR(CheckBucketAccess(caller, request->bucket()));
     ASSIGN_OR_RETURN(
         const UploadTicket ticket,
         urls_->BeginUpload(request->bucket(), request->key(),
@@ -122,7 +106,7 @@ grpc::Status MasterService::LookupObject(grpc::ServerContext* context,
   return ToGrpcStatus([&]() -> absl::Status {
     ASSIGN_OR_RETURN(const Caller caller,
                      Authorize(*context, "LookupObject", Right::kRead));
-    RETURN_IF_ERROR(CheckBucket(caller, request->bucket()));
+    RETURN_IF_ERROR(CheckBucketAccess(caller, request->bucket()));
     std::optional<ByteRange> range;
     if (request->has_range()) {
       range = ByteRange{request->range().first(), request->range().last()};
@@ -147,7 +131,7 @@ grpc::Status MasterService::StatObject(grpc::ServerContext* context,
   return ToGrpcStatus([&]() -> absl::Status {
     ASSIGN_OR_RETURN(const Caller caller,
                      Authorize(*context, "StatObject", Right::kRead));
-    RETURN_IF_ERROR(CheckBucket(caller, request->bucket()));
+    RETURN_IF_ERROR(CheckBucketAccess(caller, request->bucket()));
     RETURN_IF_ERROR(ValidateObjectKey(request->key()));
     ASSIGN_OR_RETURN(const ObjectRecord object,
                      store_->GetObject(request->bucket(), request->key()));
@@ -162,9 +146,11 @@ grpc::Status MasterService::DeleteObject(grpc::ServerContext* context,
   return ToGrpcStatus([&]() -> absl::Status {
     ASSIGN_OR_RETURN(const Caller caller,
                      Authorize(*context, "DeleteObject", Right::kWrite));
-    RETURN_IF_ERROR(CheckBucket(caller, request->bucket()));
+    RETURN_IF_ERROR(CheckBucketAccess(caller, request->bucket()));
     RETURN_IF_ERROR(ValidateObjectKey(request->key()));
-    return store_->DeleteObject(request->bucket(), request->key());
+    RETURN_IF_ERROR(store_->DeleteObject(request->bucket(), request->key()));
+    CRASH_POINT(kMasterDeleteBeforeAnswer);
+    return absl::OkStatus();
   }());
 }
 
@@ -174,15 +160,12 @@ grpc::Status MasterService::ListObjects(grpc::ServerContext* context,
   return ToGrpcStatus([&]() -> absl::Status {
     ASSIGN_OR_RETURN(const Caller caller,
                      Authorize(*context, "ListObjects", Right::kRead));
-    RETURN_IF_ERROR(CheckBucket(caller, request->bucket()));
+    RETURN_IF_ERROR(CheckBucketAccess(caller, request->bucket()));
     ListObjectsRequest list;
     list.bucket = request->bucket();
     list.prefix = request->prefix();
     list.delimiter = request->delimiter();
-    list.max_keys = request->page_size() == 0
-                        ? kMaxListKeys
-                        : static_cast<int>(std::min<uint32_t>(
-                              request->page_size(), kMaxListKeys));
+    list.max_keys = ListPageSize(request->page_size());
     list.continuation_token = request->continuation_token();
     ASSIGN_OR_RETURN(const ListObjectsResult page, store_->ListObjects(list));
     for (const ObjectRecord& object : page.objects) {

@@ -30,27 +30,14 @@ grpc::Status MasterService::ListVolumes(grpc::ServerContext* context,
                                         v1::ListVolumesResponse* response) {
   return ToGrpcStatus([&]() -> absl::Status {
     RETURN_IF_ERROR(Authorize(*context, "ListVolumes", Right::kAdmin).status());
-    std::vector<v1::VolumeInfo> volumes;
-    for (const ServerView& server : topology_->Servers()) {
-      if (!request->server_id().empty() &&
-          server.server_id != request->server_id()) {
-        continue;
-      }
-      for (const VolumeView& volume : server.volumes) {
-        v1::VolumeInfo& info = volumes.emplace_back();
-        *info.mutable_status() = ToProto(volume);
-        info.set_server_id(server.server_id);
-        info.set_server_address(server.public_address);
-        info.set_server_status(server.online ? v1::SERVER_STATUS_ONLINE
+    for (const VolumeLocation& location :
+         topology_->Volumes(request->server_id())) {
+      v1::VolumeInfo& info = *response->add_volumes();
+      *info.mutable_status() = ToProto(location.volume);
+      info.set_server_id(location.server_id);
+      info.set_server_address(location.public_address);
+      info.set_server_status(location.online ? v1::SERVER_STATUS_ONLINE
                                              : v1::SERVER_STATUS_OFFLINE);
-      }
-    }
-    std::sort(volumes.begin(), volumes.end(),
-              [](const v1::VolumeInfo& a, const v1::VolumeInfo& b) {
-                return a.status().volume_id() < b.status().volume_id();
-              });
-    for (v1::VolumeInfo& info : volumes) {
-      *response->add_volumes() = std::move(info);
     }
     return absl::OkStatus();
   }());
@@ -132,6 +119,23 @@ grpc::Status MasterService::RevokeAccessKey(
         Authorize(*context, "RevokeAccessKey", Right::kAdmin).status());
     RETURN_IF_ERROR(ValidateAccessKeyId(request->access_key_id()));
     return keys_->Revoke(request->access_key_id());
+  }());
+}
+
+grpc::Status MasterService::CheckConsistency(
+    grpc::ServerContext* context, const v1::CheckConsistencyRequest* request,
+    v1::CheckConsistencyResponse* response) {
+  return ToGrpcStatus([&]() -> absl::Status {
+    RETURN_IF_ERROR(
+        Authorize(*context, "CheckConsistency", Right::kAdmin).status());
+    ConsistencyChecker::Options options;
+    options.repair_orphans = request->repair_orphans();
+    if (request->max_findings() != 0) {
+      options.max_findings = request->max_findings();
+    }
+    ASSIGN_OR_RETURN(const ConsistencyReport report, checker_->Check(options));
+    *response = ToProto(report);
+    return absl::OkStatus();
   }());
 }
 

@@ -70,4 +70,11 @@ absl::StatusOr<AccessRole> ParseAccessRole(absl::string_view name) {
       absl::StrCat("unknown access role \"", name, "\""));
 }
 
+int ListPageSize(uint64_t page_size) {
+  if (page_size == 0 || page_size > static_cast<uint64_t>(kMaxListKeys)) {
+    return kMaxListKeys;
+  }
+  return static_cast<int>(page_size);
+}
+
 }  // namespace warehouse::master

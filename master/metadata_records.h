@@ -116,6 +116,10 @@ struct CommitUploadRequest {
 
 inline constexpr int kMaxListKeys = 1000;
 
+// The max_keys for a page size a client asked for: 0 means kMaxListKeys,
+// and larger sizes are capped to it.
+int ListPageSize(uint64_t page_size);
+
 struct ListObjectsRequest {
   std::string bucket;
   std::string prefix;
@@ -173,6 +177,30 @@ struct NeedleDelete {
   int attempts = 0;    // failed attempts so far
   absl::Time next_attempt;
   absl::Time enqueued;
+};
+
+// An object as the consistency check sees it: where its bytes must be.
+struct ObjectNeedle {
+  uint64_t needle_id = 0;
+  uint32_t cookie = 0;
+  int64_t size = 0;
+  std::string bucket;
+  std::string key;
+  // Declared lost (MarkVolumeLost): its loss is known, so it is not
+  // reported missing, but its needle, should it come back, is no orphan.
+  bool lost = false;
+};
+
+// What the database says about one volume, read in one transaction.
+struct VolumeSnapshot {
+  uint32_t volume_id = 0;
+  // Needle ids at or above this were allocated after the snapshot.
+  uint64_t next_needle_id = 1;
+  // Its objects, live or lost, by needle id.
+  std::vector<ObjectNeedle> objects;
+  // Needle ids of its pending uploads and of its queued deletes, sorted.
+  std::vector<uint64_t> pending_needle_ids;
+  std::vector<uint64_t> deleting_needle_ids;
 };
 
 inline constexpr size_t kMaxAccessKeyDescriptionBytes = 256;

@@ -154,6 +154,7 @@ absl::StatusOr<uint64_t> Topology::Register(
     server.cancel = std::move(cancel);
     server.view.server_id = id;
     server.view.public_address = registration.public_address;
+    server.view.admin_address = registration.admin_address;
     server.view.online = false;
     server.view.last_heartbeat = now;
     server.view.max_volumes = registration.max_volumes;
@@ -415,6 +416,23 @@ absl::StatusOr<ServerView> Topology::GetServer(
     view.volumes.push_back(volume);
   }
   return view;
+}
+
+std::vector<VolumeLocation> Topology::Volumes(
+    absl::string_view server_id) const {
+  std::vector<VolumeLocation> volumes;
+  for (const ServerView& server : Servers()) {
+    if (!server_id.empty() && server.server_id != server_id) continue;
+    for (const VolumeView& volume : server.volumes) {
+      volumes.push_back(VolumeLocation{server.server_id, server.public_address,
+                                       server.online, volume});
+    }
+  }
+  std::sort(volumes.begin(), volumes.end(),
+            [](const VolumeLocation& a, const VolumeLocation& b) {
+              return a.volume.volume_id < b.volume.volume_id;
+            });
+  return volumes;
 }
 
 bool Topology::IsOnline(absl::string_view server_id) const {

@@ -51,6 +51,9 @@ struct VolumeView {
 struct ServerView {
   std::string server_id;
   std::string public_address;  // host:port of its HTTP data path
+  // host:port of its VolumeAdmin service; empty when never told (it is
+  // not kept in the database, so a master learns it at registration).
+  std::string admin_address;
   bool online = false;
   // Set by an operator in the database: receives no new volumes or uploads.
   bool draining = false;
@@ -70,6 +73,7 @@ struct ServerReport {
 struct ServerRegistration {
   std::string server_id;
   std::string public_address;
+  std::string admin_address;
   uint32_t max_volumes = 0;
   ServerReport report;
 };
@@ -152,6 +156,10 @@ class Topology {
   absl::StatusOr<ServerView> GetServer(absl::string_view server_id) const
       ABSL_LOCKS_EXCLUDED(mu_);
   bool IsOnline(absl::string_view server_id) const ABSL_LOCKS_EXCLUDED(mu_);
+  // Every volume of every server, or of `server_id` when not empty, by
+  // volume id.
+  std::vector<VolumeLocation> Volumes(absl::string_view server_id = "") const
+      ABSL_LOCKS_EXCLUDED(mu_);
   // Errors: NotFound when no server holds the volume.
   absl::StatusOr<VolumeLocation> LocateVolume(uint32_t volume_id) const
       ABSL_LOCKS_EXCLUDED(mu_);

@@ -7,7 +7,7 @@ WAREHOUSE_PACKAGES=(
   cmake ninja-build g++ clang pkg-config ccache
   libgrpc++-dev protobuf-compiler-grpc libprotobuf-dev protobuf-compiler
   libabsl-dev libsqlite3-dev libcli11-dev libspdlog-dev catch2 libssl-dev
-  libisal-dev libboost-dev
+  libisal-dev libboost-dev chromium
   libclang-rt-14-dev  # libFuzzer and the sanitizer runtimes for clang
 )
 

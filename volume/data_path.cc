@@ -3,6 +3,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/time/clock.h"
+#include "common/crash_point.h"
 #include "common/http_range.h"
 #include "common/signed_url.h"
 #include "common/status_mapping.h"
@@ -44,6 +45,27 @@ bool Refused(const absl::Status& status) {
   return absl::IsNotFound(status) || absl::IsInvalidArgument(status) ||
          absl::IsFailedPrecondition(status) ||
          absl::IsPermissionDenied(status) || absl::IsAlreadyExists(status);
+}
+
+// Cross-origin access (CORS) for the object routes, so that a page on
+// another origin (the master's dashboard) can PUT and GET with signed URLs.
+// The signed URL is the credential: no cookies are involved, so any origin
+// may be allowed and credentials never are.
+void AllowCrossOrigin(http::ResponseWriter& response) {
+  response.SetHeader("Access-Control-Allow-Origin", "*");
+  response.SetHeader("Access-Control-Expose-Headers",
+                     "ETag, Content-Length, Content-Range, Last-Modified, "
+                     "Accept-Ranges");
+}
+
+// Answers a preflight: which methods and request headers a cross-origin
+// request may use, cached by the browser for a day.
+void Preflight(http::Request&, http::ResponseWriter& response) {
+  AllowCrossOrigin(response);
+  response.SetHeader("Access-Control-Allow-Methods", "GET, HEAD, PUT, DELETE");
+  response.SetHeader("Access-Control-Allow-Headers", "Content-Type, Range");
+  response.SetHeader("Access-Control-Max-Age", "86400");
+  response.Send(204, "").IgnoreError();
 }
 
 }  // namespace
@@ -88,6 +110,7 @@ void DataPath::Register(http::Router& router) {
                   response.Send(200, metrics_->Render()).IgnoreError();
                 });
   auto get = [this](http::Request& request, http::ResponseWriter& response) {
+    AllowCrossOrigin(response);
     Get(request, response);
   };
   router.HandlePrefix("GET", "/", get);
@@ -95,13 +118,16 @@ void DataPath::Register(http::Router& router) {
   router.HandlePrefix("PUT", "/",
                       [this](http::Request& request,
                              http::ResponseWriter& response) {
+                        AllowCrossOrigin(response);
                         Put(request, response);
                       });
   router.HandlePrefix("DELETE", "/",
                       [this](http::Request& request,
                              http::ResponseWriter& response) {
+                        AllowCrossOrigin(response);
                         Delete(request, response);
                       });
+  router.HandlePrefix("OPTIONS", "/", Preflight);
 }
 
 void DataPath::Put(http::Request& request, http::ResponseWriter& response) {
@@ -193,6 +219,7 @@ void DataPath::Put(http::Request& request, http::ResponseWriter& response) {
         fid, ": stored, but the master did not confirm the upload (",
         recorded.message(), "); retry the PUT")));
   }
+  CRASH_POINT(kVolumeUploadBeforeAnswer);
   response.SetHeader("ETag", ETag(result->crc32c));
   response.SetHeader("Content-Type", "application/json");
   response

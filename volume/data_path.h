@@ -5,7 +5,11 @@
 //   GET    /<file id>?<signed>   one pread for a small needle, bounded chunks
 //   HEAD   /<file id>?<signed>   for a large one; single byte ranges
 //   DELETE /<file id>?<signed>   append a tombstone
+//   OPTIONS /<anything>           CORS preflight
 //   GET    /healthz /readyz /usage /metrics
+//
+// The object routes answer cross-origin requests (CORS, any origin, no
+// credentials), so a browser page elsewhere can use signed URLs.
 //
 // Handlers are thin: verify the signed url, call the volume, map the status.
 // Thread-safe; the HTTP server calls it from one thread per connection.

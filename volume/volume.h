@@ -237,6 +237,14 @@ class Volume {
   absl::StatusOr<NeedleReader> OpenNeedle(uint64_t id, uint32_t cookie) const
       ABSL_LOCKS_EXCLUDED(mu_);
 
+  // Up to `limit` live needles with ids above `after`, in increasing id
+  // order, each as its header on disk describes it (crc32c is not read).
+  // Takes the lock only to copy their locations. Errors: DataLoss (a
+  // header disagrees with the index), read errors.
+  absl::StatusOr<std::vector<NeedleInfo>> ListNeedles(uint64_t after,
+                                                      size_t limit) const
+      ABSL_LOCKS_EXCLUDED(mu_);
+
   // Writes buffered index records and a checkpoint, and syncs the index
   // file (and, under SyncPolicy::kNone, the volume file first).
   absl::Status Sync() ABSL_LOCKS_EXCLUDED(mu_);

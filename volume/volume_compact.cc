@@ -22,6 +22,7 @@
 #include "absl/time/clock.h"
 #include "absl/types/span.h"
 #include "common/coding.h"
+#include "common/crash_point.h"
 #include "common/crc32c.h"
 #include "common/status_macros.h"
 #include "spdlog/spdlog.h"
@@ -317,6 +318,7 @@ absl::Status Volume::SwitchToCompacted(CompactionState& state, int stop_after) {
   // Held writes cannot start and none is in flight: nothing changes the
   // volume until switching_ is cleared, so the rest runs without the lock.
   RETURN_IF_ERROR(ApplyChanges(state, changes));
+  CRASH_POINT(kCompactAfterCopy);
   ASSIGN_OR_RETURN(std::shared_ptr<IndexFile> index_file,
                    IndexFile::Create(fs_, CompactIndexPath(dir_, id_), id_,
                                      state.new_revision));
@@ -330,6 +332,7 @@ absl::Status Volume::SwitchToCompacted(CompactionState& state, int stop_after) {
   RETURN_IF_ERROR(state.out->Sync());
   RETURN_IF_ERROR(fs_->SyncDir(dir_));
   if (stop_after == 1) return absl::AbortedError("stopped after step 1");
+  CRASH_POINT(kCompactBeforeMarker);
 
   // Commit point: once the marker and its directory entry are durable, an
   // Open finishes the switch instead of rolling it back.
@@ -341,14 +344,18 @@ absl::Status Volume::SwitchToCompacted(CompactionState& state, int stop_after) {
     RETURN_IF_ERROR(fs_->SyncDir(dir_));
   }
   state.committed = true;
+  CRASH_POINT(kCompactAfterMarker);
   if (stop_after == 2) return absl::AbortedError("stopped after step 2");
   RETURN_IF_ERROR(fs_->Rename(CompactDataPath(dir_, id_), DataPath(dir_, id_)));
   RETURN_IF_ERROR(fs_->SyncDir(dir_));
   if (stop_after == 3) return absl::AbortedError("stopped after step 3");
+  CRASH_POINT(kCompactAfterDataRename);
   RETURN_IF_ERROR(
       fs_->Rename(CompactIndexPath(dir_, id_), IndexPath(dir_, id_)));
   RETURN_IF_ERROR(fs_->SyncDir(dir_));
   if (stop_after == 4) return absl::AbortedError("stopped after step 4");
+  CRASH_POINT(kCompactAfterIndexRename);
+  CRASH_POINT(kCompactBeforeMarkerRemove);
   RETURN_IF_ERROR(fs_->Remove(MarkerPath(dir_, id_)));
   RETURN_IF_ERROR(fs_->SyncDir(dir_));
   ASSIGN_OR_RETURN(std::unique_ptr<File> data,

@@ -4,6 +4,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/time/clock.h"
+#include "common/crash_point.h"
 #include "common/crc32c.h"
 #include "common/status_macros.h"
 #include "spdlog/spdlog.h"
@@ -90,6 +91,7 @@ absl::StatusOr<AppendResult> NeedleWriter::Commit() {
         volume_->id_, header_.id, written_, size_));
     return status_;
   }
+  CRASH_POINT(kVolumeAppendAfterData);
   buffer_ += EncodeNeedleFooter(crc_, header_.header_size() + size_);
   RETURN_IF_ERROR(FlushBuffer());
   absl::StatusOr<AppendResult> result = volume_->FinishWrite(this);
@@ -148,8 +150,13 @@ absl::StatusOr<std::unique_ptr<NeedleWriter>> Volume::BeginAppend(
   header.last_modified_ms = request.last_modified_ms != 0
                                 ? request.last_modified_ms
                                 : absl::ToUnixMillis(absl::Now());
-  absl::MutexLock lock(&mu_);
-  return Reserve(std::move(header), /*id_claimed=*/false);
+  absl::StatusOr<std::unique_ptr<NeedleWriter>> writer;
+  {
+    absl::MutexLock lock(&mu_);
+    writer = Reserve(std::move(header), /*id_claimed=*/false);
+  }
+  if (writer.ok()) CRASH_POINT(kVolumeAppendAfterReserve);
+  return writer;
 }
 
 absl::StatusOr<AppendResult> Volume::Append(const AppendRequest& request,
@@ -198,6 +205,7 @@ absl::Status Volume::Delete(uint64_t id, uint32_t cookie) {
       return absl::NotFoundError(
           absl::StrFormat("volume %d: needle %#x not found", id_, id));
     }
+    CRASH_POINT(kVolumeDeleteBeforeTombstone);
     ASSIGN_OR_RETURN(writer,
                      Reserve(std::move(tombstone), /*id_claimed=*/true));
   }
@@ -205,7 +213,9 @@ absl::Status Volume::Delete(uint64_t id, uint32_t cookie) {
 }
 
 absl::StatusOr<AppendResult> Volume::FinishWrite(NeedleWriter* writer) {
+  CRASH_POINT(kVolumeAppendBeforeSync);
   RETURN_IF_ERROR(WaitDurable(writer->file_.get()));
+  CRASH_POINT(kVolumeAppendAfterSync);
   AppendResult result;
   result.location = NeedleLocation{writer->offset_, writer->header_.total_size()};
   result.crc32c = writer->crc_;

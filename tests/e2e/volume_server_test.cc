@@ -180,6 +180,52 @@ TEST_CASE("objects upload, download, overwrite and delete over http",
   CHECK(cluster.Send("DELETE", cluster.DeleteUrl(Fid(1))).status == 404);
 }
 
+TEST_CASE("a page on another origin may use signed urls (CORS)",
+          "[e2e][volume]") {
+  Cluster cluster;
+  const std::vector<std::pair<std::string, std::string>> from_dashboard = {
+      {"Origin", "http://127.0.0.1:9334"}};
+  // The preflight a browser sends before a PUT with a Content-Type.
+  auto preflight = cluster.Send(
+      "OPTIONS", cluster.PutUrl(Fid(1), 5), "",
+      {{"Origin", "http://127.0.0.1:9334"},
+       {"Access-Control-Request-Method", "PUT"},
+       {"Access-Control-Request-Headers", "content-type"}});
+  CHECK(preflight.status == 204);
+  CHECK(preflight.Header("Access-Control-Allow-Origin") == "*");
+  CHECK_THAT(preflight.Header("Access-Control-Allow-Methods").value_or(""),
+             Catch::Contains("PUT"));
+  CHECK_THAT(preflight.Header("Access-Control-Allow-Methods").value_or(""),
+             Catch::Contains("GET"));
+  CHECK_THAT(preflight.Header("Access-Control-Allow-Headers").value_or(""),
+             Catch::Contains("Content-Type"));
+  // The signed url is the credential: cookies are never asked for.
+  CHECK(!preflight.Header("Access-Control-Allow-Credentials").has_value());
+
+  std::vector<std::pair<std::string, std::string>> put_headers = from_dashboard;
+  put_headers.emplace_back("Content-Type", "text/plain");
+  auto put = cluster.Send(
+      "PUT", cluster.PutUrl(Fid(1), 5, "up1", "text/plain"), "hello",
+      put_headers);
+  REQUIRE(put.status == 200);
+  CHECK(put.Header("Access-Control-Allow-Origin") == "*");
+  CHECK_THAT(put.Header("Access-Control-Expose-Headers").value_or(""),
+             Catch::Contains("ETag"));
+
+  auto get = cluster.Send("GET", cluster.GetUrl(Fid(1)), "", from_dashboard);
+  CHECK(get.status == 200);
+  CHECK(get.body == "hello");
+  CHECK(get.Header("Access-Control-Allow-Origin") == "*");
+  // Errors carry the header too, so the page can read the message.
+  auto missing = cluster.Send("GET", cluster.GetUrl(Fid(2)), "", from_dashboard);
+  CHECK(missing.status == 404);
+  CHECK(missing.Header("Access-Control-Allow-Origin") == "*");
+  auto deleted = cluster.Send("DELETE", cluster.DeleteUrl(Fid(1)), "",
+                              from_dashboard);
+  CHECK(deleted.status == 204);
+  CHECK(deleted.Header("Access-Control-Allow-Origin") == "*");
+}
+
 TEST_CASE("byte ranges answer 206, 416 and honour the signed range",
           "[e2e][volume]") {
   Cluster cluster;
