@@ -30,11 +30,12 @@ class MasterHttp {
   // Registers the master's gauges in `registry` and serves on `listen`, a
   // numeric "host:port" (port 0 picks one). Errors: InvalidArgument (not
   // host:port); those of http::Server::Start (FailedPrecondition for a
-  // port in use).
+  // port in use). A client that makes no progress for `idle_timeout`
+  // (docs/http.md, "Timeouts") is answered 408 or disconnected.
   static absl::StatusOr<std::unique_ptr<MasterHttp>> Start(
-      const std::string& listen, MetricsRegistry* registry,
-      const Topology* topology, const CommandQueue* commands,
-      const std::string& db_path);
+      const std::string& listen, absl::Duration idle_timeout,
+      MetricsRegistry* registry, const Topology* topology,
+      const CommandQueue* commands, const std::string& db_path);
 
   MasterHttp(const MasterHttp&) = delete;
   MasterHttp& operator=(const MasterHttp&) = delete;
