@@ -101,7 +101,8 @@ absl::Status Cluster::StartMaster(const std::string& listen) {
                    master_->WaitForLine("serving gRPC on ",
                                         options_.start_timeout));
   master_address_ = AddressAfter(line, "serving gRPC on ");
-  if (master_address_.empty()) {
+  master_http_address_ = AddressAfter(line, "HTTP on ");
+  if (master_address_.empty() || master_http_address_.empty()) {
     return absl::InternalError(absl::StrCat("no address in \"", line, "\""));
   }
   return absl::OkStatus();

@@ -58,6 +58,10 @@ class Cluster {
 
   // The master's gRPC address, "127.0.0.1:<port>".
   const std::string& master_address() const { return master_address_; }
+  // The master's HTTP address (/healthz, /metrics), "127.0.0.1:<port>".
+  const std::string& master_http_address() const {
+    return master_http_address_;
+  }
   // The admin access key.
   const std::string& access_key_id() const { return access_key_id_; }
   const std::string& secret_access_key() const { return secret_; }
@@ -107,6 +111,7 @@ class Cluster {
   TempDir dir_;
   std::string cluster_key_;
   std::string master_address_;
+  std::string master_http_address_;
   std::string access_key_id_;
   std::string secret_;
   std::unique_ptr<Process> master_;
