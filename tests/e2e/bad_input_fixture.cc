@@ -55,14 +55,13 @@ absl::Status BadInputFixture::Start() {
   options.master_bin = WAREHOUSE_MASTER_BIN;
   options.volume_bin = WAREHOUSE_VOLUME_BIN;
   options.volume_size = "64M";
-  const std::string idle = absl::StrCat(
-      absl::ToDoubleSeconds(kBadInputIdleTimeout));
+  const std::string idle =
+      absl::StrCat(absl::ToDoubleSeconds(kBadInputIdleTimeout));
   options.master_args = {"--http-idle-timeout", absl::StrCat(idle, "s"),
                          "--max-object-size", "1048576"};
   options.volume_args = {"--http-idle-timeout", idle};
   ASSIGN_OR_RETURN(cluster_, Cluster::Start(options));
-  ASSIGN_OR_RETURN(KeyRing keys,
-                   KeyRing::Parse(cluster_->env()[0].second));
+  ASSIGN_OR_RETURN(KeyRing keys, KeyRing::Parse(cluster_->env()[0].second));
   cluster_keys_.emplace(std::move(keys));
   stub_ = v1::Master::NewStub(grpc::CreateChannel(
       cluster_->master_address(), grpc::InsecureChannelCredentials()));
@@ -125,7 +124,8 @@ const StoredObject& BadInputFixture::object(const std::string& key) const {
 std::string BadInputFixture::FileIdOf(const std::string& bucket,
                                       const std::string& key) {
   absl::StatusOr<ObjectInfo> info = client_->Stat(bucket, key);
-  if (!info.ok()) FAIL("stat " << bucket << "/" << key << ": " << info.status());
+  if (!info.ok())
+    FAIL("stat " << bucket << "/" << key << ": " << info.status());
   return info->file_id;
 }
 
@@ -181,7 +181,8 @@ std::string BadInputFixture::PutUrl(const std::string& bucket,
   v1::BeginUploadResponse response;
   const absl::Status status =
       FromGrpcStatus(stub_->BeginUpload(&context, request, &response));
-  if (!status.ok()) FAIL("begin upload " << bucket << "/" << key << ": " << status);
+  if (!status.ok())
+    FAIL("begin upload " << bucket << "/" << key << ": " << status);
   return PathAndQuery(response.put_url());
 }
 
@@ -191,7 +192,8 @@ std::string BadInputFixture::CheckStoredData() {
     absl::StrAppend(&problems, parts..., "\n");
   };
   if (!cluster_->master().running()) problem("the master exited");
-  if (!cluster_->volume_server(0).running()) problem("the volume server exited");
+  if (!cluster_->volume_server(0).running())
+    problem("the volume server exited");
   if (!problems.empty()) return problems;
 
   std::map<std::string, std::map<std::string, const StoredObject*>> expected;
@@ -201,7 +203,8 @@ std::string BadInputFixture::CheckStoredData() {
   }
 
   absl::StatusOr<std::vector<BucketInfo>> buckets = client_->ListBuckets();
-  if (!buckets.ok()) return absl::StrCat("list buckets: ", buckets.status().ToString());
+  if (!buckets.ok())
+    return absl::StrCat("list buckets: ", buckets.status().ToString());
   std::set<std::string> seen_buckets;
   for (const BucketInfo& bucket : *buckets) {
     seen_buckets.insert(bucket.name);
@@ -212,7 +215,8 @@ std::string BadInputFixture::CheckStoredData() {
     }
     uint64_t bytes = 0;
     for (const auto& [key, object] : it->second) bytes += object->data.size();
-    if (bucket.object_count != it->second.size() || bucket.total_bytes != bytes) {
+    if (bucket.object_count != it->second.size() ||
+        bucket.total_bytes != bytes) {
       problem("bucket ", bucket.name, ": ", bucket.object_count, " objects of ",
               bucket.total_bytes, " bytes, expected ", it->second.size(),
               " of ", bytes);
@@ -261,7 +265,8 @@ std::string BadInputFixture::CheckStoredData() {
     problem("list volumes: ", volumes.status().ToString());
   } else {
     for (const VolumeInfo& volume : *volumes) {
-      if (volume.read_only) problem("volume ", volume.volume_id, " is read-only");
+      if (volume.read_only)
+        problem("volume ", volume.volume_id, " is read-only");
       if (!volume.server_online) {
         problem("volume ", volume.volume_id, ": its server is offline");
       }

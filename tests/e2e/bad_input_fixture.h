@@ -102,10 +102,36 @@ class BadInputFixture {
 // A row's deadline: every table row gets this long to be answered.
 inline constexpr absl::Duration kRowTimeout = absl::Seconds(5);
 
-// How many rows each table holds, for the count test.
-size_t GrpcRowCount();
-size_t HttpRowCount();
-size_t CliRowCount();
+// Appends the rows of one group to a table, each marked with the group.
+template <typename Row>
+void AddGroup(std::vector<Row>& rows, const std::string& group,
+              std::vector<Row> group_rows) {
+  for (Row& row : group_rows) {
+    row.group = group;
+    rows.push_back(std::move(row));
+  }
+}
+
+// "credentials 14, roles 14, ...": the rows per group, in table order.
+template <typename Row>
+std::string GroupCounts(const std::vector<Row>& rows) {
+  std::string text;
+  size_t count = 0;
+  for (size_t i = 0; i < rows.size(); ++i) {
+    ++count;
+    if (i + 1 == rows.size() || rows[i + 1].group != rows[i].group) {
+      if (!text.empty()) text += ", ";
+      text += rows[i].group + " " + std::to_string(count);
+      count = 0;
+    }
+  }
+  return text;
+}
+
+// Each table's rows per group, for the count test.
+std::string GrpcRowGroups(size_t* rows);
+std::string HttpRowGroups(size_t* rows);
+std::string CliRowGroups(size_t* rows);
 
 }  // namespace warehouse::testing
 

@@ -42,8 +42,7 @@ int PollMillis(absl::Duration wait) {
       std::min<int64_t>(absl::ToInt64Milliseconds(wait) + 1, 60'000));
 }
 
-absl::StatusOr<int> Connect(const std::string& address,
-                            absl::Time deadline) {
+absl::StatusOr<int> Connect(const std::string& address, absl::Time deadline) {
   const size_t colon = address.rfind(':');
   int port = 0;
   if (colon == std::string::npos ||
@@ -57,7 +56,8 @@ absl::StatusOr<int> Connect(const std::string& address,
       1) {
     return absl::InvalidArgumentError(absl::StrCat(address, ": not IPv4"));
   }
-  const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+  const int fd =
+      ::socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
   if (fd < 0) return absl::UnavailableError("socket() failed");
   if (::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) != 0 &&
       errno != EINPROGRESS) {
@@ -132,8 +132,8 @@ absl::StatusOr<std::vector<RawResponse>> ParseRawResponses(
       return absl::InvalidArgumentError(
           absl::StrCat("bad status line: ", status_line.substr(0, 80)));
     }
-    response.reason = std::string(status_line.substr(std::min<size_t>(
-        13, status_line.size())));
+    response.reason = std::string(
+        status_line.substr(std::min<size_t>(13, status_line.size())));
     for (size_t i = 1; i < lines.size(); ++i) {
       const size_t colon = lines[i].find(':');
       if (colon == absl::string_view::npos) continue;
