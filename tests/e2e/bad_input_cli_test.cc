@@ -384,6 +384,7 @@ std::string CliRowGroups(size_t* count) {
 TEST_CASE("every bad CLI invocation exits as documented and changes nothing",
           "[e2e][bad_input][cli]") {
   absl::StatusOr<BadInputFixture*> started = BadInputFixture::Get();
+  INFO(started.status().ToString());
   REQUIRE(started.ok());
   BadInputFixture& fx = **started;
   const std::vector<CliRow> rows = CliRows();

@@ -1,6 +1,5 @@
 #include "tests/e2e/bad_input_fixture.h"
 
-#include <cstdlib>
 #include <map>
 #include <random>
 #include <set>
@@ -111,14 +110,6 @@ absl::Status BadInputFixture::Start() {
   revoked_ = {revoked.key.access_key_id, revoked.secret_access_key};
   RETURN_IF_ERROR(client_->RevokeAccessKey(revoked_.id));
   return absl::OkStatus();
-}
-
-const StoredObject& BadInputFixture::object(const std::string& key) const {
-  for (const StoredObject& object : objects_) {
-    if (object.key == key) return object;
-  }
-  std::fprintf(stderr, "no stored object %s\n", key.c_str());
-  std::abort();
 }
 
 std::string BadInputFixture::FileIdOf(const std::string& bucket,

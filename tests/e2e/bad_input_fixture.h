@@ -60,9 +60,6 @@ class BadInputFixture {
   // The cluster key ring (its primary signs the master's URLs).
   const KeyRing& cluster_keys() const { return *cluster_keys_; }
 
-  // What was stored, in the order stored; object(name) finds one by key.
-  const std::vector<StoredObject>& objects() const { return objects_; }
-  const StoredObject& object(const std::string& key) const;
   // The file id the master holds for `key` (in bucket "alpha" or "beta").
   std::string FileIdOf(const std::string& bucket, const std::string& key);
 

@@ -638,6 +638,7 @@ std::string GrpcRowGroups(size_t* count) {
 TEST_CASE("every bad gRPC input gets its documented status and changes nothing",
           "[e2e][bad_input][grpc]") {
   absl::StatusOr<BadInputFixture*> started = BadInputFixture::Get();
+  INFO(started.status().ToString());
   REQUIRE(started.ok());
   BadInputFixture& fx = **started;
   const std::vector<GrpcRow> rows = GrpcRows(fx);

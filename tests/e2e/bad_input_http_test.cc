@@ -737,6 +737,7 @@ TEST_CASE(
     "every bad HTTP request gets its documented answer and changes nothing",
     "[e2e][bad_input][http]") {
   absl::StatusOr<BadInputFixture*> started = BadInputFixture::Get();
+  INFO(started.status().ToString());
   REQUIRE(started.ok());
   BadInputFixture& fx = **started;
   const std::vector<HttpRow> rows = HttpRows();
