@@ -149,6 +149,10 @@ absl::StatusOr<std::unique_ptr<NeedleWriter>> Volume::BeginAppend(
                                 ? request.last_modified_ms
                                 : absl::ToUnixMillis(absl::Now());
   absl::MutexLock lock(&mu_);
+  if (request.only_if_new && index_.Get(request.needle_id).has_value()) {
+    return absl::AlreadyExistsError(absl::StrFormat(
+        "volume %d: needle %#x: already written", id_, request.needle_id));
+  }
   return Reserve(std::move(header), /*id_claimed=*/false);
 }
 
