@@ -109,6 +109,12 @@ void AddGroup(std::vector<Row>& rows, const std::string& group,
   }
 }
 
+// Whether rows[i] is the last row of its group.
+template <typename Row>
+bool EndsGroup(const std::vector<Row>& rows, size_t i) {
+  return i + 1 == rows.size() || rows[i + 1].group != rows[i].group;
+}
+
 // "credentials 14, roles 14, ...": the rows per group, in table order.
 template <typename Row>
 std::string GroupCounts(const std::vector<Row>& rows) {
