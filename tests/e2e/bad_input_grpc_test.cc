@@ -222,6 +222,25 @@ v1::RevokeAccessKeyRequest RevokeKey(const std::string& id) {
 
 // A continuation token the master made for bucket "alpha", no prefix, no
 // delimiter, page size 1.
+// The id of the cluster's volume server and of one volume it holds.
+std::pair<std::string, uint32_t> RunningServerAndVolume(BadInputFixture& fx) {
+  grpc::ClientContext context;
+  context.set_deadline(absl::ToChronoTime(absl::Now() + kRowTimeout));
+  const std::string method =
+      FullMethodName(v1::Master::service_full_name(), "ListVolumes");
+  for (const std::string& value : AuthorizationFor(Auth::kAdmin, method, fx)) {
+    context.AddMetadata(kAuthorizationMetadataKey, value);
+  }
+  v1::ListVolumesResponse response;
+  const grpc::Status status =
+      fx.master().ListVolumes(&context, v1::ListVolumesRequest(), &response);
+  if (!status.ok() || response.volumes_size() == 0) {
+    FAIL("no volumes listed: " << status.error_message());
+  }
+  return {response.volumes(0).server_id(),
+          response.volumes(0).status().volume_id()};
+}
+
 std::string FirstPageToken(BadInputFixture& fx) {
   grpc::ClientContext context;
   context.set_deadline(absl::ToChronoTime(absl::Now() + kRowTimeout));
@@ -450,8 +469,7 @@ std::vector<GrpcRow> GrpcRows(BadInputFixture& fx) {
       rows, "listings",
       {
           MASTER_ROW("a page size of 2^32-1, which is cut to 1000",
-                     Auth::kAdmin, ListObjects, PageSize(~uint32_t{0}), OK,
-                     ""),
+                     Auth::kAdmin, ListObjects, PageSize(~uint32_t{0}), OK, ""),
           MASTER_ROW("a continuation token that is not one", Auth::kAdmin,
                      ListObjects, ListObjects("alpha", "", "", "garbage!"),
                      INVALID_ARGUMENT, "token"),
@@ -608,6 +626,91 @@ std::vector<GrpcRow> GrpcRows(BadInputFixture& fx) {
       "a server that never registered reporting uploads", Auth::kClusterKey,
       forged, grpc::StatusCode::UNAVAILABLE, "not-a-registered-server"));
   AddGroup(rows, "cluster service", std::move(cluster_rows));
+
+  // Heartbeat streams that must be refused (docs/rpc.md, "Heartbeat"),
+  // none of which may disturb the running volume server's own stream.
+  auto heartbeat_row = [&](std::string name, Auth auth,
+                           std::vector<v1::VolumeServerMessage> messages,
+                           grpc::StatusCode code, std::string fragment) {
+    return GrpcRow{
+        std::move(name),
+        auth,
+        FullMethodName(v1::Cluster::service_full_name(), "Heartbeat"),
+        [cluster_stub, messages](grpc::ClientContext* context) {
+          auto stream = cluster_stub->Heartbeat(context);
+          for (const v1::VolumeServerMessage& message : messages) {
+            if (!stream->Write(message)) break;
+          }
+          stream->WritesDone();
+          v1::MasterCommand command;
+          while (stream->Read(&command)) {
+          }
+          return stream->Finish();
+        },
+        code,
+        std::move(fragment)};
+  };
+  auto registration = [](const std::string& server_id,
+                         const std::string& address,
+                         std::vector<uint32_t> volumes = {}) {
+    v1::VolumeServerMessage message;
+    v1::Registration* r = message.mutable_registration();
+    r->set_server_id(server_id);
+    r->set_public_address(address);
+    r->set_max_volumes(8);
+    for (uint32_t id : volumes) r->add_volumes()->set_volume_id(id);
+    return message;
+  };
+  const auto [running_server, held_volume] = RunningServerAndVolume(fx);
+  v1::VolumeServerMessage report_first;
+  report_first.mutable_heartbeat()->set_disk_free_bytes(1);
+  const v1::VolumeServerMessage ghost =
+      registration("bad-input-ghost", "127.0.0.1:9");
+  std::vector<GrpcRow> heartbeat_rows;
+  heartbeat_rows.push_back(heartbeat_row(
+      "a heartbeat stream signed with an access key", Auth::kAdmin, {ghost},
+      grpc::StatusCode::UNAUTHENTICATED, "unknown key"));
+  heartbeat_rows.push_back(heartbeat_row(
+      "an unsigned heartbeat stream", Auth::kNone, {ghost},
+      grpc::StatusCode::UNAUTHENTICATED, "no authorization metadata"));
+  heartbeat_rows.push_back(heartbeat_row(
+      "a heartbeat stream opened by a report, not a registration",
+      Auth::kClusterKey, {report_first}, grpc::StatusCode::INVALID_ARGUMENT,
+      "must be a registration"));
+  heartbeat_rows.push_back(heartbeat_row(
+      "a heartbeat stream opened by an empty message", Auth::kClusterKey,
+      {v1::VolumeServerMessage()}, grpc::StatusCode::INVALID_ARGUMENT,
+      "must be a registration"));
+  heartbeat_rows.push_back(
+      heartbeat_row("a registration with a server id holding a space",
+                    Auth::kClusterKey, {registration("bad id", "127.0.0.1:9")},
+                    grpc::StatusCode::INVALID_ARGUMENT, "may hold only"));
+  heartbeat_rows.push_back(heartbeat_row(
+      "a registration with an address without a port", Auth::kClusterKey,
+      {registration("bad-input-ghost", "127.0.0.1")},
+      grpc::StatusCode::INVALID_ARGUMENT, "is not host:port"));
+  heartbeat_rows.push_back(
+      heartbeat_row("a registration with port 0", Auth::kClusterKey,
+                    {registration("bad-input-ghost", "127.0.0.1:0")},
+                    grpc::StatusCode::INVALID_ARGUMENT, "is not host:port"));
+  heartbeat_rows.push_back(
+      heartbeat_row("a registration of volume 0", Auth::kClusterKey,
+                    {registration("bad-input-ghost", "127.0.0.1:9", {0})},
+                    grpc::StatusCode::INVALID_ARGUMENT, "volume id 0"));
+  heartbeat_rows.push_back(heartbeat_row(
+      "a registration sent twice on one stream", Auth::kClusterKey,
+      {ghost, ghost}, grpc::StatusCode::INVALID_ARGUMENT,
+      "may only be the first"));
+  heartbeat_rows.push_back(heartbeat_row(
+      "a registration under the running server's id", Auth::kClusterKey,
+      {registration(running_server, "127.0.0.1:9")},
+      grpc::StatusCode::ALREADY_EXISTS, running_server));
+  heartbeat_rows.push_back(heartbeat_row(
+      "a registration claiming a volume the running server holds",
+      Auth::kClusterKey,
+      {registration("bad-input-ghost", "127.0.0.1:9", {held_volume})},
+      grpc::StatusCode::FAILED_PRECONDITION, "is held by"));
+  AddGroup(rows, "heartbeat", std::move(heartbeat_rows));
   return rows;
 }
 
