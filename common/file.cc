@@ -54,6 +54,11 @@ class PosixFile final : public File {
     return absl::OkStatus();
   }
 
+  void StartWriteback(uint64_t offset, uint64_t length) override {
+    ::sync_file_range(fd_, static_cast<off_t>(offset),
+                      static_cast<off_t>(length), SYNC_FILE_RANGE_WRITE);
+  }
+
   absl::Status Truncate(uint64_t size) override {
     if (::ftruncate(fd_, static_cast<off_t>(size)) != 0) {
       return ErrnoToStatus(errno, "ftruncate", path_);

@@ -47,6 +47,16 @@ class File {
   // writes is unknown and must not be reported durable.
   virtual absl::Status Sync() = 0;
 
+  // Asks the kernel to start writing back `length` bytes at `offset`
+  // without waiting (sync_file_range with SYNC_FILE_RANGE_WRITE), so that a
+  // later Sync finds less to do. Durability is unchanged: only Sync makes
+  // anything durable. A hint: the default does nothing, and errors are
+  // left for Sync to report.
+  virtual void StartWriteback(uint64_t offset, uint64_t length) {
+    (void)offset;
+    (void)length;
+  }
+
   // Sets the file's size. Errors as for WriteAt.
   virtual absl::Status Truncate(uint64_t size) = 0;
 

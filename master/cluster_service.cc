@@ -9,6 +9,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "common/crash_point.h"
 #include "common/file_id.h"
 #include "common/grpc_auth.h"
 #include "common/rpc_auth.h"
@@ -198,6 +199,7 @@ grpc::Status ClusterService::ReportUploads(
     }
     *result->mutable_status() = ToRpcStatus(status);
   }
+  CRASH_POINT(kMasterReportBeforeAnswer);
   return grpc::Status::OK;
 }
 

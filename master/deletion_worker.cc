@@ -2,6 +2,7 @@
 
 #include <utility>
 
+#include "common/crash_point.h"
 #include "common/file_id.h"
 #include "spdlog/spdlog.h"
 
@@ -98,6 +99,7 @@ void DeletionWorker::SendDeletes(const std::string& server_id, absl::Time now) {
                       [this, delete_ids](const CommandOutcome& outcome) {
                         OnResult(delete_ids, outcome);
                       });
+  CRASH_POINT(kMasterDeletesAfterSend);
   absl::MutexLock lock(&mu_);
   ++stats_.commands_sent;
   auto it = in_flight_.find(server_id);
@@ -113,6 +115,7 @@ void DeletionWorker::OnResult(const std::vector<int64_t>& delete_ids,
                               const CommandOutcome& outcome) {
   absl::Status recorded;
   if (outcome.status.ok()) {
+    CRASH_POINT(kMasterDeletesBeforeMark);
     recorded = store_->MarkDeleted(delete_ids);
   } else {
     spdlog::warn(

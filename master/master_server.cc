@@ -62,9 +62,13 @@ absl::StatusOr<std::unique_ptr<MasterServer>> MasterServer::Start(
   server->cluster_service_ = std::make_unique<ClusterService>(
       &server->keys_, server->topology_.get(), server->commands_.get(),
       server->store_.get());
+  server->lister_ = std::make_unique<GrpcNeedleLister>(&server->keys_,
+                                                       absl::Minutes(30));
+  server->checker_ = std::make_unique<ConsistencyChecker>(
+      server->store_.get(), server->topology_.get(), server->lister_.get());
   server->master_service_ = std::make_unique<MasterService>(
       server->access_keys_.get(), server->store_.get(), server->topology_.get(),
-      server->urls_.get(), server->compactions_.get());
+      server->urls_.get(), server->compactions_.get(), server->checker_.get());
 
   grpc::ServerBuilder builder;
   builder.AddListeningPort(o.listen, credentials, &server->grpc_port_);

@@ -24,6 +24,7 @@
 #include "master/deletion_worker.h"
 #include "master/master_http.h"
 #include "master/master_service.h"
+#include "master/needle_lister.h"
 #include "master/metadata_store.h"
 #include "master/topology.h"
 #include "master/url_issuer.h"
@@ -109,6 +110,8 @@ class MasterServer {
   std::unique_ptr<AccessKeys> access_keys_;
   std::unique_ptr<UrlIssuer> urls_;
   std::unique_ptr<ClusterService> cluster_service_;
+  std::unique_ptr<GrpcNeedleLister> lister_;
+  std::unique_ptr<ConsistencyChecker> checker_;
   std::unique_ptr<MasterService> master_service_;
   std::unique_ptr<grpc::Server> grpc_server_;
   int grpc_port_ = 0;

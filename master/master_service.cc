@@ -7,6 +7,7 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
+#include "common/crash_point.h"
 #include "common/grpc_auth.h"
 #include "common/status_macros.h"
 #include "common/status_mapping.h"
@@ -17,12 +18,14 @@ namespace warehouse::master {
 
 MasterService::MasterService(AccessKeys* keys, MetadataStore* store,
                              Topology* topology, UrlIssuer* urls,
-                             CompactionScheduler* compactions)
+                             CompactionScheduler* compactions,
+                             ConsistencyChecker* checker)
     : keys_(keys),
       store_(store),
       topology_(topology),
       urls_(urls),
-      compactions_(compactions) {}
+      compactions_(compactions),
+      checker_(checker) {}
 
 absl::StatusOr<Caller> MasterService::Authorize(
     const grpc::ServerContext& context, absl::string_view method,
@@ -164,7 +167,9 @@ grpc::Status MasterService::DeleteObject(grpc::ServerContext* context,
                      Authorize(*context, "DeleteObject", Right::kWrite));
     RETURN_IF_ERROR(CheckBucket(caller, request->bucket()));
     RETURN_IF_ERROR(ValidateObjectKey(request->key()));
-    return store_->DeleteObject(request->bucket(), request->key());
+    RETURN_IF_ERROR(store_->DeleteObject(request->bucket(), request->key()));
+    CRASH_POINT(kMasterDeleteBeforeAnswer);
+    return absl::OkStatus();
   }());
 }
 

@@ -19,6 +19,7 @@
 #include "grpcpp/grpcpp.h"
 #include "master/access_keys.h"
 #include "master/compaction_scheduler.h"
+#include "master/consistency_check.h"
 #include "master/metadata_store.h"
 #include "master/topology.h"
 #include "master/url_issuer.h"
@@ -31,7 +32,8 @@ namespace warehouse::master {
 class MasterService final : public v1::Master::Service {
  public:
   MasterService(AccessKeys* keys, MetadataStore* store, Topology* topology,
-                UrlIssuer* urls, CompactionScheduler* compactions);
+                UrlIssuer* urls, CompactionScheduler* compactions,
+                ConsistencyChecker* checker);
 
   // Buckets and objects (master_service.cc).
   grpc::Status CreateBucket(grpc::ServerContext* context,
@@ -78,6 +80,9 @@ class MasterService final : public v1::Master::Service {
   grpc::Status RevokeAccessKey(grpc::ServerContext* context,
                                const v1::RevokeAccessKeyRequest* request,
                                v1::RevokeAccessKeyResponse* response) override;
+  grpc::Status CheckConsistency(
+      grpc::ServerContext* context, const v1::CheckConsistencyRequest* request,
+      v1::CheckConsistencyResponse* response) override;
 
  private:
   // What an RPC needs of the caller's key.
@@ -102,6 +107,7 @@ class MasterService final : public v1::Master::Service {
   Topology* const topology_;
   UrlIssuer* const urls_;
   CompactionScheduler* const compactions_;
+  ConsistencyChecker* const checker_;
 };
 
 }  // namespace warehouse::master

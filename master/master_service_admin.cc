@@ -135,4 +135,21 @@ grpc::Status MasterService::RevokeAccessKey(
   }());
 }
 
+grpc::Status MasterService::CheckConsistency(
+    grpc::ServerContext* context, const v1::CheckConsistencyRequest* request,
+    v1::CheckConsistencyResponse* response) {
+  return ToGrpcStatus([&]() -> absl::Status {
+    RETURN_IF_ERROR(
+        Authorize(*context, "CheckConsistency", Right::kAdmin).status());
+    ConsistencyChecker::Options options;
+    options.repair_orphans = request->repair_orphans();
+    if (request->max_findings() != 0) {
+      options.max_findings = request->max_findings();
+    }
+    ASSIGN_OR_RETURN(const ConsistencyReport report, checker_->Check(options));
+    *response = ToProto(report);
+    return absl::OkStatus();
+  }());
+}
+
 }  // namespace warehouse::master

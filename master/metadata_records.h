@@ -175,6 +175,30 @@ struct NeedleDelete {
   absl::Time enqueued;
 };
 
+// An object as the consistency check sees it: where its bytes must be.
+struct ObjectNeedle {
+  uint64_t needle_id = 0;
+  uint32_t cookie = 0;
+  int64_t size = 0;
+  std::string bucket;
+  std::string key;
+  // Declared lost (MarkVolumeLost): its loss is known, so it is not
+  // reported missing, but its needle, should it come back, is no orphan.
+  bool lost = false;
+};
+
+// What the database says about one volume, read in one transaction.
+struct VolumeSnapshot {
+  uint32_t volume_id = 0;
+  // Needle ids at or above this were allocated after the snapshot.
+  uint64_t next_needle_id = 1;
+  // Its objects, live or lost, by needle id.
+  std::vector<ObjectNeedle> objects;
+  // Needle ids of its pending uploads and of its queued deletes, sorted.
+  std::vector<uint64_t> pending_needle_ids;
+  std::vector<uint64_t> deleting_needle_ids;
+};
+
 inline constexpr size_t kMaxAccessKeyDescriptionBytes = 256;
 
 struct AccessKey {

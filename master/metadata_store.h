@@ -159,6 +159,21 @@ class MetadataStore {
   // capped at one hour.
   static absl::Duration DeleteRetryDelay(int attempts);
 
+  // ---- Consistency check (metadata_store_check.cc) ----
+
+  // The volume's objects (live or lost), pending uploads and queued
+  // deletes, and its
+  // next needle id, all from one read transaction. Errors: NotFound (no
+  // such volume).
+  absl::StatusOr<VolumeSnapshot> SnapshotVolume(uint32_t volume_id);
+  // Whether a live object still points at exactly `needle` (volume,
+  // needle id and cookie).
+  absl::StatusOr<bool> ObjectHasNeedle(const NeedleRef& needle);
+  // Queues each needle for deletion (reason "orphan") unless, at the time
+  // of this transaction, an object, a pending upload or a queued delete
+  // names its volume and needle id. Returns how many were queued.
+  absl::StatusOr<int64_t> QueueOrphans(absl::Span<const NeedleRef> needles);
+
   // ---- Access keys ----
 
   // Stores a new key, stamping its creation time (`key.created` is

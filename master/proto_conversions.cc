@@ -38,6 +38,7 @@ ServerRegistration FromProto(const v1::Registration& registration) {
   ServerRegistration converted;
   converted.server_id = registration.server_id();
   converted.public_address = registration.public_address();
+  converted.admin_address = registration.admin_address();
   converted.max_volumes = registration.max_volumes();
   for (const v1::VolumeStatus& status : registration.volumes()) {
     converted.report.volumes.push_back(FromProto(status));
@@ -118,6 +119,43 @@ v1::AccessKeyInfo ToProto(const AccessKey& key) {
   info.set_description(key.description);
   info.set_created_unix_seconds(absl::ToUnixSeconds(key.created));
   return info;
+}
+
+v1::CheckConsistencyResponse ToProto(const ConsistencyReport& report) {
+  v1::CheckConsistencyResponse response;
+  response.set_volumes_checked(report.volumes_checked);
+  response.set_volumes_unchecked(report.volumes_unchecked);
+  response.set_objects_checked(report.objects_checked);
+  response.set_needles_checked(report.needles_checked);
+  response.set_needles_in_flight(report.needles_in_flight);
+  response.set_orphans(report.orphans);
+  response.set_missing(report.missing);
+  response.set_orphans_queued(report.orphans_queued);
+  response.set_findings_truncated(report.findings_truncated);
+  for (const Finding& finding : report.findings) {
+    v1::ConsistencyFinding* out = response.add_findings();
+    switch (finding.kind) {
+      case FindingKind::kOrphan:
+        out->set_kind(v1::FINDING_KIND_ORPHAN);
+        break;
+      case FindingKind::kMissing:
+        out->set_kind(v1::FINDING_KIND_MISSING);
+        break;
+      case FindingKind::kUncheckedVolume:
+        out->set_kind(v1::FINDING_KIND_UNCHECKED_VOLUME);
+        break;
+    }
+    out->set_volume_id(finding.needle.volume_id);
+    if (finding.kind != FindingKind::kUncheckedVolume) {
+      out->set_file_id(FileId{finding.needle.volume_id,
+                              finding.needle.needle_id, finding.needle.cookie}
+                           .ToString());
+    }
+    out->set_bucket(finding.bucket);
+    out->set_key(finding.key);
+    out->set_detail(finding.detail);
+  }
+  return response;
 }
 
 }  // namespace warehouse::master

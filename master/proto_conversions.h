@@ -3,6 +3,7 @@
 #ifndef WAREHOUSE_MASTER_PROTO_CONVERSIONS_H_
 #define WAREHOUSE_MASTER_PROTO_CONVERSIONS_H_
 
+#include "master/consistency_check.h"
 #include "master/metadata_records.h"
 #include "master/topology.h"
 #include "proto/warehouse/common.pb.h"
@@ -22,6 +23,7 @@ v1::ObjectInfo ToProto(const ObjectRecord& object);
 // keys, which this master never creates).
 v1::Role ToProto(AccessRole role);
 v1::AccessKeyInfo ToProto(const AccessKey& key);
+v1::CheckConsistencyResponse ToProto(const ConsistencyReport& report);
 
 }  // namespace warehouse::master
 

@@ -154,6 +154,7 @@ absl::StatusOr<uint64_t> Topology::Register(
     server.cancel = std::move(cancel);
     server.view.server_id = id;
     server.view.public_address = registration.public_address;
+    server.view.admin_address = registration.admin_address;
     server.view.online = false;
     server.view.last_heartbeat = now;
     server.view.max_volumes = registration.max_volumes;

@@ -51,6 +51,9 @@ struct VolumeView {
 struct ServerView {
   std::string server_id;
   std::string public_address;  // host:port of its HTTP data path
+  // host:port of its VolumeAdmin service; empty when never told (it is
+  // not kept in the database, so a master learns it at registration).
+  std::string admin_address;
   bool online = false;
   // Set by an operator in the database: receives no new volumes or uploads.
   bool draining = false;
@@ -70,6 +73,7 @@ struct ServerReport {
 struct ServerRegistration {
   std::string server_id;
   std::string public_address;
+  std::string admin_address;
   uint32_t max_volumes = 0;
   ServerReport report;
 };

@@ -3,6 +3,7 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
+#include "common/crash_point.h"
 #include "common/status_macros.h"
 
 namespace warehouse::master {
@@ -119,7 +120,9 @@ void WriteBatcher::RunBatch(const std::vector<Writer*>& batch, Stats* stats) {
   } else if (succeeded > 0) {
     // The WAL is fsynced here (synchronous=FULL): once Commit returns OK
     // every closure that succeeded survives a crash or power loss.
+    CRASH_POINT(kMasterBatchBeforeCommit);
     commit = transaction->Commit();
+    if (commit.ok()) CRASH_POINT(kMasterBatchAfterCommit);
   }
   // With no closure left to commit, the transaction rolls back when it goes
   // out of scope, and nothing is synced.

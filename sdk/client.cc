@@ -284,6 +284,49 @@ absl::Status Client::CompactVolume(uint32_t volume_id) {
                            &response, Idempotence::kUnsafe);
 }
 
+absl::StatusOr<ConsistencyReport> Client::CheckConsistency(
+    bool repair_orphans, uint32_t max_findings, absl::Duration timeout) {
+  v1::CheckConsistencyRequest request;
+  request.set_repair_orphans(repair_orphans);
+  request.set_max_findings(max_findings);
+  v1::CheckConsistencyResponse response;
+  // Safe to repeat: a repair queues only needles nothing names, and a
+  // needle already queued is named by its queued delete.
+  RETURN_IF_ERROR(impl_->rpc().Call(&Stub::CheckConsistency,
+                                    "CheckConsistency", request, &response,
+                                    Idempotence::kSafe, timeout));
+  ConsistencyReport report;
+  report.volumes_checked = response.volumes_checked();
+  report.volumes_unchecked = response.volumes_unchecked();
+  report.objects_checked = response.objects_checked();
+  report.needles_checked = response.needles_checked();
+  report.needles_in_flight = response.needles_in_flight();
+  report.orphans = response.orphans();
+  report.missing = response.missing();
+  report.orphans_queued = response.orphans_queued();
+  report.findings_truncated = response.findings_truncated();
+  for (const v1::ConsistencyFinding& finding : response.findings()) {
+    ConsistencyFinding& out = report.findings.emplace_back();
+    switch (finding.kind()) {
+      case v1::FINDING_KIND_MISSING:
+        out.kind = ConsistencyFinding::Kind::kMissing;
+        break;
+      case v1::FINDING_KIND_UNCHECKED_VOLUME:
+        out.kind = ConsistencyFinding::Kind::kUncheckedVolume;
+        break;
+      default:
+        out.kind = ConsistencyFinding::Kind::kOrphan;
+        break;
+    }
+    out.volume_id = finding.volume_id();
+    out.file_id = finding.file_id();
+    out.bucket = finding.bucket();
+    out.key = finding.key();
+    out.detail = finding.detail();
+  }
+  return report;
+}
+
 absl::StatusOr<std::vector<uint32_t>> Client::CompactVolumes(
     double min_garbage_ratio) {
   if (!(min_garbage_ratio > 0 && min_garbage_ratio <= 1)) {

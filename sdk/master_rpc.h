@@ -44,18 +44,20 @@ class MasterRpc {
   // Calls `method` (named `name`, e.g. "ListBuckets"), attempting up to
   // retry.max_attempts times when `idempotence` is kSafe and the status
   // IsRetryable, else once. Returns the last attempt's status as CallOnce
-  // does, an Unavailable after several attempts saying how many.
+  // does, an Unavailable after several attempts saying how many. Each
+  // attempt may take `timeout`, or the client's call timeout when zero.
   template <typename Request, typename Response>
   absl::Status Call(grpc::Status (v1::Master::Stub::*method)(
                         grpc::ClientContext*, const Request&, Response*),
                     absl::string_view name, const Request& request,
-                    Response* response, Idempotence idempotence) const {
+                    Response* response, Idempotence idempotence,
+                    absl::Duration timeout = absl::ZeroDuration()) const {
     const int attempts =
         idempotence == Idempotence::kSafe ? retry_.max_attempts : 1;
     absl::Status status;
     for (int attempt = 0; attempt < attempts; ++attempt) {
       if (attempt > 0) absl::SleepFor(retry_.BackoffBefore(attempt));
-      status = CallOnce(method, name, request, response);
+      status = CallOnce(method, name, request, response, timeout);
       if (!IsRetryable(status)) return status;
     }
     if (attempts == 1) return status;
@@ -70,9 +72,12 @@ class MasterRpc {
   absl::Status CallOnce(grpc::Status (v1::Master::Stub::*method)(
                             grpc::ClientContext*, const Request&, Response*),
                         absl::string_view name, const Request& request,
-                        Response* response) const {
+                        Response* response,
+                        absl::Duration timeout = absl::ZeroDuration()) const {
     grpc::ClientContext context;
-    context.set_deadline(absl::ToChronoTime(absl::Now() + call_timeout_));
+    context.set_deadline(absl::ToChronoTime(
+        absl::Now() +
+        (timeout > absl::ZeroDuration() ? timeout : call_timeout_)));
     absl::Status signed_call = AttachAuthorization(
         &context, FullMethodName(v1::Master::service_full_name(), name),
         access_key_id_, secret_, absl::Now());

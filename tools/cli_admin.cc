@@ -1,4 +1,4 @@
-// warehouse servers, volumes, compact, key create|list|revoke
+// warehouse servers, volumes, compact, fsck, key create|list|revoke
 #include <algorithm>
 #include <map>
 #include <memory>
@@ -266,6 +266,102 @@ absl::Status Compact(CliContext& context, const CompactFlags& flags) {
   return waited;
 }
 
+// ---- fsck ----
+
+struct FsckFlags {
+  bool repair = false;
+  uint32_t max_findings = 1000;
+  std::string timeout = "1h";
+};
+
+const char* KindName(ConsistencyFinding::Kind kind) {
+  switch (kind) {
+    case ConsistencyFinding::Kind::kOrphan:
+      return "orphan";
+    case ConsistencyFinding::Kind::kMissing:
+      return "missing";
+    case ConsistencyFinding::Kind::kUncheckedVolume:
+      return "unchecked";
+  }
+  return "unknown";
+}
+
+// Prints the report; fails with DataLoss when an object is missing, so the
+// exit status is nonzero. Orphans and unchecked volumes are printed but do
+// not fail the command: nothing is lost by them.
+absl::Status Fsck(CliContext& context, const FsckFlags& flags) {
+  absl::Duration timeout;
+  if (!absl::ParseDuration(flags.timeout, &timeout) ||
+      timeout <= absl::ZeroDuration()) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "--timeout ", flags.timeout, ": not a positive duration such as 1h"));
+  }
+  ASSIGN_OR_RETURN(Client * client, context.client());
+  ASSIGN_OR_RETURN(ConsistencyReport report,
+                   client->CheckConsistency(flags.repair, flags.max_findings,
+                                            timeout));
+  if (context.json) {
+    JsonWriter json;
+    json.BeginObject()
+        .Key("volumes_checked").Number(report.volumes_checked)
+        .Key("volumes_unchecked").Number(report.volumes_unchecked)
+        .Key("objects_checked").Number(report.objects_checked)
+        .Key("needles_checked").Number(report.needles_checked)
+        .Key("needles_in_flight").Number(report.needles_in_flight)
+        .Key("orphans").Number(report.orphans)
+        .Key("missing").Number(report.missing)
+        .Key("orphans_queued").Number(report.orphans_queued)
+        .Key("findings_truncated").Bool(report.findings_truncated)
+        .Key("findings").BeginArray();
+    for (const ConsistencyFinding& finding : report.findings) {
+      json.BeginObject()
+          .Key("kind").String(KindName(finding.kind))
+          .Key("volume_id").Number(uint64_t{finding.volume_id})
+          .Key("file_id").String(finding.file_id)
+          .Key("bucket").String(finding.bucket)
+          .Key("key").String(finding.key)
+          .Key("detail").String(finding.detail)
+          .EndObject();
+    }
+    json.EndArray().EndObject();
+    CliContext::Out(json.str() + "\n");
+  } else {
+    if (!report.findings.empty()) {
+      Table table({"KIND", "VOLUME", "FILE ID", "OBJECT", "DETAIL"}, {1});
+      for (const ConsistencyFinding& finding : report.findings) {
+        table.AddRow({KindName(finding.kind),
+                      absl::StrCat(finding.volume_id), finding.file_id,
+                      finding.bucket.empty()
+                          ? std::string()
+                          : absl::StrCat(finding.bucket, "/", finding.key),
+                      finding.detail});
+      }
+      CliContext::Out(table.Render());
+      if (report.findings_truncated) {
+        CliContext::Out("(more findings not listed; see the counts below)\n");
+      }
+    }
+    CliContext::Out(absl::StrCat(
+        report.volumes_checked, " volumes checked (", report.volumes_unchecked,
+        " unchecked), ", report.objects_checked, " objects, ",
+        report.needles_checked, " needles, ", report.needles_in_flight,
+        " in flight\n", report.missing, " missing, ", report.orphans,
+        " orphans (reclaimable)",
+        flags.repair ? absl::StrCat(", ", report.orphans_queued,
+                                    " queued for deletion")
+                     : std::string(report.orphans > 0
+                                       ? "; warehouse fsck --repair reclaims "
+                                         "them"
+                                       : ""),
+        "\n"));
+  }
+  if (report.missing > 0) {
+    return absl::DataLossError(absl::StrCat(
+        report.missing, " objects have lost their data; see the report"));
+  }
+  return absl::OkStatus();
+}
+
 // ---- key ----
 
 std::string RoleName(AccessKeyRole role) {
@@ -388,6 +484,24 @@ void AddAdminCommands(CLI::App& app, CliContext& context,
                     "Return once the compactions are queued");
   runners.emplace_back(compact, [&context, compact_flags] {
     return Compact(context, *compact_flags);
+  });
+
+  auto fsck_flags = std::make_shared<FsckFlags>();
+  CLI::App* fsck = app.add_subcommand(
+      "fsck",
+      "Compare the master's metadata with the volume servers' needles; exit "
+      "1 when an object's data is missing (admin)");
+  fsck->add_flag("--repair", fsck_flags->repair,
+                 "Queue orphan needles for deletion (missing objects are only "
+                 "reported)");
+  fsck->add_option("--max-findings", fsck_flags->max_findings,
+                   "Most findings to list")
+      ->capture_default_str();
+  fsck->add_option("--timeout", fsck_flags->timeout,
+                   "How long the whole check may take")
+      ->capture_default_str();
+  runners.emplace_back(fsck, [&context, fsck_flags] {
+    return Fsck(context, *fsck_flags);
   });
 
   CLI::App* key = app.add_subcommand("key", "Manage access keys (admin)");

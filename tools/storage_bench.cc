@@ -133,8 +133,12 @@ absl::Status RunAll(const BenchContext& context, std::ostream& out) {
       << "  scratch   " << context.scratch << " on " << fs_type << "\n"
       << "  cores     " << std::thread::hardware_concurrency() << "\n"
       << "  sync      " << volume::SyncPolicyName(options.sync_policy) << " ("
-      << DurabilityText(options.sync_policy) << ")\n"
-      << "  limits    each store runs each row for "
+      << DurabilityText(options.sync_policy) << ")\n";
+  if (options.sync_policy == volume::SyncPolicy::kGroupCommit) {
+    out << "  syncs     up to " << options.max_syncs_in_flight
+        << " fdatasyncs of a volume in flight\n";
+  }
+  out << "  limits    each store runs each row for "
       << absl::FormatDuration(options.time_limit) << " (" << kAlternatingRounds
       << " alternating rounds), at most "
       << FormatCount(static_cast<double>(options.max_ops)) << " ops or "

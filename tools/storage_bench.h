@@ -29,6 +29,8 @@ struct StorageBenchOptions {
   std::string dir;
   // For the append and read rows, Warehouse and the baseline alike.
   volume::SyncPolicy sync_policy = volume::SyncPolicy::kGroupCommit;
+  // Warehouse's group commit: fdatasyncs of one volume allowed at once.
+  int max_syncs_in_flight = volume::VolumeOptions().max_syncs_in_flight;
   BenchMode mode = BenchMode::kFull;
 
   // Every timed loop stops at whichever limit it reaches first.

@@ -132,6 +132,7 @@ absl::Status RunAppendRow(const BenchContext& context, size_t size, int threads,
   RETURN_IF_ERROR(MakeDir(dir));
   volume::VolumeOptions volume_options;
   volume_options.sync_policy = options.sync_policy;
+  volume_options.max_syncs_in_flight = options.max_syncs_in_flight;
   ASSIGN_OR_RETURN(
       std::unique_ptr<volume::Volume> volume,
       volume::Volume::Create(dir + "/warehouse", 1, volume_options));

@@ -1,7 +1,8 @@
 // warehouse-bench: benchmarks of Warehouse's components (docs/benchmarks.md).
 //
 //   warehouse-bench storage [--dir DIR] [--seconds N] [--needles N]
-//                           [--sync group|fsync|none] [--quick | --smoke]
+//                           [--sync group|fsync|none] [--syncs-in-flight N]
+//                           [--quick | --smoke]
 //                           [--only append,read,index,recovery,compaction]
 //   warehouse-bench sdk [--master HOST:PORT] [--bucket B] [--sizes 1K 1M]
 //                       [--threads 1 16] [--seconds N] [--keep]
@@ -35,6 +36,7 @@ int main(int argc, char** argv) {
       "same disk, then the index, recovery and compaction");
   std::string dir;
   std::string sync = "group";
+  int syncs_in_flight = warehouse::volume::VolumeOptions().max_syncs_in_flight;
   double seconds = 0;
   uint64_t needles = 0;
   std::vector<std::string> only;
@@ -59,6 +61,12 @@ int main(int argc, char** argv) {
                    "Durability of the append rows, for Warehouse and the "
                    "baseline alike")
       ->check(CLI::IsMember({"group", "fsync", "none"}))
+      ->capture_default_str();
+  storage
+      ->add_option("--syncs-in-flight", syncs_in_flight,
+                   "Under --sync group: fdatasyncs of one volume that may "
+                   "run at once")
+      ->check(CLI::Range(1, 64))
       ->capture_default_str();
   storage
       ->add_option("--only", only,
@@ -139,6 +147,7 @@ int main(int argc, char** argv) {
                                            : BenchMode::kFull);
   options.dir = dir;
   options.sync_policy = *policy;
+  options.max_syncs_in_flight = syncs_in_flight;
   if (seconds > 0) options.time_limit = absl::Seconds(seconds);
   if (needles > 0) options.recovery_needles = needles;
   options.only = only;

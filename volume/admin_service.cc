@@ -1,5 +1,9 @@
 #include "volume/admin_service.h"
 
+#include <cstdint>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "common/grpc_auth.h"
 #include "common/status_mapping.h"
@@ -79,6 +83,49 @@ grpc::Status AdminService::SetReadOnly(grpc::ServerContext* context,
   }
   *response->mutable_volume() = ToVolumeStatus(usage);
   return grpc::Status::OK;
+}
+
+grpc::Status AdminService::ListNeedles(
+    grpc::ServerContext* context, const v1::ListNeedlesRequest* request,
+    grpc::ServerWriter<v1::NeedlePage>* writer) {
+  constexpr uint32_t kDefaultPage = 1000;
+  constexpr uint32_t kMaxPage = 10000;
+  absl::Status auth = Authenticate(*context, "ListNeedles");
+  if (!auth.ok()) return ToGrpcStatus(auth);
+  if (request->page_size() > kMaxPage) {
+    return ToGrpcStatus(absl::InvalidArgumentError(
+        absl::StrCat("volume ", request->volume_id(), ": page_size ",
+                     request->page_size(), " is above ", kMaxPage)));
+  }
+  const uint32_t page_size =
+      request->page_size() == 0 ? kDefaultPage : request->page_size();
+  absl::StatusOr<Volume*> volume = store_->GetVolume(request->volume_id());
+  if (!volume.ok()) return ToGrpcStatus(volume.status());
+  uint64_t after = request->after_needle_id();
+  while (true) {
+    if (context->IsCancelled()) {
+      return ToGrpcStatus(absl::CancelledError(absl::StrCat(
+          "volume ", request->volume_id(), ": listing cancelled by the caller")));
+    }
+    absl::StatusOr<std::vector<NeedleInfo>> needles =
+        (*volume)->ListNeedles(after, page_size);
+    if (!needles.ok()) return ToGrpcStatus(needles.status());
+    if (needles->empty()) return grpc::Status::OK;
+    v1::NeedlePage page;
+    for (const NeedleInfo& info : *needles) {
+      v1::NeedleSummary* summary = page.add_needles();
+      summary->set_needle_id(info.id);
+      summary->set_cookie(info.cookie);
+      summary->set_size_bytes(info.size);
+      summary->set_last_modified_ms(info.last_modified_ms);
+    }
+    after = needles->back().id;
+    if (!writer->Write(page)) {
+      return ToGrpcStatus(absl::CancelledError(absl::StrCat(
+          "volume ", request->volume_id(), ": the caller went away")));
+    }
+    if (needles->size() < page_size) return grpc::Status::OK;
+  }
 }
 
 }  // namespace warehouse::volume

@@ -30,6 +30,9 @@ class AdminService final : public v1::VolumeAdmin::Service {
   grpc::Status SetReadOnly(grpc::ServerContext* context,
                            const v1::SetReadOnlyRequest* request,
                            v1::SetReadOnlyResponse* response) override;
+  grpc::Status ListNeedles(grpc::ServerContext* context,
+                           const v1::ListNeedlesRequest* request,
+                           grpc::ServerWriter<v1::NeedlePage>* writer) override;
 
  private:
   // Errors: Unauthenticated.

@@ -3,6 +3,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/time/clock.h"
+#include "common/crash_point.h"
 #include "common/crc32c.h"
 #include "common/http_range.h"
 #include "common/signed_url.h"
@@ -254,6 +255,7 @@ void DataPath::Record(http::ResponseWriter& response, const UrlGrant& grant,
         .IgnoreError();
     return;
   }
+  CRASH_POINT(kVolumeUploadBeforeAnswer);
   response.SetHeader("ETag", ETag(crc32c));
   response.SetHeader("Content-Type", "application/json");
   response

@@ -6,6 +6,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "common/coding.h"
+#include "common/crash_point.h"
 #include "common/crc32c.h"
 #include "common/status_macros.h"
 #include "volume/needle_format.h"
@@ -189,7 +190,9 @@ absl::Status IndexFile::Flush(uint64_t watermark, size_t max_records) {
   if (bytes == 0 && watermark == last_watermark_) return absl::OkStatus();
   std::string batch = buffer_.substr(0, bytes);
   batch += IndexRecord{kIndexRecordCheckpoint, watermark, {}}.Encode();
+  CRASH_POINT(kIndexFlushBeforeWrite);
   RETURN_IF_ERROR(file_->WriteAt(end_, batch));
+  CRASH_POINT(kIndexFlushAfterWrite);
   end_ += batch.size();
   buffer_.erase(0, bytes);
   last_watermark_ = watermark;

@@ -35,11 +35,13 @@ struct Flags {
   int port = 8080;
   std::string admin_listen = "127.0.0.1:0";
   std::string public_address;  // default address:port
+  std::string admin_public_address;  // default from admin_listen
   uint32_t max_volumes = 8;
   std::string volume_size = "30G";
   std::string sync = "group";
   std::string cluster_key_file;
   double heartbeat_seconds = 5;
+  double sync_seconds = 5;
   double shutdown_grace_seconds = 10;
   double http_idle_timeout_seconds = 60;
   std::string log_level = "info";
@@ -76,6 +78,11 @@ int Run(const Flags& flags) {
   store_options.volume.sync_policy = *sync;
   store_options.volume.max_size = *volume_size;
   store_options.max_volumes = flags.max_volumes;
+  if (!(flags.sync_seconds > 0)) {
+    return Fail(absl::InvalidArgumentError(absl::StrCat(
+        "--sync-interval ", flags.sync_seconds, ": must be above 0")));
+  }
+  store_options.sync_interval = absl::Seconds(flags.sync_seconds);
   absl::StatusOr<std::unique_ptr<Store>> store =
       Store::Open(flags.dir, store_options);
   if (!store.ok()) return Fail(store.status());
@@ -119,9 +126,22 @@ int Run(const Flags& flags) {
         absl::StrCat("cannot listen for admin gRPC on ", flags.admin_listen)));
   }
 
+  // Where the master reaches the admin service: --admin-public-url, else
+  // the address it listens on, with a wildcard host replaced by the host
+  // clients use for the data path.
+  std::string admin_address = flags.admin_public_address;
+  if (admin_address.empty()) {
+    std::string host =
+        flags.admin_listen.substr(0, flags.admin_listen.rfind(':'));
+    if (host.empty() || host == "0.0.0.0" || host == "[::]") {
+      host = public_address.substr(0, public_address.rfind(':'));
+    }
+    admin_address = absl::StrCat(host, ":", admin_port);
+  }
   HeartbeatOptions heartbeat_options;
   heartbeat_options.server_id = *server_id;
   heartbeat_options.public_address = public_address;
+  heartbeat_options.admin_address = admin_address;
   heartbeat_options.interval = absl::Seconds(flags.heartbeat_seconds);
   HeartbeatClient heartbeat(heartbeat_options, master, store->get(), &*keys);
   heartbeat_ptr = &heartbeat;
@@ -167,6 +187,10 @@ int main(int argc, char** argv) {
   app.add_option("--admin-listen", flags.admin_listen,
                  "Admin gRPC host:port (port 0: any free)")
       ->envname(env("ADMIN_LISTEN"))->capture_default_str();
+  app.add_option("--admin-public-url", flags.admin_public_address,
+                 "host:port the master uses to reach the admin gRPC service "
+                 "(default: --admin-listen's)")
+      ->envname(env("ADMIN_PUBLIC_URL"));
   app.add_option("--public-url", flags.public_address,
                  "host:port the master hands to clients (default: "
                  "--address and the bound port)")
@@ -187,6 +211,9 @@ int main(int argc, char** argv) {
   app.add_option("--heartbeat-interval", flags.heartbeat_seconds,
                  "Seconds between heartbeats")
       ->envname(env("HEARTBEAT_INTERVAL"))->capture_default_str();
+  app.add_option("--sync-interval", flags.sync_seconds,
+                 "Seconds between syncs of every volume and its index file")
+      ->envname(env("SYNC_INTERVAL"))->capture_default_str();
   app.add_option("--shutdown-grace", flags.shutdown_grace_seconds,
                  "Seconds requests in flight get to finish at shutdown")
       ->envname(env("SHUTDOWN_GRACE"))->capture_default_str();

@@ -9,6 +9,7 @@
 #ifndef WAREHOUSE_VOLUME_NEEDLE_INDEX_H_
 #define WAREHOUSE_VOLUME_NEEDLE_INDEX_H_
 
+#include <algorithm>
 #include <cstddef>
 #include <cstdint>
 #include <memory>
@@ -72,6 +73,35 @@ class NeedleIndex {
       }
     }
     for (const auto& [id, slot] : sparse_) fn(id, ToLocation(slot));
+  }
+
+  // Calls fn(id, location) for every live needle with an id of at least
+  // `first`, in increasing id order, until fn returns false. Costs a sort
+  // of the hash map's ids when any lie at or above `first`.
+  template <typename Fn>
+  void ForEachFrom(uint64_t first, Fn&& fn) const {
+    if (first < kDenseIdLimit) {
+      const size_t first_chunk = first / kChunkSlots;
+      for (size_t c = first_chunk; c < chunks_.size(); ++c) {
+        if (!chunks_[c]) continue;
+        for (size_t i = c == first_chunk ? first % kChunkSlots : 0;
+             i < kChunkSlots; ++i) {
+          const Slot& slot = chunks_[c][i];
+          if (slot.offset_units != 0 &&
+              !fn(uint64_t{c} * kChunkSlots + i, ToLocation(slot))) {
+            return;
+          }
+        }
+      }
+    }
+    std::vector<uint64_t> sparse_ids;
+    for (const auto& entry : sparse_) {
+      if (entry.first >= first) sparse_ids.push_back(entry.first);
+    }
+    std::sort(sparse_ids.begin(), sparse_ids.end());
+    for (uint64_t id : sparse_ids) {
+      if (!fn(id, ToLocation(sparse_.at(id)))) return;
+    }
   }
 
  private:

@@ -7,6 +7,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
+#include "common/crash_point.h"
 #include "common/status_macros.h"
 #include "spdlog/spdlog.h"
 #include "volume/needle_format.h"
@@ -116,7 +117,9 @@ absl::Status Volume::Sync() {
   }
   // After this fsync a restart replays the index file and scans only what
   // was written after the checkpoint just flushed.
-  return index_file->Sync();
+  RETURN_IF_ERROR(index_file->Sync());
+  CRASH_POINT(kIndexSyncAfterSync);
+  return absl::OkStatus();
 }
 
 absl::Status Volume::Close() {

@@ -53,6 +53,12 @@ struct VolumeOptions {
   SyncPolicy sync_policy = SyncPolicy::kGroupCommit;
   // Appends that would grow the file past this fail with ResourceExhausted.
   uint64_t max_size = uint64_t{30} << 30;
+  // Group commit: how many fdatasyncs of the volume file may run at once.
+  // A sync covers the writes finished before it started; with more than
+  // one in flight, writes that finish while a sync runs start the next one
+  // at once instead of waiting for it, so a device that serves flushes in
+  // parallel is kept busy. 1 gives the classic one-leader group commit.
+  int max_syncs_in_flight = 4;
   // Index records are written to the index file once this many are buffered
   // (and by every Sync()).
   size_t index_flush_records = 4096;
@@ -157,9 +163,9 @@ class NeedleReader {
   // as the bytes go by and returns DataLoss on a mismatch before passing on
   // the last chunk (the caller must then fail the transfer). Errors:
   // OutOfRange (range past the end), read errors, whatever `sink` returns.
-  absl::Status Read(uint64_t begin, uint64_t length,
-                    const std::function<absl::Status(absl::string_view)>&
-                        sink) const;
+  absl::Status Read(
+      uint64_t begin, uint64_t length,
+      const std::function<absl::Status(absl::string_view)>& sink) const;
   // The whole data, verified. For small needles and tests.
   absl::StatusOr<std::string> ReadAll() const;
 
@@ -235,6 +241,14 @@ class Volume {
   // Errors: NotFound (missing, deleted or wrong cookie), DataLoss (the
   // needle on disk fails its checksums), read errors.
   absl::StatusOr<NeedleReader> OpenNeedle(uint64_t id, uint32_t cookie) const
+      ABSL_LOCKS_EXCLUDED(mu_);
+
+  // Up to `limit` live needles with ids above `after`, in increasing id
+  // order, each as its header on disk describes it (crc32c is not read).
+  // Takes the lock only to copy their locations. Errors: DataLoss (a
+  // header disagrees with the index), read errors.
+  absl::StatusOr<std::vector<NeedleInfo>> ListNeedles(uint64_t after,
+                                                      size_t limit) const
       ABSL_LOCKS_EXCLUDED(mu_);
 
   // Writes buffered index records and a checkpoint, and syncs the index
@@ -337,10 +351,13 @@ class Volume {
   bool read_only_ ABSL_GUARDED_BY(mu_) = false;
   absl::Status failure_ ABSL_GUARDED_BY(mu_);  // why an I/O error stopped writes
   // Group commit: writes are numbered; a sync covers every number issued
-  // before it started.
+  // before it started. Up to options_.max_syncs_in_flight run at once;
+  // `sync_target_` is the highest number one of them (running or done)
+  // covers.
   uint64_t write_seq_ ABSL_GUARDED_BY(mu_) = 0;
   uint64_t synced_seq_ ABSL_GUARDED_BY(mu_) = 0;
-  bool sync_running_ ABSL_GUARDED_BY(mu_) = false;
+  uint64_t sync_target_ ABSL_GUARDED_BY(mu_) = 0;
+  int syncs_running_ ABSL_GUARDED_BY(mu_) = 0;
   // Set while a compaction runs; collects the writes it must carry over.
   CompactionState* compaction_ ABSL_GUARDED_BY(mu_) = nullptr;
   // Set during the switch-over: new reservations wait.

@@ -18,10 +18,11 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
-#include "absl/types/span.h"
 #include "absl/strings/str_format.h"
 #include "absl/time/clock.h"
+#include "absl/types/span.h"
 #include "common/coding.h"
+#include "common/crash_point.h"
 #include "common/crc32c.h"
 #include "common/status_macros.h"
 #include "spdlog/spdlog.h"
@@ -35,6 +36,9 @@ namespace {
 constexpr char kMarkerMagic[8] = {'W', 'H', 'C', 'O', 'M', 'P', 'C', 'T'};
 constexpr size_t kMarkerSize = 20;  // magic, new revision, CRC-32C
 constexpr size_t kCopyChunk = 1 << 20;
+// How much of the new file to write before asking the kernel to write it
+// back.
+constexpr uint64_t kWritebackChunk = 8 << 20;
 // How many rounds of catching up before holding writes for the switch, and
 // how long to wait for in-flight writes once they are held.
 constexpr int kCatchUpRounds = 4;
@@ -94,8 +98,8 @@ absl::Status FinishInterruptedCompaction(FileSystem* fs, const std::string& dir,
   }
   if (committed) {
     // Past the commit point: the new files are complete and synced.
-    RETURN_IF_ERROR(
-        RenameIfExists(fs, CompactDataPath(dir, id), Volume::DataPath(dir, id)));
+    RETURN_IF_ERROR(RenameIfExists(fs, CompactDataPath(dir, id),
+                                   Volume::DataPath(dir, id)));
     RETURN_IF_ERROR(fs->SyncDir(dir));
     RETURN_IF_ERROR(RenameIfExists(fs, CompactIndexPath(dir, id),
                                    Volume::IndexPath(dir, id)));
@@ -123,14 +127,14 @@ struct Volume::CompactionChange {
 };
 
 struct Volume::CompactionState {
-
   const CompactionOptions* options = nullptr;
   std::shared_ptr<File> source;  // the old volume file
   std::unique_ptr<File> out;     // the new one
   uint64_t out_end = kSuperBlockSize;
-  NeedleIndex index;             // of the new file
-  uint64_t tombstones = 0;       // written into the new file
-  uint64_t copied = 0;           // bytes copied so far
+  uint64_t written_back = 0;  // the new file's bytes handed to write-back
+  NeedleIndex index;          // of the new file
+  uint64_t tombstones = 0;    // written into the new file
+  uint64_t copied = 0;        // bytes copied so far
   uint64_t to_copy = 0;
   absl::Time started;
   uint64_t created_ms = 0;
@@ -162,38 +166,64 @@ absl::Status Volume::RemoveCompactionFiles() {
 absl::Status Volume::CopyNeedles(
     CompactionState& state,
     absl::Span<const std::pair<uint64_t, NeedleLocation>> run) {
-  // REQUIRES: the needles of `run` lie back to back in the old file, so
-  // they move with one read and one write per chunk.
+  // REQUIRES: the needles of `run` are in offset order and do not overlap;
+  // unless `run` is one needle, they span at most kCopyChunk of the old
+  // file, which is read with one pread, and move with one pwrite.
   const CompactionOptions& options = *state.options;
   const uint64_t from = run.front().second.offset;
-  const uint64_t size =
+  const uint64_t span =
       run.back().second.offset + run.back().second.size - from;
-  std::string buffer(std::min<uint64_t>(size, kCopyChunk), '\0');
-  for (uint64_t done = 0; done < size;) {
-    size_t n = std::min<uint64_t>(buffer.size(), size - done);
-    RETURN_IF_ERROR(ReadExactly(*state.source, from + done, buffer.data(), n));
-    RETURN_IF_ERROR(state.out->WriteAt(state.out_end + done,
-                                       absl::string_view(buffer.data(), n)));
-    done += n;
-    state.copied += n;
-    if (options.bytes_per_second > 0) {
-      absl::Time due =
-          state.started + absl::Seconds(static_cast<double>(state.copied) /
-                                        options.bytes_per_second);
-      absl::SleepFor(due - absl::Now());
+  uint64_t live = 0;
+  for (const auto& [id, location] : run) live += location.size;
+  std::string buffer(std::min<uint64_t>(span, kCopyChunk), '\0');
+  if (live == span) {
+    // Back to back (always so for one needle): copy the span as it is, in
+    // chunks when one needle is larger than a chunk.
+    for (uint64_t done = 0; done < span;) {
+      size_t n = std::min<uint64_t>(buffer.size(), span - done);
+      RETURN_IF_ERROR(
+          ReadExactly(*state.source, from + done, buffer.data(), n));
+      RETURN_IF_ERROR(state.out->WriteAt(state.out_end + done,
+                                         absl::string_view(buffer.data(), n)));
+      done += n;
     }
+  } else {
+    // Deleted needles lie between: read over them, write only the live
+    // ones, packed.
+    RETURN_IF_ERROR(ReadExactly(*state.source, from, buffer.data(), span));
+    std::string packed;
+    packed.reserve(live);
+    for (const auto& [id, location] : run) {
+      packed.append(buffer, location.offset - from, location.size);
+    }
+    RETURN_IF_ERROR(state.out->WriteAt(state.out_end, packed));
   }
+  uint64_t at = state.out_end;
   for (const auto& [id, location] : run) {
-    state.index.Put(id, NeedleLocation{state.out_end + (location.offset - from),
-                                       location.size});
-    if (options.progress) options.progress(state.copied, state.to_copy);
+    state.index.Put(id, NeedleLocation{at, location.size});
+    at += location.size;
   }
-  state.out_end += size;
+  state.out_end += live;
+  state.copied += live;
+  if (options.progress) options.progress(state.copied, state.to_copy);
+  // Write back as the copy goes, so that the sync at the switch-over does
+  // not find the whole file still to write.
+  if (state.out_end - state.written_back >= kWritebackChunk) {
+    state.out->StartWriteback(state.written_back,
+                              state.out_end - state.written_back);
+    state.written_back = state.out_end;
+  }
+  if (options.bytes_per_second > 0) {
+    absl::Time due =
+        state.started + absl::Seconds(static_cast<double>(state.copied) /
+                                      options.bytes_per_second);
+    absl::SleepFor(due - absl::Now());
+  }
   return absl::OkStatus();
 }
 
-absl::Status Volume::ApplyChanges(CompactionState& state,
-                                  const std::vector<CompactionChange>& changes) {
+absl::Status Volume::ApplyChanges(
+    CompactionState& state, const std::vector<CompactionChange>& changes) {
   for (const CompactionChange& change : changes) {
     if (!change.tombstone) {
       const std::pair<uint64_t, NeedleLocation> one(change.id, change.location);
@@ -232,17 +262,21 @@ absl::Status Volume::CopyForCompaction(CompactionState& state) {
   for (const auto& [id, location] : state.snapshot) {
     state.to_copy += location.size;
   }
-  // Runs of needles that lie back to back (most of them, in a volume that
-  // is mostly live) move together, up to a chunk at a time.
+  // Needles close together move together: a run spans at most a chunk of
+  // the old file, of which the deleted bytes skipped over are at most half,
+  // so small needles cost one pread and one pwrite per chunk, not each.
   const auto& needles = state.snapshot;
   for (size_t begin = 0; begin < needles.size();) {
+    const uint64_t from = needles[begin].second.offset;
     size_t end = begin + 1;
-    uint64_t run_size = needles[begin].second.size;
-    while (end < needles.size() &&
-           needles[end].second.offset ==
-               needles[end - 1].second.offset + needles[end - 1].second.size &&
-           run_size + needles[end].second.size <= kCopyChunk) {
-      run_size += needles[end].second.size;
+    uint64_t live = needles[begin].second.size;
+    while (end < needles.size()) {
+      const NeedleLocation& next = needles[end].second;
+      const uint64_t span = next.offset + next.size - from;
+      if (span > kCopyChunk || span - (live + next.size) > live + next.size) {
+        break;
+      }
+      live += next.size;
       ++end;
     }
     RETURN_IF_ERROR(CopyNeedles(
@@ -284,6 +318,7 @@ absl::Status Volume::SwitchToCompacted(CompactionState& state, int stop_after) {
   // Held writes cannot start and none is in flight: nothing changes the
   // volume until switching_ is cleared, so the rest runs without the lock.
   RETURN_IF_ERROR(ApplyChanges(state, changes));
+  CRASH_POINT(kCompactAfterCopy);
   ASSIGN_OR_RETURN(std::shared_ptr<IndexFile> index_file,
                    IndexFile::Create(fs_, CompactIndexPath(dir_, id_), id_,
                                      state.new_revision));
@@ -297,6 +332,7 @@ absl::Status Volume::SwitchToCompacted(CompactionState& state, int stop_after) {
   RETURN_IF_ERROR(state.out->Sync());
   RETURN_IF_ERROR(fs_->SyncDir(dir_));
   if (stop_after == 1) return absl::AbortedError("stopped after step 1");
+  CRASH_POINT(kCompactBeforeMarker);
 
   // Commit point: once the marker and its directory entry are durable, an
   // Open finishes the switch instead of rolling it back.
@@ -308,14 +344,18 @@ absl::Status Volume::SwitchToCompacted(CompactionState& state, int stop_after) {
     RETURN_IF_ERROR(fs_->SyncDir(dir_));
   }
   state.committed = true;
+  CRASH_POINT(kCompactAfterMarker);
   if (stop_after == 2) return absl::AbortedError("stopped after step 2");
   RETURN_IF_ERROR(fs_->Rename(CompactDataPath(dir_, id_), DataPath(dir_, id_)));
   RETURN_IF_ERROR(fs_->SyncDir(dir_));
   if (stop_after == 3) return absl::AbortedError("stopped after step 3");
+  CRASH_POINT(kCompactAfterDataRename);
   RETURN_IF_ERROR(
       fs_->Rename(CompactIndexPath(dir_, id_), IndexPath(dir_, id_)));
   RETURN_IF_ERROR(fs_->SyncDir(dir_));
   if (stop_after == 4) return absl::AbortedError("stopped after step 4");
+  CRASH_POINT(kCompactAfterIndexRename);
+  CRASH_POINT(kCompactBeforeMarkerRemove);
   RETURN_IF_ERROR(fs_->Remove(MarkerPath(dir_, id_)));
   RETURN_IF_ERROR(fs_->SyncDir(dir_));
   ASSIGN_OR_RETURN(std::unique_ptr<File> data,
@@ -385,8 +425,9 @@ absl::StatusOr<CompactionResult> Volume::Compact(
   switching_ = false;
   cv_.SignalAll();
   if (!status.ok()) {
-    return absl::Status(status.code(), absl::StrCat("volume ", id_, ": compaction: ",
-                                                    status.message()));
+    return absl::Status(
+        status.code(),
+        absl::StrCat("volume ", id_, ": compaction: ", status.message()));
   }
   CompactionResult result;
   result.old_size = state.old_size;

@@ -1,6 +1,9 @@
 // Volume: reads. A needle of up to kSmallNeedle bytes is read with one pread
 // and verified whole; a larger one is streamed in chunks from its header on.
 #include <algorithm>
+#include <cstdint>
+#include <utility>
+#include <vector>
 
 #include "absl/strings/str_format.h"
 #include "common/coding.h"
@@ -75,6 +78,45 @@ absl::StatusOr<NeedleReader> Volume::OpenNeedle(uint64_t id,
     reader.info_.crc32c = DecodeFixed32(footer);
   }
   return reader;
+}
+
+absl::StatusOr<std::vector<NeedleInfo>> Volume::ListNeedles(
+    uint64_t after, size_t limit) const {
+  std::vector<std::pair<uint64_t, NeedleLocation>> found;
+  std::shared_ptr<File> file;
+  if (after == UINT64_MAX || limit == 0) return std::vector<NeedleInfo>();
+  {
+    absl::ReaderMutexLock lock(&mu_);
+    // The locations point into this file; a compaction that switches files
+    // meanwhile leaves it open (and unchanged) for as long as it is held.
+    file = data_;
+    index_.ForEachFrom(after + 1, [&](uint64_t id, NeedleLocation location) {
+      found.emplace_back(id, location);
+      return found.size() < limit;
+    });
+  }
+  std::vector<NeedleInfo> needles;
+  needles.reserve(found.size());
+  std::string bytes;
+  for (const auto& [id, location] : found) {
+    bytes.assign(std::min<uint64_t>(location.size, kMaxNeedleHeaderSize), '\0');
+    RETURN_IF_ERROR(ReadExactly(*file, location.offset, bytes.data(), bytes.size()));
+    ASSIGN_OR_RETURN(NeedleHeader header, DecodeNeedleHeader(bytes, salt_));
+    if (header.id != id || header.total_size() != location.size ||
+        header.tombstone() || header.padding()) {
+      return absl::DataLossError(absl::StrFormat(
+          "volume %d: needle %#x at offset %d: index and volume disagree "
+          "(found needle %#x of %d bytes)",
+          id_, id, location.offset, header.id, header.total_size()));
+    }
+    NeedleInfo& info = needles.emplace_back();
+    info.id = id;
+    info.cookie = header.cookie;
+    info.size = header.data_size;
+    info.content_type = std::move(header.content_type);
+    info.last_modified_ms = header.last_modified_ms;
+  }
+  return needles;
 }
 
 absl::Status NeedleReader::Read(

@@ -4,6 +4,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/time/clock.h"
+#include "common/crash_point.h"
 #include "common/crc32c.h"
 #include "common/status_macros.h"
 #include "spdlog/spdlog.h"
@@ -90,6 +91,7 @@ absl::StatusOr<AppendResult> NeedleWriter::Commit() {
         volume_->id_, header_.id, written_, size_));
     return status_;
   }
+  CRASH_POINT(kVolumeAppendAfterData);
   buffer_ += EncodeNeedleFooter(crc_, header_.header_size() + size_);
   RETURN_IF_ERROR(FlushBuffer());
   absl::StatusOr<AppendResult> result = volume_->FinishWrite(this);
@@ -148,12 +150,17 @@ absl::StatusOr<std::unique_ptr<NeedleWriter>> Volume::BeginAppend(
   header.last_modified_ms = request.last_modified_ms != 0
                                 ? request.last_modified_ms
                                 : absl::ToUnixMillis(absl::Now());
-  absl::MutexLock lock(&mu_);
-  if (request.only_if_new && index_.Get(request.needle_id).has_value()) {
-    return absl::AlreadyExistsError(absl::StrFormat(
-        "volume %d: needle %#x: already written", id_, request.needle_id));
+  absl::StatusOr<std::unique_ptr<NeedleWriter>> writer;
+  {
+    absl::MutexLock lock(&mu_);
+    if (request.only_if_new && index_.Get(request.needle_id).has_value()) {
+      return absl::AlreadyExistsError(absl::StrFormat(
+          "volume %d: needle %#x: already written", id_, request.needle_id));
+    }
+    writer = Reserve(std::move(header), /*id_claimed=*/false);
   }
-  return Reserve(std::move(header), /*id_claimed=*/false);
+  if (writer.ok()) CRASH_POINT(kVolumeAppendAfterReserve);
+  return writer;
 }
 
 absl::StatusOr<AppendResult> Volume::Append(const AppendRequest& request,
@@ -202,6 +209,7 @@ absl::Status Volume::Delete(uint64_t id, uint32_t cookie) {
       return absl::NotFoundError(
           absl::StrFormat("volume %d: needle %#x not found", id_, id));
     }
+    CRASH_POINT(kVolumeDeleteBeforeTombstone);
     ASSIGN_OR_RETURN(writer,
                      Reserve(std::move(tombstone), /*id_claimed=*/true));
   }
@@ -209,7 +217,9 @@ absl::Status Volume::Delete(uint64_t id, uint32_t cookie) {
 }
 
 absl::StatusOr<AppendResult> Volume::FinishWrite(NeedleWriter* writer) {
+  CRASH_POINT(kVolumeAppendBeforeSync);
   RETURN_IF_ERROR(WaitDurable(writer->file_.get()));
+  CRASH_POINT(kVolumeAppendAfterSync);
   AppendResult result;
   result.location = NeedleLocation{writer->offset_, writer->header_.total_size()};
   result.crc32c = writer->crc_;
@@ -272,8 +282,9 @@ absl::Status Volume::WaitDurable(File* file) {
     case SyncPolicy::kGroupCommit:
       break;
   }
-  // Group commit: the first writer to find no sync running becomes the
-  // leader and syncs for everyone whose data was written before it began.
+  // Group commit: a writer whose data no running sync covers starts one, if
+  // fewer than max_syncs_in_flight run, and syncs for everyone whose data
+  // was written before it began; the others wait for a sync to cover them.
   mu_.Lock();
   const uint64_t ticket = ++write_seq_;
   while (synced_seq_ < ticket) {
@@ -282,25 +293,32 @@ absl::Status Volume::WaitDurable(File* file) {
       mu_.Unlock();
       return failure;
     }
-    if (sync_running_) {
+    if (sync_target_ >= ticket ||
+        syncs_running_ >= options_.max_syncs_in_flight) {
       cv_.Wait(&mu_);
       continue;
     }
-    sync_running_ = true;
+    ++syncs_running_;
     const uint64_t target = write_seq_;
+    sync_target_ = target;
     mu_.Unlock();
     // Once this fdatasync returns, every write numbered up to `target` is
-    // on stable storage.
+    // on stable storage: it writes back every page dirty when it starts and
+    // waits for pages another sync has under writeback, then flushes the
+    // device. Syncs may finish out of order, hence the max.
     absl::Status status = file->Sync();
     mu_.Lock();
-    sync_running_ = false;
-    if (status.ok()) {
-      synced_seq_ = std::max(synced_seq_, target);
-    } else {
+    --syncs_running_;
+    if (!status.ok()) {
       // Never retried: after a failed fsync the kernel may have dropped the
       // dirty pages, so a later successful fsync proves nothing.
       TurnReadOnlyLocked(status);
+    } else if (failure_.ok()) {
+      synced_seq_ = std::max(synced_seq_, target);
     }
+    // Else another sync failed while this one ran, and the kernel reports a
+    // write-back error to only one of them: this success proves nothing
+    // either, and everyone still waiting fails.
     cv_.SignalAll();
   }
   mu_.Unlock();

@@ -85,7 +85,8 @@ absl::Status Cluster::CreateAdminKey() {
   return absl::OkStatus();
 }
 
-absl::Status Cluster::StartMaster(const std::string& listen) {
+absl::Status Cluster::StartMaster(const std::string& listen,
+                                  const Env& extra_env) {
   std::vector<std::string> argv = {
       options_.master_bin,   "--listen",
       listen,                "--http-listen",
@@ -95,8 +96,10 @@ absl::Status Cluster::StartMaster(const std::string& listen) {
       "--log-level",         options_.log_level};
   argv.insert(argv.end(), options_.master_args.begin(),
               options_.master_args.end());
+  Env process_env = env();
+  process_env.insert(process_env.end(), extra_env.begin(), extra_env.end());
   ASSIGN_OR_RETURN(master_,
-                   Process::Start(argv, env(), dir_.Join("master.log")));
+                   Process::Start(argv, process_env, master_log_path()));
   ASSIGN_OR_RETURN(std::string line,
                    master_->WaitForLine("serving gRPC on ",
                                         options_.start_timeout));
@@ -108,7 +111,8 @@ absl::Status Cluster::StartMaster(const std::string& listen) {
   return absl::OkStatus();
 }
 
-absl::Status Cluster::StartVolumeServer(VolumeServer& server) {
+absl::Status Cluster::StartVolumeServer(VolumeServer& server,
+                                        const Env& extra_env) {
   std::vector<std::string> argv = {
       options_.volume_bin,
       "--master",
@@ -127,8 +131,10 @@ absl::Status Cluster::StartVolumeServer(VolumeServer& server) {
       options_.log_level};
   argv.insert(argv.end(), options_.volume_args.begin(),
               options_.volume_args.end());
+  Env process_env = env();
+  process_env.insert(process_env.end(), extra_env.begin(), extra_env.end());
   ASSIGN_OR_RETURN(server.process,
-                   Process::Start(argv, env(), server.log_path));
+                   Process::Start(argv, process_env, server.log_path));
   ASSIGN_OR_RETURN(std::string line,
                    server.process->WaitForLine("serving HTTP on ",
                                                options_.start_timeout));
@@ -155,6 +161,17 @@ absl::Status Cluster::RestartMaster() {
   size_t running = 0;
   for (VolumeServer& server : volumes_) running += server.process->running();
   return WaitForOnlineServers(running, options_.start_timeout);
+}
+
+absl::Status Cluster::RestartMasterWithEnv(const Env& extra_env) {
+  master_->Kill();
+  return StartMaster(master_address_, extra_env);
+}
+
+absl::Status Cluster::RestartVolumeServerWithEnv(size_t i,
+                                                 const Env& extra_env) {
+  volumes_[i].process->Kill();
+  return StartVolumeServer(volumes_[i], extra_env);
 }
 
 absl::Status Cluster::WaitForOnlineServers(size_t online,

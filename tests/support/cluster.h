@@ -89,6 +89,21 @@ class Cluster {
   // SIGKILLs the master and starts it again on the same port and database.
   absl::Status RestartMaster();
 
+  // Extra environment variables (such as WAREHOUSE_CRASH_POINT) for one
+  // start: SIGKILL the process and start it again with `extra_env`,
+  // waiting only until it prints its serving line, not until servers are
+  // online, since an armed process may die at any moment. Errors: as
+  // Process::WaitForLine (FailedPrecondition when it died first).
+  using Env = std::vector<std::pair<std::string, std::string>>;
+  absl::Status RestartMasterWithEnv(const Env& extra_env);
+  absl::Status RestartVolumeServerWithEnv(size_t i, const Env& extra_env);
+
+  // The log file of the master and of volume server `i`.
+  std::string master_log_path() const { return dir_.Join("master.log"); }
+  const std::string& volume_log_path(size_t i) const {
+    return volumes_[i].log_path;
+  }
+
   // Waits until the master lists exactly `online` servers online. Errors:
   // DeadlineExceeded, with what the master last said.
   absl::Status WaitForOnlineServers(size_t online, absl::Duration timeout);
@@ -103,9 +118,11 @@ class Cluster {
 
   explicit Cluster(ClusterOptions options) : options_(std::move(options)) {}
 
-  absl::Status StartMaster(const std::string& listen);
+  absl::Status StartMaster(const std::string& listen,
+                           const Env& extra_env = {});
   absl::Status CreateAdminKey();
-  absl::Status StartVolumeServer(VolumeServer& server);
+  absl::Status StartVolumeServer(VolumeServer& server,
+                                 const Env& extra_env = {});
 
   const ClusterOptions options_;
   TempDir dir_;

@@ -33,6 +33,11 @@ class FaultInjectionFile final : public File {
 
   absl::Status Sync() override { return fs_->OnSync(*base_, path()); }
 
+  // A hint: what it writes back still counts as unsynced.
+  void StartWriteback(uint64_t offset, uint64_t length) override {
+    base_->StartWriteback(offset, length);
+  }
+
   absl::Status Truncate(uint64_t size) override {
     ASSIGN_OR_RETURN(uint64_t old_size, base_->Size());
     if (size < old_size) fs_->RecordWrite(*base_, path(), size, old_size - size);

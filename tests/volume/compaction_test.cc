@@ -82,6 +82,42 @@ TEST_CASE("compaction reclaims deleted and overwritten space",
   for (const auto& [id, size] : expected) ExpectNeedle(**reopened, id, size);
 }
 
+TEST_CASE(
+    "compaction packs small needles around deleted ones and moves "
+    "large ones in chunks",
+    "[volume][compaction]") {
+  TempDir dir;
+  auto volume = Volume::Create(dir.path(), 7, {});
+  REQUIRE(volume.ok());
+  // Runs of small needles with deleted ones between (packed from one read),
+  // needles larger than a copy chunk (copied in pieces), and sparse
+  // stretches where a run must stop before reading mostly garbage.
+  std::map<uint64_t, int64_t> expected;
+  for (uint64_t id = 1; id <= 300; ++id) {
+    const int64_t size = id % 50 == 0 ? (3 << 20) + 5 : 100 + id * 13;
+    REQUIRE(volume->get()->Append(Request(id, size), Payload(id, size)).ok());
+    expected[id] = size;
+  }
+  for (uint64_t id = 1; id <= 300; ++id) {
+    const bool sparse = id > 200 && id % 10 != 0;
+    if (id % 2 == 1 || sparse) {
+      REQUIRE((*volume)->Delete(id, CookieOf(id)).ok());
+      expected[id] = -1;
+    }
+  }
+  const VolumeUsage before = (*volume)->Usage();
+  auto result = (*volume)->Compact({});
+  REQUIRE(result.ok());
+  CHECK(result->bytes_reclaimed == before.garbage_bytes);
+  CHECK((*volume)->Usage().live_bytes == before.live_bytes);
+  for (const auto& [id, size] : expected) ExpectNeedle(**volume, id, size);
+  REQUIRE((*volume)->Close().ok());
+  volume->reset();
+  auto reopened = Volume::Open(dir.path(), 7, {});
+  REQUIRE(reopened.ok());
+  for (const auto& [id, size] : expected) ExpectNeedle(**reopened, id, size);
+}
+
 TEST_CASE("compaction works on read-only and full volumes",
           "[volume][compaction]") {
   TempDir dir;

@@ -335,5 +335,57 @@ TEST_CASE("reopening an unknown or mismatched volume fails clearly",
         absl::StatusCode::kDataLoss);
 }
 
+TEST_CASE("listing needles pages through live needles in id order with "
+          "their cookies and sizes",
+          "[volume]") {
+  TempDir dir;
+  auto volume = CreateVolume(dir);
+  for (uint64_t id = 1; id <= 25; ++id) {
+    REQUIRE(volume->Append(Request(id, id * 10), Payload(id, id * 10)).ok());
+  }
+  REQUIRE(volume->Append(Request(4, 7), Payload(4, 7)).ok());  // overwrite
+  REQUIRE(volume->Delete(5, CookieOf(5)).ok());
+  REQUIRE(volume->Delete(25, CookieOf(25)).ok());
+
+  std::vector<NeedleInfo> listed;
+  uint64_t after = 0;
+  int pages = 0;
+  for (; pages < 10; ++pages) {
+    auto page = volume->ListNeedles(after, 7);
+    REQUIRE(page.ok());
+    if (page->empty()) break;
+    CHECK(page->size() <= 7);
+    listed.insert(listed.end(), page->begin(), page->end());
+    after = page->back().id;
+  }
+  CHECK(pages == 4);  // 23 live needles: 7 + 7 + 7 + 2
+  REQUIRE(listed.size() == 23);
+  uint64_t previous = 0;
+  for (const NeedleInfo& info : listed) {
+    INFO("needle " << info.id);
+    CHECK(info.id > previous);
+    previous = info.id;
+    CHECK(info.id != 5);
+    CHECK(info.id != 25);
+    CHECK(info.cookie == CookieOf(info.id));
+    CHECK(info.size == (info.id == 4 ? 7 : info.id * 10));
+    CHECK(info.last_modified_ms > 0);
+  }
+  CHECK(volume->ListNeedles(24, 7)->empty());
+  CHECK(volume->ListNeedles(UINT64_MAX, 7)->empty());
+  CHECK(volume->ListNeedles(0, 0)->empty());
+
+  // A compaction keeps what the listing says.
+  REQUIRE(volume->Compact(CompactionOptions()).ok());
+  auto after_compaction = volume->ListNeedles(0, 100);
+  REQUIRE(after_compaction.ok());
+  REQUIRE(after_compaction->size() == listed.size());
+  for (size_t i = 0; i < listed.size(); ++i) {
+    CHECK((*after_compaction)[i].id == listed[i].id);
+    CHECK((*after_compaction)[i].cookie == listed[i].cookie);
+    CHECK((*after_compaction)[i].size == listed[i].size);
+  }
+}
+
 }  // namespace
 }  // namespace warehouse::volume

@@ -259,6 +259,15 @@ class Client {
   // InvalidArgument (a ratio outside (0, 1]).
   absl::StatusOr<std::vector<uint32_t>> CompactVolumes(
       double min_garbage_ratio);
+  // Compares the master's metadata with the needles the volume servers
+  // hold (Master.CheckConsistency); with `repair_orphans`, queues the
+  // orphans found for deletion. Lists at most `max_findings` findings (0:
+  // the master's default of 1000). The check reads every needle of every
+  // volume, so it gets its own `timeout` rather than the call timeout.
+  // Errors: Unavailable; DeadlineExceeded.
+  absl::StatusOr<ConsistencyReport> CheckConsistency(
+      bool repair_orphans, uint32_t max_findings = 0,
+      absl::Duration timeout = absl::Hours(1));
 
   // Creates a key; its secret is in the result and never again. Errors:
   // InvalidArgument (an admin key with buckets, a bad bucket name, a

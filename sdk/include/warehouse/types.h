@@ -103,6 +103,36 @@ struct VolumeInfo {
   bool compacting = false;
 };
 
+// One thing the consistency check found (Client::CheckConsistency).
+struct ConsistencyFinding {
+  enum class Kind {
+    kOrphan,           // a needle nothing names: reclaimable
+    kMissing,          // an object whose needle is gone or differs: data lost
+    kUncheckedVolume,  // a volume whose server could not be asked
+  };
+  Kind kind = Kind::kOrphan;
+  uint32_t volume_id = 0;
+  std::string file_id;  // empty for kUncheckedVolume
+  std::string bucket;   // kMissing
+  std::string key;      // kMissing
+  std::string detail;
+};
+
+// The result of Client::CheckConsistency (docs/reliability.md).
+struct ConsistencyReport {
+  uint64_t volumes_checked = 0;
+  uint64_t volumes_unchecked = 0;
+  uint64_t objects_checked = 0;
+  uint64_t needles_checked = 0;
+  uint64_t needles_in_flight = 0;  // uploads and deletes under way: skipped
+  uint64_t orphans = 0;
+  uint64_t missing = 0;
+  uint64_t orphans_queued = 0;  // with repair_orphans
+  // Missing first, then unchecked volumes, then orphans; capped.
+  std::vector<ConsistencyFinding> findings;
+  bool findings_truncated = false;
+};
+
 // What an access key may do (docs/access_keys.md).
 enum class AccessKeyRole {
   kAdmin,      // every call, on every bucket

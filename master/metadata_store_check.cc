@@ -1,0 +1,125 @@
+// MetadataStore: what the consistency check reads and repairs.
+#include <algorithm>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "common/status_macros.h"
+#include "master/metadata_store.h"
+
+namespace warehouse::master {
+namespace {
+
+// Every needle id the query (bound to the volume id) returns, sorted.
+absl::StatusOr<std::vector<uint64_t>> ReadNeedleIds(Database& db,
+                                                    absl::string_view sql,
+                                                    uint32_t volume_id) {
+  ASSIGN_OR_RETURN(Statement query, db.Prepare(sql));
+  RETURN_IF_ERROR(query.BindAll(volume_id));
+  std::vector<uint64_t> ids;
+  for (;;) {
+    ASSIGN_OR_RETURN(bool has_row, query.Step());
+    if (!has_row) break;
+    ids.push_back(static_cast<uint64_t>(query.ColumnInt64(0)));
+  }
+  std::sort(ids.begin(), ids.end());
+  return ids;
+}
+
+}  // namespace
+
+absl::StatusOr<VolumeSnapshot> MetadataStore::SnapshotVolume(
+    uint32_t volume_id) {
+  ReadPool::Lease lease = readers_->Acquire();
+  Database& db = lease.db();
+  // One snapshot: an upload moves from pending_uploads to objects, and a
+  // needle from objects to needle_deletes, in one transaction, so nothing
+  // falls between the three reads.
+  ASSIGN_OR_RETURN(Transaction snapshot,
+                   Transaction::Begin(db, Transaction::Mode::kDeferred));
+  VolumeSnapshot result;
+  result.volume_id = volume_id;
+  {
+    ASSIGN_OR_RETURN(Statement volume,
+                     db.Prepare("SELECT next_needle_id FROM volumes "
+                                "WHERE volume_id = ?"));
+    RETURN_IF_ERROR(volume.BindAll(volume_id));
+    ASSIGN_OR_RETURN(bool found, volume.Step());
+    if (!found) {
+      return absl::NotFoundError(
+          absl::StrCat("volume ", volume_id, " does not exist"));
+    }
+    result.next_needle_id = static_cast<uint64_t>(volume.ColumnInt64(0));
+  }
+  {
+    ASSIGN_OR_RETURN(
+        Statement objects,
+        db.Prepare("SELECT o.needle_id, o.cookie, o.size, b.name, o.key, "
+                   "o.state FROM objects o JOIN buckets b USING (bucket_id) "
+                   "WHERE o.volume_id = ? ORDER BY o.needle_id"));
+    RETURN_IF_ERROR(objects.BindAll(volume_id));
+    for (;;) {
+      ASSIGN_OR_RETURN(bool has_row, objects.Step());
+      if (!has_row) break;
+      ObjectNeedle& object = result.objects.emplace_back();
+      object.needle_id = static_cast<uint64_t>(objects.ColumnInt64(0));
+      object.cookie = static_cast<uint32_t>(objects.ColumnInt64(1));
+      object.size = objects.ColumnInt64(2);
+      object.bucket = objects.ColumnText(3);
+      object.key = objects.ColumnText(4);
+      object.lost = objects.ColumnText(5) != "live";
+    }
+  }
+  ASSIGN_OR_RETURN(
+      result.pending_needle_ids,
+      ReadNeedleIds(db, "SELECT needle_id FROM pending_uploads "
+                        "WHERE volume_id = ?", volume_id));
+  ASSIGN_OR_RETURN(
+      result.deleting_needle_ids,
+      ReadNeedleIds(db, "SELECT needle_id FROM needle_deletes "
+                        "WHERE volume_id = ?", volume_id));
+  return result;
+}
+
+absl::StatusOr<bool> MetadataStore::ObjectHasNeedle(const NeedleRef& needle) {
+  ReadPool::Lease lease = readers_->Acquire();
+  Database& db = lease.db();
+  ASSIGN_OR_RETURN(
+      Statement query,
+      db.Prepare("SELECT 1 FROM objects WHERE volume_id = ? AND "
+                 "needle_id = ? AND cookie = ? AND state = 'live'"));
+  RETURN_IF_ERROR(query.BindAll(needle.volume_id, needle.needle_id,
+                                needle.cookie));
+  return query.Step();
+}
+
+absl::StatusOr<int64_t> MetadataStore::QueueOrphans(
+    absl::Span<const NeedleRef> needles) {
+  int64_t queued = 0;
+  const absl::Time now = Now();
+  absl::Status status = Write([&](Database& db) -> absl::Status {
+    queued = 0;
+    ASSIGN_OR_RETURN(
+        Statement named,
+        db.Prepare("SELECT 1 FROM objects WHERE volume_id = ?1 AND "
+                   "needle_id = ?2 UNION ALL "
+                   "SELECT 1 FROM pending_uploads WHERE volume_id = ?1 AND "
+                   "needle_id = ?2 UNION ALL "
+                   "SELECT 1 FROM needle_deletes WHERE volume_id = ?1 AND "
+                   "needle_id = ?2 LIMIT 1"));
+    for (const NeedleRef& needle : needles) {
+      named.Reset();
+      RETURN_IF_ERROR(named.BindAll(needle.volume_id, needle.needle_id));
+      ASSIGN_OR_RETURN(bool is_named, named.Step());
+      if (is_named) continue;
+      RETURN_IF_ERROR(EnqueueDelete(db, needle, "orphan", now));
+      ++queued;
+    }
+    return absl::OkStatus();
+  });
+  if (!status.ok()) return status;
+  return queued;
+}
+
+}  // namespace warehouse::master
