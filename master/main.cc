@@ -44,6 +44,7 @@ struct Flags {
   std::string tls_key;
   uint64_t max_object_size = uint64_t{4} << 30;
   std::string shutdown_grace = "5s";
+  std::string http_idle_timeout = "60s";
 
   // key create / list / revoke
   std::string role;
@@ -87,6 +88,10 @@ absl::StatusOr<MasterServer::Options> ServerOptions(const Flags& flags) {
       ParseFlagDuration("--shutdown-grace", flags.shutdown_grace);
   if (!grace.ok()) return grace.status();
   options.shutdown_grace = *grace;
+  absl::StatusOr<absl::Duration> idle =
+      ParseFlagDuration("--http-idle-timeout", flags.http_idle_timeout);
+  if (!idle.ok()) return idle.status();
+  options.http_idle_timeout = *idle;
   return options;
 }
 
@@ -246,6 +251,11 @@ int Main(int argc, char** argv) {
   app.add_option("--shutdown-grace", flags.shutdown_grace,
                  "How long in-flight calls may finish on SIGINT/SIGTERM")
       ->envname("WAREHOUSE_SHUTDOWN_GRACE")
+      ->capture_default_str();
+  app.add_option("--http-idle-timeout", flags.http_idle_timeout,
+                 "How long the HTTP port waits for a client that makes no "
+                 "progress (a header, a body read, a response write)")
+      ->envname("WAREHOUSE_HTTP_IDLE_TIMEOUT")
       ->capture_default_str();
 
   CLI::App* key =

@@ -40,11 +40,13 @@ double FileBytes(const std::string& path) {
 }  // namespace
 
 absl::StatusOr<std::unique_ptr<MasterHttp>> MasterHttp::Start(
-    const std::string& listen, MetricsRegistry* registry,
-    const Topology* topology, const CommandQueue* commands,
-    const std::string& db_path, DashboardApi* dashboard) {
+    const std::string& listen, absl::Duration idle_timeout,
+    MetricsRegistry* registry, const Topology* topology,
+    const CommandQueue* commands, const std::string& db_path,
+    DashboardApi* dashboard) {
   http::ServerOptions options;
   RETURN_IF_ERROR(ParseListenAddress(listen, &options));
+  options.idle_timeout = idle_timeout;
   options.metrics = registry;
 
   registry->AddGaugeCallback(

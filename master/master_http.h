@@ -33,11 +33,13 @@ class MasterHttp {
   // numeric "host:port" (port 0 picks one), with the dashboard's routes
   // when `dashboard` is not null. Errors: InvalidArgument (not
   // host:port); those of http::Server::Start (FailedPrecondition for a
-  // port in use).
+  // port in use). A client that makes no progress for `idle_timeout`
+  // (docs/http.md, "Timeouts") is answered 408 or disconnected.
   static absl::StatusOr<std::unique_ptr<MasterHttp>> Start(
-      const std::string& listen, MetricsRegistry* registry,
-      const Topology* topology, const CommandQueue* commands,
-      const std::string& db_path, DashboardApi* dashboard);
+      const std::string& listen, absl::Duration idle_timeout,
+      MetricsRegistry* registry, const Topology* topology,
+      const CommandQueue* commands, const std::string& db_path,
+      DashboardApi* dashboard);
 
   MasterHttp(const MasterHttp&) = delete;
   MasterHttp& operator=(const MasterHttp&) = delete;

@@ -93,7 +93,8 @@ absl::StatusOr<std::unique_ptr<MasterServer>> MasterServer::Start(
         "key do not match"));
   }
   ASSIGN_OR_RETURN(server->http_,
-                   MasterHttp::Start(o.http_listen, server->metrics_.get(),
+                   MasterHttp::Start(o.http_listen, o.http_idle_timeout,
+                                     server->metrics_.get(),
                                      server->topology_.get(),
                                      server->commands_.get(), o.db_path,
                                      server->dashboard_.get()));

@@ -57,6 +57,8 @@ class MasterServer {
     std::string tls_key_file;
     // How long Shutdown lets in-flight RPCs finish.
     absl::Duration shutdown_grace = absl::Seconds(5);
+    // How long the HTTP port waits for a client that makes no progress.
+    absl::Duration http_idle_timeout = absl::Seconds(60);
 
     VolumeAllocator::Options placement;
     DeletionWorker::Options deletion;

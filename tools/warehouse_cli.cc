@@ -61,6 +61,14 @@ int main(int argc, char** argv) {
   } catch (const CLI::ParseError& e) {
     std::string message = e.what();
     while (!message.empty() && message.back() == '\n') message.pop_back();
+    // A word where a command belongs is left over by the parser, which then
+    // only says that a command is required; name the word instead.
+    const std::vector<std::string> left_over = app.remaining(true);
+    if (dynamic_cast<const CLI::RequiredError*>(&e) != nullptr &&
+        !left_over.empty() && !left_over.front().empty() &&
+        left_over.front()[0] != '-') {
+      message = "unknown command \"" + left_over.front() + "\"";
+    }
     std::fprintf(stderr, "warehouse: %s (see warehouse --help)\n",
                  message.c_str());
     return 2;

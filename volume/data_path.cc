@@ -4,6 +4,7 @@
 #include "absl/strings/str_format.h"
 #include "absl/time/clock.h"
 #include "common/crash_point.h"
+#include "common/crc32c.h"
 #include "common/http_range.h"
 #include "common/signed_url.h"
 #include "common/status_mapping.h"
@@ -171,8 +172,12 @@ void DataPath::Put(http::Request& request, http::ResponseWriter& response) {
   append.cookie = grant->file_id.cookie;
   append.size = grant->content_length;
   append.content_type = grant->content_type;
+  append.only_if_new = true;
   absl::StatusOr<std::unique_ptr<NeedleWriter>> writer =
       (*volume)->BeginAppend(append);
+  if (absl::IsAlreadyExists(writer.status())) {
+    return PutAgain(request, response, *grant, *volume, *length);
+  }
   if (!writer.ok()) {
     // A read-only volume is a write that cannot wait: 503.
     return fail(writer.status(),
@@ -200,32 +205,88 @@ void DataPath::Put(http::Request& request, http::ResponseWriter& response) {
   }
 
   // Durable: now the master must record it before the client hears success.
+  Record(response, *grant, *length, result->crc32c, [&] {
+    // Never to be recorded: take the needle back.
+    (*volume)->Delete(append.needle_id, append.cookie).IgnoreError();
+  });
+}
+
+void DataPath::PutAgain(http::Request& request, http::ResponseWriter& response,
+                        const UrlGrant& grant, Volume* volume,
+                        uint64_t length) {
+  const std::string fid = grant.file_id.ToString();
+  auto fail = [&response](const absl::Status& status) {
+    http::SendError(response, status).IgnoreError();
+  };
+  absl::StatusOr<NeedleReader> reader =
+      volume->OpenNeedle(grant.file_id.needle_id, grant.file_id.cookie);
+  if (!reader.ok()) {
+    return fail(absl::AlreadyExistsError(absl::StrCat(
+        fid, ": the needle id is taken (", reader.status().message(), ")")));
+  }
+  const NeedleInfo info = reader->info();
+  // Compare the body with what is stored, without keeping it.
+  std::string buffer(
+      std::min<uint64_t>(kBodyChunk, std::max<uint64_t>(length, 1)), '\0');
+  uint32_t crc = 0;
+  for (uint64_t received = 0; received < length;) {
+    absl::StatusOr<size_t> n = request.body->Read(
+        buffer.data(), std::min<uint64_t>(buffer.size(), length - received));
+    if (!n.ok()) return fail(n.status());
+    if (*n == 0) {
+      return fail(absl::InvalidArgumentError(absl::StrCat(
+          fid, ": body ended after ", received, " of ", length, " bytes")));
+    }
+    crc = crc32c::Extend(crc, buffer.data(), *n);
+    received += *n;
+  }
+  if (info.size != length || info.crc32c != crc ||
+      info.content_type != grant.content_type) {
+    return fail(absl::AlreadyExistsError(absl::StrFormat(
+        "%s: already written with other bytes (etag %08x, this body %08x); "
+        "a signed url stores one body: nothing was changed",
+        fid, info.crc32c, crc)));
+  }
+  // The same bytes again: a retry, perhaps after a 503. Report the needle
+  // that is there; this request wrote nothing, so a refusal deletes nothing
+  // (the master reclaims a needle whose upload never completes).
+  Record(response, grant, length, crc, [] {});
+}
+
+void DataPath::Record(http::ResponseWriter& response, const UrlGrant& grant,
+                      uint64_t length, uint32_t crc32c,
+                      const std::function<void()>& on_refused) {
+  const std::string fid = grant.file_id.ToString();
   v1::UploadReport report;
-  report.set_upload_id(grant->upload_id);
+  report.set_upload_id(grant.upload_id);
   report.set_file_id(fid);
-  report.set_size_bytes(*length);
-  report.set_crc32c(result->crc32c);
-  report.set_content_type(grant->content_type);
+  report.set_size_bytes(length);
+  report.set_crc32c(crc32c);
+  report.set_content_type(grant.content_type);
   absl::Status recorded = reporter_->Report(report);
   if (!recorded.ok()) {
     if (Refused(recorded)) {
-      // Never to be recorded: take the needle back.
-      (*volume)->Delete(append.needle_id, append.cookie).IgnoreError();
-      return fail(recorded);
+      on_refused();
+      http::SendError(response, recorded).IgnoreError();
+      return;
     }
     // Outcome unknown: the needle stays (an orphan the master reclaims when
     // the upload expires, or the object if the master did record it).
-    return fail(absl::UnavailableError(absl::StrCat(
-        fid, ": stored, but the master did not confirm the upload (",
-        recorded.message(), "); retry the PUT")));
+    http::SendError(response,
+                    absl::UnavailableError(absl::StrCat(
+                        fid, ": stored, but the master did not confirm the "
+                             "upload (",
+                        recorded.message(), "); retry the PUT")))
+        .IgnoreError();
+    return;
   }
   CRASH_POINT(kVolumeUploadBeforeAnswer);
-  response.SetHeader("ETag", ETag(result->crc32c));
+  response.SetHeader("ETag", ETag(crc32c));
   response.SetHeader("Content-Type", "application/json");
   response
       .Send(200, absl::StrFormat(
-                     "{\"file_id\":\"%s\",\"size\":%d,\"etag\":\"%08x\"}\n", fid,
-                     *length, result->crc32c))
+                     "{\"file_id\":\"%s\",\"size\":%d,\"etag\":\"%08x\"}\n",
+                     fid, length, crc32c))
       .IgnoreError();
 }
 

@@ -43,6 +43,7 @@ struct Flags {
   double heartbeat_seconds = 5;
   double sync_seconds = 5;
   double shutdown_grace_seconds = 10;
+  double http_idle_timeout_seconds = 60;
   std::string log_level = "info";
 };
 
@@ -60,6 +61,11 @@ int Run(const Flags& flags) {
   if (!volume_size.ok()) return Fail(volume_size.status());
   absl::StatusOr<KeyRing> keys = KeyRing::LoadFileOrEnv(flags.cluster_key_file);
   if (!keys.ok()) return Fail(keys.status());
+  if (!(flags.http_idle_timeout_seconds > 0)) {
+    return Fail(absl::InvalidArgumentError(absl::StrCat(
+        "--http-idle-timeout ", flags.http_idle_timeout_seconds,
+        ": must be a positive number of seconds")));
+  }
 
   // Signals are taken by sigwait below; block them before any thread starts.
   sigset_t signals;
@@ -93,6 +99,7 @@ int Run(const Flags& flags) {
   http_options.address = flags.address;
   http_options.port = static_cast<uint16_t>(flags.port);
   http_options.metrics = &metrics;
+  http_options.idle_timeout = absl::Seconds(flags.http_idle_timeout_seconds);
   HeartbeatClient* heartbeat_ptr = nullptr;
   DataPath data_path(store->get(), &*keys, &reporter, &metrics, [&] {
     return heartbeat_ptr != nullptr && heartbeat_ptr->connected();
@@ -210,6 +217,10 @@ int main(int argc, char** argv) {
   app.add_option("--shutdown-grace", flags.shutdown_grace_seconds,
                  "Seconds requests in flight get to finish at shutdown")
       ->envname(env("SHUTDOWN_GRACE"))->capture_default_str();
+  app.add_option("--http-idle-timeout", flags.http_idle_timeout_seconds,
+                 "Seconds the HTTP data path waits for a client that makes "
+                 "no progress (a header, a body read, a response write)")
+      ->envname(env("HTTP_IDLE_TIMEOUT"))->capture_default_str();
   app.add_option("--log-level", flags.log_level, "trace, debug, info, warn, error")
       ->envname(env("LOG_LEVEL"))->capture_default_str();
   try {

@@ -84,6 +84,11 @@ struct AppendRequest {
   uint64_t size = 0;         // exact number of data bytes that will follow
   std::string content_type;  // at most kMaxContentTypeSize bytes
   uint64_t last_modified_ms = 0;  // 0: now
+  // Refuse, rather than supersede, a needle id the volume already holds.
+  // An upload writes its needle once: a second PUT of the same signed url
+  // must neither replace the committed bytes nor, when the master refuses
+  // it, take the committed needle away with it.
+  bool only_if_new = false;
 };
 
 struct AppendResult {
@@ -219,7 +224,8 @@ class Volume {
 
   // Reserves room for a needle. Errors: InvalidArgument (content type too
   // long), FailedPrecondition (read-only), ResourceExhausted (full), Aborted
-  // (another write or delete of this needle id is in flight).
+  // (another write or delete of this needle id is in flight),
+  // AlreadyExists (`only_if_new` and the volume holds the needle id).
   absl::StatusOr<std::unique_ptr<NeedleWriter>> BeginAppend(
       const AppendRequest& request) ABSL_LOCKS_EXCLUDED(mu_);
   // BeginAppend, Write(data), Commit().

@@ -153,6 +153,10 @@ absl::StatusOr<std::unique_ptr<NeedleWriter>> Volume::BeginAppend(
   absl::StatusOr<std::unique_ptr<NeedleWriter>> writer;
   {
     absl::MutexLock lock(&mu_);
+    if (request.only_if_new && index_.Get(request.needle_id).has_value()) {
+      return absl::AlreadyExistsError(absl::StrFormat(
+          "volume %d: needle %#x: already written", id_, request.needle_id));
+    }
     writer = Reserve(std::move(header), /*id_claimed=*/false);
   }
   if (writer.ok()) CRASH_POINT(kVolumeAppendAfterReserve);

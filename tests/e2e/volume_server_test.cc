@@ -143,7 +143,7 @@ FileId Fid(uint64_t needle, uint32_t cookie = 0x9a3b4c5d) {
   return FileId{1, needle, cookie};
 }
 
-TEST_CASE("objects upload, download, overwrite and delete over http",
+TEST_CASE("objects upload, download, refuse a second body and delete over http",
           "[e2e][volume]") {
   Cluster cluster;
   const std::string data = Payload(1, 5000);
@@ -169,11 +169,17 @@ TEST_CASE("objects upload, download, overwrite and delete over http",
   CHECK(head.body.empty());
   CHECK(head.Header("Content-Length") == "5000");
 
-  // Overwrite: the same needle again, new bytes.
+  // A needle is written once: the same needle again with new bytes is
+  // refused, even under another upload, and the first bytes stay.
   const std::string second = Payload(2, 70000);
-  REQUIRE(cluster.Send("PUT", cluster.PutUrl(Fid(1), second.size(), "up2"), second)
-              .status == 200);
-  CHECK(cluster.Send("GET", cluster.GetUrl(Fid(1))).body == second);
+  CHECK(cluster.Send("PUT", cluster.PutUrl(Fid(1), second.size(), "up2"), second)
+            .status == 409);
+  CHECK(cluster.Send("GET", cluster.GetUrl(Fid(1))).body == data);
+  // The same bytes again (a retry) are answered as the first PUT was.
+  auto again = cluster.Send("PUT", cluster.PutUrl(Fid(1), data.size(), "up1"),
+                            data);
+  CHECK(again.status == 200);
+  CHECK(again.Header("ETag") == etag);
 
   CHECK(cluster.Send("DELETE", cluster.DeleteUrl(Fid(1))).status == 204);
   CHECK(cluster.Send("GET", cluster.GetUrl(Fid(1))).status == 404);

@@ -58,7 +58,8 @@ class Cluster {
 
   // The master's gRPC address, "127.0.0.1:<port>".
   const std::string& master_address() const { return master_address_; }
-  // The master's HTTP port (health, metrics, dashboard), "127.0.0.1:<port>".
+  // The master's HTTP address (health, metrics, dashboard),
+  // "127.0.0.1:<port>".
   const std::string& master_http_address() const {
     return master_http_address_;
   }
