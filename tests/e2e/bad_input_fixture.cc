@@ -213,7 +213,11 @@ std::string BadInputFixture::CheckStoredData() {
               " of ", bytes);
     }
   }
-  for (const auto& [bucket, objects] : expected) {
+  for (const auto& entry : expected) {
+    // Named references, not a structured binding: C++17 does not let the
+    // lambda below capture one (clang refuses; gcc accepts).
+    const auto& bucket = entry.first;
+    const auto& objects = entry.second;
     if (seen_buckets.count(bucket) == 0) {
       problem("bucket ", bucket, " is gone");
       continue;

@@ -452,7 +452,7 @@ std::vector<HttpRow> VolumeRows() {
            },
            false, 411, "Content-Length required"},
           {"PUT with a gzip transfer coding", Port::kVolume,
-           [put, cl](Fx& fx) {
+           [put](Fx& fx) {
              return put(AlphaPutUrl(fx), {"Transfer-Encoding: gzip"},
                         kOtherBody);
            },
@@ -536,7 +536,7 @@ std::vector<HttpRow> VolumeRows() {
           {"a PUT URL used again after its upload succeeded", Port::kVolume,
            // Both PUTs carry the object's own bytes; the second finds its
            // needle written.
-           [put, cl](Fx& fx) {
+           [cl](Fx& fx) {
              const std::string url = AlphaPutUrl(fx);
              const std::string once =
                  Request("PUT", url, {cl(kBodySize)}, "hello, world\n");
@@ -561,7 +561,7 @@ std::vector<HttpRow> VolumeRows() {
            Port::kVolume,
            // The first PUT stores the object's own bytes again; the replay
            // must not change them.
-           [put, cl](Fx& fx) {
+           [cl](Fx& fx) {
              const std::string url = AlphaPutUrl(fx);
              return Once(
                  Request("PUT", url, {cl(kBodySize)}, "hello, world\n") +
