@@ -76,11 +76,37 @@ function makePng(width, height) {
   ]);
 }
 
+// A mono 8-bit PCM WAV of a 440 Hz tone, `seconds` long at `rate` Hz.
+function makeWav(seconds, rate) {
+  const samples = Math.round(seconds * rate);
+  const wav = Buffer.alloc(44 + samples);
+  wav.write('RIFF', 0, 'ascii');
+  wav.writeUInt32LE(36 + samples, 4);
+  wav.write('WAVEfmt ', 8, 'ascii');
+  wav.writeUInt32LE(16, 16);    // fmt chunk size
+  wav.writeUInt16LE(1, 20);     // PCM
+  wav.writeUInt16LE(1, 22);     // mono
+  wav.writeUInt32LE(rate, 24);  // sample rate
+  wav.writeUInt32LE(rate, 28);  // bytes per second
+  wav.writeUInt16LE(1, 32);     // block align
+  wav.writeUInt16LE(8, 34);     // bits per sample
+  wav.write('data', 36, 'ascii');
+  wav.writeUInt32LE(samples, 40);
+  for (let i = 0; i < samples; i++) {
+    wav[44 + i] = 128 + Math.round(100 * Math.sin((2 * Math.PI * 440 * i) / rate));
+  }
+  return wav;
+}
+
 const README = 'Warehouse dashboard test.\nSecond line.\n';
 const CONFIG = {name: 'warehouse', replicas: 3, tags: ['a', 'b'], nested: {ok: true}};
 const CONFIG_RAW = JSON.stringify(CONFIG);
 const TABLE = 'city,population\nOslo,709037\n"Bergen, Vestland",291940\n';
 const PNG = makePng(16, 16);
+const WAV = makeWav(0.25, 8000);
+// Not a decodable video: the test checks that a video/* object gets a
+// player pointed at its signed URL, not the browser's codecs.
+const CLIP = Buffer.from('not really a video\n');
 const MANY = 120;  // more than one page of 100
 
 // ---- the cluster ----
@@ -216,6 +242,8 @@ async function run(cluster, browser) {
     ['docs', 'data/config.json', 'application/json', b64(CONFIG_RAW)],
     ['docs', 'data/table.csv', 'text/csv', b64(TABLE)],
     ['media', 'images/pixel.png', 'image/png', PNG.toString('base64')],
+    ['media', 'sounds/tone.wav', 'audio/wav', WAV.toString('base64')],
+    ['media', 'clips/clip.webm', 'video/webm', CLIP.toString('base64')],
   ];
   for (let i = 0; i < MANY; i++) {
     docs.push(['docs', `many/item-${String(i).padStart(3, '0')}.txt`, 'text/plain',
@@ -279,6 +307,21 @@ async function run(cluster, browser) {
   await poll('the image to load', () => page.$eval('[data-testid=preview-image]',
     (img) => img.complete && img.naturalWidth === 16 && img.naturalHeight === 16));
   await shot(page, '04-browser-image');
+
+  console.log('step: preview audio and video');
+  await page.goto(`${base}/#/browse/media/sounds/`);
+  await page.click('[data-testid=object-row][data-key="sounds/tone.wav"]');
+  await page.waitForSelector('[data-testid=preview-audio]');
+  await poll('the audio to load', () => page.$eval('[data-testid=preview-audio]',
+    (audio) => audio.readyState >= 1 && Math.abs(audio.duration - 0.25) < 0.01));
+  await page.goto(`${base}/#/browse/media/clips/`);
+  await page.click('[data-testid=object-row][data-key="clips/clip.webm"]');
+  await page.waitForSelector('[data-testid=preview-video]');
+  const clipUrl = new URL(await page.getAttribute('[data-testid=preview-video]', 'src'));
+  assert.notEqual(clipUrl.origin, new URL(base).origin, 'served by the volume server');
+  const clip = await page.request.get(clipUrl.href);
+  assert.equal(clip.status(), 200);
+  assert.deepEqual(await clip.body(), CLIP);
 
   console.log('step: page through a large folder');
   await page.goto(`${base}/#/browse/docs/many/`);
