@@ -323,6 +323,33 @@ async function run(cluster, browser) {
   assert.equal(clip.status(), 200);
   assert.deepEqual(await clip.body(), CLIP);
 
+  console.log('step: create and delete buckets through the page');
+  page.on('dialog', (dialog) => dialog.accept());
+  const bucketNames = async () => page.$$eval('[data-testid=bucket-row] td:first-child',
+    (cells) => cells.map((c) => c.textContent));
+  await page.goto(`${base}/#/buckets`);
+  await page.waitForSelector('body[data-loaded="buckets"]');
+  await page.fill('[data-testid=new-bucket]', 'Bad_Name');
+  await page.click('button:text-is("Create bucket")');
+  await page.waitForSelector('#banner:not([hidden])');
+  assert.match(await page.textContent('#banner'), /Bad_Name/);
+  assert.deepEqual(await bucketNames(), ['docs', 'media']);
+  await page.fill('[data-testid=new-bucket]', 'scratch-ui');
+  await page.click('button:text-is("Create bucket")');
+  await poll('the new bucket', async () =>
+    (await bucketNames()).includes('scratch-ui'));
+  const deleteBucket = (name) => page
+    .locator('[data-testid=bucket-row]', {has: page.locator(`a:text-is("${name}")`)})
+    .locator('button:text-is("Delete")')
+    .click();
+  await deleteBucket('docs');
+  await page.waitForSelector('#banner:not([hidden])');
+  assert.match(await page.textContent('#banner'), /not empty/);
+  await deleteBucket('scratch-ui');
+  await poll('the bucket to go', async () =>
+    !(await bucketNames()).includes('scratch-ui'));
+  assert.deepEqual(await bucketNames(), ['docs', 'media']);
+
   console.log('step: page through a large folder');
   await page.goto(`${base}/#/browse/docs/many/`);
   await page.waitForSelector('[data-testid=load-more]:not([hidden])');
