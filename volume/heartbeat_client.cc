@@ -112,9 +112,7 @@ absl::Status HeartbeatClient::RunStream() {
   }
   while (alive && !stop_.HasBeenNotified() &&
          !reader_done.WaitForNotificationWithTimeout(options_.interval)) {
-    v1::VolumeServerMessage beat;
-    *beat.mutable_heartbeat() = Report();
-    alive = Send(beat);
+    alive = SendHeartbeat();
   }
   {
     absl::MutexLock lock(&mu_);
@@ -130,6 +128,17 @@ absl::Status HeartbeatClient::RunStream() {
 
 bool HeartbeatClient::Send(const v1::VolumeServerMessage& message) {
   absl::MutexLock write_lock(&write_mu_);
+  return SendLocked(message);
+}
+
+bool HeartbeatClient::SendHeartbeat() {
+  absl::MutexLock write_lock(&write_mu_);
+  v1::VolumeServerMessage beat;
+  *beat.mutable_heartbeat() = Report();
+  return SendLocked(beat);
+}
+
+bool HeartbeatClient::SendLocked(const v1::VolumeServerMessage& message) {
   Stream* stream;
   {
     absl::MutexLock lock(&mu_);
@@ -162,9 +171,7 @@ void HeartbeatClient::Execute(const v1::MasterCommand& command) {
       if (status.ok()) {
         // The master places uploads on a volume once a heartbeat lists it:
         // send one now rather than at the next interval.
-        v1::VolumeServerMessage beat;
-        *beat.mutable_heartbeat() = Report();
-        Send(beat);
+        SendHeartbeat();
       }
       return;
     }

@@ -60,7 +60,15 @@ class HeartbeatClient {
   absl::Status RunStream() ABSL_LOCKS_EXCLUDED(mu_);
   void Execute(const v1::MasterCommand& command) ABSL_LOCKS_EXCLUDED(mu_);
   // Sends on the current stream, if one is open.
-  bool Send(const v1::VolumeServerMessage& message) ABSL_LOCKS_EXCLUDED(mu_);
+  bool Send(const v1::VolumeServerMessage& message)
+      ABSL_LOCKS_EXCLUDED(write_mu_, mu_);
+  // Takes a report and sends it as a heartbeat, with no other write in
+  // between: heartbeats from the interval loop and from commands then reach
+  // the master in the order their reports were taken, so an older report
+  // never overwrites a newer one there.
+  bool SendHeartbeat() ABSL_LOCKS_EXCLUDED(write_mu_, mu_);
+  bool SendLocked(const v1::VolumeServerMessage& message)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu_) ABSL_LOCKS_EXCLUDED(mu_);
   void SendResult(uint64_t command_id, const absl::Status& status,
                   uint64_t bytes_reclaimed);
   v1::HeartbeatReport Report() const;

@@ -167,7 +167,11 @@ VolumeUsage Volume::Usage() const {
   usage.file_size = end_;
   usage.max_size = options_.max_size;
   usage.live_bytes = index_.live_bytes();
-  usage.garbage_bytes = end_ - kSuperBlockSize - index_.live_bytes();
+  // A write still streaming in is neither: counting it as garbage would
+  // report space to reclaim that an upload is about to fill.
+  usage.in_flight_bytes = inflight_bytes_;
+  usage.garbage_bytes =
+      end_ - kSuperBlockSize - index_.live_bytes() - inflight_bytes_;
   usage.needle_count = index_.count();
   usage.deleted_count = deleted_count_;
   usage.compaction_revision = revision_;

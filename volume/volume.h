@@ -70,6 +70,7 @@ struct VolumeUsage {
   uint64_t max_size = 0;
   uint64_t live_bytes = 0;     // bytes of needles the index points at
   uint64_t garbage_bytes = 0;  // deleted, overwritten and abandoned bytes
+  uint64_t in_flight_bytes = 0;  // reserved by writes still streaming in
   uint64_t needle_count = 0;   // live needles
   uint64_t deleted_count = 0;  // deletes since the last compaction
   uint64_t compaction_revision = 0;
@@ -348,6 +349,8 @@ class Volume {
   // writes to an id the order of their offsets, which recovery relies on.
   std::set<uint64_t> inflight_offsets_ ABSL_GUARDED_BY(mu_);
   absl::flat_hash_set<uint64_t> inflight_ids_ ABSL_GUARDED_BY(mu_);
+  // Bytes those regions reserve: neither live nor garbage yet.
+  uint64_t inflight_bytes_ ABSL_GUARDED_BY(mu_) = 0;
   bool read_only_ ABSL_GUARDED_BY(mu_) = false;
   absl::Status failure_ ABSL_GUARDED_BY(mu_);  // why an I/O error stopped writes
   // Group commit: writes are numbered; a sync covers every number issued

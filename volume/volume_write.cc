@@ -131,6 +131,7 @@ absl::StatusOr<std::unique_ptr<NeedleWriter>> Volume::Reserve(
   const uint64_t offset = end_;
   end_ += total;
   inflight_offsets_.insert(offset);
+  inflight_bytes_ += total;
   return std::unique_ptr<NeedleWriter>(
       new NeedleWriter(this, data_, std::move(header), offset));
 }
@@ -226,6 +227,7 @@ absl::StatusOr<AppendResult> Volume::FinishWrite(NeedleWriter* writer) {
   absl::MutexLock lock(&mu_);
   ApplyLocked(writer->header_, result.location);
   inflight_offsets_.erase(writer->offset_);
+  inflight_bytes_ -= writer->header_.total_size();
   inflight_ids_.erase(writer->header_.id);
   writer->finished_ = true;
   if (options_.sync_policy != SyncPolicy::kNone &&
@@ -262,6 +264,7 @@ void Volume::AbandonWrite(NeedleWriter* writer) {
     }
   }
   inflight_offsets_.erase(writer->offset_);
+  inflight_bytes_ -= writer->header_.total_size();
   inflight_ids_.erase(writer->header_.id);
   writer->finished_ = true;
   cv_.SignalAll();

@@ -176,10 +176,17 @@ TEST_CASE("an abandoned write in the middle becomes padding", "[volume]") {
   REQUIRE(abandoned.ok());
   REQUIRE((*abandoned)->Write(Payload(1, 100)).ok());
   REQUIRE(volume->Append(Request(2, 50), Payload(2, 50)).ok());
+  // While it streams in, its space is in flight, not garbage to reclaim.
+  VolumeUsage streaming = volume->Usage();
+  CHECK(streaming.garbage_bytes == 0);
+  CHECK(streaming.in_flight_bytes >= 5000);
+  CHECK(streaming.file_size == kSuperBlockSize + streaming.live_bytes +
+                                   streaming.in_flight_bytes);
   abandoned->reset();
   CHECK(volume->OpenNeedle(1, CookieOf(1)).status().code() ==
         absl::StatusCode::kNotFound);
   CHECK(volume->Usage().garbage_bytes >= 5000);
+  CHECK(volume->Usage().in_flight_bytes == 0);
   // Without the index file, the scan steps over the padding.
   volume.reset();
   REQUIRE(FileSystem::Default()->Remove(Volume::IndexPath(dir.path(), 7)).ok());
