@@ -98,6 +98,8 @@ cat <<MSG
 
 Warehouse is running:
   master         gRPC $MASTER, metrics http://$MASTER_HTTP/metrics
+  dashboard      http://$MASTER_HTTP/ (log in with the access key id and
+                 secret in $CONFIG_DIR/credentials)
   volume server  http://127.0.0.1:$VOLUME_PORT (usage: /usage)
   data and logs  $DATA
 
