@@ -15,6 +15,7 @@
 #include "absl/synchronization/mutex.h"
 #include "absl/time/clock.h"
 #include "catch2/catch.hpp"
+#include "tests/e2e/crash_test_client.h"
 #include "tests/support/cluster.h"
 #include "warehouse/client.h"
 
@@ -48,20 +49,6 @@ struct Model {
   uint64_t acknowledged_writes ABSL_GUARDED_BY(mu) = 0;
   uint64_t acknowledged_deletes ABSL_GUARDED_BY(mu) = 0;
 };
-
-std::unique_ptr<Client> Connect(const Cluster& cluster) {
-  ClientOptions options;
-  options.master_address = cluster.master_address();
-  options.access_key_id = cluster.access_key_id();
-  options.secret_access_key = cluster.secret_access_key();
-  options.max_attempts = 1;  // every outcome is the server's, not a retry's
-  options.call_timeout = absl::Seconds(5);
-  options.transfer_timeout = absl::Seconds(5);
-  options.read_url_cache_ttl = absl::ZeroDuration();
-  auto client = Client::Create(options);
-  REQUIRE(client.ok());
-  return *std::move(client);
-}
 
 // Runs the mixed load until `stop`; each thread owns its keys, so one key's
 // operations never race each other.
@@ -142,7 +129,7 @@ void CrashLoop(bool kill_master) {
   auto cluster = Cluster::Start(options);
   INFO(cluster.status().ToString());
   REQUIRE(cluster.ok());
-  auto client = Connect(**cluster);
+  auto client = testing::ConnectWithoutRetries(**cluster);
   REQUIRE(client->CreateBucket("crash").ok());
 
   Model model;

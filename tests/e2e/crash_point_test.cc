@@ -19,6 +19,7 @@
 #include "absl/time/clock.h"
 #include "catch2/catch.hpp"
 #include "common/crash_point.h"
+#include "tests/e2e/crash_test_client.h"
 #include "tests/support/cluster.h"
 #include "warehouse/client.h"
 
@@ -37,20 +38,6 @@ std::string Payload(uint64_t seed) {
   std::string out(1 + rng() % 8000, '\0');
   for (char& c : out) c = static_cast<char>(rng());
   return out;
-}
-
-std::unique_ptr<Client> Connect(const Cluster& cluster) {
-  ClientOptions options;
-  options.master_address = cluster.master_address();
-  options.access_key_id = cluster.access_key_id();
-  options.secret_access_key = cluster.secret_access_key();
-  options.max_attempts = 1;  // every outcome is the server's, not a retry's
-  options.call_timeout = absl::Seconds(5);
-  options.transfer_timeout = absl::Seconds(5);
-  options.read_url_cache_ttl = absl::ZeroDuration();
-  auto client = Client::Create(options);
-  REQUIRE(client.ok());
-  return *std::move(client);
 }
 
 // The payload seed of each key's last acknowledged write, 0 after an
@@ -115,7 +102,7 @@ bool WalkPoint(const std::string& point, int hit, uint64_t* armed_acks) {
   auto cluster = Cluster::Start(options);
   INFO(point << ": " << cluster.status().ToString());
   REQUIRE(cluster.ok());
-  auto client = Connect(**cluster);
+  auto client = testing::ConnectWithoutRetries(**cluster);
   REQUIRE(client->CreateBucket("points").ok());
   Model model;
   std::mt19937 rng(static_cast<uint32_t>(std::hash<std::string>()(point)));
