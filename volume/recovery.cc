@@ -1,6 +1,7 @@
 #include "volume/recovery.h"
 
 #include <algorithm>
+#include <optional>
 #include <string>
 
 #include "absl/strings/str_format.h"
@@ -39,6 +40,13 @@ class BlockReader {
   const uint64_t size_;
   std::string buffer_;
   uint64_t at_ = 0;
+};
+
+// A needle whose header verifies and whose data does not.
+struct CorruptNeedle {
+  uint64_t offset;
+  uint64_t id;
+  uint64_t size;
 };
 
 enum class Verdict { kValid, kCorrupt, kNotANeedle, kTorn };
@@ -89,15 +97,27 @@ absl::StatusOr<ScanResult> ScanVolumeTail(
   ScanResult result;
   uint64_t pos = from;
   uint64_t torn_at = size;
+  // A needle whose data fails its checksum is skipped as corrupt only once
+  // a valid needle follows it. With none after it, it is the write a crash
+  // cut short (its later blocks reached the disk and earlier ones did not,
+  // or it landed in zeros written ahead of the volume's end), and it is
+  // cut off with the rest of the tail.
+  std::optional<CorruptNeedle> corrupt;
+  auto settle_corrupt = [&] {
+    if (!corrupt) return;
+    ++result.corrupt;
+    result.skipped_bytes += corrupt->size;
+    spdlog::warn("{}: needle {:#x} at offset {}: data crc mismatch, skipped",
+                 file.path(), corrupt->id, corrupt->offset);
+    corrupt.reset();
+  };
   while (pos < size) {
     NeedleHeader header;
     ASSIGN_OR_RETURN(Verdict verdict, Inspect(reader, pos, size, salt, &header));
     if (verdict == Verdict::kValid || verdict == Verdict::kCorrupt) {
+      settle_corrupt();
       if (verdict == Verdict::kCorrupt) {
-        ++result.corrupt;
-        result.skipped_bytes += header.total_size();
-        spdlog::warn("{}: needle {:#x} at offset {}: data crc mismatch, skipped",
-                     file.path(), header.id, pos);
+        corrupt = CorruptNeedle{pos, header.id, header.total_size()};
       } else if (header.padding()) {
         result.skipped_bytes += header.total_size();
       } else {
@@ -128,11 +148,13 @@ absl::StatusOr<ScanResult> ScanVolumeTail(
       torn_at = pos;
       break;
     }
+    settle_corrupt();
     spdlog::warn("{}: {} unreadable bytes at offset {}, skipped", file.path(),
                  next - pos, pos);
     result.skipped_bytes += next - pos;
     pos = next;
   }
+  if (corrupt) torn_at = corrupt->offset;
   if (torn_at < size) {
     result.truncated_bytes = size - torn_at;
     RETURN_IF_ERROR(file.Truncate(torn_at));

@@ -1,5 +1,6 @@
 // Crash recovery: torn tails, unreadable gaps, corrupt needles and index
 // files, power loss and I/O errors through the file seam.
+#include <algorithm>
 #include <map>
 #include <memory>
 #include <random>
@@ -188,6 +189,31 @@ TEST_CASE("a needle with bad data is never served", "[volume][recovery]") {
   ExpectNeedle(**volume, 1, 100);
   ExpectNeedle(**volume, 2, -1);
   ExpectNeedle(**volume, 3, 100);
+}
+
+TEST_CASE("a last needle whose data does not verify is cut off as torn",
+          "[volume][recovery]") {
+  TempDir dir;
+  uint64_t second_at;
+  {
+    auto volume = Volume::Create(dir.path(), 7, {});
+    REQUIRE(volume.ok());
+    REQUIRE((*volume)->Append(Request(1, 100), Payload(1, 100)).ok());
+    second_at = (*volume)->Usage().file_size;
+    REQUIRE((*volume)->Append(Request(2, 5000), Payload(2, 5000)).ok());
+  }  // The crash: the index file names neither needle.
+  const std::string data_path = Volume::DataPath(dir.path(), 7);
+  std::string bytes = ReadFile(data_path);
+  // A write cut short whose later blocks reached the disk: a hole of zeros
+  // in its data, its end intact.
+  std::fill_n(bytes.begin() + second_at + 1000, 4096, '\0');
+  WriteFile(data_path, bytes);
+  auto volume = Volume::Open(dir.path(), 7, {});
+  REQUIRE(volume.ok());
+  ExpectNeedle(**volume, 1, 100);
+  ExpectNeedle(**volume, 2, -1);
+  CHECK((*volume)->Usage().file_size == second_at);
+  CHECK(ReadFile(data_path).size() == second_at);
 }
 
 TEST_CASE("a damaged stale or missing index file is rebuilt",
