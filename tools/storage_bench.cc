@@ -138,6 +138,14 @@ absl::Status RunAll(const BenchContext& context, std::ostream& out) {
     out << "  syncs     up to " << options.max_syncs_in_flight
         << " fdatasyncs of a volume in flight\n";
   }
+  if (options.sync_policy != volume::SyncPolicy::kNone) {
+    out << "  ahead     "
+        << (options.preallocate_bytes == 0
+                ? std::string("no zeros written ahead: each append grows the file")
+                : absl::StrCat(options.preallocate_bytes >> 10,
+                               " KiB of zeros written ahead of the volume's end"))
+        << "\n";
+  }
   out << "  limits    each store runs each row for "
       << absl::FormatDuration(options.time_limit) << " (" << kAlternatingRounds
       << " alternating rounds), at most "

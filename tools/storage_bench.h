@@ -31,6 +31,8 @@ struct StorageBenchOptions {
   volume::SyncPolicy sync_policy = volume::SyncPolicy::kGroupCommit;
   // Warehouse's group commit: fdatasyncs of one volume allowed at once.
   int max_syncs_in_flight = volume::VolumeOptions().max_syncs_in_flight;
+  // Warehouse: bytes of zeros kept written ahead of the volume's end.
+  uint64_t preallocate_bytes = volume::VolumeOptions().preallocate_bytes;
   BenchMode mode = BenchMode::kFull;
 
   // Every timed loop stops at whichever limit it reaches first.

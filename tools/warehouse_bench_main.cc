@@ -2,6 +2,7 @@
 //
 //   warehouse-bench storage [--dir DIR] [--seconds N] [--needles N]
 //                           [--sync group|fsync|none] [--syncs-in-flight N]
+//                           [--preallocate-kib N]
 //                           [--quick | --smoke]
 //                           [--only append,read,index,recovery,compaction]
 //   warehouse-bench sdk [--master HOST:PORT] [--bucket B] [--sizes 1K 1M]
@@ -37,6 +38,8 @@ int main(int argc, char** argv) {
   std::string dir;
   std::string sync = "group";
   int syncs_in_flight = warehouse::volume::VolumeOptions().max_syncs_in_flight;
+  uint64_t preallocate_kib =
+      warehouse::volume::VolumeOptions().preallocate_bytes >> 10;
   double seconds = 0;
   uint64_t needles = 0;
   std::vector<std::string> only;
@@ -67,6 +70,11 @@ int main(int argc, char** argv) {
                    "Under --sync group: fdatasyncs of one volume that may "
                    "run at once")
       ->check(CLI::Range(1, 64))
+      ->capture_default_str();
+  storage
+      ->add_option("--preallocate-kib", preallocate_kib,
+                   "Unless --sync none: KiB of zeros Warehouse keeps written "
+                   "ahead of the volume's end (0: each append grows the file)")
       ->capture_default_str();
   storage
       ->add_option("--only", only,
@@ -148,6 +156,7 @@ int main(int argc, char** argv) {
   options.dir = dir;
   options.sync_policy = *policy;
   options.max_syncs_in_flight = syncs_in_flight;
+  options.preallocate_bytes = preallocate_kib << 10;
   if (seconds > 0) options.time_limit = absl::Seconds(seconds);
   if (needles > 0) options.recovery_needles = needles;
   options.only = only;

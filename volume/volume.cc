@@ -85,6 +85,7 @@ absl::StatusOr<std::unique_ptr<Volume>> Volume::Create(
   volume->index_file_ = std::move(index);
   volume->created_ms_ = sb.created_ms;
   volume->end_ = kSuperBlockSize;
+  volume->allocated_ = kSuperBlockSize;
   return volume;
 }
 
@@ -129,7 +130,16 @@ absl::Status Volume::Close() {
         "volume ", id_, ": ", inflight_offsets_.size(),
         " writes still in flight at close"));
   }
-  if (failure_.ok()) RETURN_IF_ERROR(data_->Sync());
+  if (failure_.ok()) {
+    // Trim the zeros written ahead, so that the file ends at its last
+    // needle and the next Open has no tail to scan; the sync makes the
+    // size durable with the data.
+    if (allocated_ > end_) {
+      RETURN_IF_ERROR(data_->Truncate(end_));
+      allocated_ = end_;
+    }
+    RETURN_IF_ERROR(data_->Sync());
+  }
   RETURN_IF_ERROR(FlushIndexLocked());
   return index_file_->Sync();
 }

@@ -59,6 +59,14 @@ struct VolumeOptions {
   // at once instead of waiting for it, so a device that serves flushes in
   // parallel is kept busy. 1 gives the classic one-leader group commit.
   int max_syncs_in_flight = 4;
+  // Under kGroupCommit and kEveryWrite, the volume file is kept up to this
+  // many bytes of zeros ahead of its last needle, written in steps of at
+  // least half of it. An append that lands in zeros already written neither
+  // grows the file nor allocates blocks, so the fdatasync acknowledging it
+  // writes data and no inode. Costs as many bytes of zeros written as there
+  // are bytes of small needles; needles above kMaxPreallocatedNeedle grow
+  // the file themselves. 0 turns it off. Close() trims the zeros.
+  uint64_t preallocate_bytes = uint64_t{4} << 20;
   // Index records are written to the index file once this many are buffered
   // (and by every Sync()).
   size_t index_flush_records = 4096;
@@ -77,6 +85,10 @@ struct VolumeUsage {
   bool read_only = false;
   bool compacting = false;
 };
+
+// Appends of needles larger than this (header and footer included) grow
+// the volume file themselves rather than into zeros written ahead.
+inline constexpr uint64_t kMaxPreallocatedNeedle = 256 << 10;
 
 // What the caller knows about a needle before its bytes arrive.
 struct AppendRequest {
@@ -294,6 +306,9 @@ class Volume {
   absl::StatusOr<std::unique_ptr<NeedleWriter>> Reserve(NeedleHeader header,
                                                         bool id_claimed)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Writes zeros ahead of end_ when fewer than half of
+  // options_.preallocate_bytes remain; a failure only logs.
+  void PreallocateLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   absl::StatusOr<AppendResult> FinishWrite(NeedleWriter* writer)
       ABSL_LOCKS_EXCLUDED(mu_);
   void AbandonWrite(NeedleWriter* writer) ABSL_LOCKS_EXCLUDED(mu_);
@@ -343,6 +358,9 @@ class Volume {
   uint64_t created_ms_ ABSL_GUARDED_BY(mu_) = 0;
   uint64_t revision_ ABSL_GUARDED_BY(mu_) = 0;
   uint64_t end_ ABSL_GUARDED_BY(mu_) = 0;  // next reservation
+  // Bytes of the volume file known to exist: needles up to end_, then
+  // zeros written ahead (VolumeOptions::preallocate_bytes).
+  uint64_t allocated_ ABSL_GUARDED_BY(mu_) = 0;
   uint64_t deleted_count_ ABSL_GUARDED_BY(mu_) = 0;
   // Reserved regions not yet committed or abandoned, by offset, and the
   // needle ids they write: one write per id at a time keeps the order of

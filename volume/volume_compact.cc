@@ -367,6 +367,7 @@ absl::Status Volume::SwitchToCompacted(CompactionState& state, int stop_after) {
   index_file_ = std::move(index_file);
   index_ = std::move(state.index);
   end_ = state.out_end;
+  allocated_ = state.out_end;
   revision_ = state.new_revision;
   deleted_count_ = state.tombstones;
   return absl::OkStatus();

@@ -115,6 +115,7 @@ absl::Status Volume::RecoverTail(uint64_t from, bool rebuild_index) {
                                                    offset, header.total_size()});
                          }));
   end_ = scan.end;
+  allocated_ = scan.end;
   const bool changed = scan.needles + scan.tombstones + scan.truncated_bytes +
                            scan.skipped_bytes >
                        0;

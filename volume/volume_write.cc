@@ -18,6 +18,9 @@ namespace {
 // reaches the disk in a single pwrite.
 constexpr size_t kWriteBuffer = 256 << 10;
 
+// Zeros written ahead of the volume's end go out in writes of this size.
+constexpr size_t kZeroChunk = 1 << 20;
+
 }  // namespace
 
 NeedleWriter::NeedleWriter(Volume* volume, std::shared_ptr<File> file,
@@ -132,8 +135,39 @@ absl::StatusOr<std::unique_ptr<NeedleWriter>> Volume::Reserve(
   end_ += total;
   inflight_offsets_.insert(offset);
   inflight_bytes_ += total;
+  if (total <= kMaxPreallocatedNeedle) PreallocateLocked();
   return std::unique_ptr<NeedleWriter>(
       new NeedleWriter(this, data_, std::move(header), offset));
+}
+
+void Volume::PreallocateLocked() {
+  const uint64_t step = options_.preallocate_bytes;
+  if (step == 0 || options_.sync_policy == SyncPolicy::kNone ||
+      allocated_ >= end_ + step / 2) {
+    return;
+  }
+  // Only bytes past end_ are written: every region below it belongs to a
+  // needle, written or in flight. Zeros read as no needle, so a crash
+  // leaves a tail that recovery cuts off like any torn one.
+  const uint64_t from = std::max(allocated_, end_);
+  const uint64_t to = std::min(end_ + step, options_.max_size);
+  static const std::string* const kZeros = new std::string(kZeroChunk, '\0');
+  for (uint64_t at = from; at < to;) {
+    const size_t n = static_cast<size_t>(std::min<uint64_t>(kZeroChunk, to - at));
+    absl::Status status = data_->WriteAt(at, absl::string_view(*kZeros).substr(0, n));
+    if (!status.ok()) {
+      // Appends still work, growing the file as they go; a partial write
+      // left zeros that only this volume's end can reach.
+      spdlog::debug("volume {}: writing zeros ahead at offset {}: {}", id_, at,
+                    status.ToString());
+      return;
+    }
+    at += n;
+    allocated_ = at;
+  }
+  // Write the zeros back now, so the next fdatasync, which must also write
+  // the file's new size, has only them to wait for instead of them all.
+  data_->StartWriteback(from, to - from);
 }
 
 absl::StatusOr<std::unique_ptr<NeedleWriter>> Volume::BeginAppend(
@@ -246,8 +280,19 @@ void Volume::AbandonWrite(NeedleWriter* writer) {
   const uint64_t total = writer->header_.total_size();
   bool given_back = false;
   if (end_ == writer->offset_ + total && !switching_) {
-    // The file's tail: give the region back.
-    given_back = writer->file_->Truncate(writer->offset_).ok();
+    // The file's tail: give the region back. Where zeros were written past
+    // it, zero the header instead, so the region reads as zeros again.
+    if (allocated_ > end_) {
+      given_back =
+          writer->file_
+              ->WriteAt(writer->offset_,
+                        std::string(std::min<uint64_t>(total, kMaxNeedleHeaderSize),
+                                    '\0'))
+              .ok();
+    } else {
+      given_back = writer->file_->Truncate(writer->offset_).ok();
+      if (given_back) allocated_ = writer->offset_;
+    }
     if (given_back) end_ = writer->offset_;
   }
   if (!given_back) {

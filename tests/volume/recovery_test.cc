@@ -7,6 +7,7 @@
 #include <thread>
 #include <vector>
 
+#include "absl/strings/str_cat.h"
 #include "catch2/catch.hpp"
 #include "common/file.h"
 #include "tests/support/fault_injection_file_system.h"
@@ -54,6 +55,7 @@ TEST_CASE("a torn last needle is cut off at every possible byte",
           "[volume][recovery]") {
   TempDir dir;
   uint64_t third_at;
+  uint64_t third_end;
   {
     auto volume = Volume::Create(dir.path(), 7, {});
     REQUIRE(volume.ok());
@@ -61,29 +63,121 @@ TEST_CASE("a torn last needle is cut off at every possible byte",
     REQUIRE((*volume)->Append(Request(2, 3), Payload(2, 3)).ok());
     third_at = (*volume)->Usage().file_size;
     REQUIRE((*volume)->Append(Request(3, 77), Payload(3, 77)).ok());
+    third_end = (*volume)->Usage().file_size;
     // Destroyed without Close(): the index file holds no record yet.
   }
   const std::string data_path = Volume::DataPath(dir.path(), 7);
   const std::string index_path = Volume::IndexPath(dir.path(), 7);
-  const std::string whole = ReadFile(data_path);
+  const std::string whole = ReadFile(data_path).substr(0, third_end);
   const std::string index = ReadFile(index_path);
-  for (uint64_t cut = third_at; cut < whole.size(); ++cut) {
-    INFO("volume file cut at " << cut);
-    WriteFile(data_path, absl::string_view(whole).substr(0, cut));
-    WriteFile(index_path, index);
-    auto volume = Volume::Open(dir.path(), 7, {});
-    REQUIRE(volume.ok());
-    ExpectNeedle(**volume, 1, 100);
-    ExpectNeedle(**volume, 2, 3);
-    ExpectNeedle(**volume, 3, -1);
-    CHECK((*volume)->Usage().file_size == third_at);
-    // The volume takes new writes after the cut, and they survive a reopen.
-    REQUIRE((*volume)->Append(Request(4, 5), Payload(4, 5)).ok());
-    volume->reset();
-    auto again = Volume::Open(dir.path(), 7, {});
-    REQUIRE(again.ok());
-    ExpectNeedle(**again, 4, 5);
+  // A torn needle either ends the file (it was growing the file) or is
+  // followed by the zeros written ahead of it (VolumeOptions::
+  // preallocate_bytes), which the rest of its bytes never overwrote.
+  for (const size_t zeros : {size_t{0}, size_t{64} << 10}) {
+    for (uint64_t cut = third_at; cut < whole.size(); ++cut) {
+      INFO("volume file cut at " << cut << ", then " << zeros << " zeros");
+      WriteFile(data_path, absl::StrCat(absl::string_view(whole).substr(0, cut),
+                                        std::string(zeros, '\0')));
+      WriteFile(index_path, index);
+      auto volume = Volume::Open(dir.path(), 7, {});
+      REQUIRE(volume.ok());
+      ExpectNeedle(**volume, 1, 100);
+      ExpectNeedle(**volume, 2, 3);
+      // Cut inside the needle's alignment padding, which is zeros, and
+      // followed by zeros, the needle is whole.
+      const bool intact =
+          zeros > 0 && whole.find_first_not_of('\0', cut) == std::string::npos;
+      ExpectNeedle(**volume, 3, intact ? 77 : -1);
+      const uint64_t end = intact ? third_end : third_at;
+      CHECK((*volume)->Usage().file_size == end);
+      CHECK(ReadFile(data_path).size() == end);
+      // The volume takes new writes after the cut, and they survive a
+      // reopen.
+      REQUIRE((*volume)->Append(Request(4, 5), Payload(4, 5)).ok());
+      volume->reset();
+      auto again = Volume::Open(dir.path(), 7, {});
+      REQUIRE(again.ok());
+      ExpectNeedle(**again, 4, 5);
+    }
   }
+}
+
+uint64_t SizeOnDisk(const std::string& path) {
+  auto file = FileSystem::Default()->Open(path, OpenMode::kReadWrite);
+  REQUIRE(file.ok());
+  auto size = (*file)->Size();
+  REQUIRE(size.ok());
+  return *size;
+}
+
+TEST_CASE("zeros written ahead are cut off after a crash and by a clean close",
+          "[volume][recovery]") {
+  TempDir dir;
+  const std::string data_path = Volume::DataPath(dir.path(), 7);
+  VolumeOptions options;
+  REQUIRE(options.preallocate_bytes == uint64_t{4} << 20);
+  {
+    auto volume = Volume::Create(dir.path(), 7, options);
+    REQUIRE(volume.ok());
+    for (uint64_t id = 1; id <= 3; ++id) {
+      REQUIRE((*volume)->Append(Request(id, 1000), Payload(id, 1000)).ok());
+    }
+    const uint64_t end = (*volume)->Usage().file_size;
+    CHECK(SizeOnDisk(data_path) > end + options.preallocate_bytes / 2);
+    CHECK(SizeOnDisk(data_path) <= end + options.preallocate_bytes);
+  }  // The crash.
+  {
+    auto volume = Volume::Open(dir.path(), 7, options);
+    REQUIRE(volume.ok());
+    for (uint64_t id = 1; id <= 3; ++id) ExpectNeedle(**volume, id, 1000);
+    CHECK(SizeOnDisk(data_path) == (*volume)->Usage().file_size);
+    REQUIRE((*volume)->Append(Request(4, 1000), Payload(4, 1000)).ok());
+    CHECK(SizeOnDisk(data_path) > (*volume)->Usage().file_size);
+    REQUIRE((*volume)->Close().ok());
+    CHECK(SizeOnDisk(data_path) == (*volume)->Usage().file_size);
+  }
+  auto volume = Volume::Open(dir.path(), 7, options);
+  REQUIRE(volume.ok());
+  for (uint64_t id = 1; id <= 4; ++id) ExpectNeedle(**volume, id, 1000);
+
+  // Turned off, the file ends at its last needle.
+  TempDir off_dir;
+  options.preallocate_bytes = 0;
+  auto off = Volume::Create(off_dir.path(), 7, options);
+  REQUIRE(off.ok());
+  REQUIRE((*off)->Append(Request(1, 1000), Payload(1, 1000)).ok());
+  CHECK(SizeOnDisk(Volume::DataPath(off_dir.path(), 7)) ==
+        (*off)->Usage().file_size);
+}
+
+TEST_CASE("a write abandoned inside the zeros written ahead leaves no needle",
+          "[volume][recovery]") {
+  TempDir dir;
+  uint64_t end;
+  {
+    auto volume = Volume::Create(dir.path(), 7, {});
+    REQUIRE(volume.ok());
+    REQUIRE((*volume)->Append(Request(1, 100), Payload(1, 100)).ok());
+    const uint64_t first_end = (*volume)->Usage().file_size;
+    {
+      auto writer = (*volume)->BeginAppend(Request(2, 5000));
+      REQUIRE(writer.ok());
+      REQUIRE((*writer)->Write(Payload(2, 5000).substr(0, 4000)).ok());
+    }  // Destroyed unfinished: the region is given back.
+    CHECK((*volume)->Usage().file_size == first_end);
+    ExpectNeedle(**volume, 2, -1);
+    // A smaller needle takes the region; the abandoned bytes after it are
+    // no needle.
+    REQUIRE((*volume)->Append(Request(3, 100), Payload(3, 100)).ok());
+    end = (*volume)->Usage().file_size;
+  }  // The crash.
+  auto volume = Volume::Open(dir.path(), 7, {});
+  REQUIRE(volume.ok());
+  ExpectNeedle(**volume, 1, 100);
+  ExpectNeedle(**volume, 2, -1);
+  ExpectNeedle(**volume, 3, 100);
+  CHECK((*volume)->Usage().file_size == end);
+  CHECK(SizeOnDisk(Volume::DataPath(dir.path(), 7)) == end);
 }
 
 TEST_CASE("the scan resynchronises past an unreadable gap",
@@ -431,6 +525,44 @@ TEST_CASE("a full disk fails the write and keeps earlier needles",
   ExpectNeedle(**reopened, 2, 100);
   ExpectNeedle(**reopened, 3, -1);
   ExpectNeedle(**reopened, 4, 100);
+}
+
+// Zeros written ahead take space a full disk may not have. Failing to write
+// them fails no append by itself; the append that finds no room for its own
+// bytes fails, and every acknowledged one survives a crash.
+TEST_CASE("a full disk while writing zeros ahead loses no acknowledged append",
+          "[volume][recovery][fault]") {
+  TempDir dir;
+  FaultInjectionFileSystem fs;
+  VolumeOptions options;
+  options.fs = &fs;
+  options.preallocate_bytes = 64 << 10;
+  std::vector<uint64_t> acknowledged;
+  absl::Status failure;
+  {
+    auto volume = Volume::Create(dir.path(), 7, options);
+    REQUIRE(volume.ok());
+    REQUIRE((*volume)->Append(Request(1, 1000), Payload(1, 1000)).ok());
+    acknowledged.push_back(1);
+    // Room for about 30 appends and part of the second step of zeros,
+    // which comes due after about 32 KiB of appends.
+    fs.FailWritesAfter(48 << 10);
+    for (uint64_t id = 2; id <= 500 && failure.ok(); ++id) {
+      failure = (*volume)->Append(Request(id, 1000), Payload(id, 1000)).status();
+      if (failure.ok()) acknowledged.push_back(id);
+    }
+    CHECK(failure.code() == absl::StatusCode::kResourceExhausted);
+    CHECK(acknowledged.size() >= 30);
+    for (uint64_t id : acknowledged) ExpectNeedle(**volume, id, 1000);
+  }  // The crash.
+  fs.ClearFaults();
+  REQUIRE(fs.DropUnsyncedData().ok());
+  auto volume = Volume::Open(dir.path(), 7, options);
+  REQUIRE(volume.ok());
+  for (uint64_t id : acknowledged) ExpectNeedle(**volume, id, 1000);
+  ExpectNeedle(**volume, acknowledged.back() + 1, -1);
+  REQUIRE((*volume)->Append(Request(1000, 1000), Payload(1000, 1000)).ok());
+  ExpectNeedle(**volume, 1000, 1000);
 }
 
 }  // namespace
