@@ -43,7 +43,16 @@ Volume::Volume(std::string dir, uint32_t id, VolumeOptions options,
       salt_(salt),
       fs_(options_.fs) {}
 
-Volume::~Volume() = default;
+Volume::~Volume() { JoinOldFileRelease(); }
+
+void Volume::JoinOldFileRelease() {
+  std::thread release;
+  {
+    absl::MutexLock lock(&mu_);
+    release.swap(old_file_release_);
+  }
+  if (release.joinable()) release.join();
+}
 
 std::string Volume::DataPath(const std::string& dir, uint32_t id) {
   return absl::StrCat(dir, "/", id, ".dat");

@@ -21,6 +21,7 @@
 #include <memory>
 #include <set>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "absl/base/thread_annotations.h"
@@ -383,6 +384,12 @@ class Volume {
   CompactionState* compaction_ ABSL_GUARDED_BY(mu_) = nullptr;
   // Set during the switch-over: new reservations wait.
   bool switching_ ABSL_GUARDED_BY(mu_) = false;
+  // Drops this volume's last reference to the file a compaction replaced.
+  // Its final close makes the kernel free the file's cached pages and
+  // blocks, about 0.3 ms per MiB; Compact returns without waiting for it.
+  // Joined by the next compaction and by the destructor.
+  std::thread old_file_release_ ABSL_GUARDED_BY(mu_);
+  void JoinOldFileRelease() ABSL_LOCKS_EXCLUDED(mu_);
 };
 
 }  // namespace warehouse::volume

@@ -375,6 +375,7 @@ absl::Status Volume::SwitchToCompacted(CompactionState& state, int stop_after) {
 
 absl::StatusOr<CompactionResult> Volume::Compact(
     const CompactionOptions& options) {
+  JoinOldFileRelease();
   CompactionState state;
   state.options = &options;
   state.started = absl::Now();
@@ -425,6 +426,17 @@ absl::StatusOr<CompactionResult> Volume::Compact(
   compaction_ = nullptr;
   switching_ = false;
   cv_.SignalAll();
+  if (status.ok()) {
+    // Readers still holding the old file keep it open until they finish. A
+    // release still running from an earlier compaction is joined by this
+    // one, so only one thread is ever left to join.
+    old_file_release_ = std::thread(
+        [old = std::move(state.source),
+         earlier = std::move(old_file_release_)]() mutable {
+          if (earlier.joinable()) earlier.join();
+          old.reset();
+        });
+  }
   if (!status.ok()) {
     return absl::Status(
         status.code(),

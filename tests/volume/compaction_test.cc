@@ -118,6 +118,31 @@ TEST_CASE(
   for (const auto& [id, size] : expected) ExpectNeedle(**reopened, id, size);
 }
 
+TEST_CASE("a reader of the replaced file finishes after compactions back to back",
+          "[volume][compaction]") {
+  TempDir dir;
+  auto volume = Volume::Create(dir.path(), 7, {});
+  REQUIRE(volume.ok());
+  auto expected = Fill(**volume);
+  constexpr size_t kLarge = 3 << 20;  // read in pieces, not at once
+  REQUIRE((*volume)->Append(Request(900, kLarge), Payload(900, kLarge)).ok());
+  auto reader = (*volume)->OpenNeedle(900, CookieOf(900));
+  REQUIRE(reader.ok());
+  // Each compaction replaces the file the reader holds; the first one's
+  // release of it waits for the reader, the second's for the first's.
+  for (uint64_t id : {6, 8}) {
+    REQUIRE((*volume)->Delete(id, CookieOf(id)).ok());
+    expected[id] = -1;
+    REQUIRE((*volume)->Compact({}).ok());
+  }
+  auto data = reader->ReadAll();
+  REQUIRE(data.ok());
+  CHECK(*data == Payload(900, kLarge));
+  expected[900] = kLarge;
+  for (const auto& [id, size] : expected) ExpectNeedle(**volume, id, size);
+  CHECK((*volume)->Usage().compaction_revision == 2);
+}
+
 TEST_CASE("compaction works on read-only and full volumes",
           "[volume][compaction]") {
   TempDir dir;
