@@ -136,7 +136,9 @@ absl::Status RunAll(const BenchContext& context, std::ostream& out) {
       << DurabilityText(options.sync_policy) << ")\n";
   if (options.sync_policy == volume::SyncPolicy::kGroupCommit) {
     out << "  syncs     up to " << options.max_syncs_in_flight
-        << " fdatasyncs of a volume in flight\n";
+        << " fdatasyncs of a volume in flight, a further one once the newest "
+           "has run "
+        << absl::FormatDuration(options.overlap_syncs_after) << "\n";
   }
   if (options.sync_policy != volume::SyncPolicy::kNone) {
     out << "  ahead     "

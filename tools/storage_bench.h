@@ -31,6 +31,10 @@ struct StorageBenchOptions {
   volume::SyncPolicy sync_policy = volume::SyncPolicy::kGroupCommit;
   // Warehouse's group commit: fdatasyncs of one volume allowed at once.
   int max_syncs_in_flight = volume::VolumeOptions().max_syncs_in_flight;
+  // Warehouse's group commit: how long a sync runs before another may start
+  // alongside it.
+  absl::Duration overlap_syncs_after =
+      volume::VolumeOptions().overlap_syncs_after;
   // Warehouse: bytes of zeros kept written ahead of the volume's end.
   uint64_t preallocate_bytes = volume::VolumeOptions().preallocate_bytes;
   BenchMode mode = BenchMode::kFull;

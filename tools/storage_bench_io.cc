@@ -133,6 +133,7 @@ absl::Status RunAppendRow(const BenchContext& context, size_t size, int threads,
   volume::VolumeOptions volume_options;
   volume_options.sync_policy = options.sync_policy;
   volume_options.max_syncs_in_flight = options.max_syncs_in_flight;
+  volume_options.overlap_syncs_after = options.overlap_syncs_after;
   volume_options.preallocate_bytes = options.preallocate_bytes;
   ASSIGN_OR_RETURN(
       std::unique_ptr<volume::Volume> volume,

@@ -2,6 +2,7 @@
 //
 //   warehouse-bench storage [--dir DIR] [--seconds N] [--needles N]
 //                           [--sync group|fsync|none] [--syncs-in-flight N]
+//                           [--overlap-syncs-after-us N]
 //                           [--preallocate-kib N]
 //                           [--quick | --smoke]
 //                           [--only append,read,index,recovery,compaction]
@@ -14,6 +15,7 @@
 
 #include "CLI/CLI.hpp"
 #include "absl/status/status.h"
+#include "absl/time/time.h"
 #include "common/logging.h"
 #include "common/units.h"
 #include "tools/sdk_bench.h"
@@ -38,6 +40,8 @@ int main(int argc, char** argv) {
   std::string dir;
   std::string sync = "group";
   int syncs_in_flight = warehouse::volume::VolumeOptions().max_syncs_in_flight;
+  int64_t overlap_syncs_after_us = absl::ToInt64Microseconds(
+      warehouse::volume::VolumeOptions().overlap_syncs_after);
   uint64_t preallocate_kib =
       warehouse::volume::VolumeOptions().preallocate_bytes >> 10;
   double seconds = 0;
@@ -70,6 +74,12 @@ int main(int argc, char** argv) {
                    "Under --sync group: fdatasyncs of one volume that may "
                    "run at once")
       ->check(CLI::Range(1, 64))
+      ->capture_default_str();
+  storage
+      ->add_option("--overlap-syncs-after-us", overlap_syncs_after_us,
+                   "Under --sync group: microseconds a sync runs before "
+                   "another may start alongside it")
+      ->check(CLI::NonNegativeNumber)
       ->capture_default_str();
   storage
       ->add_option("--preallocate-kib", preallocate_kib,
@@ -156,6 +166,7 @@ int main(int argc, char** argv) {
   options.dir = dir;
   options.sync_policy = *policy;
   options.max_syncs_in_flight = syncs_in_flight;
+  options.overlap_syncs_after = absl::Microseconds(overlap_syncs_after_us);
   options.preallocate_bytes = preallocate_kib << 10;
   if (seconds > 0) options.time_limit = absl::Seconds(seconds);
   if (needles > 0) options.recovery_needles = needles;

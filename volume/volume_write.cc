@@ -331,8 +331,9 @@ absl::Status Volume::WaitDurable(File* file) {
       break;
   }
   // Group commit: a writer whose data no running sync covers starts one, if
-  // fewer than max_syncs_in_flight run, and syncs for everyone whose data
-  // was written before it began; the others wait for a sync to cover them.
+  // none runs, or if fewer than max_syncs_in_flight run and the newest has
+  // run overlap_syncs_after; it syncs for everyone whose data was written
+  // before it began. The others wait for a sync to cover them.
   mu_.Lock();
   const uint64_t ticket = ++write_seq_;
   while (synced_seq_ < ticket) {
@@ -343,10 +344,18 @@ absl::Status Volume::WaitDurable(File* file) {
     }
     if (sync_target_ >= ticket ||
         syncs_running_ >= options_.max_syncs_in_flight) {
-      cv_.Wait(&mu_);
+      synced_cv_.Wait(&mu_);
+      continue;
+    }
+    const absl::Time now = absl::Now();
+    if (syncs_running_ > 0 &&
+        now < last_sync_started_ + options_.overlap_syncs_after) {
+      synced_cv_.WaitWithDeadline(
+          &mu_, last_sync_started_ + options_.overlap_syncs_after);
       continue;
     }
     ++syncs_running_;
+    last_sync_started_ = now;
     const uint64_t target = write_seq_;
     sync_target_ = target;
     mu_.Unlock();
@@ -367,7 +376,7 @@ absl::Status Volume::WaitDurable(File* file) {
     // Else another sync failed while this one ran, and the kernel reports a
     // write-back error to only one of them: this success proves nothing
     // either, and everyone still waiting fails.
-    cv_.SignalAll();
+    synced_cv_.SignalAll();
   }
   mu_.Unlock();
   return absl::OkStatus();
