@@ -1,8 +1,8 @@
 #include "volume/recovery.h"
 
 #include <algorithm>
-#include <optional>
 #include <string>
+#include <vector>
 
 #include "absl/strings/str_format.h"
 #include "common/coding.h"
@@ -40,13 +40,6 @@ class BlockReader {
   const uint64_t size_;
   std::string buffer_;
   uint64_t at_ = 0;
-};
-
-// A needle whose header verifies and whose data does not.
-struct CorruptNeedle {
-  uint64_t offset;
-  uint64_t id;
-  uint64_t size;
 };
 
 enum class Verdict { kValid, kCorrupt, kNotANeedle, kTorn };
@@ -96,41 +89,43 @@ absl::StatusOr<ScanResult> ScanVolumeTail(
   BlockReader reader(file, size);
   ScanResult result;
   uint64_t pos = from;
-  uint64_t torn_at = size;
-  // A needle whose data fails its checksum is skipped as corrupt only once
-  // a valid needle follows it. With none after it, it is the write a crash
-  // cut short (its later blocks reached the disk and earlier ones did not,
-  // or it landed in zeros written ahead of the volume's end), and it is
-  // cut off with the rest of the tail.
-  std::optional<CorruptNeedle> corrupt;
-  auto settle_corrupt = [&] {
-    if (!corrupt) return;
-    ++result.corrupt;
-    result.skipped_bytes += corrupt->size;
-    spdlog::warn("{}: needle {:#x} at offset {}: data crc mismatch, skipped",
-                 file.path(), corrupt->id, corrupt->offset);
-    corrupt.reset();
-  };
+  // Whatever follows the last valid needle (padding and tombstones count)
+  // is torn, corrupt needles and unreadable gaps included: with no valid
+  // needle after them, they are writes a crash cut short (a needle whose
+  // later blocks reached the disk and earlier ones did not, or whose header
+  // landed in zeros written ahead of the volume's end). So what is skipped
+  // counts, and is logged, only once a valid needle follows it; `settled`
+  // is the result as of the end of the last valid needle.
+  ScanResult settled;
+  uint64_t valid_end = from;
+  std::vector<std::string> warnings;
   while (pos < size) {
     NeedleHeader header;
     ASSIGN_OR_RETURN(Verdict verdict, Inspect(reader, pos, size, salt, &header));
-    if (verdict == Verdict::kValid || verdict == Verdict::kCorrupt) {
-      settle_corrupt();
-      if (verdict == Verdict::kCorrupt) {
-        corrupt = CorruptNeedle{pos, header.id, header.total_size()};
-      } else if (header.padding()) {
+    if (verdict == Verdict::kCorrupt) {
+      ++result.corrupt;
+      result.skipped_bytes += header.total_size();
+      warnings.push_back(absl::StrFormat(
+          "%s: needle %#x at offset %d: data crc mismatch, skipped",
+          file.path(), header.id, pos));
+      pos += header.total_size();
+      continue;
+    }
+    if (verdict == Verdict::kValid) {
+      if (header.padding()) {
         result.skipped_bytes += header.total_size();
       } else {
         header.tombstone() ? ++result.tombstones : ++result.needles;
         on_needle(pos, header);
       }
       pos += header.total_size();
+      for (const std::string& warning : warnings) spdlog::warn("{}", warning);
+      warnings.clear();
+      settled = result;
+      valid_end = pos;
       continue;
     }
-    if (verdict == Verdict::kTorn) {
-      torn_at = pos;
-      break;
-    }
+    if (verdict == Verdict::kTorn) break;
     // Not a needle: look for the next valid one. What lies between is a
     // write that never finished while later ones did.
     uint64_t next = pos + kNeedleAlignment;
@@ -144,22 +139,18 @@ absl::StatusOr<ScanResult> ScanVolumeTail(
         break;
       }
     }
-    if (!found) {
-      torn_at = pos;
-      break;
-    }
-    settle_corrupt();
-    spdlog::warn("{}: {} unreadable bytes at offset {}, skipped", file.path(),
-                 next - pos, pos);
+    if (!found) break;
+    warnings.push_back(absl::StrFormat("%s: %d unreadable bytes at offset %d, skipped",
+                                       file.path(), next - pos, pos));
     result.skipped_bytes += next - pos;
     pos = next;
   }
-  if (corrupt) torn_at = corrupt->offset;
-  if (torn_at < size) {
-    result.truncated_bytes = size - torn_at;
-    RETURN_IF_ERROR(file.Truncate(torn_at));
+  result = settled;
+  if (valid_end < size) {
+    result.truncated_bytes = size - valid_end;
+    RETURN_IF_ERROR(file.Truncate(valid_end));
     RETURN_IF_ERROR(file.Sync());
-    size = torn_at;
+    size = valid_end;
   }
   result.end = size;
   return result;

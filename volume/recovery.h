@@ -26,8 +26,8 @@ struct ScanResult {
 // and data checksums verify, in file order. Steps over padding and over
 // needles whose data fails its checksum; over bytes that are no needle at
 // all (zeros included), it resynchronises on the next valid needle header.
-// A tail after the last valid needle is torn, and so is a last needle whose
-// data fails its checksum: the tail is cut off and the truncation synced.
+// Everything after the last valid needle, corrupt needles and unreadable
+// bytes included, is a torn tail: it is cut off and the truncation synced.
 // Errors: I/O errors only; bad bytes are never an error.
 absl::StatusOr<ScanResult> ScanVolumeTail(
     File& file, uint32_t salt, uint64_t from,

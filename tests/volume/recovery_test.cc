@@ -302,12 +302,35 @@ TEST_CASE("a last needle whose data does not verify is cut off as torn",
   // in its data, its end intact.
   std::fill_n(bytes.begin() + second_at + 1000, 4096, '\0');
   WriteFile(data_path, bytes);
-  auto volume = Volume::Open(dir.path(), 7, {});
-  REQUIRE(volume.ok());
-  ExpectNeedle(**volume, 1, 100);
-  ExpectNeedle(**volume, 2, -1);
-  CHECK((*volume)->Usage().file_size == second_at);
-  CHECK(ReadFile(data_path).size() == second_at);
+  {
+    auto volume = Volume::Open(dir.path(), 7, {});
+    REQUIRE(volume.ok());
+    ExpectNeedle(**volume, 1, 100);
+    ExpectNeedle(**volume, 2, -1);
+    CHECK((*volume)->Usage().file_size == second_at);
+    CHECK(ReadFile(data_path).size() == second_at);
+  }
+  // After it, unreadable bytes and a second needle that does not verify:
+  // all of it is torn, and a second open cuts nothing more.
+  auto sb = SuperBlock::Decode(bytes);
+  REQUIRE(sb.ok());
+  NeedleHeader header;
+  header.id = 3;
+  header.cookie = CookieOf(3);
+  header.data_size = 300;
+  std::string third = EncodeNeedle(header, Payload(3, 300), sb->salt);
+  third[header.header_size() + 10] ^= 0x01;
+  WriteFile(data_path, bytes + Payload(98, 200) + third);
+  for (int open = 0; open < 2; ++open) {
+    INFO("open " << open);
+    auto volume = Volume::Open(dir.path(), 7, {});
+    REQUIRE(volume.ok());
+    ExpectNeedle(**volume, 1, 100);
+    ExpectNeedle(**volume, 2, -1);
+    ExpectNeedle(**volume, 3, -1);
+    CHECK((*volume)->Usage().file_size == second_at);
+    CHECK(ReadFile(data_path).size() == second_at);
+  }
 }
 
 TEST_CASE("a damaged stale or missing index file is rebuilt",
