@@ -10,6 +10,11 @@
 #       the volume server reports to warehouse-http-bench fake-master, which
 #       records uploads without a metadata commit, instead of to
 #       warehouse-master (whose BeginUpload then also signs the PUT urls)
+#   scripts/bench_http.sh --sdk
+#       end to end through the SDK as well (warehouse-bench sdk, 1 KiB and
+#       1 MiB at 1 and 16 threads) against the same cluster, after direct
+#       rows of the same sizes and concurrency and no stream, and a table of
+#       the three side by side with the SDK's targets
 #   scripts/bench_http.sh -- ARGS      extra arguments for warehouse-http-bench run
 #
 # Environment: WAREHOUSE_BENCH_BUILD (build dir, default build-release),
@@ -26,13 +31,15 @@ source scripts/deps.sh
 
 quick=0
 fake=0
+sdk=0
 extra=()
 while [ $# -gt 0 ]; do
   case "$1" in
     --quick) quick=1 ;;
     --fake-master) fake=1 ;;
+    --sdk) sdk=1 ;;
     --) shift; extra=("$@"); break ;;
-    *) echo "usage: $0 [--quick] [--fake-master] [-- warehouse-http-bench run args]" >&2; exit 2 ;;
+    *) echo "usage: $0 [--quick] [--fake-master | --sdk] [-- warehouse-http-bench run args]" >&2; exit 2 ;;
   esac
   shift
 done
@@ -47,6 +54,15 @@ else
   stream=4G
   row_bytes=2G
   run_limit=1200
+fi
+http_rows=()
+if [ "$sdk" = 1 ]; then
+  if [ "$fake" = 1 ]; then
+    echo "--sdk goes through the real master; leave out --fake-master" >&2
+    exit 2
+  fi
+  stream=0
+  http_rows=(--sizes 1K 1M --small-connections 1 16 --large-connections 1 16)
 fi
 
 warehouse_install_deps nginx
@@ -65,10 +81,11 @@ if ! grep -q 'CMAKE_BUILD_TYPE:STRING=Release' "$build/CMakeCache.txt"; then
   exit 2
 fi
 cmake --build "$build" -j 2 --target warehouse-master warehouse-volume \
-  warehouse-http-bench
+  warehouse-http-bench warehouse-bench
 master_bin="$build/master/warehouse-master"
 volume_bin="$build/volume/warehouse-volume"
 bench_bin="$build/tools/warehouse-http-bench"
+sdk_bench_bin="$build/tools/warehouse-bench"
 nginx_bin="$(command -v nginx || echo /usr/sbin/nginx)"
 
 work="$(mktemp -d "${WAREHOUSE_BENCH_DIR:-${TMPDIR:-/tmp}}/warehouse-http-bench.XXXXXX")"
@@ -240,14 +257,59 @@ pids+=($nginx_pid)
 
 echo "== warehouse-volume at $warehouse (pid $volume_pid), nginx at 127.0.0.1:$nginx_port (pid $nginx_pid), data in $work"
 echo "== load average before: $(cut -d' ' -f1-3 /proc/loadavg)"
-echo "== command: $bench_bin run --seconds $seconds --row-bytes $row_bytes --stream-size $stream ${master_args[*]} ${extra[*]}"
+echo "== command: $bench_bin run --seconds $seconds --row-bytes $row_bytes --stream-size $stream ${master_args[*]} ${http_rows[*]} ${extra[*]}"
 status=0
 timeout "$run_limit" "$bench_bin" run \
   --warehouse "$warehouse" --warehouse-pid "$volume_pid" \
   --nginx "127.0.0.1:$nginx_port" --nginx-pid "$nginx_pid" \
   --seconds "$seconds" --row-bytes "$row_bytes" --stream-size "$stream" \
-  --probe-dir "$work" "${master_args[@]}" \
-  "${extra[@]}" || status=$?
+  --probe-dir "$work" "${master_args[@]}" "${http_rows[@]}" \
+  "${extra[@]}" | tee "$work/http.txt" || status=$?
+if [ "$sdk" = 1 ] && [ "$status" = 0 ]; then
+  echo
+  echo "== command: $sdk_bench_bin sdk --master $master --sizes 1K 1M --threads 1 16 --seconds $seconds"
+  timeout "$run_limit" "$sdk_bench_bin" sdk --master "$master" \
+    --sizes 1K 1M --threads 1 16 --seconds "$seconds" |
+    tee "$work/sdk.txt" || status=$?
+fi
+if [ "$sdk" = 1 ] && [ "$status" = 0 ]; then
+  # The direct rows' table ("| PUT | 1.0 KiB | 16 | <warehouse ops/s> |
+  # ... | <nginx ops/s> | ...") and the SDK's ("put  1 KiB  16  <ops>
+  # <ops/s> ...", the cached gets as "get") side by side.
+  echo
+  echo "End to end through the SDK, the direct data path and nginx, ops/s:"
+  echo
+  awk -F'|' '
+    FNR == NR {
+      if ($2 ~ /^ *(PUT|GET) *$/) {
+        op = tolower($2); gsub(/ /, "", op)
+        unit = ($3 ~ /KiB/) ? "KiB" : "MiB"
+        conns = $4 + 0
+        direct[op, unit, conns] = $5 + 0
+        nginx[op, unit, conns] = $10 + 0
+      }
+      next
+    }
+    {
+      split($0, f, " ")
+      if (f[1] != "put" && f[1] != "get") next
+      unit = f[3]; threads = f[4] + 0; rate = f[6]; gsub(/,/, "", rate)
+      key = f[1] SUBSEP unit SUBSEP threads
+      if (!(key in nginx) || nginx[key] == 0) next
+      ratio = rate / nginx[key]
+      target = ""
+      if (unit == "KiB") {
+        goal = (f[1] == "put") ? 1.0 : 1.2
+        target = sprintf(">= %.1fx nginx: %s", goal, ratio >= goal ? "met" : "MISSED")
+      }
+      printf "| %s | 1 %s | %2d | %8.0f | %8.0f | %8.0f | %5.2fx | %s |\n",
+        f[1], unit, threads, rate, direct[key], nginx[key], ratio, target
+    }
+    BEGIN {
+      print "| op  | size  | threads |      SDK |   direct |    nginx | SDK/nginx | target |"
+      print "|-----|-------|---------|----------|----------|----------|-----------|--------|"
+    }' "$work/http.txt" "$work/sdk.txt"
+fi
 echo "== load average after: $(cut -d' ' -f1-3 /proc/loadavg)"
 if [ "$fake" = 1 ]; then
   kill -TERM "$master_pid" 2>/dev/null || true
