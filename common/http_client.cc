@@ -57,6 +57,10 @@ class Connection::Impl {
   asio::io_context io;
   asio::ip::tcp::socket socket{io};
   beast::flat_buffer buffer;
+  // Response bodies are read into it, kChunk at a time. Kept for the
+  // connection's life: a new one per response meant fresh pages, faulted
+  // in and zeroed, on every request.
+  std::string body_chunk;
 };
 
 Connection::Connection(std::unique_ptr<Impl> impl, std::string host_port)
@@ -155,7 +159,8 @@ absl::StatusOr<ClientResponse> Connection::Send(ClientRequest& request) {
     response.headers.emplace_back(std::string(field.name_string()),
                                   std::string(field.value()));
   }
-  std::string buf(kChunk, '\0');
+  std::string& buf = impl_->body_chunk;
+  if (buf.size() != kChunk) buf.resize(kChunk);
   while (!parser.is_done()) {
     parser.get().body().data = buf.data();
     parser.get().body().size = buf.size();

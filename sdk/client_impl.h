@@ -5,6 +5,7 @@
 #define WAREHOUSE_SDK_CLIENT_IMPL_H_
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 
@@ -42,12 +43,13 @@ class Client::Impl {
                                    UploadBody& body, const PutOptions& options);
 
   // Reads bucket/key (or the range of `options`) into `sink`, resuming
-  // where it stopped after a transport failure. Errors: as Client::Get,
-  // and the sink's own.
-  absl::StatusOr<ObjectInfo> Download(absl::string_view bucket,
-                                      absl::string_view key,
-                                      const GetOptions& options,
-                                      const DownloadSink& sink);
+  // where it stopped after a transport failure. Calls `expect`, if given,
+  // with the number of bytes to read before the first piece reaches
+  // `sink`. Errors: as Client::Get, and the sink's own.
+  absl::StatusOr<ObjectInfo> Download(
+      absl::string_view bucket, absl::string_view key,
+      const GetOptions& options, const DownloadSink& sink,
+      const std::function<void(uint64_t bytes)>& expect = nullptr);
 
  private:
   // Where to read an object from, and whether it came from the cache.

@@ -137,11 +137,15 @@ absl::StatusOr<std::string> Client::Get(absl::string_view bucket,
                                         const GetOptions& options) {
   std::string data;
   RETURN_IF_ERROR(impl_
-                      ->Download(bucket, key, options,
-                                 [&data](absl::string_view piece) {
-                                   data.append(piece.data(), piece.size());
-                                   return absl::OkStatus();
-                                 })
+                      ->Download(
+                          bucket, key, options,
+                          [&data](absl::string_view piece) {
+                            data.append(piece.data(), piece.size());
+                            return absl::OkStatus();
+                          },
+                          // One allocation of the object's size, instead of
+                          // growing by doubling into fresh pages.
+                          [&data](uint64_t bytes) { data.reserve(bytes); })
                       .status());
   return data;
 }

@@ -245,10 +245,9 @@ absl::StatusOr<Client::Impl::ReadTarget> Client::Impl::ResolveRead(
   return ReadTarget{std::move(read), false};
 }
 
-absl::StatusOr<ObjectInfo> Client::Impl::Download(absl::string_view bucket,
-                                                  absl::string_view key,
-                                                  const GetOptions& options,
-                                                  const DownloadSink& sink) {
+absl::StatusOr<ObjectInfo> Client::Impl::Download(
+    absl::string_view bucket, absl::string_view key, const GetOptions& options,
+    const DownloadSink& sink, const std::function<void(uint64_t bytes)>& expect) {
   const std::string name = absl::StrCat(bucket, "/", key);
   if (options.length && *options.length == 0) {
     return absl::InvalidArgumentError(
@@ -291,6 +290,7 @@ absl::StatusOr<ObjectInfo> Client::Impl::Download(absl::string_view bucket,
     const uint64_t total = end - begin;
     const bool whole = begin == 0 && end == size;
     if (delivered == total) return object;  // nothing (left) to read
+    if (expect && delivered == 0) expect(total);
 
     absl::StatusOr<std::pair<std::string, std::string>> url =
         http::SplitUrl(target->read.url);
