@@ -21,6 +21,12 @@ constexpr size_t kWriteBuffer = 256 << 10;
 // Zeros written ahead of the volume's end go out in writes of this size.
 constexpr size_t kZeroChunk = 1 << 20;
 
+// n zero bytes, n <= kZeroChunk.
+absl::string_view Zeros(size_t n) {
+  static const std::string* const zeros = new std::string(kZeroChunk, '\0');
+  return absl::string_view(*zeros).substr(0, n);
+}
+
 }  // namespace
 
 NeedleWriter::NeedleWriter(Volume* volume, std::shared_ptr<File> file,
@@ -151,10 +157,9 @@ void Volume::PreallocateLocked() {
   // leaves a tail that recovery cuts off like any torn one.
   const uint64_t from = std::max(allocated_, end_);
   const uint64_t to = std::min(end_ + step, options_.max_size);
-  static const std::string* const kZeros = new std::string(kZeroChunk, '\0');
   for (uint64_t at = from; at < to;) {
     const size_t n = static_cast<size_t>(std::min<uint64_t>(kZeroChunk, to - at));
-    absl::Status status = data_->WriteAt(at, absl::string_view(*kZeros).substr(0, n));
+    absl::Status status = data_->WriteAt(at, Zeros(n));
     if (!status.ok()) {
       // Appends still work, growing the file as they go; a partial write
       // left zeros that only this volume's end can reach.
@@ -165,8 +170,8 @@ void Volume::PreallocateLocked() {
     at += n;
     allocated_ = at;
   }
-  // Write the zeros back now, so the next fdatasync, which must also write
-  // the file's new size, has only them to wait for instead of them all.
+  // Start writing the zeros back now, so that the next fdatasync, which
+  // must write the file's new size anyway, does not also write them all.
   data_->StartWriteback(from, to - from);
 }
 
@@ -283,12 +288,10 @@ void Volume::AbandonWrite(NeedleWriter* writer) {
     // The file's tail: give the region back. Where zeros were written past
     // it, zero the header instead, so the region reads as zeros again.
     if (allocated_ > end_) {
-      given_back =
-          writer->file_
-              ->WriteAt(writer->offset_,
-                        std::string(std::min<uint64_t>(total, kMaxNeedleHeaderSize),
-                                    '\0'))
-              .ok();
+      given_back = writer->file_
+                       ->WriteAt(writer->offset_,
+                                 Zeros(std::min<uint64_t>(total, kMaxNeedleHeaderSize)))
+                       .ok();
     } else {
       given_back = writer->file_->Truncate(writer->offset_).ok();
       if (given_back) allocated_ = writer->offset_;
