@@ -158,6 +158,7 @@ absl::StatusOr<uint64_t> Topology::Register(
     server.view.online = false;
     server.view.last_heartbeat = now;
     server.view.max_volumes = registration.max_volumes;
+    server.recording = true;
     ApplyReport(server, registration.report);
   }
   absl::MutexLock persist_lock(&persist_mu_);
@@ -168,6 +169,7 @@ absl::StatusOr<uint64_t> Topology::Register(
     absl::MutexLock lock(&mu_);
     auto it = servers_.find(id);
     still_open = it != servers_.end() && it->second.session == session;
+    if (still_open) EndRecording(it->second);
     if (still_open && written.ok()) {
       it->second.view.online = true;
       changed_.SignalAll();
@@ -213,6 +215,9 @@ absl::Status Topology::Report(absl::string_view server_id, uint64_t session,
     }
     RETURN_IF_ERROR(CheckVolumeOwners(id, report));
     address = it->second.view.public_address;
+    // Heard now, however long the database takes to record it.
+    it->second.view.last_heartbeat = now;
+    it->second.recording = true;
   }
   // The database first, so that a volume is never offered for an upload
   // before the store knows it.
@@ -228,7 +233,7 @@ absl::Status Topology::Report(absl::string_view server_id, uint64_t session,
     auto it = servers_.find(id);
     still_open = it != servers_.end() && it->second.session == session;
     if (still_open) {
-      it->second.view.last_heartbeat = now;
+      EndRecording(it->second);
       ApplyReport(it->second, report);
       changed_.SignalAll();
     }
@@ -280,8 +285,10 @@ void Topology::CheckDeadlines(absl::Time now) {
   {
     absl::MutexLock lock(&mu_);
     for (auto& [id, server] : servers_) {
-      if (server.session == 0 ||
-          now - server.view.last_heartbeat <= options_.offline_after) {
+      const absl::Time heard =
+          std::max(server.view.last_heartbeat, server.recorded_at);
+      if (server.session == 0 || server.recording ||
+          now - heard <= options_.offline_after) {
         continue;
       }
       if (server.cancel) server.cancel();
@@ -345,7 +352,13 @@ void Topology::ApplyReport(Server& server, const ServerReport& report) {
 void Topology::MarkOffline(Server& server) {
   server.session = 0;
   server.cancel = nullptr;
+  server.recording = false;
   server.view.online = false;
+}
+
+void Topology::EndRecording(Server& server) {
+  server.recording = false;
+  server.recorded_at = absl::Now();
 }
 
 absl::Status Topology::WriteReport(const std::string& server_id,

@@ -146,8 +146,10 @@ class Topology {
   int CancelAllStreams() ABSL_LOCKS_EXCLUDED(mu_);
 
   // Marks offline, and cancels the streams of, the online servers whose
-  // last heartbeat is older than offline_after at `now`. The monitor calls
-  // it; tests may too.
+  // last heartbeat is older than offline_after at `now`. A server whose
+  // last message is still being written to the database is not silent:
+  // its stream is not read meanwhile, so silence counts from the write's
+  // end. The monitor calls it; tests may too.
   void CheckDeadlines(absl::Time now) ABSL_LOCKS_EXCLUDED(persist_mu_, mu_);
 
   // Every known server, by id.
@@ -190,6 +192,11 @@ class Topology {
     // online (view.online) once its registration is in the database.
     uint64_t session = 0;
     CancelStream cancel;
+    // The stream is not read while its last message is written to the
+    // database: the server is not silent meanwhile, and silence counts
+    // from when that write ended (recorded_at) if later than the message.
+    bool recording = false;
+    absl::Time recorded_at = absl::InfinitePast();
   };
 
   Topology(MetadataStore* store, Options options)
@@ -203,6 +210,8 @@ class Topology {
   void ApplyReport(Server& server, const ServerReport& report)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void MarkOffline(Server& server) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // The database has the server's registration or last report.
+  void EndRecording(Server& server) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // Records a registration or heartbeat in the store: the server alive
   // with this heartbeat time, and the usage of every reported volume.
   // REQUIRES: persist_mu_ held, so that status writes happen in the order

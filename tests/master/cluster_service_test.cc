@@ -1,10 +1,12 @@
 // The Cluster service with scripted volume servers: registration, online
 // and offline, commands and their acknowledgements, upload reports.
+#include <memory>
 #include <string>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
 #include "catch2/catch.hpp"
+#include "master/sqlite.h"
 #include "master/upload_id.h"
 #include "tests/master/master_test_util.h"
 
@@ -142,6 +144,38 @@ TEST_CASE("heartbeats keep a volume server online past the deadline",
     absl::SleepFor(absl::Milliseconds(50));
     REQUIRE(vs.Heartbeat({Volume(1)}));
   }
+  CHECK(m.server().topology().IsOnline("vs1"));
+  CHECK_FALSE(vs.AwaitEnd(absl::ZeroDuration()).has_value());
+}
+
+TEST_CASE("a heartbeat waiting on a busy database keeps its server online",
+          "[master][cluster]") {
+  std::string db_path;
+  TestMaster m([&db_path](MasterServer::Options& options) {
+    options.heartbeat_interval = absl::Milliseconds(100);
+    options.offline_after = absl::Milliseconds(300);
+    db_path = options.db_path;
+  });
+  ScriptedVolumeServer vs(m.channel(), &m.keys(), "vs1", "127.0.0.1:8081");
+  vs.ConnectAndAwaitOnline(m, {Volume(1)});
+  absl::StatusOr<std::unique_ptr<Database>> other =
+      Database::Open(db_path, Database::Options());
+  REQUIRE(other.ok());
+  // Another connection holds the write lock for four deadlines: the
+  // master cannot record the heartbeats, but it hears them.
+  REQUIRE((*other)->Execute("BEGIN IMMEDIATE").ok());
+  const absl::Time release = absl::Now() + absl::Milliseconds(1200);
+  const absl::Time until = release + absl::Milliseconds(600);
+  bool released = false;
+  for (int i = 0; i < 100 && absl::Now() < until; ++i) {
+    REQUIRE(vs.Heartbeat({Volume(1)}));
+    absl::SleepFor(absl::Milliseconds(100));
+    if (!released && absl::Now() >= release) {
+      REQUIRE((*other)->Execute("COMMIT").ok());
+      released = true;
+    }
+  }
+  CHECK(released);
   CHECK(m.server().topology().IsOnline("vs1"));
   CHECK_FALSE(vs.AwaitEnd(absl::ZeroDuration()).has_value());
 }
