@@ -1,5 +1,8 @@
 #include "volume/data_path.h"
 
+#include <optional>
+#include <string>
+
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/time/clock.h"
@@ -343,19 +346,23 @@ void DataPath::Get(http::Request& request, http::ResponseWriter& response) {
                                                      info.size));
   }
   if (length <= kSmallBody) {
-    // Headers and body in one write.
-    std::string body;
-    if (!head) {
-      absl::Status read = reader->Read(begin, length, [&body](absl::string_view piece) {
-        body.append(piece.data(), piece.size());
+    // Headers and body in one write, the body straight from the reader's
+    // buffer when it holds the needle.
+    std::string copy;
+    std::optional<absl::string_view> body = reader->InMemory(begin, length);
+    if (head) {
+      copy.resize(length);  // HEAD: only the length is sent
+      body = copy;
+    } else if (!body) {
+      absl::Status read = reader->Read(begin, length, [&copy](absl::string_view piece) {
+        copy.append(piece.data(), piece.size());
         return absl::OkStatus();
       });
       if (!read.ok()) return fail(read);
-      bytes_out_->Increment(body.size());
-    } else {
-      body.resize(length);  // HEAD: only the length is sent
+      body = copy;
     }
-    response.Send(status, body).IgnoreError();
+    if (!head) bytes_out_->Increment(body->size());
+    response.Send(status, *body).IgnoreError();
     return;
   }
   absl::Status sent = response.BeginStream(status, length);

@@ -19,6 +19,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <set>
 #include <string>
 #include <thread>
@@ -189,6 +190,11 @@ class NeedleReader {
       const std::function<absl::Status(absl::string_view)>& sink) const;
   // The whole data, verified. For small needles and tests.
   absl::StatusOr<std::string> ReadAll() const;
+  // Data bytes [begin, begin + length) when OpenNeedle read the whole
+  // needle into memory, where its CRC-32C was checked; nullopt when they
+  // are on disk, or the range is past the end. Valid while the reader is.
+  std::optional<absl::string_view> InMemory(uint64_t begin,
+                                            uint64_t length) const;
 
   static constexpr size_t kReadChunk = 256 << 10;
 

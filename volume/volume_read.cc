@@ -160,6 +160,14 @@ absl::Status NeedleReader::Read(
   return absl::OkStatus();
 }
 
+std::optional<absl::string_view> NeedleReader::InMemory(
+    uint64_t begin, uint64_t length) const {
+  if (whole_.empty() || begin > info_.size || length > info_.size - begin) {
+    return std::nullopt;
+  }
+  return absl::string_view(whole_.data() + whole_data_at_ + begin, length);
+}
+
 absl::StatusOr<std::string> NeedleReader::ReadAll() const {
   std::string out;
   out.reserve(info_.size);

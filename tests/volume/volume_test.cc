@@ -1,5 +1,6 @@
 #include "volume/volume.h"
 
+#include <optional>
 #include <thread>
 #include <vector>
 
@@ -104,10 +105,15 @@ TEST_CASE("byte ranges read exactly the bytes asked for", "[volume]") {
                       return absl::OkStatus();
                     }).ok());
       CHECK(got == data.substr(begin, length));
+      // A small needle was read whole: the same bytes, from memory.
+      std::optional<absl::string_view> held = reader->InMemory(begin, length);
+      CHECK(held.has_value() == (size == 1000));
+      if (held) CHECK(*held == data.substr(begin, length));
     }
     CHECK(reader->Read(size - 1, 2, [](absl::string_view) {
                    return absl::OkStatus();
                  }).code() == absl::StatusCode::kOutOfRange);
+    CHECK_FALSE(reader->InMemory(size - 1, 2).has_value());
   }
 }
 
