@@ -158,7 +158,7 @@ absl::StatusOr<uint64_t> Topology::Register(
     server.view.online = false;
     server.view.last_heartbeat = now;
     server.view.max_volumes = registration.max_volumes;
-    server.recording = true;
+    server.silent_since = absl::InfiniteFuture();
     ApplyReport(server, registration.report);
   }
   absl::MutexLock persist_lock(&persist_mu_);
@@ -217,7 +217,7 @@ absl::Status Topology::Report(absl::string_view server_id, uint64_t session,
     address = it->second.view.public_address;
     // Heard now, however long the database takes to record it.
     it->second.view.last_heartbeat = now;
-    it->second.recording = true;
+    it->second.silent_since = absl::InfiniteFuture();
   }
   // The database first, so that a volume is never offered for an upload
   // before the store knows it.
@@ -285,10 +285,8 @@ void Topology::CheckDeadlines(absl::Time now) {
   {
     absl::MutexLock lock(&mu_);
     for (auto& [id, server] : servers_) {
-      const absl::Time heard =
-          std::max(server.view.last_heartbeat, server.recorded_at);
-      if (server.session == 0 || server.recording ||
-          now - heard <= options_.offline_after) {
+      if (server.session == 0 ||
+          now - server.silent_since <= options_.offline_after) {
         continue;
       }
       if (server.cancel) server.cancel();
@@ -352,13 +350,11 @@ void Topology::ApplyReport(Server& server, const ServerReport& report) {
 void Topology::MarkOffline(Server& server) {
   server.session = 0;
   server.cancel = nullptr;
-  server.recording = false;
   server.view.online = false;
 }
 
 void Topology::EndRecording(Server& server) {
-  server.recording = false;
-  server.recorded_at = absl::Now();
+  server.silent_since = absl::Now();
 }
 
 absl::Status Topology::WriteReport(const std::string& server_id,

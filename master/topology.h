@@ -192,11 +192,10 @@ class Topology {
     // online (view.online) once its registration is in the database.
     uint64_t session = 0;
     CancelStream cancel;
-    // The stream is not read while its last message is written to the
-    // database: the server is not silent meanwhile, and silence counts
-    // from when that write ended (recorded_at) if later than the message.
-    bool recording = false;
-    absl::Time recorded_at = absl::InfinitePast();
+    // Where silence counts from: the end of the database write of the
+    // server's last message, and InfiniteFuture during it, since the
+    // stream is not read meanwhile.
+    absl::Time silent_since = absl::InfiniteFuture();
   };
 
   Topology(MetadataStore* store, Options options)

@@ -349,11 +349,14 @@ void DataPath::Get(http::Request& request, http::ResponseWriter& response) {
     // Headers and body in one write, the body straight from the reader's
     // buffer when it holds the needle.
     std::string copy;
-    std::optional<absl::string_view> body = reader->InMemory(begin, length);
+    absl::string_view body;
     if (head) {
       copy.resize(length);  // HEAD: only the length is sent
       body = copy;
-    } else if (!body) {
+    } else if (std::optional<absl::string_view> held =
+                   reader->InMemory(begin, length)) {
+      body = *held;
+    } else {
       absl::Status read = reader->Read(begin, length, [&copy](absl::string_view piece) {
         copy.append(piece.data(), piece.size());
         return absl::OkStatus();
@@ -361,8 +364,8 @@ void DataPath::Get(http::Request& request, http::ResponseWriter& response) {
       if (!read.ok()) return fail(read);
       body = copy;
     }
-    if (!head) bytes_out_->Increment(body->size());
-    response.Send(status, *body).IgnoreError();
+    if (!head) bytes_out_->Increment(body.size());
+    response.Send(status, body).IgnoreError();
     return;
   }
   absl::Status sent = response.BeginStream(status, length);
