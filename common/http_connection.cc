@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "boost/asio/error.hpp"
 #include "boost/beast/core/error.hpp"
 #include "boost/beast/core/flat_buffer.hpp"
 #include "boost/beast/core/string.hpp"
@@ -59,44 +60,6 @@ void AnswerAndClose(SocketStream& stream, int status,
   stream.WriteAll(response.data(), response.size(), ec);
   if (!ec) LingeringClose(stream);
 }
-
-// Request counters by method and code, looked up once per connection.
-class RequestCounters {
- public:
-  explicit RequestCounters(const ServerMetrics* metrics) : metrics_(metrics) {}
-
-  void Count(absl::string_view method, int code, absl::Duration elapsed) {
-    if (metrics_ == nullptr) return;
-    metrics_->request_seconds->Observe(absl::ToDoubleSeconds(elapsed));
-    // Only known methods become label values, so a client cannot grow the
-    // number of series without bound.
-    static constexpr absl::string_view kMethods[] = {
-        "GET", "HEAD", "PUT", "POST", "DELETE", "OPTIONS", "PATCH"};
-    absl::string_view label = "OTHER";
-    for (absl::string_view known : kMethods) {
-      if (method == known) label = known;
-    }
-    for (const Cached& c : cache_) {
-      if (c.code == code && c.method == label) {
-        c.counter->Increment();
-        return;
-      }
-    }
-    Counter* counter = metrics_->requests->WithLabels(
-        {std::string(label), std::to_string(code)});
-    cache_.push_back({label, code, counter});
-    counter->Increment();
-  }
-
- private:
-  struct Cached {
-    absl::string_view method;
-    int code;
-    Counter* counter;
-  };
-  const ServerMetrics* const metrics_;
-  std::vector<Cached> cache_;
-};
 
 // Runs the handler on one parsed request header. Returns whether the
 // connection may carry another request.
@@ -172,6 +135,35 @@ bool ServeRequest(SocketStream& stream, beast::flat_buffer& buffer,
 
 }  // namespace
 
+void RequestCounters::Count(absl::string_view method, int code,
+                            absl::Duration elapsed) {
+  if (metrics_ == nullptr) return;
+  metrics_->request_seconds->Observe(absl::ToDoubleSeconds(elapsed));
+  // Only known methods become label values, so a client cannot grow the
+  // number of series without bound.
+  static constexpr absl::string_view kMethods[] = {
+      "GET", "HEAD", "PUT", "POST", "DELETE", "OPTIONS", "PATCH"};
+  absl::string_view label = "OTHER";
+  for (absl::string_view known : kMethods) {
+    if (method == known) label = known;
+  }
+  for (const Cached& c : cache_) {
+    if (c.code == code && c.method == label) {
+      c.counter->Increment();
+      return;
+    }
+  }
+  Counter* counter = metrics_->requests->WithLabels(
+      {std::string(label), std::to_string(code)});
+  cache_.push_back({label, code, counter});
+  counter->Increment();
+}
+
+WorkerState::WorkerState(const ServerMetrics* metrics) : counters(metrics) {
+  // Beast sizes each socket read by the buffer's free capacity.
+  buffer.reserve(kReadBufferBytes);
+}
+
 ServerMetrics::ServerMetrics(MetricsRegistry& registry)
     : open_connections(registry.AddGauge("warehouse_http_open_connections",
                                          "HTTP connections being served.")),
@@ -191,20 +183,31 @@ ServerMetrics::ServerMetrics(MetricsRegistry& registry)
           "Time from an HTTP request's header to the end of its response.",
           LatencyBuckets())) {}
 
-void ServeConnection(uint64_t id, SocketStream& stream,
-                     const std::string& remote_address,
-                     const ServerOptions& options, const Handler& handler,
-                     ConnectionHost& host, const ServerMetrics* metrics) {
-  stream.set_timeout(options.idle_timeout);
+AfterServing ServeConnection(uint64_t id, SocketStream& stream,
+                             const std::string& remote_address,
+                             const ServerOptions& options,
+                             const Handler& handler, ConnectionHost& host,
+                             const ServerMetrics* metrics,
+                             WorkerState& worker) {
   const uint32_t header_limit = static_cast<uint32_t>(std::min<size_t>(
       options.max_header_bytes, std::numeric_limits<uint32_t>::max()));
   // Persists across requests: it may hold the start of the next,
   // pipelined request.
-  beast::flat_buffer buffer;
-  // Beast sizes each socket read by the buffer's free capacity.
-  buffer.reserve(kReadBufferBytes);
-  RequestCounters counters(metrics);
+  beast::flat_buffer& buffer = worker.buffer;
+  buffer.clear();
   for (;;) {
+    if (buffer.size() == 0) {
+      // Between requests: serve the next only if it has begun to arrive.
+      error_code ec;
+      auto space = buffer.prepare(kReadBufferBytes);
+      const size_t got =
+          stream.ReadNow(static_cast<char*>(space.data()), space.size(), ec);
+      if (ec == boost::asio::error::would_block) {
+        return AfterServing::kAwaitRequest;
+      }
+      if (ec) return AfterServing::kClose;  // closed, or a socket error
+      buffer.commit(got);
+    }
     RequestParser parser;
     parser.header_limit(header_limit);
     // Handlers decide how much body they take. Not boost::none: Boost 1.74
@@ -212,13 +215,12 @@ void ServeConnection(uint64_t id, SocketStream& stream,
     // exceeds an empty one.
     parser.body_limit(std::numeric_limits<uint64_t>::max());
     error_code ec;
-    // The whole header must arrive within one idle timeout.
+    // The rest of the header must arrive within one idle timeout.
     stream.set_deadline(absl::Now() + options.idle_timeout);
     bhttp::read_header(stream, buffer, parser, ec);
     stream.set_deadline(absl::InfiniteFuture());
     if (ec) {
-      const bool partial = parser.got_some() || buffer.size() > 0;
-      if (ec == beast::error::timeout && partial) {
+      if (ec == beast::error::timeout) {
         if (metrics != nullptr) metrics->idle_timeouts->Increment();
         AnswerAndClose(stream, 408,
                        absl::DeadlineExceededError(absl::StrCat(
@@ -236,12 +238,19 @@ void ServeConnection(uint64_t id, SocketStream& stream,
                        absl::InvalidArgumentError(absl::StrCat(
                            remote_address, ": bad request: ", ec.message())));
       }
-      return;  // also: closed between requests, or a socket error
+      return AfterServing::kClose;  // also: closed mid-header, socket error
     }
-    if (!host.BeginRequest(id)) return;
-    const bool reuse = ServeRequest(stream, buffer, parser, remote_address,
-                                    handler, host, metrics, counters);
-    if (!host.EndRequest(id) || !reuse) return;
+    // A GET or HEAD without a body is served from memory or one disk read;
+    // anything else may wait on its client, a flush or an RPC.
+    const bhttp::verb method = parser.get().method();
+    const bool may_block =
+        !((method == bhttp::verb::get || method == bhttp::verb::head) &&
+          parser.is_done());
+    if (!host.BeginRequest(id, may_block)) return AfterServing::kClose;
+    const bool reuse =
+        ServeRequest(stream, buffer, parser, remote_address, handler, host,
+                     metrics, worker.counters);
+    if (!host.EndRequest(id) || !reuse) return AfterServing::kClose;
   }
 }
 

@@ -1,9 +1,10 @@
 // The HTTP/1.1 server every Warehouse process shares: the volume server's
 // data path, the master's /metrics, /healthz and JSON API.
 //
-// Each connection is served by its own thread with blocking I/O, so a
-// handler may block (pwrite, a group-commit fdatasync, an RPC) without
-// stalling any other connection. Request bodies are streamed to the handler
+// Idle connections wait in an epoll set; a pool of worker threads serves
+// each one whose next request has arrived, with blocking I/O. The pool
+// grows while handlers block (pwrite, a group-commit fdatasync, an RPC), so
+// a blocked handler stalls no other connection. Request bodies are streamed to the handler
 // through BodyReader and responses streamed out through ResponseWriter;
 // neither is ever held whole in memory by the server. Parsing is Boost.Beast.
 // docs/http.md describes the threading model, timeouts and limits.
@@ -141,11 +142,11 @@ class ResponseWriter {
   virtual bool responded() const = 0;
 };
 
-// Called on the connection's thread for each request. May block.
+// Called on a worker thread for each request. May block.
 using Handler = std::function<void(Request& request, ResponseWriter& response)>;
 
-// Listens on one address and serves each connection on its own thread.
-// Thread-safe.
+// Listens on one address and serves its connections on a pool of worker
+// threads. Thread-safe.
 class Server {
  public:
   // Binds, listens and starts accepting. `handler` must be safe to call

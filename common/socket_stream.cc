@@ -127,6 +127,15 @@ bool SocketStream::Wait(short events, boost::system::error_code& ec) {
 
 size_t SocketStream::ReadSome(char* buf, size_t n,
                               boost::system::error_code& ec) {
+  for (;;) {
+    size_t got = ReadNow(buf, n, ec);
+    if (ec != boost::asio::error::would_block) return got;
+    if (!Wait(POLLIN, ec)) return 0;
+  }
+}
+
+size_t SocketStream::ReadNow(char* buf, size_t n,
+                             boost::system::error_code& ec) {
   ec = {};
   if (n == 0) return 0;
   for (;;) {
@@ -137,11 +146,10 @@ size_t SocketStream::ReadSome(char* buf, size_t n,
       return 0;
     }
     if (errno == EINTR) continue;
-    if (errno != EAGAIN && errno != EWOULDBLOCK) {
-      ec = SystemError(errno);
-      return 0;
-    }
-    if (!Wait(POLLIN, ec)) return 0;
+    ec = errno == EAGAIN || errno == EWOULDBLOCK
+             ? boost::asio::error::would_block
+             : SystemError(errno);
+    return 0;
   }
 }
 

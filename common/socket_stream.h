@@ -61,6 +61,10 @@ class SocketStream {
   // asio::error::eof when the peer closed its side, beast::error::timeout,
   // or the system error.
   size_t ReadSome(char* buf, size_t n, boost::system::error_code& ec);
+  // Reads what has already arrived into `buf` (up to `n`), without waiting.
+  // Errors in `ec` as for ReadSome, and asio::error::would_block when
+  // nothing has arrived.
+  size_t ReadNow(char* buf, size_t n, boost::system::error_code& ec);
   // Sends at least one byte of the `count` buffers in `iov` unless all are
   // empty. Errors in `ec`: beast::error::timeout or the system error (EPIPE,
   // ECONNRESET when the peer went away).

@@ -169,6 +169,95 @@ TEST_CASE("a server answers pipelined requests in order", "[common][http]") {
   CHECK(client.Read().body() == "/four");
 }
 
+TEST_CASE("many kept-alive connections take turns on the workers",
+          "[common][http]") {
+  auto server = StartServer([](Request& request, ResponseWriter& response) {
+    (void)response.Send(200, request.path);
+  });
+  // Far more connections than workers, each idle between its requests.
+  constexpr int kClients = 40;
+  std::vector<std::unique_ptr<Client>> clients;
+  for (int i = 0; i < kClients; ++i) {
+    clients.push_back(std::make_unique<Client>(server->port()));
+  }
+  for (int round = 0; round < 5; ++round) {
+    for (int i = 0; i < kClients; ++i) {
+      const std::string target = absl::StrCat("/c", i, "/r", round);
+      ClientResponse response = clients[i]->Get(target);
+      CHECK(response.result_int() == 200);
+      CHECK(response.body() == target);
+      CHECK(response.keep_alive());
+    }
+  }
+  // Half of them send at once; every answer reaches its own connection.
+  for (int i = 0; i < kClients; i += 2) {
+    clients[i]->Send(absl::StrCat("GET /burst", i, " HTTP/1.1\r\nHost: t\r\n\r\n"));
+  }
+  for (int i = 0; i < kClients; i += 2) {
+    CHECK(clients[i]->Read().body() == absl::StrCat("/burst", i));
+  }
+}
+
+TEST_CASE("handlers that block do not hold up other connections",
+          "[common][http]") {
+  absl::Notification release;
+  std::atomic<int> blocked{0};
+  auto server = StartServer([&](Request& request, ResponseWriter& response) {
+    if (absl::StartsWith(request.path, "/block")) {
+      ++blocked;
+      release.WaitForNotificationWithTimeout(kWait);
+    }
+    (void)response.Send(200, request.path);
+  });
+  // More blocked GETs (which start no worker of their own) and PUTs (which
+  // do) than the server has workers at the start, one per core.
+  const int kEach = static_cast<int>(std::thread::hardware_concurrency()) + 2;
+  std::vector<std::unique_ptr<Client>> waiting;
+  for (int i = 0; i < kEach; ++i) {
+    waiting.push_back(std::make_unique<Client>(server->port()));
+    waiting.back()->Send(
+        absl::StrCat("GET /block-get", i, " HTTP/1.1\r\nHost: t\r\n\r\n"));
+    waiting.push_back(std::make_unique<Client>(server->port()));
+    waiting.back()->Send(absl::StrCat("PUT /block-put", i,
+                                      " HTTP/1.1\r\nHost: t\r\n"
+                                      "Content-Length: 0\r\n\r\n"));
+  }
+  const absl::Time give_up = absl::Now() + kWait;
+  while (blocked.load() < 2 * kEach && absl::Now() < give_up) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  CHECK(blocked.load() == 2 * kEach);  // every one reached its handler
+  Client quick(server->port());
+  CHECK(quick.Get("/quick").body() == "/quick");
+  release.Notify();
+  for (size_t i = 0; i < waiting.size(); ++i) {
+    ClientResponse response = waiting[i]->Read();
+    CHECK(response.result_int() == 200);
+    CHECK(absl::StartsWith(response.body(), "/block-"));
+  }
+}
+
+TEST_CASE("a kept-alive connection idle past the timeout is closed",
+          "[common][http]") {
+  ServerOptions options;
+  options.idle_timeout = absl::Milliseconds(300);
+  auto server = StartServer(
+      [](Request& request, ResponseWriter& response) {
+        (void)response.Send(200, request.path);
+      },
+      options);
+  Client idle(server->port());
+  Client active(server->port());
+  CHECK(idle.Get("/once").body() == "/once");
+  // The other connection stays open as long as requests keep coming.
+  for (int i = 0; i < 8; ++i) {
+    CHECK(active.Get(absl::StrCat("/", i)).body() == absl::StrCat("/", i));
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  CHECK(idle.ServerCloses());  // 800 ms of silence: closed
+  CHECK(active.Get("/still").body() == "/still");
+}
+
 TEST_CASE("a server closes an HTTP/1.0 connection after its response",
           "[common][http]") {
   auto server = StartServer([](Request&, ResponseWriter& response) {
