@@ -534,21 +534,20 @@ class Server::Impl final : public ConnectionHost {
           HandBack(id, *connection, after, &closing);
           connection = nullptr;
         }
-        if (idle_workers_ > min_workers_ + may_block_ && !WaitAsSpare()) {
-          return Leave(self);
+        // Counted among idle_workers_ unless a spare nobody called back.
+        bool counted = true;
+        if (idle_workers_ > min_workers_ + may_block_) {
+          Close(closing);  // rather than hold them while it waits
+          counted = WaitAsSpare();
         }
-        if (workers_stop_) {
-          --idle_workers_;
+        if (!counted || workers_stop_) {
+          if (counted) --idle_workers_;
+          Close(closing);  // before Leave, while the server surely exists
           return Leave(self);
         }
         wait_ms = ExpireIdle(&closing);
       }
-      if (!closing.empty()) {
-        if (metrics_ != nullptr) {
-          metrics_->open_connections->Add(-static_cast<int64_t>(closing.size()));
-        }
-        closing.clear();  // closes their sockets, outside the lock
-      }
+      Close(closing);  // outside the lock
       struct epoll_event event;
       const int ready = epoll_wait(epoll_fd_, &event, 1, wait_ms);
       {
@@ -587,6 +586,15 @@ class Server::Impl final : public ConnectionHost {
     }
     closing->push_back(std::move(connection.stream));
     connections_.erase(id);
+  }
+
+  // Closes the sockets in `closing`.
+  void Close(std::vector<std::unique_ptr<SocketStream>>& closing) {
+    if (closing.empty()) return;
+    if (metrics_ != nullptr) {
+      metrics_->open_connections->Add(-static_cast<int64_t>(closing.size()));
+    }
+    closing.clear();
   }
 
   // A worker's last step: its thread is joined by whoever calls
