@@ -556,8 +556,10 @@ class Server::Impl final : public ConnectionHost {
           --idle_workers_;
           return Leave(self);
         }
-        if (ready <= 0 || event.data.u64 == kWakeEvent) continue;
-        auto it = connections_.find(event.data.u64);
+        // A copy: epoll_event is packed, so its field may be misaligned.
+        const uint64_t ready_id = event.data.u64;
+        if (ready <= 0 || ready_id == kWakeEvent) continue;
+        auto it = connections_.find(ready_id);
         // Gone: closed as idle by another worker just before.
         if (it == connections_.end() || !it->second.waiting) continue;
         id = it->first;
