@@ -18,6 +18,7 @@
 #include "absl/strings/str_join.h"
 #include "absl/time/time.h"
 #include "common/access_key.h"
+#include "common/deadlock_detection.h"
 #include "common/key_ring.h"
 #include "common/logging.h"
 #include "common/secret_sealer.h"
@@ -197,6 +198,7 @@ int KeyRevoke(const Flags& flags) {
 }
 
 int Main(int argc, char** argv) {
+  ConfigureDeadlockDetection();
   // Every thread started from here on inherits the mask, so the stop
   // signals are only ever taken by sigwait in Serve.
   sigset_t stop_signals;

@@ -33,6 +33,7 @@
 #include "absl/time/time.h"
 #include "common/access_key.h"
 #include "common/crypto.h"
+#include "common/deadlock_detection.h"
 #include "common/http_client.h"
 #include "common/key_ring.h"
 #include "common/logging.h"
@@ -648,6 +649,7 @@ absl::Status ServeFakeMaster(const FakeMasterFlags& flags) {
 }  // namespace warehouse::bench
 
 int main(int argc, char** argv) {
+  warehouse::ConfigureDeadlockDetection();
   using namespace warehouse::bench;  // NOLINT
   CLI::App app{
       "Measures the volume server's HTTP data path side by side with nginx."};

@@ -23,6 +23,7 @@
 #include "absl/strings/str_format.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
+#include "common/deadlock_detection.h"
 #include "common/file.h"
 #include "common/status_macros.h"
 #include "master/metadata_store.h"
@@ -360,6 +361,7 @@ absl::Status Run(const Flags& flags) {
 }  // namespace warehouse::master
 
 int main(int argc, char** argv) {
+  warehouse::ConfigureDeadlockDetection();
   warehouse::master::Flags flags;
   CLI::App app{"Measures the throughput of the master's metadata store."};
   app.add_option("--seconds", flags.seconds, "duration of each row")

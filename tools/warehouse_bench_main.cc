@@ -16,6 +16,7 @@
 #include "CLI/CLI.hpp"
 #include "absl/status/status.h"
 #include "absl/time/time.h"
+#include "common/deadlock_detection.h"
 #include "common/logging.h"
 #include "common/units.h"
 #include "tools/sdk_bench.h"
@@ -23,6 +24,7 @@
 #include "volume/volume.h"
 
 int main(int argc, char** argv) {
+  warehouse::ConfigureDeadlockDetection();
   using warehouse::bench::BenchMode;
   using warehouse::bench::StorageBenchOptions;
 

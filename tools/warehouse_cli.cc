@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "CLI/CLI.hpp"
+#include "common/deadlock_detection.h"
 #include "tools/cli_context.h"
 
 namespace {
@@ -30,6 +31,7 @@ Exit status: 0 on success, 1 when the command failed, 2 for bad usage.)";
 }  // namespace
 
 int main(int argc, char** argv) {
+  warehouse::ConfigureDeadlockDetection();
   using warehouse::cli::CliContext;
   CLI::App app{"warehouse: store and fetch objects in a Warehouse cluster",
                "warehouse"};

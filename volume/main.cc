@@ -9,6 +9,7 @@
 #include "CLI/CLI.hpp"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
+#include "common/deadlock_detection.h"
 #include "common/http_router.h"
 #include "common/http_server.h"
 #include "common/key_ring.h"
@@ -172,6 +173,7 @@ int Run(const Flags& flags) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  warehouse::ConfigureDeadlockDetection();
   CLI::App app{"warehouse-volume: stores objects as needles in volume files"};
   Flags flags;
   app.set_config("--config", "", "Read flags from this TOML or INI file");
