@@ -10,7 +10,9 @@
 #               AddressSanitizer, UndefinedBehaviorSanitizer and libFuzzer's
 #               coverage instrumentation (-DWAREHOUSE_FUZZ=ON), so the one
 #               build checks the lock annotations, runs the whole suite
-#               under ASan and UBSan, and links the fuzz targets.
+#               under ASan and UBSan, and links the fuzz targets. Library
+#               headers are precompiled once for all of it
+#               (cmake/precompiled_headers.cmake).
 #   build-tsan  gcc with ThreadSanitizer, only the test executables that
 #               exercise concurrency (TSAN_EXECUTABLES).
 #
@@ -59,9 +61,11 @@ FUZZ_TARGETS=(
   key_ring_fuzzer percent_decode_fuzzer
 )
 
+# ccache, when installed; the sloppiness lets it cache files compiled
+# against build-asan's precompiled header.
 warehouse_ccache_launcher() {
   if command -v ccache >/dev/null 2>&1; then
-    echo "-DCMAKE_CXX_COMPILER_LAUNCHER=ccache"
+    echo "-DCMAKE_CXX_COMPILER_LAUNCHER=env;CCACHE_SLOPPINESS=pch_defines,time_macros;ccache"
   fi
 }
 
@@ -73,7 +77,7 @@ warehouse_build_asan() {
     CC=clang CXX=clang++ cmake -S . -B "$dir" -G Ninja \
       $(warehouse_ccache_launcher) \
       -DWAREHOUSE_THREAD_SAFETY=ON -DWAREHOUSE_FUZZ=ON \
-      -DWAREHOUSE_BUILD_TESTS=ON -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+      -DWAREHOUSE_PRECOMPILED_HEADERS=ON -DWAREHOUSE_BUILD_TESTS=ON -DCMAKE_BUILD_TYPE=RelWithDebInfo \
       -DCMAKE_CXX_FLAGS_RELWITHDEBINFO="-O1 -gline-tables-only" >/dev/null
   fi
   local targets=()
