@@ -37,7 +37,11 @@ absl::StatusOr<std::unique_ptr<Cluster>> Cluster::Start(ClusterOptions options) 
   ASSIGN_OR_RETURN(KeyRing::Key key, GenerateKey("k1"));
   cluster->cluster_key_ = FormatKeyRingEntry(key);
   RETURN_IF_ERROR(cluster->CreateAdminKey());
-  RETURN_IF_ERROR(cluster->StartMaster("127.0.0.1:0"));
+  // The master keeps its port across restarts: volume servers and clients
+  // know it only by address.
+  ASSIGN_OR_RETURN(cluster->master_port_, HeldPort::Reserve());
+  RETURN_IF_ERROR(cluster->StartMaster(
+      absl::StrCat("127.0.0.1:", cluster->master_port_.port())));
   for (int i = 0; i < cluster->options_.volume_servers; ++i) {
     VolumeServer server;
     server.data_dir = cluster->dir_.Join(absl::StrCat("volume", i));

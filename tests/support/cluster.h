@@ -1,6 +1,7 @@
 // A whole Warehouse cluster for end-to-end tests: the real warehouse-master
 // on a fresh database and N real warehouse-volume servers, all on
-// 127.0.0.1 with ports they pick, sharing a random cluster key, plus an
+// 127.0.0.1 (the master on a port the cluster holds, see held_port.h; the
+// volume servers on ports they pick), sharing a random cluster key, plus an
 // admin access key made with `warehouse-master key create`. The destructor
 // kills every process (SIGKILL) and removes the data.
 //
@@ -22,6 +23,7 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
+#include "tests/support/held_port.h"
 #include "tests/support/process.h"
 #include "tests/support/temp_dir.h"
 
@@ -87,7 +89,8 @@ class Cluster {
   // Starts volume server `i` again on its data directory (on a new port)
   // and waits until the master lists it online.
   absl::Status RestartVolumeServer(size_t i);
-  // SIGKILLs the master and starts it again on the same port and database.
+  // SIGKILLs the master and starts it again on the same port (held for the
+  // cluster's life, so no other process can take it meanwhile) and database.
   absl::Status RestartMaster();
 
   // Extra environment variables (such as WAREHOUSE_CRASH_POINT) for one
@@ -128,6 +131,7 @@ class Cluster {
   const ClusterOptions options_;
   TempDir dir_;
   std::string cluster_key_;
+  HeldPort master_port_;
   std::string master_address_;
   std::string master_http_address_;
   std::string access_key_id_;
