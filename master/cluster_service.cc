@@ -1,10 +1,8 @@
 #include "master/cluster_service.h"
 
-#include <algorithm>
 #include <cstdint>
 #include <limits>
 #include <string>
-#include <thread>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
@@ -161,23 +159,26 @@ grpc::Status ClusterService::ReportUploads(
         " is not registered: its heartbeat stream must be open to report "
         "uploads; retry once it is")));
   }
-  // Commit the reports concurrently: the store's write batcher then puts
-  // them in one transaction with one fsync, instead of one each.
+  // Commit the reports together: one transaction, one fsync, shared with
+  // whatever else the store is writing.
   const int count = request->uploads_size();
   std::vector<absl::Status> statuses(count);
-  auto commit_one = [&](int i) {
+  std::vector<CommitUploadRequest> commits;
+  std::vector<int> committed;  // the index of each commit's report
+  for (int i = 0; i < count; ++i) {
     absl::StatusOr<CommitUploadRequest> commit =
         ToCommitRequest(server_id, request->uploads(i), *topology_);
-    statuses[i] = commit.ok() ? store_->CommitUpload(*commit).status()
-                              : commit.status();
-  };
-  constexpr int kMaxConcurrent = 64;
-  for (int begin = 0; begin < count; begin += kMaxConcurrent) {
-    const int end = std::min(count, begin + kMaxConcurrent);
-    std::vector<std::thread> committers;
-    for (int i = begin + 1; i < end; ++i) committers.emplace_back(commit_one, i);
-    commit_one(begin);
-    for (std::thread& committer : committers) committer.join();
+    if (!commit.ok()) {
+      statuses[i] = commit.status();
+      continue;
+    }
+    commits.push_back(*std::move(commit));
+    committed.push_back(i);
+  }
+  std::vector<absl::StatusOr<ObjectRecord>> objects =
+      store_->CommitUploads(commits);
+  for (size_t j = 0; j < committed.size(); ++j) {
+    statuses[committed[j]] = objects[j].status();
   }
   for (int i = 0; i < count; ++i) {
     const v1::UploadReport& report = request->uploads(i);

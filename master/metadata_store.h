@@ -92,6 +92,12 @@ class MetadataStore {
   // deleted).
   absl::StatusOr<ObjectRecord> CommitUpload(const CommitUploadRequest& report);
 
+  // Commits every report as CommitUpload would, all in one transaction
+  // (with any concurrent writes), and returns one result per report, in
+  // order; a report that fails is rolled back alone.
+  std::vector<absl::StatusOr<ObjectRecord>> CommitUploads(
+      absl::Span<const CommitUploadRequest> reports);
+
   // Removes every pending upload that expired at or before `now` and queues
   // its needle for deletion (the client may or may not have written it).
   // Returns how many were removed.
@@ -205,6 +211,12 @@ class MetadataStore {
   absl::Status Write(absl::FunctionRef<absl::Status(Database&)> work) {
     return writer_->Run(work);
   }
+
+  // CommitUpload's writes for one report, inside the batch transaction;
+  // sets `*object` on success.
+  static absl::Status CommitUploadIn(Database& db,
+                                     const CommitUploadRequest& report,
+                                     absl::Time now, ObjectRecord* object);
 
   // The id of bucket `name`. Errors: NotFound.
   static absl::StatusOr<int64_t> FindBucketId(Database& db,

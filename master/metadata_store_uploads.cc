@@ -1,6 +1,11 @@
 // MetadataStore: beginning, committing and expiring uploads.
+#include <functional>
+#include <utility>
+#include <vector>
+
 #include "absl/strings/str_cat.h"
 #include "absl/time/time.h"
+#include "absl/types/span.h"
 #include "common/status_macros.h"
 #include "master/metadata_store.h"
 #include "master/names.h"
@@ -83,140 +88,178 @@ absl::StatusOr<Upload> MetadataStore::BeginUpload(
 
 absl::StatusOr<ObjectRecord> MetadataStore::CommitUpload(
     const CommitUploadRequest& report) {
-  RETURN_IF_ERROR(ValidateIdentifier("etag", report.etag));
+  return std::move(CommitUploads(absl::MakeConstSpan(&report, 1)).front());
+}
+
+std::vector<absl::StatusOr<ObjectRecord>> MetadataStore::CommitUploads(
+    absl::Span<const CommitUploadRequest> reports) {
   const absl::Time now = Now();
+  std::vector<absl::Status> statuses(reports.size());
+  std::vector<ObjectRecord> objects(reports.size());
+  // The closures of the valid reports. RunEach takes FunctionRefs, so the
+  // lambdas live in `commits` until it returns.
+  std::vector<std::function<absl::Status(Database&)>> commits;
+  std::vector<size_t> submitted;  // the index of each closure's report
+  commits.reserve(reports.size());
+  submitted.reserve(reports.size());
+  for (size_t i = 0; i < reports.size(); ++i) {
+    statuses[i] = ValidateIdentifier("etag", reports[i].etag);
+    if (!statuses[i].ok()) continue;
+    commits.push_back([&, i](Database& db) {
+      return CommitUploadIn(db, reports[i], now, &objects[i]);
+    });
+    submitted.push_back(i);
+  }
+  std::vector<WriteBatcher::Work> works(commits.begin(), commits.end());
+  std::vector<absl::Status> results(works.size());
+  writer_->RunEach(works, absl::MakeSpan(results));
+  for (size_t j = 0; j < submitted.size(); ++j) {
+    statuses[submitted[j]] = std::move(results[j]);
+  }
+
+  std::vector<absl::StatusOr<ObjectRecord>> committed;
+  committed.reserve(reports.size());
+  for (size_t i = 0; i < reports.size(); ++i) {
+    if (statuses[i].ok()) {
+      committed.push_back(std::move(objects[i]));
+    } else {
+      committed.push_back(std::move(statuses[i]));
+    }
+  }
+  return committed;
+}
+
+absl::Status MetadataStore::CommitUploadIn(Database& db,
+                                           const CommitUploadRequest& report,
+                                           absl::Time now,
+                                           ObjectRecord* object) {
   const int64_t now_us = absl::ToUnixMicros(now);
-  ObjectRecord object;
-  absl::Status status = Write([&](Database& db) -> absl::Status {
+  ASSIGN_OR_RETURN(
+      Statement pending,
+      db.Prepare("SELECT p.bucket_id, b.name, p.key, p.size, "
+                 "p.content_type, p.volume_id, p.needle_id, p.cookie, "
+                 "p.expires_at_us FROM pending_uploads p "
+                 "JOIN buckets b ON b.bucket_id = p.bucket_id "
+                 "WHERE p.upload_id = ?"));
+  RETURN_IF_ERROR(pending.BindAll(report.upload_id));
+  ASSIGN_OR_RETURN(bool found, pending.Step());
+  if (!found || pending.ColumnInt64(8) <= now_us) {
+    // Committed already? Then, unless it was replaced or deleted since,
+    // the reported needle is still its key's object (needle ids are never
+    // reused) and this report is a repeat.
     ASSIGN_OR_RETURN(
-        Statement pending,
-        db.Prepare("SELECT p.bucket_id, b.name, p.key, p.size, "
-                   "p.content_type, p.volume_id, p.needle_id, p.cookie, "
-                   "p.expires_at_us FROM pending_uploads p "
-                   "JOIN buckets b ON b.bucket_id = p.bucket_id "
-                   "WHERE p.upload_id = ?"));
-    RETURN_IF_ERROR(pending.BindAll(report.upload_id));
-    ASSIGN_OR_RETURN(bool found, pending.Step());
-    if (!found || pending.ColumnInt64(8) <= now_us) {
-      // Committed already? Then, unless it was replaced or deleted since,
-      // the reported needle is still its key's object (needle ids are never
-      // reused) and this report is a repeat.
-      ASSIGN_OR_RETURN(
-          Statement committed,
-          db.Prepare("SELECT o.key, o.size, o.etag, o.content_type, "
-                     "o.volume_id, o.needle_id, o.cookie, o.created_at_us, "
-                     "o.updated_at_us, o.state, b.name FROM objects o "
-                     "JOIN buckets b ON b.bucket_id = o.bucket_id "
-                     "WHERE o.volume_id = ? AND o.needle_id = ? "
-                     "AND o.cookie = ?"));
-      RETURN_IF_ERROR(committed.BindAll(report.needle.volume_id,
-                                        report.needle.needle_id,
-                                        report.needle.cookie));
-      ASSIGN_OR_RETURN(bool was_committed, committed.Step());
-      if (!found && was_committed) {
-        ASSIGN_OR_RETURN(object,
-                         ReadObject(db, committed, committed.ColumnText(10)));
-        if (object.size != report.size || object.etag != report.etag ||
-            (report.content_type.has_value() &&
-             *report.content_type != object.content_type)) {
-          return absl::InvalidArgumentError(absl::StrCat(
-              "upload ", report.upload_id, ": ", DescribeNeedle(report.needle),
-              " already committed as ", object.bucket, "/", object.key,
-              " with size ", object.size, ", etag ", object.etag,
-              " and content type \"", object.content_type,
-              "\", but this report says size ", report.size, ", etag ",
-              report.etag, " and content type \"",
-              report.content_type.value_or(object.content_type), "\""));
-        }
-        return absl::OkStatus();
+        Statement committed,
+        db.Prepare("SELECT o.key, o.size, o.etag, o.content_type, "
+                   "o.volume_id, o.needle_id, o.cookie, o.created_at_us, "
+                   "o.updated_at_us, o.state, b.name FROM objects o "
+                   "JOIN buckets b ON b.bucket_id = o.bucket_id "
+                   "WHERE o.volume_id = ? AND o.needle_id = ? "
+                   "AND o.cookie = ?"));
+    RETURN_IF_ERROR(committed.BindAll(report.needle.volume_id,
+                                      report.needle.needle_id,
+                                      report.needle.cookie));
+    ASSIGN_OR_RETURN(bool was_committed, committed.Step());
+    if (!found && was_committed) {
+      ASSIGN_OR_RETURN(*object,
+                       ReadObject(db, committed, committed.ColumnText(10)));
+      if (object->size != report.size || object->etag != report.etag ||
+          (report.content_type.has_value() &&
+           *report.content_type != object->content_type)) {
+        return absl::InvalidArgumentError(absl::StrCat(
+            "upload ", report.upload_id, ": ", DescribeNeedle(report.needle),
+            " already committed as ", object->bucket, "/", object->key,
+            " with size ", object->size, ", etag ", object->etag,
+            " and content type \"", object->content_type,
+            "\", but this report says size ", report.size, ", etag ",
+            report.etag, " and content type \"",
+            report.content_type.value_or(object->content_type), "\""));
       }
-      return absl::NotFoundError(absl::StrCat(
-          "upload ", report.upload_id,
-          found ? " expired"
-                : " does not exist: it expired, its bucket was deleted, it "
-                  "was never begun, or it committed and was since replaced"));
+      return absl::OkStatus();
     }
-    const int64_t bucket_id = pending.ColumnInt64(0);
-    object.bucket = pending.ColumnText(1);
-    object.key = pending.ColumnText(2);
-    const int64_t declared_size = pending.ColumnInt64(3);
-    object.content_type = pending.ColumnText(4);
-    object.needle = ReadNeedle(pending, 5);
-    if (report.needle != object.needle) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          "upload ", report.upload_id, ": reported ",
-          DescribeNeedle(report.needle), " but the upload was assigned ",
-          DescribeNeedle(object.needle)));
-    }
-    if (report.size != declared_size) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          "upload ", report.upload_id, ": reported size ", report.size, " but ",
-          declared_size, " bytes were declared when it began"));
-    }
-    if (report.content_type.has_value() &&
-        *report.content_type != object.content_type) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          "upload ", report.upload_id, ": reported content type \"",
-          *report.content_type, "\" but the upload was begun with \"",
-          object.content_type, "\""));
-    }
-    object.size = declared_size;
-    object.etag = report.etag;
-    object.created = now;
-    object.updated = now;
-    object.state = ObjectState::kLive;
+    return absl::NotFoundError(absl::StrCat(
+        "upload ", report.upload_id,
+        found ? " expired"
+              : " does not exist: it expired, its bucket was deleted, it "
+                "was never begun, or it committed and was since replaced"));
+  }
+  const int64_t bucket_id = pending.ColumnInt64(0);
+  object->bucket = pending.ColumnText(1);
+  object->key = pending.ColumnText(2);
+  const int64_t declared_size = pending.ColumnInt64(3);
+  object->content_type = pending.ColumnText(4);
+  object->needle = ReadNeedle(pending, 5);
+  if (report.needle != object->needle) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "upload ", report.upload_id, ": reported ",
+        DescribeNeedle(report.needle), " but the upload was assigned ",
+        DescribeNeedle(object->needle)));
+  }
+  if (report.size != declared_size) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "upload ", report.upload_id, ": reported size ", report.size, " but ",
+        declared_size, " bytes were declared when it began"));
+  }
+  if (report.content_type.has_value() &&
+      *report.content_type != object->content_type) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "upload ", report.upload_id, ": reported content type \"",
+        *report.content_type, "\" but the upload was begun with \"",
+        object->content_type, "\""));
+  }
+  object->size = declared_size;
+  object->etag = report.etag;
+  object->created = now;
+  object->updated = now;
+  object->state = ObjectState::kLive;
 
-    ASSIGN_OR_RETURN(Statement previous,
-                     db.Prepare("SELECT volume_id, needle_id, cookie, size, "
-                                "created_at_us FROM objects "
-                                "WHERE bucket_id = ? AND key = ?"));
-    RETURN_IF_ERROR(previous.BindAll(bucket_id, object.key));
-    ASSIGN_OR_RETURN(bool replaces, previous.Step());
-    int64_t count_delta = 1;
-    int64_t bytes_delta = object.size;
-    if (replaces) {
-      RETURN_IF_ERROR(
-          EnqueueDelete(db, ReadNeedle(previous, 0), "overwritten", now));
-      count_delta = 0;
-      bytes_delta -= previous.ColumnInt64(3);
-      object.created = absl::FromUnixMicros(previous.ColumnInt64(4));
-    }
-    ASSIGN_OR_RETURN(
-        Statement upsert,
-        db.Prepare("INSERT INTO objects (bucket_id, key, size, etag, "
-                   "content_type, volume_id, needle_id, cookie, "
-                   "created_at_us, updated_at_us, state) "
-                   "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
-                   "ON CONFLICT (bucket_id, key) DO UPDATE SET "
-                   "size = excluded.size, etag = excluded.etag, "
-                   "content_type = excluded.content_type, "
-                   "volume_id = excluded.volume_id, "
-                   "needle_id = excluded.needle_id, "
-                   "cookie = excluded.cookie, "
-                   "updated_at_us = excluded.updated_at_us, "
-                   "state = excluded.state"));
-    RETURN_IF_ERROR(upsert.BindAll(
-        bucket_id, object.key, object.size, object.etag, object.content_type,
-        object.needle.volume_id, object.needle.needle_id, object.needle.cookie,
-        absl::ToUnixMicros(object.created), now_us,
-        ObjectStateName(object.state)));
-    RETURN_IF_ERROR(upsert.Run());
+  ASSIGN_OR_RETURN(Statement previous,
+                   db.Prepare("SELECT volume_id, needle_id, cookie, size, "
+                              "created_at_us FROM objects "
+                              "WHERE bucket_id = ? AND key = ?"));
+  RETURN_IF_ERROR(previous.BindAll(bucket_id, object->key));
+  ASSIGN_OR_RETURN(bool replaces, previous.Step());
+  int64_t count_delta = 1;
+  int64_t bytes_delta = object->size;
+  if (replaces) {
+    RETURN_IF_ERROR(
+        EnqueueDelete(db, ReadNeedle(previous, 0), "overwritten", now));
+    count_delta = 0;
+    bytes_delta -= previous.ColumnInt64(3);
+    object->created = absl::FromUnixMicros(previous.ColumnInt64(4));
+  }
+  ASSIGN_OR_RETURN(
+      Statement upsert,
+      db.Prepare("INSERT INTO objects (bucket_id, key, size, etag, "
+                 "content_type, volume_id, needle_id, cookie, "
+                 "created_at_us, updated_at_us, state) "
+                 "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
+                 "ON CONFLICT (bucket_id, key) DO UPDATE SET "
+                 "size = excluded.size, etag = excluded.etag, "
+                 "content_type = excluded.content_type, "
+                 "volume_id = excluded.volume_id, "
+                 "needle_id = excluded.needle_id, "
+                 "cookie = excluded.cookie, "
+                 "updated_at_us = excluded.updated_at_us, "
+                 "state = excluded.state"));
+  RETURN_IF_ERROR(upsert.BindAll(
+      bucket_id, object->key, object->size, object->etag, object->content_type,
+      object->needle.volume_id, object->needle.needle_id, object->needle.cookie,
+      absl::ToUnixMicros(object->created), now_us,
+      ObjectStateName(object->state)));
+  RETURN_IF_ERROR(upsert.Run());
 
-    ASSIGN_OR_RETURN(Statement counters,
-                     db.Prepare("UPDATE buckets SET object_count = "
-                                "object_count + ?, total_bytes = total_bytes "
-                                "+ ? WHERE bucket_id = ?"));
-    RETURN_IF_ERROR(counters.BindAll(count_delta, bytes_delta, bucket_id));
-    RETURN_IF_ERROR(counters.Run());
+  ASSIGN_OR_RETURN(Statement counters,
+                   db.Prepare("UPDATE buckets SET object_count = "
+                              "object_count + ?, total_bytes = total_bytes "
+                              "+ ? WHERE bucket_id = ?"));
+  RETURN_IF_ERROR(counters.BindAll(count_delta, bytes_delta, bucket_id));
+  RETURN_IF_ERROR(counters.Run());
 
-    ASSIGN_OR_RETURN(
-        Statement remove,
-        db.Prepare("DELETE FROM pending_uploads WHERE upload_id = ?"));
-    RETURN_IF_ERROR(remove.BindAll(report.upload_id));
-    return remove.Run();
-  });
-  if (!status.ok()) return status;
-  return object;
+  ASSIGN_OR_RETURN(
+      Statement remove,
+      db.Prepare("DELETE FROM pending_uploads WHERE upload_id = ?"));
+  RETURN_IF_ERROR(remove.BindAll(report.upload_id));
+  return remove.Run();
 }
 
 absl::StatusOr<int64_t> MetadataStore::ExpireUploads(absl::Time now) {

@@ -24,6 +24,7 @@
 #include "absl/functional/function_ref.h"
 #include "absl/status/status.h"
 #include "absl/synchronization/mutex.h"
+#include "absl/types/span.h"
 #include "master/sqlite.h"
 
 namespace warehouse::master {
@@ -43,7 +44,8 @@ class WriteBatcher {
   };
 
   // `db` is the only connection that writes; `max_batch` bounds how many
-  // closures share one transaction.
+  // closures share one transaction (a RunEach group larger than it runs in
+  // a transaction of its own).
   WriteBatcher(std::unique_ptr<Database> db, size_t max_batch);
   WriteBatcher(const WriteBatcher&) = delete;
   WriteBatcher& operator=(const WriteBatcher&) = delete;
@@ -55,6 +57,14 @@ class WriteBatcher {
   // (I/O error, lock timeout), ResourceExhausted (disk full). Data the
   // closure wrote to its captures is only meaningful when this returns OK.
   absl::Status Run(Work work) ABSL_LOCKS_EXCLUDED(mu_);
+
+  // Runs every closure of `works` as Run would, in order, all in the same
+  // batch, and returns once that batch has committed or failed, with
+  // `statuses[i]` the result of `works[i]`. One caller thus has many
+  // writes share one fsync without a thread per write.
+  // REQUIRES: statuses.size() == works.size().
+  void RunEach(absl::Span<const Work> works, absl::Span<absl::Status> statuses)
+      ABSL_LOCKS_EXCLUDED(mu_);
 
   Stats stats() const ABSL_LOCKS_EXCLUDED(mu_);
 

@@ -198,6 +198,50 @@ TEST_CASE("a committed upload becomes the object at its key",
   CHECK(DueDeletes(f).empty());
 }
 
+TEST_CASE("reports committed together share one transaction and fail alone",
+          "[master][store]") {
+  StoreFixture f;
+  std::vector<Upload> uploads;
+  for (const char* key : {"a", "b", "c", "d"}) {
+    auto upload = f.store().BeginUpload(UploadOf(f, key, 100));
+    REQUIRE(upload.ok());
+    uploads.push_back(*upload);
+  }
+  std::vector<CommitUploadRequest> reports = {
+      ReportOf(uploads[0], "e0"), ReportOf(uploads[1], "bad etag"),
+      ReportOf(uploads[2], "e2"), ReportOf(uploads[3], "e3")};
+  reports[2].size = 99;  // not what was declared
+  const WriteBatcher::Stats before = f.store().write_stats();
+  std::vector<absl::StatusOr<ObjectRecord>> results =
+      f.store().CommitUploads(reports);
+  const WriteBatcher::Stats after = f.store().write_stats();
+
+  REQUIRE(results.size() == 4);
+  REQUIRE(results[0].ok());
+  CHECK(results[0]->key == "a");
+  CHECK(results[0]->etag == "e0");
+  CHECK(results[1].status().code() == absl::StatusCode::kInvalidArgument);
+  CHECK(results[2].status().code() == absl::StatusCode::kInvalidArgument);
+  REQUIRE(results[3].ok());
+  CHECK(results[3]->key == "d");
+  CHECK(after.transactions - before.transactions == 1);
+  CHECK(after.committed_writes - before.committed_writes == 2);
+
+  CHECK(f.store().GetObject("photos", "a").ok());
+  CHECK(f.store().GetObject("photos", "b").status().code() ==
+        absl::StatusCode::kNotFound);
+  CHECK(f.store().GetObject("photos", "c").status().code() ==
+        absl::StatusCode::kNotFound);
+  CHECK(f.store().GetObject("photos", "d")->etag == "e3");
+  auto bucket = f.store().GetBucket("photos");
+  CHECK(bucket->object_count == 2);
+  CHECK(bucket->total_bytes == 200);
+  // The refused uploads are still pending: a corrected report commits.
+  reports[2].size = 100;
+  CHECK(f.store().CommitUpload(reports[2]).ok());
+  CHECK(f.store().CommitUploads({}).empty());
+}
+
 TEST_CASE("reporting the same upload twice is idempotent", "[master][store]") {
   StoreFixture f;
   auto upload = f.store().BeginUpload(UploadOf(f, "k", 10));

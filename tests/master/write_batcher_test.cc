@@ -1,6 +1,7 @@
 #include "master/write_batcher.h"
 
 #include <atomic>
+#include <functional>
 #include <thread>
 #include <vector>
 
@@ -194,6 +195,96 @@ TEST_CASE("the batch size bound splits a long queue", "[master][batcher]") {
   CHECK(Rows(path).size() == 7);
   // 1 for the leader, then 6 queued writes in batches of at most 3.
   CHECK(batcher.stats().transactions == 3);
+}
+
+TEST_CASE("one caller's writes commit in one transaction and fail alone",
+          "[master][batcher]") {
+  TempDir dir;
+  const std::string path = dir.Join("a.db");
+  WriteBatcher batcher(OpenWithTable(path), 64);
+  auto insert = [](int64_t x) {
+    return [x](Database& db) -> absl::Status {
+      RETURN_IF_ERROR(Insert(db, x));
+      if (x == 3) return absl::InvalidArgumentError("three");
+      return absl::OkStatus();
+    };
+  };
+  auto w1 = insert(1), w2 = insert(2), w3 = insert(3), w4 = insert(4);
+  const std::vector<WriteBatcher::Work> works = {w1, w2, w3, w4};
+  // Statuses the caller left set are overwritten.
+  std::vector<absl::Status> statuses(4, absl::UnknownError("unset"));
+  batcher.RunEach(works, absl::MakeSpan(statuses));
+  CHECK(statuses[0].ok());
+  CHECK(statuses[1].ok());
+  CHECK(statuses[2].code() == absl::StatusCode::kInvalidArgument);
+  CHECK(statuses[3].ok());
+  CHECK(Rows(path) == std::vector<int64_t>{1, 2, 4});
+  const WriteBatcher::Stats stats = batcher.stats();
+  CHECK(stats.transactions == 1);
+  CHECK(stats.committed_writes == 3);
+  CHECK(stats.failed_writes == 1);
+}
+
+TEST_CASE("a caller's writes join the batch of the writers queued beside them",
+          "[master][batcher]") {
+  TempDir dir;
+  const std::string path = dir.Join("a.db");
+  WriteBatcher batcher(OpenWithTable(path), 64);
+  BlockedLeader leader;
+  absl::Status leader_status;
+  std::thread first([&] {
+    leader_status = batcher.Run([&](Database& db) {
+      leader.entered.Notify();
+      leader.release.WaitForNotification();
+      return Insert(db, 100);
+    });
+  });
+  leader.entered.WaitForNotification();
+  std::vector<absl::Status> group_statuses(5);
+  std::thread group([&] {
+    std::vector<std::function<absl::Status(Database&)>> inserts;
+    for (int i = 0; i < 5; ++i) {
+      inserts.push_back([i](Database& db) { return Insert(db, i); });
+    }
+    const std::vector<WriteBatcher::Work> works(inserts.begin(), inserts.end());
+    batcher.RunEach(works, absl::MakeSpan(group_statuses));
+  });
+  const bool group_queued = AwaitQueueLength(batcher, 2);
+  absl::Status single_status;
+  std::thread single([&] {
+    single_status = batcher.Run([](Database& db) { return Insert(db, 50); });
+  });
+  const bool queued = AwaitQueueLength(batcher, 3);
+  leader.release.Notify();
+  first.join();
+  group.join();
+  single.join();
+  REQUIRE(group_queued);
+  REQUIRE(queued);
+  CHECK(leader_status.ok());
+  for (const absl::Status& status : group_statuses) CHECK(status.ok());
+  CHECK(single_status.ok());
+  CHECK(Rows(path) == std::vector<int64_t>{0, 1, 2, 3, 4, 50, 100});
+  const WriteBatcher::Stats stats = batcher.stats();
+  CHECK(stats.transactions == 2);  // the blocked leader's, then the rest
+  CHECK(stats.committed_writes == 7);
+}
+
+TEST_CASE("a group larger than the batch bound commits whole and alone",
+          "[master][batcher]") {
+  TempDir dir;
+  const std::string path = dir.Join("a.db");
+  WriteBatcher batcher(OpenWithTable(path), 3);
+  std::vector<std::function<absl::Status(Database&)>> inserts;
+  for (int i = 0; i < 5; ++i) {
+    inserts.push_back([i](Database& db) { return Insert(db, i); });
+  }
+  const std::vector<WriteBatcher::Work> works(inserts.begin(), inserts.end());
+  std::vector<absl::Status> statuses(5);
+  batcher.RunEach(works, absl::MakeSpan(statuses));
+  for (const absl::Status& status : statuses) CHECK(status.ok());
+  CHECK(Rows(path).size() == 5);
+  CHECK(batcher.stats().transactions == 1);
 }
 
 }  // namespace
