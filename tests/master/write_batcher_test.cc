@@ -53,6 +53,22 @@ struct BlockedLeader {
   absl::Notification release;
 };
 
+// Starts a writer that inserts `x` and blocks inside its closure, as the
+// leader of its batch, until `leader->release`; returns once it is inside.
+// `*status` gets its result.
+std::thread StartBlockedLeader(WriteBatcher& batcher, int64_t x,
+                               BlockedLeader* leader, absl::Status* status) {
+  std::thread thread([&batcher, x, leader, status] {
+    *status = batcher.Run([&](Database& db) {
+      leader->entered.Notify();
+      leader->release.WaitForNotification();
+      return Insert(db, x);
+    });
+  });
+  leader->entered.WaitForNotification();
+  return thread;
+}
+
 // Waits (bounded) until `batcher` has `n` closures queued; false if they
 // never arrive.
 bool AwaitQueueLength(const WriteBatcher& batcher, size_t n) {
@@ -69,14 +85,7 @@ TEST_CASE("queued writes commit together in one transaction",
   WriteBatcher batcher(OpenWithTable(path), 64);
   BlockedLeader leader;
   absl::Status leader_status;
-  std::thread first([&] {
-    leader_status = batcher.Run([&](Database& db) {
-      leader.entered.Notify();
-      leader.release.WaitForNotification();
-      return Insert(db, 0);
-    });
-  });
-  leader.entered.WaitForNotification();
+  std::thread first = StartBlockedLeader(batcher, 0, &leader, &leader_status);
   std::vector<std::thread> writers;
   std::atomic<int> ok{0};
   for (int i = 1; i <= kWriters; ++i) {
@@ -105,14 +114,7 @@ TEST_CASE("a failing write is rolled back while its batch commits",
   WriteBatcher batcher(OpenWithTable(path), 64);
   BlockedLeader leader;
   absl::Status leader_status;
-  std::thread first([&] {
-    leader_status = batcher.Run([&](Database& db) {
-      leader.entered.Notify();
-      leader.release.WaitForNotification();
-      return Insert(db, 100);
-    });
-  });
-  leader.entered.WaitForNotification();
+  std::thread first = StartBlockedLeader(batcher, 100, &leader, &leader_status);
 
   std::vector<std::thread> writers;
   std::vector<absl::Status> results(kWriters);
@@ -170,14 +172,7 @@ TEST_CASE("the batch size bound splits a long queue", "[master][batcher]") {
   WriteBatcher batcher(OpenWithTable(path), 3);
   BlockedLeader leader;
   absl::Status leader_status;
-  std::thread first([&] {
-    leader_status = batcher.Run([&](Database& db) {
-      leader.entered.Notify();
-      leader.release.WaitForNotification();
-      return Insert(db, 100);
-    });
-  });
-  leader.entered.WaitForNotification();
+  std::thread first = StartBlockedLeader(batcher, 100, &leader, &leader_status);
   std::vector<std::thread> writers;
   std::atomic<int> ok{0};
   for (int i = 0; i < 6; ++i) {
@@ -232,14 +227,7 @@ TEST_CASE("a caller's writes join the batch of the writers queued beside them",
   WriteBatcher batcher(OpenWithTable(path), 64);
   BlockedLeader leader;
   absl::Status leader_status;
-  std::thread first([&] {
-    leader_status = batcher.Run([&](Database& db) {
-      leader.entered.Notify();
-      leader.release.WaitForNotification();
-      return Insert(db, 100);
-    });
-  });
-  leader.entered.WaitForNotification();
+  std::thread first = StartBlockedLeader(batcher, 100, &leader, &leader_status);
   std::vector<absl::Status> group_statuses(5);
   std::thread group([&] {
     std::vector<std::function<absl::Status(Database&)>> inserts;
