@@ -30,7 +30,7 @@ WAREHOUSE_TSAN_DIR=build-tsan
 # cannot drop out silently.
 TSAN_EXECUTABLES=(
   volume_test volume_compaction_test volume_server_test master_store_test
-  master_service_test common_http_test common_rpc_test sdk_client_test
+  master_cluster_test common_http_test common_rpc_test sdk_client_test
 )
 TSAN_TESTS=(
   '^volume_test: ?concurrent writers'
@@ -47,8 +47,8 @@ TSAN_TESTS=(
   '^common_rpc_test: ?a grpc server accepts only calls signed'
   # The master's Cluster service: uploads waiting for a volume, commands
   # resent, with heartbeat streams on gRPC's threads.
-  '^master_service_test: ?an upload with no writable volume waits'
-  '^master_service_test: ?unacknowledged commands are sent again'
+  '^master_cluster_test: ?an upload with no writable volume waits'
+  '^master_cluster_test: ?unacknowledged commands are sent again'
   # One SDK client (its url cache and HTTP connection pool) shared by 16
   # threads against a real master and volume server.
   '^sdk_client_test: ?sixteen threads share one client'
