@@ -27,13 +27,19 @@ namespace warehouse::master {
 // Owns the database connections: one write connection behind a
 // WriteBatcher (concurrent writes share transactions and fsyncs) and a pool
 // of read connections. Every method is one transaction: a write that
-// returns OK is durable, and a read sees every write acknowledged before it
+// returns OK is durable (BeginUpload's with the next synced write; see
+// there), and a read sees every write acknowledged before it
 // began. Besides the codes listed per method, any method may return what
 // the database returns: Unavailable (I/O error, lock timeout),
 // ResourceExhausted (disk full), DataLoss (a damaged file). Thread-safe;
 // must not be destroyed while a call is in progress.
 class MetadataStore {
  public:
+  // How far Open moves each volume's next needle id, past any id a BeginUpload
+  // lost to power loss had handed out.
+  static constexpr uint64_t kNeedleIdsSkippedOnOpen =
+      2 * WriteBatcher::kMaxUnsyncedWrites;
+
   struct Options {
     // Create the database (and its directory) if missing and apply pending
     // migrations (the master's --schema flag). Without it, Open refuses a
@@ -77,7 +83,10 @@ class MetadataStore {
   // ---- Uploads ----
 
   // Allocates the next needle id of the request's volume and records the
-  // upload as pending until `expires`. Errors: InvalidArgument (key,
+  // upload as pending until `expires`. The record is flushed to disk with
+  // the next synced write, not before this returns: power loss may forget
+  // it (its upload then fails to commit with NotFound), never a committed
+  // object. Errors: InvalidArgument (key,
   // content type, negative size, expiry not in the future); NotFound (no
   // such bucket or volume); FailedPrecondition (the volume is read-only).
   absl::StatusOr<Upload> BeginUpload(const BeginUploadRequest& request);
@@ -207,9 +216,11 @@ class MetadataStore {
 
   absl::Time Now() const;
 
-  // Runs `work` in a write transaction shared with concurrent writers.
-  absl::Status Write(absl::FunctionRef<absl::Status(Database&)> work) {
-    return writer_->Run(work);
+  // Runs `work` in a write transaction shared with concurrent writers,
+  // flushed to disk before this returns unless `sync` says otherwise.
+  absl::Status Write(absl::FunctionRef<absl::Status(Database&)> work,
+                     WriteBatcher::Sync sync = WriteBatcher::Sync::kNow) {
+    return writer_->Run(work, sync);
   }
 
   // CommitUpload's writes for one report, inside the batch transaction;
@@ -217,6 +228,10 @@ class MetadataStore {
   static absl::Status CommitUploadIn(Database& db,
                                      const CommitUploadRequest& report,
                                      absl::Time now, ObjectRecord* object);
+
+  // Moves every volume's next needle id forward by kNeedleIdsSkippedOnOpen,
+  // durably. Called by Open before any upload begins.
+  static absl::Status SkipNeedleIdsOfLostUploads(Database& db);
 
   // The id of bucket `name`. Errors: NotFound.
   static absl::StatusOr<int64_t> FindBucketId(Database& db,

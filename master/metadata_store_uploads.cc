@@ -37,7 +37,7 @@ absl::StatusOr<Upload> MetadataStore::BeginUpload(
         absl::FormatTime(request.expires), " is not in the future"));
   }
   Upload upload;
-  absl::Status status = Write([&](Database& db) -> absl::Status {
+  auto begin = [&](Database& db) -> absl::Status {
     ASSIGN_OR_RETURN(const int64_t bucket_id, FindBucketId(db, request.bucket));
     ASSIGN_OR_RETURN(Statement volume,
                      db.Prepare("SELECT next_needle_id, read_only FROM volumes "
@@ -81,7 +81,11 @@ absl::StatusOr<Upload> MetadataStore::BeginUpload(
     upload.created = now;
     upload.expires = request.expires;
     return absl::OkStatus();
-  });
+  };
+  // Flushed with the next synced write: at the latest with this upload's own
+  // commit, which must find the pending row (docs/metadata_schema.md,
+  // "Durability").
+  absl::Status status = Write(begin, WriteBatcher::Sync::kWithNext);
   if (!status.ok()) return status;
   return upload;
 }

@@ -1,5 +1,6 @@
 #include "master/write_batcher.h"
 
+#include <algorithm>
 #include <cassert>
 #include <utility>
 
@@ -19,13 +20,14 @@ absl::Status RunStatement(Database& db, absl::string_view sql) {
 
 // One caller's closures, run together in one batch.
 struct WriteBatcher::Writer {
-  Writer(absl::Span<const Work> w, absl::Span<absl::Status> s)
-      : works(w), statuses(s) {}
+  Writer(absl::Span<const Work> w, absl::Span<absl::Status> s, Sync y)
+      : works(w), statuses(s), sync(y) {}
 
   absl::Span<const Work> works;
   // Written by the leader before `done` is set under mu_, read by the owner
   // after it sees `done`; one per closure.
   absl::Span<absl::Status> statuses;
+  const Sync sync;
   bool done = false;
   absl::CondVar cv;
 };
@@ -33,17 +35,17 @@ struct WriteBatcher::Writer {
 WriteBatcher::WriteBatcher(std::unique_ptr<Database> db, size_t max_batch)
     : db_(std::move(db)), max_batch_(max_batch == 0 ? 1 : max_batch) {}
 
-absl::Status WriteBatcher::Run(Work work) {
+absl::Status WriteBatcher::Run(Work work, Sync sync) {
   absl::Status status;
-  RunEach(absl::MakeConstSpan(&work, 1), absl::MakeSpan(&status, 1));
+  RunEach(absl::MakeConstSpan(&work, 1), absl::MakeSpan(&status, 1), sync);
   return status;
 }
 
 void WriteBatcher::RunEach(absl::Span<const Work> works,
-                           absl::Span<absl::Status> statuses) {
+                           absl::Span<absl::Status> statuses, Sync sync) {
   assert(works.size() == statuses.size());
   if (works.empty()) return;
-  Writer self(works, statuses);
+  Writer self(works, statuses, sync);
   mu_.Lock();
   queue_.push_back(&self);
   while (!self.done && queue_.front() != &self) self.cv.Wait(&mu_);
@@ -52,27 +54,36 @@ void WriteBatcher::RunEach(absl::Span<const Work> works,
     return;
   }
 
-  // This writer leads: take everything queued so far, itself first, up to
-  // max_batch_ closures (its own all, whatever their number).
+  // This writer leads: take every writer queued so far that wants the same
+  // sync as itself, itself first, up to max_batch_ closures (its own all,
+  // whatever their number). The others keep their places for later batches.
   std::vector<Writer*> batch;
   size_t closures = 0;
   for (auto it = queue_.begin(); it != queue_.end(); ++it) {
+    if ((*it)->sync != sync) continue;
     if (!batch.empty() && closures + (*it)->works.size() > max_batch_) break;
     batch.push_back(*it);
     closures += (*it)->works.size();
   }
+  // Unsynced writes pile up only so far: then one batch of them is synced.
+  const bool synced =
+      sync == Sync::kNow || unsynced_writes_ + closures > kMaxUnsyncedWrites;
   // Writers that arrive from now on queue behind the batch; none of them
-  // is at the front, so none touches db_ until the batch is popped.
+  // is at the front, so none touches db_ until the leader is popped.
   mu_.Unlock();
   Stats delta;
-  RunBatch(batch, &delta);
+  RunBatch(batch, synced, &delta);
   mu_.Lock();
 
   stats_.transactions += delta.transactions;
+  stats_.unsynced_transactions += delta.unsynced_transactions;
   stats_.committed_writes += delta.committed_writes;
   stats_.failed_writes += delta.failed_writes;
+  if (delta.transactions > 0) {
+    unsynced_writes_ = synced ? 0 : unsynced_writes_ + delta.committed_writes;
+  }
   for (Writer* writer : batch) {
-    queue_.pop_front();
+    queue_.erase(std::find(queue_.begin(), queue_.end(), writer));
     writer->done = true;
     if (writer != &self) writer->cv.Signal();
   }
@@ -81,7 +92,8 @@ void WriteBatcher::RunEach(absl::Span<const Work> works,
   mu_.Unlock();
 }
 
-void WriteBatcher::RunBatch(const std::vector<Writer*>& batch, Stats* stats) {
+void WriteBatcher::RunBatch(const std::vector<Writer*>& batch, bool synced,
+                            Stats* stats) {
   size_t closures = 0;
   for (const Writer* writer : batch) closures += writer->works.size();
   auto set_all = [&](const absl::Status& status, bool only_ok) {
@@ -93,6 +105,18 @@ void WriteBatcher::RunBatch(const std::vector<Writer*>& batch, Stats* stats) {
   };
 
   Database& db = *db_;
+  if (synced != synced_mode_) {
+    // Outside any transaction, as SQLite requires; it applies to the
+    // commits that follow.
+    const absl::Status mode = db.Execute(synced ? "PRAGMA synchronous=FULL"
+                                                : "PRAGMA synchronous=NORMAL");
+    if (!mode.ok()) {
+      set_all(mode, /*only_ok=*/false);
+      stats->failed_writes += closures;
+      return;
+    }
+    synced_mode_ = synced;
+  }
   auto transaction = Transaction::Begin(db, Transaction::Mode::kImmediate);
   if (!transaction.ok()) {
     set_all(transaction.status(), /*only_ok=*/false);
@@ -149,8 +173,11 @@ void WriteBatcher::RunBatch(const std::vector<Writer*>& batch, Stats* stats) {
         absl::StrCat("batch of ", closures,
                      " writes rolled back: ", batch_failure.message()));
   } else if (succeeded > 0) {
-    // The WAL is fsynced here (synchronous=FULL): once Commit returns OK
-    // every closure that succeeded survives a crash or power loss.
+    // Synced, the WAL is fsynced here (synchronous=FULL): once Commit
+    // returns OK every closure that succeeded survives a crash or power
+    // loss, and so does every unsynced commit before it. Unsynced
+    // (synchronous=NORMAL), the frames are only written: they survive a
+    // crash of this process, and power loss only from the next sync on.
     CRASH_POINT(kMasterBatchBeforeCommit);
     commit = transaction->Commit();
     if (commit.ok()) CRASH_POINT(kMasterBatchAfterCommit);
@@ -162,7 +189,10 @@ void WriteBatcher::RunBatch(const std::vector<Writer*>& batch, Stats* stats) {
     stats->failed_writes += closures;
     return;
   }
-  if (succeeded > 0) ++stats->transactions;
+  if (succeeded > 0) {
+    ++stats->transactions;
+    if (!synced) ++stats->unsynced_transactions;
+  }
   stats->committed_writes += succeeded;
   stats->failed_writes += closures - succeeded;
 }

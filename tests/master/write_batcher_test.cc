@@ -107,6 +107,60 @@ TEST_CASE("queued writes commit together in one transaction",
   CHECK(Rows(path).size() == kWriters + 1);
 }
 
+TEST_CASE("writes synced later form batches apart from synced ones",
+          "[master][batcher]") {
+  TempDir dir;
+  const std::string path = dir.Join("a.db");
+  WriteBatcher batcher(OpenWithTable(path), 64);
+  BlockedLeader leader;
+  absl::Status leader_status;
+  std::thread first = StartBlockedLeader(batcher, 0, &leader, &leader_status);
+  // Behind the blocked (synced) leader, synced and unsynced writers queue
+  // in turn.
+  std::vector<std::thread> writers;
+  std::atomic<int> ok{0};
+  for (int i = 1; i <= kWriters; ++i) {
+    const auto sync =
+        i % 2 ? WriteBatcher::Sync::kNow : WriteBatcher::Sync::kWithNext;
+    writers.emplace_back([&, i, sync] {
+      if (batcher.Run([i](Database& db) { return Insert(db, i); }, sync).ok()) {
+        ++ok;
+      }
+    });
+    REQUIRE(AwaitQueueLength(batcher, i + 1));
+  }
+  leader.release.Notify();
+  first.join();
+  for (auto& t : writers) t.join();
+  CHECK(leader_status.ok());
+  CHECK(ok == kWriters);
+  const WriteBatcher::Stats stats = batcher.stats();
+  // The leader's; then the synced writers together, and the others.
+  CHECK(stats.transactions == 3);
+  CHECK(stats.unsynced_transactions == 1);
+  CHECK(stats.committed_writes == kWriters + 1);
+  CHECK(Rows(path).size() == kWriters + 1);
+}
+
+TEST_CASE("unsynced writes are synced after at most kMaxUnsyncedWrites",
+          "[master][batcher]") {
+  TempDir dir;
+  const std::string path = dir.Join("a.db");
+  WriteBatcher batcher(OpenWithTable(path), 64);
+  constexpr int64_t kLimit = WriteBatcher::kMaxUnsyncedWrites;
+  for (int64_t i = 0; i < kLimit + 2; ++i) {
+    REQUIRE(batcher
+                .Run([i](Database& db) { return Insert(db, i); },
+                     WriteBatcher::Sync::kWithNext)
+                .ok());
+  }
+  const WriteBatcher::Stats stats = batcher.stats();
+  CHECK(stats.transactions == kLimit + 2);
+  // The one after the limit was synced, and the count started again.
+  CHECK(stats.unsynced_transactions == kLimit + 1);
+  CHECK(Rows(path).size() == kLimit + 2);
+}
+
 TEST_CASE("a failing write is rolled back while its batch commits",
           "[master][batcher]") {
   TempDir dir;
