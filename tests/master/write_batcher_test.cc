@@ -78,68 +78,74 @@ bool AwaitQueueLength(const WriteBatcher& batcher, size_t n) {
   return batcher.QueueLengthForTesting() == n;
 }
 
-TEST_CASE("queued writes commit together in one transaction",
-          "[master][batcher]") {
+// What RunBehindBlockedLeader saw.
+struct QueuedRun {
+  bool queued = false;  // every writer was queued before the release
+  absl::Status leader;
+  int ok = 0;  // writers whose Run returned OK
+  WriteBatcher::Stats stats;
+  size_t rows = 0;
+};
+
+// Blocks a synced leader inside its batch, queues kWriters writers behind
+// it one after another (writer i with `sync_of(i)`), then releases the
+// leader and waits for them all.
+QueuedRun RunBehindBlockedLeader(
+    const std::function<WriteBatcher::Sync(int)>& sync_of) {
   TempDir dir;
   const std::string path = dir.Join("a.db");
   WriteBatcher batcher(OpenWithTable(path), 64);
+  QueuedRun run;
   BlockedLeader leader;
-  absl::Status leader_status;
-  std::thread first = StartBlockedLeader(batcher, 0, &leader, &leader_status);
+  std::thread first = StartBlockedLeader(batcher, 0, &leader, &run.leader);
   std::vector<std::thread> writers;
   std::atomic<int> ok{0};
+  run.queued = true;
   for (int i = 1; i <= kWriters; ++i) {
-    writers.emplace_back([&, i] {
-      if (batcher.Run([i](Database& db) { return Insert(db, i); }).ok()) ++ok;
-    });
-  }
-  const bool queued = AwaitQueueLength(batcher, kWriters + 1);
-  leader.release.Notify();
-  first.join();
-  for (auto& t : writers) t.join();
-  REQUIRE(queued);
-  CHECK(leader_status.ok());
-
-  CHECK(ok == kWriters);
-  const WriteBatcher::Stats stats = batcher.stats();
-  CHECK(stats.committed_writes == kWriters + 1);
-  CHECK(stats.transactions == 2);  // the blocked leader's, then all others
-  CHECK(Rows(path).size() == kWriters + 1);
-}
-
-TEST_CASE("writes synced later form batches apart from synced ones",
-          "[master][batcher]") {
-  TempDir dir;
-  const std::string path = dir.Join("a.db");
-  WriteBatcher batcher(OpenWithTable(path), 64);
-  BlockedLeader leader;
-  absl::Status leader_status;
-  std::thread first = StartBlockedLeader(batcher, 0, &leader, &leader_status);
-  // Behind the blocked (synced) leader, synced and unsynced writers queue
-  // in turn.
-  std::vector<std::thread> writers;
-  std::atomic<int> ok{0};
-  for (int i = 1; i <= kWriters; ++i) {
-    const auto sync =
-        i % 2 ? WriteBatcher::Sync::kNow : WriteBatcher::Sync::kWithNext;
+    const WriteBatcher::Sync sync = sync_of(i);
     writers.emplace_back([&, i, sync] {
       if (batcher.Run([i](Database& db) { return Insert(db, i); }, sync).ok()) {
         ++ok;
       }
     });
-    REQUIRE(AwaitQueueLength(batcher, i + 1));
+    run.queued = run.queued && AwaitQueueLength(batcher, i + 1);
   }
   leader.release.Notify();
   first.join();
   for (auto& t : writers) t.join();
-  CHECK(leader_status.ok());
-  CHECK(ok == kWriters);
-  const WriteBatcher::Stats stats = batcher.stats();
+  run.ok = ok;
+  run.stats = batcher.stats();
+  run.rows = Rows(path).size();
+  return run;
+}
+
+TEST_CASE("queued writes commit together in one transaction",
+          "[master][batcher]") {
+  const QueuedRun run =
+      RunBehindBlockedLeader([](int) { return WriteBatcher::Sync::kNow; });
+  REQUIRE(run.queued);
+  CHECK(run.leader.ok());
+  CHECK(run.ok == kWriters);
+  CHECK(run.stats.committed_writes == kWriters + 1);
+  CHECK(run.stats.transactions == 2);  // the blocked leader's, then the rest
+  CHECK(run.stats.unsynced_transactions == 0);
+  CHECK(run.rows == kWriters + 1);
+}
+
+TEST_CASE("writes synced later form batches apart from synced ones",
+          "[master][batcher]") {
+  // Behind the blocked leader, synced and unsynced writers queue in turn.
+  const QueuedRun run = RunBehindBlockedLeader([](int i) {
+    return i % 2 ? WriteBatcher::Sync::kNow : WriteBatcher::Sync::kWithNext;
+  });
+  REQUIRE(run.queued);
+  CHECK(run.leader.ok());
+  CHECK(run.ok == kWriters);
   // The leader's; then the synced writers together, and the others.
-  CHECK(stats.transactions == 3);
-  CHECK(stats.unsynced_transactions == 1);
-  CHECK(stats.committed_writes == kWriters + 1);
-  CHECK(Rows(path).size() == kWriters + 1);
+  CHECK(run.stats.transactions == 3);
+  CHECK(run.stats.unsynced_transactions == 1);
+  CHECK(run.stats.committed_writes == kWriters + 1);
+  CHECK(run.rows == kWriters + 1);
 }
 
 TEST_CASE("unsynced writes are synced after at most kMaxUnsyncedWrites",
