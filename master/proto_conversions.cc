@@ -40,6 +40,8 @@ ServerRegistration FromProto(const v1::Registration& registration) {
   converted.public_address = registration.public_address();
   converted.admin_address = registration.admin_address();
   converted.max_volumes = registration.max_volumes();
+  converted.heartbeat_interval =
+      absl::Milliseconds(registration.heartbeat_interval_ms());
   for (const v1::VolumeStatus& status : registration.volumes()) {
     converted.report.volumes.push_back(FromProto(status));
   }

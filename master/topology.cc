@@ -133,6 +133,16 @@ absl::StatusOr<uint64_t> Topology::Register(
   RETURN_IF_ERROR(ValidateServerId(id));
   RETURN_IF_ERROR(ValidatePublicAddress(id, registration.public_address));
   RETURN_IF_ERROR(ValidateReport(id, registration.report));
+  if (2 * registration.heartbeat_interval > options_.offline_after) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "volume server ", id, " heartbeats every ",
+        absl::FormatDuration(registration.heartbeat_interval),
+        ", but this master marks a server offline after ",
+        absl::FormatDuration(options_.offline_after),
+        " without one, which must span two heartbeats: give the master and "
+        "its volume servers the same --heartbeat-interval, or raise the "
+        "master's --offline-after"));
+  }
   const absl::Time now = absl::Now();
   uint64_t session = 0;
   {

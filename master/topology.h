@@ -75,6 +75,8 @@ struct ServerRegistration {
   std::string public_address;
   std::string admin_address;
   uint32_t max_volumes = 0;
+  // How often it heartbeats; zero when it did not say.
+  absl::Duration heartbeat_interval = absl::ZeroDuration();
   ServerReport report;
 };
 

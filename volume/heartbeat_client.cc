@@ -5,8 +5,8 @@
 #include "absl/strings/str_cat.h"
 #include "common/crypto.h"
 #include "common/file_id.h"
-#include "common/status_macros.h"
 #include "common/grpc_auth.h"
+#include "common/status_macros.h"
 #include "common/status_mapping.h"
 #include "spdlog/spdlog.h"
 #include "volume/volume_status.h"
@@ -96,6 +96,8 @@ absl::Status HeartbeatClient::RunStream() {
   registration->set_admin_address(options_.admin_address);
   *registration->mutable_volumes() = report.volumes();
   registration->set_max_volumes(store_->max_volumes());
+  registration->set_heartbeat_interval_ms(
+      static_cast<uint32_t>(absl::ToInt64Milliseconds(options_.interval)));
   registration->set_disk_free_bytes(report.disk_free_bytes());
   bool alive = Send(hello);
 
@@ -147,7 +149,8 @@ bool HeartbeatClient::SendLocked(const v1::VolumeServerMessage& message) {
   return stream != nullptr && stream->Write(message);
 }
 
-void HeartbeatClient::SendResult(uint64_t command_id, const absl::Status& status,
+void HeartbeatClient::SendResult(uint64_t command_id,
+                                 const absl::Status& status,
                                  uint64_t bytes_reclaimed) {
   v1::VolumeServerMessage message;
   v1::CommandResult* result = message.mutable_command_result();
@@ -214,8 +217,9 @@ void HeartbeatClient::Execute(const v1::MasterCommand& command) {
       return;
     }
     case v1::MasterCommand::COMMAND_NOT_SET:
-      SendResult(id, absl::InvalidArgumentError(absl::StrCat(
-                         "command ", id, ": unknown or empty command")),
+      SendResult(id,
+                 absl::InvalidArgumentError(absl::StrCat(
+                     "command ", id, ": unknown or empty command")),
                  0);
       return;
   }
@@ -231,7 +235,8 @@ absl::StatusOr<std::string> LoadOrCreateServerId(FileSystem* fs,
     char buf[64];
     ASSIGN_OR_RETURN(size_t n, file->ReadAt(0, buf, sizeof(buf)));
     std::string id(buf, n);
-    while (!id.empty() && (id.back() == '\n' || id.back() == ' ')) id.pop_back();
+    while (!id.empty() && (id.back() == '\n' || id.back() == ' '))
+      id.pop_back();
     if (id.empty()) {
       return absl::DataLossError(path + ": empty; delete it to get a new id");
     }

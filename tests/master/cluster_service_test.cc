@@ -216,6 +216,26 @@ TEST_CASE("heartbeat streams that break the protocol are refused",
     CHECK(ended->error_code() == grpc::StatusCode::INVALID_ARGUMENT);
     CHECK_THAT(ended->error_message(), Catch::Contains("host:port"));
   }
+  SECTION("heartbeats too far apart for the master's deadline") {
+    // The master marks a server offline after 60 s of silence.
+    v1::VolumeServerMessage first;
+    v1::Registration* registration = first.mutable_registration();
+    registration->set_server_id("vs1");
+    registration->set_public_address("127.0.0.1:8081");
+    registration->set_heartbeat_interval_ms(40'000);
+    vs.Connect({}, 8, &first);
+    std::optional<grpc::Status> ended = vs.AwaitEnd();
+    REQUIRE(ended.has_value());
+    CHECK(ended->error_code() == grpc::StatusCode::FAILED_PRECONDITION);
+    CHECK_THAT(ended->error_message(), Catch::Contains("--heartbeat-interval"));
+    CHECK_FALSE(m.server().topology().IsOnline("vs1"));
+
+    ScriptedVolumeServer in_time(m.channel(), &m.keys(), "vs1",
+                                 "127.0.0.1:8081");
+    registration->set_heartbeat_interval_ms(30'000);
+    REQUIRE(in_time.Connect({}, 8, &first));
+    CHECK(Eventually([&] { return m.server().topology().IsOnline("vs1"); }));
+  }
   SECTION("a second stream for a server that is online") {
     vs.ConnectAndAwaitOnline(m, {Volume(1)});
     ScriptedVolumeServer twin(m.channel(), &m.keys(), "vs1", "127.0.0.1:9");
