@@ -109,7 +109,7 @@ absl::Status HeartbeatClient::RunStream() {
     reader_done.Notify();
   });
   if (alive) {
-    spdlog::info("heartbeat: registered with the master as {}",
+    spdlog::info("heartbeat: registration sent to the master as {}",
                  options_.server_id);
   }
   while (alive && !stop_.HasBeenNotified() &&
@@ -123,7 +123,9 @@ absl::Status HeartbeatClient::RunStream() {
   }
   // Wait out a write in progress before the stream goes away.
   { absl::MutexLock wait(&write_mu_); }
-  context.TryCancel();
+  // When the master ended the stream, its status says why (a refused
+  // registration, say); cancelling now would replace it with CANCELLED.
+  if (!reader_done.HasBeenNotified()) context.TryCancel();
   reader.join();
   return FromGrpcStatus(stream->Finish());
 }

@@ -25,6 +25,8 @@ grpc::Status FakeMaster::Heartbeat(grpc::ServerContext*, Stream* stream) {
   while (stream->Read(&message)) {
     absl::MutexLock lock(&mu_);
     if (message.has_registration()) {
+      registration_ = message.registration();
+      if (!refusal_.ok()) return refusal_;
       stream_ = stream;
       public_address_ = message.registration().public_address();
     } else if (message.has_command_result()) {
@@ -35,6 +37,16 @@ grpc::Status FakeMaster::Heartbeat(grpc::ServerContext*, Stream* stream) {
   absl::MutexLock lock(&mu_);
   if (stream_ == stream) stream_ = nullptr;
   return grpc::Status::OK;
+}
+
+v1::Registration FakeMaster::registration() const {
+  absl::MutexLock lock(&mu_);
+  return registration_;
+}
+
+void FakeMaster::RefuseRegistrations(grpc::Status status) {
+  absl::MutexLock lock(&mu_);
+  refusal_ = std::move(status);
 }
 
 bool FakeMaster::WaitForRegistration(absl::Duration timeout) {

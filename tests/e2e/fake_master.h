@@ -41,6 +41,11 @@ class FakeMaster final : public v1::Cluster::Service {
   std::map<std::string, v1::UploadReport> recorded() const
       ABSL_LOCKS_EXCLUDED(mu_);
   std::string public_address() const ABSL_LOCKS_EXCLUDED(mu_);
+  // The last registration received.
+  v1::Registration registration() const ABSL_LOCKS_EXCLUDED(mu_);
+  // Ends every heartbeat stream from now on with `status` when its
+  // registration arrives.
+  void RefuseRegistrations(grpc::Status status) ABSL_LOCKS_EXCLUDED(mu_);
 
   grpc::Status Heartbeat(
       grpc::ServerContext* context,
@@ -61,6 +66,8 @@ class FakeMaster final : public v1::Cluster::Service {
   mutable absl::Mutex mu_;
   Stream* stream_ ABSL_GUARDED_BY(mu_) = nullptr;
   std::string public_address_ ABSL_GUARDED_BY(mu_);
+  v1::Registration registration_ ABSL_GUARDED_BY(mu_);
+  grpc::Status refusal_ ABSL_GUARDED_BY(mu_);
   std::map<uint64_t, v1::CommandResult> results_ ABSL_GUARDED_BY(mu_);
   uint64_t next_command_ ABSL_GUARDED_BY(mu_) = 1;
   std::function<absl::Status(const v1::UploadReport&)> verdict_

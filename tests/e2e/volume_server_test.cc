@@ -52,11 +52,22 @@ class Cluster {
     REQUIRE(master_.RunCommand(create, absl::Seconds(10)).ok());
   }
 
-  void Start() {
-    std::vector<std::string> argv = {
-        WAREHOUSE_VOLUME_BIN, "--master", master_.address(), "--dir",
-        dir_.Join("data"), "--port", "0", "--admin-listen", "127.0.0.1:0",
-        "--heartbeat-interval", "0.2", "--log-level", "warn"};
+  // Starts the volume server and, unless told otherwise, waits for its
+  // registration.
+  void Start(bool await_registration = true) {
+    std::vector<std::string> argv = {WAREHOUSE_VOLUME_BIN,
+                                     "--master",
+                                     master_.address(),
+                                     "--dir",
+                                     dir_.Join("data"),
+                                     "--port",
+                                     "0",
+                                     "--admin-listen",
+                                     "127.0.0.1:0",
+                                     "--heartbeat-interval",
+                                     "0.2",
+                                     "--log-level",
+                                     "warn"};
     argv.insert(argv.end(), extra_args_.begin(), extra_args_.end());
     auto process = Process::Start(argv, {{"WAREHOUSE_CLUSTER_KEY", key_env_}},
                                   dir_.Join("volume.log"));
@@ -67,7 +78,9 @@ class Cluster {
     REQUIRE(line.ok());
     size_t at = line->find("serving HTTP on ") + 16;
     http_ = line->substr(at, line->find(',', at) - at);
-    REQUIRE(master_.WaitForRegistration(absl::Seconds(10)));
+    if (await_registration) {
+      REQUIRE(master_.WaitForRegistration(absl::Seconds(10)));
+    }
   }
 
   std::string PutUrl(const FileId& fid, uint64_t length,
@@ -95,13 +108,15 @@ class Cluster {
     UrlGrant grant;
     grant.access = UrlAccess::kDelete;
     grant.file_id = fid;
-    grant.expires_unix_seconds = absl::ToUnixSeconds(absl::Now() + absl::Minutes(5));
+    grant.expires_unix_seconds =
+        absl::ToUnixSeconds(absl::Now() + absl::Minutes(5));
     return Sign(grant);
   }
 
-  http::ClientResponse Send(const std::string& method, const std::string& target,
-                            std::string body = "",
-                            std::vector<std::pair<std::string, std::string>> headers = {}) {
+  http::ClientResponse Send(
+      const std::string& method, const std::string& target,
+      std::string body = "",
+      std::vector<std::pair<std::string, std::string>> headers = {}) {
     http::ClientRequest request;
     request.method = method;
     request.target = target;
@@ -147,8 +162,8 @@ TEST_CASE("objects upload, download, refuse a second body and delete over http",
           "[e2e][volume]") {
   Cluster cluster;
   const std::string data = Payload(1, 5000);
-  auto put = cluster.Send("PUT", cluster.PutUrl(Fid(1), data.size(), "up1"), data,
-                          {{"Content-Type", "application/octet-stream"}});
+  auto put = cluster.Send("PUT", cluster.PutUrl(Fid(1), data.size(), "up1"),
+                          data, {{"Content-Type", "application/octet-stream"}});
   REQUIRE(put.status == 200);
   const std::string etag = absl::StrFormat("\"%08x\"", crc32c::Value(data));
   CHECK(put.Header("ETag") == etag);
@@ -172,12 +187,13 @@ TEST_CASE("objects upload, download, refuse a second body and delete over http",
   // A needle is written once: the same needle again with new bytes is
   // refused, even under another upload, and the first bytes stay.
   const std::string second = Payload(2, 70000);
-  CHECK(cluster.Send("PUT", cluster.PutUrl(Fid(1), second.size(), "up2"), second)
-            .status == 409);
+  CHECK(
+      cluster.Send("PUT", cluster.PutUrl(Fid(1), second.size(), "up2"), second)
+          .status == 409);
   CHECK(cluster.Send("GET", cluster.GetUrl(Fid(1))).body == data);
   // The same bytes again (a retry) are answered as the first PUT was.
-  auto again = cluster.Send("PUT", cluster.PutUrl(Fid(1), data.size(), "up1"),
-                            data);
+  auto again =
+      cluster.Send("PUT", cluster.PutUrl(Fid(1), data.size(), "up1"), data);
   CHECK(again.status == 200);
   CHECK(again.Header("ETag") == etag);
 
@@ -192,11 +208,11 @@ TEST_CASE("a page on another origin may use signed urls (CORS)",
   const std::vector<std::pair<std::string, std::string>> from_dashboard = {
       {"Origin", "http://127.0.0.1:9334"}};
   // The preflight a browser sends before a PUT with a Content-Type.
-  auto preflight = cluster.Send(
-      "OPTIONS", cluster.PutUrl(Fid(1), 5), "",
-      {{"Origin", "http://127.0.0.1:9334"},
-       {"Access-Control-Request-Method", "PUT"},
-       {"Access-Control-Request-Headers", "content-type"}});
+  auto preflight =
+      cluster.Send("OPTIONS", cluster.PutUrl(Fid(1), 5), "",
+                   {{"Origin", "http://127.0.0.1:9334"},
+                    {"Access-Control-Request-Method", "PUT"},
+                    {"Access-Control-Request-Headers", "content-type"}});
   CHECK(preflight.status == 204);
   CHECK(preflight.Header("Access-Control-Allow-Origin") == "*");
   CHECK_THAT(preflight.Header("Access-Control-Allow-Methods").value_or(""),
@@ -210,9 +226,8 @@ TEST_CASE("a page on another origin may use signed urls (CORS)",
 
   std::vector<std::pair<std::string, std::string>> put_headers = from_dashboard;
   put_headers.emplace_back("Content-Type", "text/plain");
-  auto put = cluster.Send(
-      "PUT", cluster.PutUrl(Fid(1), 5, "up1", "text/plain"), "hello",
-      put_headers);
+  auto put = cluster.Send("PUT", cluster.PutUrl(Fid(1), 5, "up1", "text/plain"),
+                          "hello", put_headers);
   REQUIRE(put.status == 200);
   CHECK(put.Header("Access-Control-Allow-Origin") == "*");
   CHECK_THAT(put.Header("Access-Control-Expose-Headers").value_or(""),
@@ -223,11 +238,12 @@ TEST_CASE("a page on another origin may use signed urls (CORS)",
   CHECK(get.body == "hello");
   CHECK(get.Header("Access-Control-Allow-Origin") == "*");
   // Errors carry the header too, so the page can read the message.
-  auto missing = cluster.Send("GET", cluster.GetUrl(Fid(2)), "", from_dashboard);
+  auto missing =
+      cluster.Send("GET", cluster.GetUrl(Fid(2)), "", from_dashboard);
   CHECK(missing.status == 404);
   CHECK(missing.Header("Access-Control-Allow-Origin") == "*");
-  auto deleted = cluster.Send("DELETE", cluster.DeleteUrl(Fid(1)), "",
-                              from_dashboard);
+  auto deleted =
+      cluster.Send("DELETE", cluster.DeleteUrl(Fid(1)), "", from_dashboard);
   CHECK(deleted.status == 204);
   CHECK(deleted.Header("Access-Control-Allow-Origin") == "*");
 }
@@ -236,18 +252,26 @@ TEST_CASE("byte ranges answer 206, 416 and honour the signed range",
           "[e2e][volume]") {
   Cluster cluster;
   const std::string data = Payload(3, 1 << 20);
-  REQUIRE(cluster.Send("PUT", cluster.PutUrl(Fid(2), data.size()), data).status == 200);
-  auto part = cluster.Send("GET", cluster.GetUrl(Fid(2)), "", {{"Range", "bytes=100-199"}});
+  REQUIRE(
+      cluster.Send("PUT", cluster.PutUrl(Fid(2), data.size()), data).status ==
+      200);
+  auto part = cluster.Send("GET", cluster.GetUrl(Fid(2)), "",
+                           {{"Range", "bytes=100-199"}});
   CHECK(part.status == 206);
   CHECK(part.body == data.substr(100, 100));
   CHECK(part.Header("Content-Range") == "bytes 100-199/1048576");
-  auto tail = cluster.Send("GET", cluster.GetUrl(Fid(2)), "", {{"Range", "bytes=-10"}});
+  auto tail =
+      cluster.Send("GET", cluster.GetUrl(Fid(2)), "", {{"Range", "bytes=-10"}});
   CHECK(tail.status == 206);
   CHECK(tail.body == data.substr(data.size() - 10));
-  CHECK(cluster.Send("GET", cluster.GetUrl(Fid(2)), "", {{"Range", "bytes=2000000-"}})
+  CHECK(cluster
+            .Send("GET", cluster.GetUrl(Fid(2)), "",
+                  {{"Range", "bytes=2000000-"}})
             .status == 416);
-  CHECK(cluster.Send("GET", cluster.GetUrl(Fid(2)), "", {{"Range", "bytes=0-1,5-6"}})
-            .status == 416);
+  CHECK(
+      cluster
+          .Send("GET", cluster.GetUrl(Fid(2)), "", {{"Range", "bytes=0-1,5-6"}})
+          .status == 416);
   CHECK(cluster.Send("GET", cluster.GetUrl(Fid(2)), "", {{"Range", "bytes=x"}})
             .status == 400);
   // A url signed for a range serves that range, and nothing outside it.
@@ -257,11 +281,15 @@ TEST_CASE("byte ranges answer 206, 416 and honour the signed range",
   CHECK(signed_part.body == data.substr(10, 10));
   CHECK(cluster.Send("GET", ranged, "", {{"Range", "bytes=12-15"}}).body ==
         data.substr(12, 4));
-  CHECK(cluster.Send("GET", ranged, "", {{"Range", "bytes=0-15"}}).status == 403);
+  CHECK(cluster.Send("GET", ranged, "", {{"Range", "bytes=0-15"}}).status ==
+        403);
   // A small object is served from the buffer it was read into.
   const std::string small = Payload(4, 3000);
-  REQUIRE(cluster.Send("PUT", cluster.PutUrl(Fid(3), small.size()), small).status == 200);
-  auto small_part = cluster.Send("GET", cluster.GetUrl(Fid(3)), "", {{"Range", "bytes=1000-1099"}});
+  REQUIRE(
+      cluster.Send("PUT", cluster.PutUrl(Fid(3), small.size()), small).status ==
+      200);
+  auto small_part = cluster.Send("GET", cluster.GetUrl(Fid(3)), "",
+                                 {{"Range", "bytes=1000-1099"}});
   CHECK(small_part.status == 206);
   CHECK(small_part.body == small.substr(1000, 100));
   CHECK(small_part.Header("Content-Range") == "bytes 1000-1099/3000");
@@ -271,7 +299,9 @@ TEST_CASE("byte ranges answer 206, 416 and honour the signed range",
 TEST_CASE("every way a url can be wrong is refused", "[e2e][volume]") {
   Cluster cluster;
   const std::string data = Payload(4, 100);
-  REQUIRE(cluster.Send("PUT", cluster.PutUrl(Fid(3), data.size()), data).status == 200);
+  REQUIRE(
+      cluster.Send("PUT", cluster.PutUrl(Fid(3), data.size()), data).status ==
+      200);
   const std::string good = cluster.GetUrl(Fid(3));
   REQUIRE(cluster.Send("GET", good).status == 200);
   auto code_of = [&](const std::string& method, const std::string& target,
@@ -280,13 +310,17 @@ TEST_CASE("every way a url can be wrong is refused", "[e2e][volume]") {
   };
   const std::string fid = Fid(3).ToString();
   // Tampered file id (needle), cookie, expiry, key id, signature.
-  CHECK(code_of("GET", absl::StrReplaceAll(good, {{fid, Fid(4).ToString()}})) == 403);
-  CHECK(code_of("GET", absl::StrReplaceAll(good, {{fid, Fid(3, 0x9a3b4c5e).ToString()}})) == 403);
+  CHECK(code_of("GET", absl::StrReplaceAll(good, {{fid, Fid(4).ToString()}})) ==
+        403);
+  CHECK(code_of("GET", absl::StrReplaceAll(
+                           good, {{fid, Fid(3, 0x9a3b4c5e).ToString()}})) ==
+        403);
   std::string later = good;
   size_t e = later.find("expires=") + 8;
   later[e + 2] = later[e + 2] == '9' ? '8' : '9';
   CHECK(code_of("GET", later) == 403);
-  CHECK(code_of("GET", absl::StrReplaceAll(good, {{"key=k1", "key=k2"}})) == 403);
+  CHECK(code_of("GET", absl::StrReplaceAll(good, {{"key=k1", "key=k2"}})) ==
+        403);
   std::string bad_sig = good;
   bad_sig[bad_sig.size() - 1] = bad_sig.back() == '0' ? '1' : '0';
   CHECK(code_of("GET", bad_sig) == 403);
@@ -304,7 +338,9 @@ TEST_CASE("every way a url can be wrong is refused", "[e2e][volume]") {
                 std::string(11, 'x')) == 403);
   CHECK(code_of("PUT", put, std::string(11, 'x')) == 413);
   CHECK(code_of("PUT", put, std::string(9, 'x')) == 400);
-  CHECK(cluster.Send("PUT", put, std::string(10, 'x'), {{"Content-Type", "text/html"}})
+  CHECK(cluster
+            .Send("PUT", put, std::string(10, 'x'),
+                  {{"Content-Type", "text/html"}})
             .status == 400);
   // None of it stored anything, or harmed what was stored.
   CHECK(code_of("GET", cluster.GetUrl(Fid(5))) == 404);
@@ -320,7 +356,8 @@ TEST_CASE("an upload the master refuses is answered with its error and removed",
                : absl::OkStatus();
   });
   const std::string data = Payload(5, 300);
-  auto refused = cluster.Send("PUT", cluster.PutUrl(Fid(6), data.size(), "expired"), data);
+  auto refused =
+      cluster.Send("PUT", cluster.PutUrl(Fid(6), data.size(), "expired"), data);
   CHECK(refused.status == 404);
   CHECK(refused.body.find("unknown upload") != std::string::npos);
   CHECK(cluster.Send("GET", cluster.GetUrl(Fid(6))).status == 404);
@@ -334,7 +371,8 @@ TEST_CASE("a body that ends early leaves nothing readable", "[e2e][volume]") {
   request.target = cluster.PutUrl(Fid(7), 1 << 20);
   request.body_length = 1 << 20;
   int calls = 0;
-  request.body_source = [&calls](char* buf, size_t n) -> absl::StatusOr<size_t> {
+  request.body_source = [&calls](char* buf,
+                                 size_t n) -> absl::StatusOr<size_t> {
     if (calls++ > 0) return absl::CancelledError("client gives up");
     size_t k = std::min<size_t>(n, 1000);
     std::fill(buf, buf + k, 'x');
@@ -361,7 +399,8 @@ TEST_CASE("concurrent uploads survive a SIGKILL of the volume server",
         const size_t size = 100 + (needle * 37) % 70000;
         http::ClientRequest request;
         request.method = "PUT";
-        request.target = cluster.PutUrl(Fid(needle), size, absl::StrCat("u", needle));
+        request.target =
+            cluster.PutUrl(Fid(needle), size, absl::StrCat("u", needle));
         request.body = Payload(needle, size);
         auto response = pool.Send(cluster.http(), request);
         if (!response.ok()) continue;  // outcome unknown: connection cut
@@ -400,11 +439,31 @@ TEST_CASE("concurrent uploads survive a SIGKILL of the volume server",
   }
 }
 
-TEST_CASE("SIGTERM stops the volume server cleanly and it restarts with its data",
+TEST_CASE("a registration the master refuses is logged with its reason",
           "[e2e][volume]") {
   Cluster cluster;
+  // The master learns how often heartbeats come (the test's 0.2 s).
+  CHECK(cluster.master().registration().heartbeat_interval_ms() == 200);
+  cluster.master().RefuseRegistrations(grpc::Status(
+      grpc::StatusCode::FAILED_PRECONDITION, "refused by the test's master"));
+  cluster.process().Signal(SIGTERM);
+  REQUIRE(cluster.process().Wait(absl::Seconds(20)).ok());
+  cluster.Start(/*await_registration=*/false);
+  auto line = cluster.process().WaitForLine("refused by the test's master",
+                                            absl::Seconds(10));
+  INFO(line.status().ToString());
+  REQUIRE(line.ok());
+  CHECK_THAT(*line, Catch::Contains("FAILED_PRECONDITION"));
+}
+
+TEST_CASE(
+    "SIGTERM stops the volume server cleanly and it restarts with its data",
+    "[e2e][volume]") {
+  Cluster cluster;
   const std::string data = Payload(9, 12345);
-  REQUIRE(cluster.Send("PUT", cluster.PutUrl(Fid(9), data.size()), data).status == 200);
+  REQUIRE(
+      cluster.Send("PUT", cluster.PutUrl(Fid(9), data.size()), data).status ==
+      200);
   cluster.process().Signal(SIGTERM);
   auto code = cluster.process().Wait(absl::Seconds(20));
   REQUIRE(code.ok());
@@ -422,9 +481,15 @@ TEST_CASE("a full volume answers 507 and keeps serving what it holds",
           "[e2e][volume]") {
   Cluster cluster({"--volume-size", "256K"});
   const std::string data = Payload(10, 100000);
-  REQUIRE(cluster.Send("PUT", cluster.PutUrl(Fid(10), data.size()), data).status == 200);
-  REQUIRE(cluster.Send("PUT", cluster.PutUrl(Fid(11), data.size()), data).status == 200);
-  CHECK(cluster.Send("PUT", cluster.PutUrl(Fid(12), data.size()), data).status == 507);
+  REQUIRE(
+      cluster.Send("PUT", cluster.PutUrl(Fid(10), data.size()), data).status ==
+      200);
+  REQUIRE(
+      cluster.Send("PUT", cluster.PutUrl(Fid(11), data.size()), data).status ==
+      200);
+  CHECK(
+      cluster.Send("PUT", cluster.PutUrl(Fid(12), data.size()), data).status ==
+      507);
   CHECK(cluster.Send("GET", cluster.GetUrl(Fid(10))).body == data);
   CHECK(cluster.Send("GET", cluster.GetUrl(Fid(11))).body == data);
 }
