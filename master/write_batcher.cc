@@ -1,12 +1,12 @@
 #include "master/write_batcher.h"
 
-#include <algorithm>
 #include <cassert>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
 #include "common/crash_point.h"
 #include "common/status_macros.h"
+#include "spdlog/spdlog.h"
 
 namespace warehouse::master {
 namespace {
@@ -32,13 +32,72 @@ struct WriteBatcher::Writer {
   absl::CondVar cv;
 };
 
+// A write submitted without waiting: the batcher owns it until its batch
+// has run.
+struct WriteBatcher::Submitted {
+  explicit Submitted(std::function<absl::Status(Database&)> f)
+      : function(std::move(f)),
+        work(function),
+        writer(absl::MakeConstSpan(&work, 1), absl::MakeSpan(&status, 1),
+               Sync::kWithNext) {}
+
+  std::function<absl::Status(Database&)> function;
+  Work work;  // refers to `function`
+  absl::Status status;
+  Writer writer;  // refers to `work` and `status`
+};
+
 WriteBatcher::WriteBatcher(std::unique_ptr<Database> db, size_t max_batch)
     : db_(std::move(db)), max_batch_(max_batch == 0 ? 1 : max_batch) {}
+
+// Out of line, where Submitted is complete.
+WriteBatcher::~WriteBatcher() = default;
 
 absl::Status WriteBatcher::Run(Work work, Sync sync) {
   absl::Status status;
   RunEach(absl::MakeConstSpan(&work, 1), absl::MakeSpan(&status, 1), sync);
   return status;
+}
+
+absl::Status WriteBatcher::Submit(std::function<absl::Status(Database&)> work) {
+  {
+    absl::MutexLock lock(&mu_);
+    // The queued writers will each be taken into a batch, and every batch
+    // takes all submitted writes: this one runs no later than theirs.
+    if (!queue_.empty()) {
+      submitted_.push_back(std::make_unique<Submitted>(std::move(work)));
+      return absl::OkStatus();
+    }
+  }
+  return Run(work, Sync::kWithNext);
+}
+
+std::vector<WriteBatcher::Writer*> WriteBatcher::TakeBatch(
+    Writer* leader, std::vector<std::unique_ptr<Submitted>>* submitted) {
+  assert(queue_.front() == leader && running_writers_ == 0);
+  submitted->swap(submitted_);
+  std::vector<Writer*> batch;
+  for (const std::unique_ptr<Submitted>& write : *submitted) {
+    batch.push_back(&write->writer);
+  }
+  // The leader first, then those that want the same sync; the others keep
+  // their places for later batches.
+  size_t closures = 0;
+  for (auto it = queue_.begin(); it != queue_.end();) {
+    Writer* writer = *it;
+    if (writer->sync != leader->sync) {
+      ++it;
+      continue;
+    }
+    if (writer != leader && closures + writer->works.size() > max_batch_) {
+      break;
+    }
+    batch.push_back(writer);
+    closures += writer->works.size();
+    it = queue_.erase(it);
+  }
+  running_writers_ = batch.size();
+  return batch;
 }
 
 void WriteBatcher::RunEach(absl::Span<const Work> works,
@@ -48,28 +107,25 @@ void WriteBatcher::RunEach(absl::Span<const Work> works,
   Writer self(works, statuses, sync);
   mu_.Lock();
   queue_.push_back(&self);
-  while (!self.done && queue_.front() != &self) self.cv.Wait(&mu_);
+  // Not done, this writer is either queued (queue_ is not empty) or in the
+  // running batch (running_writers_ > 0).
+  while (!self.done && (running_writers_ > 0 || queue_.front() != &self)) {
+    self.cv.Wait(&mu_);
+  }
   if (self.done) {
     mu_.Unlock();
     return;
   }
 
-  // This writer leads: take every writer queued so far that wants the same
-  // sync as itself, itself first, up to max_batch_ closures (its own all,
-  // whatever their number). The others keep their places for later batches.
-  std::vector<Writer*> batch;
+  // This writer leads. Writers that arrive from now on wait until the
+  // batch has ended, so only the leader touches db_.
+  std::vector<std::unique_ptr<Submitted>> submitted;
+  std::vector<Writer*> batch = TakeBatch(&self, &submitted);
   size_t closures = 0;
-  for (auto it = queue_.begin(); it != queue_.end(); ++it) {
-    if ((*it)->sync != sync) continue;
-    if (!batch.empty() && closures + (*it)->works.size() > max_batch_) break;
-    batch.push_back(*it);
-    closures += (*it)->works.size();
-  }
+  for (const Writer* writer : batch) closures += writer->works.size();
   // Unsynced writes pile up only so far: then one batch of them is synced.
   const bool synced =
       sync == Sync::kNow || unsynced_writes_ + closures > kMaxUnsyncedWrites;
-  // Writers that arrive from now on queue behind the batch; none of them
-  // is at the front, so none touches db_ until the leader is popped.
   mu_.Unlock();
   Stats delta;
   RunBatch(batch, synced, &delta);
@@ -83,13 +139,19 @@ void WriteBatcher::RunEach(absl::Span<const Work> works,
     unsynced_writes_ = synced ? 0 : unsynced_writes_ + delta.committed_writes;
   }
   for (Writer* writer : batch) {
-    queue_.erase(std::find(queue_.begin(), queue_.end(), writer));
     writer->done = true;
     if (writer != &self) writer->cv.Signal();
   }
+  running_writers_ = 0;
   // Hand leadership to the first writer of the next batch.
   if (!queue_.empty()) queue_.front()->cv.Signal();
   mu_.Unlock();
+  for (const std::unique_ptr<Submitted>& write : submitted) {
+    if (!write->status.ok()) {
+      spdlog::warn("database {}: a write submitted without waiting failed: {}",
+                   db_->path(), write->status.ToString());
+    }
+  }
 }
 
 void WriteBatcher::RunBatch(const std::vector<Writer*>& batch, bool synced,
@@ -204,7 +266,7 @@ WriteBatcher::Stats WriteBatcher::stats() const {
 
 size_t WriteBatcher::QueueLengthForTesting() const {
   absl::MutexLock lock(&mu_);
-  return queue_.size();
+  return queue_.size() + submitted_.size() + running_writers_;
 }
 
 }  // namespace warehouse::master

@@ -335,5 +335,149 @@ TEST_CASE("a group larger than the batch bound commits whole and alone",
   CHECK(batcher.stats().transactions == 1);
 }
 
+TEST_CASE("a write submitted to an idle batcher has run when Submit returns",
+          "[master][batcher]") {
+  TempDir dir;
+  const std::string path = dir.Join("a.db");
+  WriteBatcher batcher(OpenWithTable(path), 64);
+  CHECK(batcher.Submit([](Database& db) { return Insert(db, 7); }).ok());
+  CHECK(Rows(path) == std::vector<int64_t>{7});
+  CHECK(batcher.stats().unsynced_transactions == 1);
+  // With nobody else to run it, its failure is the caller's to see.
+  CHECK(batcher.Submit([](Database& db) { return Insert(db, 7); }).code() ==
+        absl::StatusCode::kAlreadyExists);
+}
+
+TEST_CASE("a write submitted behind a queued writer rides in its batch",
+          "[master][batcher]") {
+  TempDir dir;
+  const std::string path = dir.Join("a.db");
+  WriteBatcher batcher(OpenWithTable(path), 64);
+  BlockedLeader leader;
+  absl::Status leader_status;
+  std::thread first = StartBlockedLeader(batcher, 100, &leader, &leader_status);
+  absl::Status queued_status;
+  std::thread queued_writer([&] {
+    queued_status = batcher.Run([](Database& db) { return Insert(db, 1); });
+  });
+  const bool queued = AwaitQueueLength(batcher, 2);
+  // Returns while the leader is still blocked: nothing waits for it.
+  const absl::Status submitted =
+      queued ? batcher.Submit([](Database& db) { return Insert(db, 2); })
+             : absl::UnknownError("the writer never queued");
+  const size_t waiting = batcher.QueueLengthForTesting();
+  leader.release.Notify();
+  first.join();
+  queued_writer.join();
+  REQUIRE(queued);
+  CHECK(submitted.ok());
+  CHECK(waiting == 3);
+  CHECK(leader_status.ok());
+  CHECK(queued_status.ok());
+  CHECK(Rows(path) == std::vector<int64_t>{1, 2, 100});
+  const WriteBatcher::Stats stats = batcher.stats();
+  CHECK(stats.transactions == 2);  // the blocked leader's, then the rest
+  CHECK(stats.unsynced_transactions == 0);
+  CHECK(stats.committed_writes == 3);
+}
+
+TEST_CASE("a submitted write runs before any write queued after it",
+          "[master][batcher]") {
+  TempDir dir;
+  const std::string path = dir.Join("a.db");
+  WriteBatcher batcher(OpenWithTable(path), 64);
+  BlockedLeader leader;
+  absl::Status leader_status;
+  std::thread first = StartBlockedLeader(batcher, 100, &leader, &leader_status);
+  absl::Status queued_status;
+  std::thread queued_writer([&] {
+    queued_status = batcher.Run([](Database& db) { return Insert(db, 1); });
+  });
+  const bool queued = AwaitQueueLength(batcher, 2);
+  const absl::Status submitted =
+      batcher.Submit([](Database& db) { return Insert(db, 2); });
+  // Queued after Submit returned: it must find the submitted row.
+  absl::Status later_status;
+  std::thread later([&] {
+    later_status = batcher.Run([](Database& db) -> absl::Status {
+      ASSIGN_OR_RETURN(Statement select,
+                       db.Prepare("SELECT x FROM t WHERE x = 2"));
+      ASSIGN_OR_RETURN(bool found, select.Step());
+      if (!found) return absl::NotFoundError("the submitted row is missing");
+      return Insert(db, 3);
+    });
+  });
+  const bool later_queued = AwaitQueueLength(batcher, 4);
+  leader.release.Notify();
+  first.join();
+  queued_writer.join();
+  later.join();
+  REQUIRE(queued);
+  REQUIRE(later_queued);
+  CHECK(submitted.ok());
+  CHECK(leader_status.ok());
+  CHECK(queued_status.ok());
+  CHECK(later_status.ok());
+  CHECK(Rows(path) == std::vector<int64_t>{1, 2, 3, 100});
+}
+
+TEST_CASE("a failing submitted write is counted and its batch commits",
+          "[master][batcher]") {
+  TempDir dir;
+  const std::string path = dir.Join("a.db");
+  WriteBatcher batcher(OpenWithTable(path), 64);
+  BlockedLeader leader;
+  absl::Status leader_status;
+  std::thread first = StartBlockedLeader(batcher, 100, &leader, &leader_status);
+  absl::Status queued_status;
+  std::thread queued_writer([&] {
+    queued_status = batcher.Run([](Database& db) { return Insert(db, 1); });
+  });
+  const bool queued = AwaitQueueLength(batcher, 2);
+  // A duplicate of the blocked leader's row.
+  const absl::Status submitted =
+      batcher.Submit([](Database& db) { return Insert(db, 100); });
+  leader.release.Notify();
+  first.join();
+  queued_writer.join();
+  REQUIRE(queued);
+  CHECK(submitted.ok());
+  CHECK(leader_status.ok());
+  CHECK(queued_status.ok());
+  CHECK(Rows(path) == std::vector<int64_t>{1, 100});
+  const WriteBatcher::Stats stats = batcher.stats();
+  CHECK(stats.failed_writes == 1);
+  CHECK(stats.committed_writes == 2);
+}
+
+TEST_CASE("a write submitted while only a running batch is queued waits",
+          "[master][batcher]") {
+  TempDir dir;
+  const std::string path = dir.Join("a.db");
+  WriteBatcher batcher(OpenWithTable(path), 64);
+  BlockedLeader leader;
+  absl::Status leader_status;
+  std::thread first = StartBlockedLeader(batcher, 100, &leader, &leader_status);
+  // No writer waits to lead a later batch, so nobody would run it: Submit
+  // queues it as a writer of its own and waits.
+  std::atomic<bool> returned{false};
+  absl::Status submitted;
+  std::thread submitter([&] {
+    submitted = batcher.Submit([](Database& db) { return Insert(db, 1); });
+    returned = true;
+  });
+  const bool queued = AwaitQueueLength(batcher, 2);
+  // Time for a Submit that wrongly returned to say so.
+  absl::SleepFor(absl::Milliseconds(50));
+  const bool returned_early = returned;
+  leader.release.Notify();
+  first.join();
+  submitter.join();
+  REQUIRE(queued);
+  CHECK_FALSE(returned_early);
+  CHECK(submitted.ok());
+  CHECK(Rows(path) == std::vector<int64_t>{1, 100});
+}
+
 }  // namespace
 }  // namespace warehouse::master
