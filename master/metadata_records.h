@@ -164,7 +164,9 @@ struct VolumeRecord {
   int64_t garbage_bytes = 0;
   int64_t needle_count = 0;
   bool read_only = false;
-  uint64_t next_needle_id = 1;  // the next needle id BeginUpload allocates
+  // Every needle id at or above it is unused: BeginUpload hands out ids
+  // below it, from ranges it reserved (NeedleIdRanges).
+  uint64_t next_needle_id = 1;
   absl::Time created;
   absl::Time updated;
 };
@@ -194,7 +196,8 @@ struct ObjectNeedle {
 // What the database says about one volume, read in one transaction.
 struct VolumeSnapshot {
   uint32_t volume_id = 0;
-  // Needle ids at or above this were allocated after the snapshot.
+  // Needle ids at or above this were handed out after the snapshot (or
+  // never).
   uint64_t next_needle_id = 1;
   // Its objects, live or lost, by needle id.
   std::vector<ObjectNeedle> objects;

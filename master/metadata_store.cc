@@ -34,30 +34,12 @@ absl::StatusOr<std::unique_ptr<MetadataStore>> MetadataStore::Open(
     if (!existed) RETURN_IF_ERROR(fs->SyncDir(DirName(path)));
   }
   RETURN_IF_ERROR(CheckSchemaCurrent(*db));
-  RETURN_IF_ERROR(SkipNeedleIdsOfLostUploads(*db));
   ASSIGN_OR_RETURN(std::unique_ptr<ReadPool> readers,
                    ReadPool::Open(path, options.read_connections));
   auto writer =
       std::make_unique<WriteBatcher>(std::move(db), options.max_batch);
   return std::unique_ptr<MetadataStore>(new MetadataStore(
       std::move(options), std::move(writer), std::move(readers)));
-}
-
-absl::Status MetadataStore::SkipNeedleIdsOfLostUploads(Database& db) {
-  // BeginUpload commits without an fsync (Sync::kWithNext), so after power
-  // loss the database may have forgotten up to kMaxUnsyncedWrites needle
-  // ids it handed out, while their signed URLs are still in clients' hands.
-  // Moving every volume's counter past them keeps an id from being given
-  // to two uploads. Done at every open: the cost is a few ids per restart.
-  static_assert(kNeedleIdsSkippedOnOpen >= WriteBatcher::kMaxUnsyncedWrites);
-  ASSIGN_OR_RETURN(Transaction transaction,
-                   Transaction::Begin(db, Transaction::Mode::kImmediate));
-  ASSIGN_OR_RETURN(Statement skip,
-                   db.Prepare("UPDATE volumes SET next_needle_id = "
-                              "next_needle_id + ?"));
-  RETURN_IF_ERROR(skip.BindAll(static_cast<int64_t>(kNeedleIdsSkippedOnOpen)));
-  RETURN_IF_ERROR(skip.Run());
-  return transaction.Commit();
 }
 
 absl::Time MetadataStore::Now() const {

@@ -15,9 +15,11 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
+#include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "absl/types/span.h"
 #include "master/metadata_records.h"
+#include "master/needle_id_ranges.h"
 #include "master/read_pool.h"
 #include "master/sqlite.h"
 #include "master/write_batcher.h"
@@ -35,11 +37,6 @@ namespace warehouse::master {
 // must not be destroyed while a call is in progress.
 class MetadataStore {
  public:
-  // How far Open moves each volume's next needle id, past any id a BeginUpload
-  // lost to power loss had handed out.
-  static constexpr uint64_t kNeedleIdsSkippedOnOpen =
-      2 * WriteBatcher::kMaxUnsyncedWrites;
-
   struct Options {
     // Create the database (and its directory) if missing and apply pending
     // migrations (the master's --schema flag). Without it, Open refuses a
@@ -82,13 +79,17 @@ class MetadataStore {
 
   // ---- Uploads ----
 
-  // Allocates the next needle id of the request's volume and records the
-  // upload as pending until `expires`. The record is flushed to disk with
-  // the next synced write, not before this returns: power loss may forget
-  // it (its upload then fails to commit with NotFound), never a committed
-  // object. Errors: InvalidArgument (key,
-  // content type, negative size, expiry not in the future); NotFound (no
-  // such bucket or volume); FailedPrecondition (the volume is read-only).
+  // Hands out the next needle id of the request's volume (the upload's
+  // number too) and records the upload as pending until `expires`. Under
+  // load the record rides with the next batch of writes and this returns
+  // without waiting for it (WriteBatcher::Submit); either way it is flushed
+  // to disk with the next synced write. Power loss may forget it (its upload
+  // then fails to commit with NotFound), never a committed object, and
+  // never lets the needle id be handed out again: ids come from ranges
+  // reserved durably beforehand (NeedleIdRanges). Errors: InvalidArgument
+  // (key, content type, negative size, expiry not in the future); NotFound
+  // (no such bucket or volume); FailedPrecondition (the volume is
+  // read-only).
   absl::StatusOr<Upload> BeginUpload(const BeginUploadRequest& request);
 
   // Makes a pending upload the object at its key, replacing any previous
@@ -177,9 +178,9 @@ class MetadataStore {
   // ---- Consistency check (metadata_store_check.cc) ----
 
   // The volume's objects (live or lost), pending uploads and queued
-  // deletes, and its
-  // next needle id, all from one read transaction. Errors: NotFound (no
-  // such volume).
+  // deletes, all from one read transaction taken once every pending upload
+  // begun before the call is written, and the first needle id handed out
+  // after that. Errors: NotFound (no such volume).
   absl::StatusOr<VolumeSnapshot> SnapshotVolume(uint32_t volume_id);
   // Whether a live object still points at exactly `needle` (volume,
   // needle id and cookie).
@@ -229,9 +230,11 @@ class MetadataStore {
                                      const CommitUploadRequest& report,
                                      absl::Time now, ObjectRecord* object);
 
-  // Moves every volume's next needle id forward by kNeedleIdsSkippedOnOpen,
-  // durably. Called by Open before any upload begins.
-  static absl::Status SkipNeedleIdsOfLostUploads(Database& db);
+  // The next needle id of the volume's reserved range, reserving a range
+  // (one synced write) when it is used up. Errors: NotFound (no such
+  // volume).
+  absl::StatusOr<uint64_t> TakeNeedleId(uint32_t volume_id)
+      ABSL_LOCKS_EXCLUDED(reserve_mu_);
 
   // The id of bucket `name`. Errors: NotFound.
   static absl::StatusOr<int64_t> FindBucketId(Database& db,
@@ -250,6 +253,10 @@ class MetadataStore {
   const Options options_;
   const std::unique_ptr<WriteBatcher> writer_;
   const std::unique_ptr<ReadPool> readers_;
+  // Thread-safe itself.
+  NeedleIdRanges needle_ids_;
+  // Held by TakeNeedleId while it reserves a range of needle ids.
+  absl::Mutex reserve_mu_;
 };
 
 }  // namespace warehouse::master

@@ -1,5 +1,6 @@
 // MetadataStore: what the consistency check reads and repairs.
 #include <algorithm>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -31,6 +32,13 @@ absl::StatusOr<std::vector<uint64_t>> ReadNeedleIds(Database& db,
 
 absl::StatusOr<VolumeSnapshot> MetadataStore::SnapshotVolume(
     uint32_t volume_id) {
+  // Needles the volume holds with ids at or above this are of uploads begun
+  // after the snapshot. Those begun before it may have their pending rows
+  // still on the way (WriteBatcher::Submit): an empty write, queued behind
+  // them, returns once they are in.
+  const std::optional<uint64_t> next_unused = needle_ids_.NextUnused(volume_id);
+  RETURN_IF_ERROR(Write([](Database&) { return absl::OkStatus(); },
+                        WriteBatcher::Sync::kWithNext));
   ReadPool::Lease lease = readers_->Acquire();
   Database& db = lease.db();
   // One snapshot: an upload moves from pending_uploads to objects, and a
@@ -50,7 +58,9 @@ absl::StatusOr<VolumeSnapshot> MetadataStore::SnapshotVolume(
       return absl::NotFoundError(
           absl::StrCat("volume ", volume_id, " does not exist"));
     }
-    result.next_needle_id = static_cast<uint64_t>(volume.ColumnInt64(0));
+    // With no id handed out since the store opened, the volume's bound.
+    result.next_needle_id =
+        next_unused.value_or(static_cast<uint64_t>(volume.ColumnInt64(0)));
   }
   {
     ASSIGN_OR_RETURN(

@@ -171,6 +171,13 @@ absl::Status MetadataStore::UpsertVolumes(
   for (const VolumeUsage& usage : usages) {
     RETURN_IF_ERROR(ValidateUsage(usage));
   }
+  // Before the write, so that no id handed out meanwhile is one the volume
+  // server already holds (skipping ids is always safe).
+  for (const VolumeUsage& usage : usages) {
+    if (usage.max_needle_id > 0) {
+      needle_ids_.SkipThrough(usage.volume_id, usage.max_needle_id);
+    }
+  }
   const int64_t now_us = absl::ToUnixMicros(Now());
   return Write([&](Database& db) -> absl::Status {
     ASSIGN_OR_RETURN(

@@ -1,5 +1,6 @@
 // MetadataStore: beginning, committing and expiring uploads.
 #include <functional>
+#include <optional>
 #include <utility>
 #include <vector>
 
@@ -36,11 +37,13 @@ absl::StatusOr<Upload> MetadataStore::BeginUpload(
         "upload of ", request.bucket, "/", request.key, ": expiry ",
         absl::FormatTime(request.expires), " is not in the future"));
   }
-  Upload upload;
-  auto begin = [&](Database& db) -> absl::Status {
-    ASSIGN_OR_RETURN(const int64_t bucket_id, FindBucketId(db, request.bucket));
+  int64_t bucket_id = 0;
+  {
+    ReadPool::Lease lease = readers_->Acquire();
+    Database& db = lease.db();
+    ASSIGN_OR_RETURN(bucket_id, FindBucketId(db, request.bucket));
     ASSIGN_OR_RETURN(Statement volume,
-                     db.Prepare("SELECT next_needle_id, read_only FROM volumes "
+                     db.Prepare("SELECT read_only FROM volumes "
                                 "WHERE volume_id = ?"));
     RETURN_IF_ERROR(volume.BindAll(request.volume_id));
     ASSIGN_OR_RETURN(bool found, volume.Step());
@@ -48,46 +51,72 @@ absl::StatusOr<Upload> MetadataStore::BeginUpload(
       return absl::NotFoundError(
           absl::StrCat("volume ", request.volume_id, " does not exist"));
     }
-    if (volume.ColumnInt64(1) != 0) {
+    if (volume.ColumnInt64(0) != 0) {
       return absl::FailedPreconditionError(
           absl::StrCat("volume ", request.volume_id, " is read-only"));
     }
-    const int64_t needle_id = volume.ColumnInt64(0);
-    ASSIGN_OR_RETURN(Statement advance,
-                     db.Prepare("UPDATE volumes SET next_needle_id = ? "
-                                "WHERE volume_id = ?"));
-    RETURN_IF_ERROR(advance.BindAll(needle_id + 1, request.volume_id));
-    RETURN_IF_ERROR(advance.Run());
+  }
+  ASSIGN_OR_RETURN(const uint64_t needle_id, TakeNeedleId(request.volume_id));
+  Upload upload;
+  upload.upload_id = static_cast<int64_t>(needle_id);
+  upload.bucket = request.bucket;
+  upload.key = request.key;
+  upload.size = request.size;
+  upload.content_type = request.content_type;
+  upload.needle = {request.volume_id, needle_id, request.cookie};
+  upload.created = now;
+  upload.expires = request.expires;
 
-    ASSIGN_OR_RETURN(
-        Statement insert,
-        db.Prepare("INSERT INTO pending_uploads (bucket_id, key, size, "
-                   "content_type, volume_id, needle_id, cookie, "
-                   "created_at_us, expires_at_us) "
-                   "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"));
-    RETURN_IF_ERROR(insert.BindAll(
-        bucket_id, request.key, request.size, request.content_type,
-        request.volume_id, needle_id, request.cookie, absl::ToUnixMicros(now),
-        absl::ToUnixMicros(request.expires)));
-    RETURN_IF_ERROR(insert.Run());
-
-    upload.upload_id = db.last_insert_rowid();
-    upload.bucket = request.bucket;
-    upload.key = request.key;
-    upload.size = request.size;
-    upload.content_type = request.content_type;
-    upload.needle = {request.volume_id, static_cast<uint64_t>(needle_id),
-                     request.cookie};
-    upload.created = now;
-    upload.expires = request.expires;
-    return absl::OkStatus();
-  };
-  // Flushed with the next synced write: at the latest with this upload's own
-  // commit, which must find the pending row (docs/metadata_schema.md,
+  // The pending row rides with the next batch of writes, and is flushed
+  // with the next synced one: at the latest with this upload's own commit,
+  // which runs after it and must find it (docs/metadata_schema.md,
   // "Durability").
-  absl::Status status = Write(begin, WriteBatcher::Sync::kWithNext);
-  if (!status.ok()) return status;
+  RETURN_IF_ERROR(
+      writer_->Submit([bucket_id, upload](Database& db) -> absl::Status {
+        ASSIGN_OR_RETURN(
+            Statement insert,
+            db.Prepare("INSERT INTO pending_uploads (volume_id, needle_id, "
+                       "cookie, bucket_id, key, size, content_type, "
+                       "created_at_us, expires_at_us) "
+                       "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"));
+        RETURN_IF_ERROR(insert.BindAll(
+            upload.needle.volume_id, upload.needle.needle_id,
+            upload.needle.cookie, bucket_id, upload.key, upload.size,
+            upload.content_type, absl::ToUnixMicros(upload.created),
+            absl::ToUnixMicros(upload.expires)));
+        return insert.Run();
+      }));
   return upload;
+}
+
+absl::StatusOr<uint64_t> MetadataStore::TakeNeedleId(uint32_t volume_id) {
+  if (std::optional<uint64_t> id = needle_ids_.Take(volume_id)) return *id;
+  // One reservation at a time, so that concurrent callers share its range
+  // rather than each reserving one and skipping the others' ids. The lock
+  // is held across the synced write on purpose: the callers it holds back
+  // are waiting for those ids.
+  absl::MutexLock lock(&reserve_mu_);
+  for (;;) {
+    if (std::optional<uint64_t> id = needle_ids_.Take(volume_id)) return *id;
+    // Reserve the next ids durably (a synced write) before handing out any.
+    uint64_t limit = 0;
+    RETURN_IF_ERROR(Write([&](Database& db) -> absl::Status {
+      ASSIGN_OR_RETURN(
+          Statement reserve,
+          db.Prepare("UPDATE volumes SET next_needle_id = next_needle_id + ? "
+                     "WHERE volume_id = ? RETURNING next_needle_id"));
+      RETURN_IF_ERROR(reserve.BindAll(
+          static_cast<int64_t>(NeedleIdRanges::kReservation), volume_id));
+      ASSIGN_OR_RETURN(bool found, reserve.Step());
+      if (!found) {
+        return absl::NotFoundError(
+            absl::StrCat("volume ", volume_id, " does not exist"));
+      }
+      limit = static_cast<uint64_t>(reserve.ColumnInt64(0));
+      return reserve.Run();  // steps to the end of the statement
+    }));
+    needle_ids_.Grant(volume_id, limit - NeedleIdRanges::kReservation, limit);
+  }
 }
 
 absl::StatusOr<ObjectRecord> MetadataStore::CommitUpload(
@@ -144,8 +173,9 @@ absl::Status MetadataStore::CommitUploadIn(Database& db,
                  "p.content_type, p.volume_id, p.needle_id, p.cookie, "
                  "p.expires_at_us FROM pending_uploads p "
                  "JOIN buckets b ON b.bucket_id = p.bucket_id "
-                 "WHERE p.upload_id = ?"));
-  RETURN_IF_ERROR(pending.BindAll(report.upload_id));
+                 "WHERE p.volume_id = ? AND p.needle_id = ?"));
+  // An upload's number is the id of the needle it was given.
+  RETURN_IF_ERROR(pending.BindAll(report.needle.volume_id, report.upload_id));
   ASSIGN_OR_RETURN(bool found, pending.Step());
   if (!found || pending.ColumnInt64(8) <= now_us) {
     // Committed already? Then, unless it was replaced or deleted since,
@@ -259,10 +289,11 @@ absl::Status MetadataStore::CommitUploadIn(Database& db,
   RETURN_IF_ERROR(counters.BindAll(count_delta, bytes_delta, bucket_id));
   RETURN_IF_ERROR(counters.Run());
 
-  ASSIGN_OR_RETURN(
-      Statement remove,
-      db.Prepare("DELETE FROM pending_uploads WHERE upload_id = ?"));
-  RETURN_IF_ERROR(remove.BindAll(report.upload_id));
+  ASSIGN_OR_RETURN(Statement remove,
+                   db.Prepare("DELETE FROM pending_uploads WHERE volume_id = ? "
+                              "AND needle_id = ?"));
+  RETURN_IF_ERROR(
+      remove.BindAll(object->needle.volume_id, object->needle.needle_id));
   return remove.Run();
 }
 

@@ -109,6 +109,31 @@ CREATE TABLE access_keys (
     {5, "access key descriptions", R"sql(
 ALTER TABLE access_keys ADD COLUMN description TEXT NOT NULL DEFAULT '';
 )sql"},
+    {6, "pending uploads keyed by their needle", R"sql(
+CREATE TABLE pending_uploads_by_needle (
+  volume_id       INTEGER NOT NULL,
+  needle_id       INTEGER NOT NULL,
+  cookie          INTEGER NOT NULL,
+  bucket_id       INTEGER NOT NULL REFERENCES buckets (bucket_id),
+  key             TEXT    NOT NULL,
+  size            INTEGER NOT NULL,
+  content_type    TEXT    NOT NULL,
+  created_at_us   INTEGER NOT NULL,
+  expires_at_us   INTEGER NOT NULL,
+  PRIMARY KEY (volume_id, needle_id)
+) STRICT, WITHOUT ROWID;
+
+INSERT INTO pending_uploads_by_needle
+  SELECT volume_id, needle_id, cookie, bucket_id, key, size, content_type,
+         created_at_us, expires_at_us
+  FROM pending_uploads;
+
+DROP TABLE pending_uploads;
+ALTER TABLE pending_uploads_by_needle RENAME TO pending_uploads;
+
+CREATE INDEX pending_uploads_by_expiry ON pending_uploads (expires_at_us);
+CREATE INDEX pending_uploads_by_bucket ON pending_uploads (bucket_id);
+)sql"},
 };
 
 constexpr char kCreateMigrationsTable[] = R"sql(

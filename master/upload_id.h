@@ -3,11 +3,13 @@
 //
 //   <upload number: 16 hex digits><volume id: 8 hex digits><cookie: 8 hex>
 //
-// 32 lowercase hex digits in all, e.g. upload 7 of needle cookie 0x9a3b4c5d
-// on volume 3 is "0000000000000007000000039a3b4c5d". The upload number is
-// the store's upload id; the volume id and cookie are those of the needle
-// the upload was given, so that a report naming another needle than its
-// upload id's is refused before the store is asked.
+// 32 lowercase hex digits in all, e.g. the upload given needle 7 with cookie
+// 0x9a3b4c5d on volume 3 is "0000000000000007000000039a3b4c5d". All three
+// are those of the needle the upload was given: the upload number is its
+// needle id, which keys the store's pending upload (uploads begun before
+// schema version 6 have a row number there instead). A report naming
+// another volume or cookie than its upload id's is refused before the store
+// is asked.
 #ifndef WAREHOUSE_MASTER_UPLOAD_ID_H_
 #define WAREHOUSE_MASTER_UPLOAD_ID_H_
 
@@ -23,7 +25,7 @@ namespace warehouse::master {
 inline constexpr size_t kUploadIdLength = 32;
 
 struct UploadId {
-  int64_t number = 0;  // the store's upload id, positive
+  int64_t number = 0;  // the needle id, positive
   uint32_t volume_id = 0;
   uint32_t cookie = 0;
 

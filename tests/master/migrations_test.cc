@@ -121,6 +121,55 @@ TEST_CASE("a database migrated from version 1 keeps its data",
   CHECK(MetadataStore::Open(path, MetadataStore::Options{}).ok());
 }
 
+TEST_CASE(
+    "pending uploads migrated from version 5 keep their needles to reclaim",
+    "[master][migrations]") {
+  TempDir dir;
+  const std::string path = dir.Join("meta.db");
+  {
+    auto db = OpenOrDie(path);
+    REQUIRE(ApplyPendingMigrations(*db, AllMigrations().subspan(0, 5)).ok());
+    // An upload begun by a master at schema version 5, keyed by its row.
+    REQUIRE(db->Execute(
+                  "INSERT INTO buckets (bucket_id, name, created_at_us) "
+                  "VALUES (1, 'old', 5);"
+                  "INSERT INTO volume_servers VALUES ('vs1', '127.0.0.1:1', "
+                  "5, 'alive');"
+                  "INSERT INTO volumes (volume_id, server_id, next_needle_id, "
+                  "created_at_us, updated_at_us) VALUES (3, 'vs1', 10, 5, 5);"
+                  "INSERT INTO pending_uploads (upload_id, bucket_id, key, "
+                  "size, content_type, volume_id, needle_id, cookie, "
+                  "created_at_us, expires_at_us) VALUES (41, 1, 'k', 7, "
+                  "'text/plain', 3, 9, 77, 5, 6)")
+                .ok());
+  }
+  MetadataStore::Options migrate;
+  migrate.apply_migrations = true;
+  auto store = MetadataStore::Open(path, migrate);
+  REQUIRE(store.ok());
+  auto snapshot = (*store)->SnapshotVolume(3);
+  REQUIRE(snapshot.ok());
+  CHECK(snapshot->pending_needle_ids == std::vector<uint64_t>{9});
+  // It expires as before, and its needle is queued for deletion.
+  auto expired = (*store)->ExpireUploads(absl::FromUnixMicros(6));
+  REQUIRE(expired.ok());
+  CHECK(*expired == 1);
+  auto due = (*store)->TakeDueDeletes("vs1", absl::Now(), 10);
+  REQUIRE(due.ok());
+  REQUIRE(due->size() == 1);
+  CHECK((*due)[0].needle == NeedleRef{3, 9, 77});
+  // New uploads on the volume start past its old counter.
+  BeginUploadRequest begin;
+  begin.bucket = "old";
+  begin.key = "new";
+  begin.volume_id = 3;
+  begin.cookie = 1;
+  begin.expires = absl::Now() + absl::Hours(1);
+  auto upload = (*store)->BeginUpload(begin);
+  REQUIRE(upload.ok());
+  CHECK(upload->needle.needle_id == 10);
+}
+
 TEST_CASE("a database ahead of the binary is refused, not touched",
           "[master][migrations]") {
   TempDir dir;
