@@ -348,34 +348,56 @@ TEST_CASE("a write submitted to an idle batcher has run when Submit returns",
         absl::StatusCode::kAlreadyExists);
 }
 
+// A batcher whose leader (row 100) is blocked inside its batch, with one
+// writer (row 1) queued behind it, so that a write submitted now rides in
+// that writer's batch. Finish() releases them.
+class QueuedBehindBlockedLeader {
+ public:
+  QueuedBehindBlockedLeader()
+      : path_(dir_.Join("a.db")), batcher_(OpenWithTable(path_), 64) {
+    first_ = StartBlockedLeader(batcher_, 100, &leader_, &leader_status_);
+    queued_writer_ = std::thread([this] {
+      queued_status_ = batcher_.Run([](Database& db) { return Insert(db, 1); });
+    });
+    queued_ = AwaitQueueLength(batcher_, 2);
+  }
+
+  WriteBatcher& batcher() { return batcher_; }
+  const std::string& path() const { return path_; }
+
+  // Releases the leader and waits for both writers; true when the writer
+  // had queued and both writes succeeded.
+  bool Finish() {
+    leader_.release.Notify();
+    first_.join();
+    queued_writer_.join();
+    return queued_ && leader_status_.ok() && queued_status_.ok();
+  }
+
+ private:
+  TempDir dir_;
+  const std::string path_;
+  WriteBatcher batcher_;
+  BlockedLeader leader_;
+  absl::Status leader_status_;
+  absl::Status queued_status_;
+  std::thread first_;
+  std::thread queued_writer_;
+  bool queued_ = false;
+};
+
 TEST_CASE("a write submitted behind a queued writer rides in its batch",
           "[master][batcher]") {
-  TempDir dir;
-  const std::string path = dir.Join("a.db");
-  WriteBatcher batcher(OpenWithTable(path), 64);
-  BlockedLeader leader;
-  absl::Status leader_status;
-  std::thread first = StartBlockedLeader(batcher, 100, &leader, &leader_status);
-  absl::Status queued_status;
-  std::thread queued_writer([&] {
-    queued_status = batcher.Run([](Database& db) { return Insert(db, 1); });
-  });
-  const bool queued = AwaitQueueLength(batcher, 2);
+  QueuedBehindBlockedLeader f;
   // Returns while the leader is still blocked: nothing waits for it.
   const absl::Status submitted =
-      queued ? batcher.Submit([](Database& db) { return Insert(db, 2); })
-             : absl::UnknownError("the writer never queued");
-  const size_t waiting = batcher.QueueLengthForTesting();
-  leader.release.Notify();
-  first.join();
-  queued_writer.join();
-  REQUIRE(queued);
+      f.batcher().Submit([](Database& db) { return Insert(db, 2); });
+  const size_t waiting = f.batcher().QueueLengthForTesting();
+  REQUIRE(f.Finish());
   CHECK(submitted.ok());
   CHECK(waiting == 3);
-  CHECK(leader_status.ok());
-  CHECK(queued_status.ok());
-  CHECK(Rows(path) == std::vector<int64_t>{1, 2, 100});
-  const WriteBatcher::Stats stats = batcher.stats();
+  CHECK(Rows(f.path()) == std::vector<int64_t>{1, 2, 100});
+  const WriteBatcher::Stats stats = f.batcher().stats();
   CHECK(stats.transactions == 2);  // the blocked leader's, then the rest
   CHECK(stats.unsynced_transactions == 0);
   CHECK(stats.committed_writes == 3);
@@ -383,23 +405,13 @@ TEST_CASE("a write submitted behind a queued writer rides in its batch",
 
 TEST_CASE("a submitted write runs before any write queued after it",
           "[master][batcher]") {
-  TempDir dir;
-  const std::string path = dir.Join("a.db");
-  WriteBatcher batcher(OpenWithTable(path), 64);
-  BlockedLeader leader;
-  absl::Status leader_status;
-  std::thread first = StartBlockedLeader(batcher, 100, &leader, &leader_status);
-  absl::Status queued_status;
-  std::thread queued_writer([&] {
-    queued_status = batcher.Run([](Database& db) { return Insert(db, 1); });
-  });
-  const bool queued = AwaitQueueLength(batcher, 2);
+  QueuedBehindBlockedLeader f;
   const absl::Status submitted =
-      batcher.Submit([](Database& db) { return Insert(db, 2); });
+      f.batcher().Submit([](Database& db) { return Insert(db, 2); });
   // Queued after Submit returned: it must find the submitted row.
   absl::Status later_status;
   std::thread later([&] {
-    later_status = batcher.Run([](Database& db) -> absl::Status {
+    later_status = f.batcher().Run([](Database& db) -> absl::Status {
       ASSIGN_OR_RETURN(Statement select,
                        db.Prepare("SELECT x FROM t WHERE x = 2"));
       ASSIGN_OR_RETURN(bool found, select.Step());
@@ -407,45 +419,25 @@ TEST_CASE("a submitted write runs before any write queued after it",
       return Insert(db, 3);
     });
   });
-  const bool later_queued = AwaitQueueLength(batcher, 4);
-  leader.release.Notify();
-  first.join();
-  queued_writer.join();
+  const bool later_queued = AwaitQueueLength(f.batcher(), 4);
+  REQUIRE(f.Finish());
   later.join();
-  REQUIRE(queued);
   REQUIRE(later_queued);
   CHECK(submitted.ok());
-  CHECK(leader_status.ok());
-  CHECK(queued_status.ok());
   CHECK(later_status.ok());
-  CHECK(Rows(path) == std::vector<int64_t>{1, 2, 3, 100});
+  CHECK(Rows(f.path()) == std::vector<int64_t>{1, 2, 3, 100});
 }
 
 TEST_CASE("a failing submitted write is counted and its batch commits",
           "[master][batcher]") {
-  TempDir dir;
-  const std::string path = dir.Join("a.db");
-  WriteBatcher batcher(OpenWithTable(path), 64);
-  BlockedLeader leader;
-  absl::Status leader_status;
-  std::thread first = StartBlockedLeader(batcher, 100, &leader, &leader_status);
-  absl::Status queued_status;
-  std::thread queued_writer([&] {
-    queued_status = batcher.Run([](Database& db) { return Insert(db, 1); });
-  });
-  const bool queued = AwaitQueueLength(batcher, 2);
+  QueuedBehindBlockedLeader f;
   // A duplicate of the blocked leader's row.
   const absl::Status submitted =
-      batcher.Submit([](Database& db) { return Insert(db, 100); });
-  leader.release.Notify();
-  first.join();
-  queued_writer.join();
-  REQUIRE(queued);
+      f.batcher().Submit([](Database& db) { return Insert(db, 100); });
+  REQUIRE(f.Finish());
   CHECK(submitted.ok());
-  CHECK(leader_status.ok());
-  CHECK(queued_status.ok());
-  CHECK(Rows(path) == std::vector<int64_t>{1, 100});
-  const WriteBatcher::Stats stats = batcher.stats();
+  CHECK(Rows(f.path()) == std::vector<int64_t>{1, 100});
+  const WriteBatcher::Stats stats = f.batcher().stats();
   CHECK(stats.failed_writes == 1);
   CHECK(stats.committed_writes == 2);
 }
