@@ -41,6 +41,9 @@ TSAN_TESTS=(
   '^master_store_test: ?queued writes commit together'
   '^master_store_test: ?a failing write is rolled back while its batch'
   '^master_store_test: ?the batch size bound splits a long queue'
+  '^master_store_test: ?a write submitted behind a queued writer'
+  '^master_store_test: ?a submitted write runs before any write queued'
+  '^master_store_test: ?a write submitted while only a running batch'
   # The HTTP stack's tests: its server runs a thread per connection, and
   # the metrics registry is updated from all of them.
   '^common_http_test:'
