@@ -37,6 +37,7 @@ TSAN_TESTS=(
   '^volume_compaction_test: ?readers and writers carry on during compaction'
   '^volume_server_test: ?concurrent upload reports'
   '^volume_server_test: ?a failed round trip fails every report'
+  '^volume_server_test: ?the lead passes from caller to caller'
   '^master_store_test: ?commits from 16 threads'
   '^master_store_test: ?queued writes commit together'
   '^master_store_test: ?a failing write is rolled back while its batch'

@@ -15,14 +15,15 @@ absl::Status UploadReporter::Report(v1::UploadReport report) {
   pending.report = std::move(report);
   absl::MutexLock lock(&mu_);
   queue_.push_back(&pending);
+  if (sending_) {
+    while (!pending.done && !pending.leads) pending.wake.Wait(&mu_);
+    if (pending.done) return pending.result;
+  }
+  // Lead: send what is queued, from the front, until this caller's report
+  // has been answered (it is at the front: a caller leads when it finds
+  // no round trip in flight or is handed the lead as the first in line).
+  sending_ = true;
   while (!pending.done) {
-    if (sending_) {
-      done_.Wait(&mu_);
-      continue;
-    }
-    // Lead: send what is queued (this caller's report among it, unless an
-    // earlier leader already took it).
-    sending_ = true;
     std::vector<Pending*> batch;
     while (!queue_.empty() && batch.size() < max_batch_) {
       batch.push_back(queue_.front());
@@ -47,8 +48,20 @@ absl::Status UploadReporter::Report(v1::UploadReport report) {
       }
       batch[i]->done = true;
     }
-    sending_ = false;
-    done_.SignalAll();
+    // Wake only the callers answered and, once this one's report is among
+    // them, the one that sends next: first, so the next round trip is not
+    // queued behind the answered callers' wake-ups.
+    if (pending.done) {
+      if (queue_.empty()) {
+        sending_ = false;
+      } else {
+        queue_.front()->leads = true;
+        queue_.front()->wake.Signal();
+      }
+    }
+    for (Pending* p : batch) {
+      if (p != &pending) p->wake.Signal();
+    }
   }
   return pending.result;
 }

@@ -4,7 +4,8 @@
 // upload waits for a ReportUploads round trip. Concurrent uploads share
 // round trips: the first caller to find none in flight sends everything
 // queued so far, and the callers that queued meanwhile wait for the next
-// one (the same leader scheme as a volume's group commit).
+// one. When a round trip is answered, only the callers it answered wake,
+// and the first caller still in line, which sends the next one.
 //
 // Thread-safe.
 #ifndef WAREHOUSE_VOLUME_UPLOAD_REPORTER_H_
@@ -47,10 +48,13 @@ class UploadReporter {
   uint64_t batches_sent() const ABSL_LOCKS_EXCLUDED(mu_);
 
  private:
+  // A caller's report, on the caller's stack while it waits.
   struct Pending {
     v1::UploadReport report;
     absl::Status result;
-    bool done = false;
+    bool done = false;   // answered: `result` holds the verdict
+    bool leads = false;  // handed the lead: sends the next round trip
+    absl::CondVar wake;  // signalled when done or leads is set
   };
 
   const SendBatch send_;
@@ -58,8 +62,8 @@ class UploadReporter {
 
   mutable absl::Mutex mu_;
   std::deque<Pending*> queue_ ABSL_GUARDED_BY(mu_);
+  // A round trip is in flight, or its leader is handing the lead on.
   bool sending_ ABSL_GUARDED_BY(mu_) = false;
-  absl::CondVar done_;  // signalled when a batch has been answered
   uint64_t batches_sent_ ABSL_GUARDED_BY(mu_) = 0;
 };
 
