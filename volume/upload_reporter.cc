@@ -15,13 +15,11 @@ absl::Status UploadReporter::Report(v1::UploadReport report) {
   pending.report = std::move(report);
   absl::MutexLock lock(&mu_);
   queue_.push_back(&pending);
-  if (sending_) {
-    while (!pending.done && !pending.leads) pending.wake.Wait(&mu_);
-    if (pending.done) return pending.result;
-  }
+  while (sending_ && !pending.done) pending.wake.Wait(&mu_);
+  if (pending.done) return pending.result;
   // Lead: send what is queued, from the front, until this caller's report
-  // has been answered (it is at the front: a caller leads when it finds
-  // no round trip in flight or is handed the lead as the first in line).
+  // has been answered (it is at the front: a caller leads when it finds no
+  // round trip in flight, on arrival or woken as the first in line).
   sending_ = true;
   while (!pending.done) {
     std::vector<Pending*> batch;
@@ -49,15 +47,11 @@ absl::Status UploadReporter::Report(v1::UploadReport report) {
       batch[i]->done = true;
     }
     // Wake only the callers answered and, once this one's report is among
-    // them, the one that sends next: first, so the next round trip is not
-    // queued behind the answered callers' wake-ups.
+    // them, the first in line to send next: first, so the next round trip
+    // is not queued behind the answered callers' wake-ups.
     if (pending.done) {
-      if (queue_.empty()) {
-        sending_ = false;
-      } else {
-        queue_.front()->leads = true;
-        queue_.front()->wake.Signal();
-      }
+      sending_ = false;
+      if (!queue_.empty()) queue_.front()->wake.Signal();
     }
     for (Pending* p : batch) {
       if (p != &pending) p->wake.Signal();

@@ -5,7 +5,8 @@
 // round trips: the first caller to find none in flight sends everything
 // queued so far, and the callers that queued meanwhile wait for the next
 // one. When a round trip is answered, only the callers it answered wake,
-// and the first caller still in line, which sends the next one.
+// and the first caller still in line, which sends the next one (unless a
+// caller arriving meanwhile took the lead).
 //
 // Thread-safe.
 #ifndef WAREHOUSE_VOLUME_UPLOAD_REPORTER_H_
@@ -53,8 +54,8 @@ class UploadReporter {
     v1::UploadReport report;
     absl::Status result;
     bool done = false;   // answered: `result` holds the verdict
-    bool leads = false;  // handed the lead: sends the next round trip
-    absl::CondVar wake;  // signalled when done or leads is set
+    absl::CondVar wake;  // signalled when done, or when first in line
+                         // once no round trip is in flight
   };
 
   const SendBatch send_;
@@ -62,7 +63,7 @@ class UploadReporter {
 
   mutable absl::Mutex mu_;
   std::deque<Pending*> queue_ ABSL_GUARDED_BY(mu_);
-  // A round trip is in flight, or its leader is handing the lead on.
+  // A round trip is in flight.
   bool sending_ ABSL_GUARDED_BY(mu_) = false;
   uint64_t batches_sent_ ABSL_GUARDED_BY(mu_) = 0;
 };
