@@ -13,17 +13,6 @@
 
 namespace warehouse::http {
 
-// Decodes %XX escapes in `s`, and '+' as a space when `plus_is_space` (query
-// strings). Errors: InvalidArgument (a '%' not followed by two hex digits).
-absl::StatusOr<std::string> PercentDecode(absl::string_view s,
-                                          bool plus_is_space);
-
-// Escapes every byte but the unreserved ones (ALPHA DIGIT - . _ ~), for a
-// query name or value or a single path segment.
-std::string PercentEncode(absl::string_view s);
-// As PercentEncode, but keeps '/', for a whole path.
-std::string PercentEncodePath(absl::string_view path);
-
 // Decodes a query string or an application/x-www-form-urlencoded body
 // ("x=1&y=a+b") into `query`, replacing its contents; empty parameters are
 // skipped. Errors: InvalidArgument (a bad escape).

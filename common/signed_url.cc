@@ -8,6 +8,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "common/crypto.h"
+#include "common/percent_encoding.h"
 #include "common/status_macros.h"
 
 namespace warehouse {
@@ -29,18 +30,6 @@ constexpr char kSig[] = "sig";
 // Present (as op=delete) only on a delete url.
 constexpr char kOp[] = "op";
 constexpr char kOpDelete[] = "delete";
-
-bool IsUnreserved(char c) {
-  return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
-         (c >= '0' && c <= '9') || c == '-' || c == '.' || c == '_' || c == '~';
-}
-
-int HexDigit(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
-}
 
 // Parses a decimal without sign or leading zeros ("0" itself is fine).
 bool ParseCanonicalDecimal(absl::string_view text, uint64_t* value) {
@@ -179,42 +168,6 @@ absl::StatusOr<std::string> ComputeSignature(const UrlGrant& grant,
 }
 
 }  // namespace
-
-std::string PercentEncode(absl::string_view value) {
-  static constexpr char kDigits[] = "0123456789ABCDEF";
-  std::string out;
-  out.reserve(value.size());
-  for (unsigned char c : value) {
-    if (IsUnreserved(static_cast<char>(c))) {
-      out.push_back(static_cast<char>(c));
-    } else {
-      out.push_back('%');
-      out.push_back(kDigits[c >> 4]);
-      out.push_back(kDigits[c & 0xf]);
-    }
-  }
-  return out;
-}
-
-absl::StatusOr<std::string> PercentDecode(absl::string_view value) {
-  std::string out;
-  out.reserve(value.size());
-  for (size_t i = 0; i < value.size(); ++i) {
-    if (value[i] != '%') {
-      out.push_back(value[i]);
-      continue;
-    }
-    const int hi = i + 1 < value.size() ? HexDigit(value[i + 1]) : -1;
-    const int lo = i + 2 < value.size() ? HexDigit(value[i + 2]) : -1;
-    if (hi < 0 || lo < 0) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          "'%' at offset ", i, " is not followed by two hex digits"));
-    }
-    out.push_back(static_cast<char>((hi << 4) | lo));
-    i += 2;
-  }
-  return out;
-}
 
 std::string CanonicalUrlString(const UrlGrant& grant,
                                absl::string_view key_id) {

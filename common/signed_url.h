@@ -101,15 +101,6 @@ absl::StatusOr<UrlGrant> VerifySignedRequest(absl::string_view method,
 // valid as SignUrl checks; `key_id` is the signing key.
 std::string CanonicalUrlString(const UrlGrant& grant, absl::string_view key_id);
 
-// Percent-encodes every byte except RFC 3986 unreserved characters
-// (A-Z a-z 0-9 - . _ ~), with uppercase hex: "image/svg+xml" becomes
-// "image%2Fsvg%2Bxml".
-std::string PercentEncode(absl::string_view value);
-
-// Decodes "%XX" escapes (either case); '+' stays '+'. Errors:
-// InvalidArgument for a '%' not followed by two hex digits.
-absl::StatusOr<std::string> PercentDecode(absl::string_view value);
-
 }  // namespace warehouse
 
 #endif  // WAREHOUSE_COMMON_SIGNED_URL_H_

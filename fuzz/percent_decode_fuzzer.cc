@@ -1,6 +1,6 @@
-// Fuzzes percent-decoding, PercentDecode (common/signed_url.h), which every
-// query parameter of a signed URL goes through, and its inverse
-// PercentEncode.
+// Fuzzes percent-decoding, PercentDecode (common/percent_encoding.h), which
+// every request target and every query parameter of a signed URL goes
+// through, and its inverse PercentEncode.
 //
 // Input: the text to decode, and to encode.
 //
@@ -14,7 +14,7 @@
 #include <optional>
 #include <string>
 
-#include "common/signed_url.h"
+#include "common/percent_encoding.h"
 #include "fuzz/fuzz_check.h"
 
 namespace warehouse::fuzz {

@@ -435,17 +435,5 @@ TEST_CASE("grants that could never verify are not signed",
   check(grant, "printable ASCII");
 }
 
-TEST_CASE("percent encoding escapes all but unreserved characters",
-          "[common][signed_url]") {
-  CHECK(PercentEncode("image/svg+xml") == "image%2Fsvg%2Bxml");
-  CHECK(PercentEncode("a b;c=d~e.f_g-h") == "a%20b%3Bc%3Dd~e.f_g-h");
-  CHECK(PercentEncode(std::string("\x00\xff", 2)) == "%00%FF");
-  CHECK(*PercentDecode("image%2fsvg%2Bxml") == "image/svg+xml");
-  CHECK(*PercentDecode("a+b") == "a+b");
-  CHECK_FALSE(PercentDecode("%").ok());
-  CHECK_FALSE(PercentDecode("%4").ok());
-  CHECK_FALSE(PercentDecode("%g0").ok());
-}
-
 }  // namespace
 }  // namespace warehouse
