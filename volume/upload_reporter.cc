@@ -17,9 +17,9 @@ absl::Status UploadReporter::Report(v1::UploadReport report) {
   queue_.push_back(&pending);
   while (sending_ && !pending.done) pending.wake.Wait(&mu_);
   if (pending.done) return pending.result;
-  // Lead: send what is queued, from the front, until this caller's report
-  // has been answered (it is at the front: a caller leads when it finds no
-  // round trip in flight, on arrival or woken as the first in line).
+  // Lead: a caller leads when it finds no round trip in flight, on arrival
+  // or woken as the first in line. It sends what is queued, from the front,
+  // until its own report has been answered.
   sending_ = true;
   while (!pending.done) {
     std::vector<Pending*> batch;
