@@ -31,17 +31,30 @@ warehouse_install_deps() {
     --no-install-recommends "${missing[@]}" >/dev/null
 }
 
-# Configures (once) and builds one build directory.
-#   warehouse_build DIR [cmake args...]
+# Configures (once) and builds one build directory: every target, or only
+# those named after "--".
+#   warehouse_build DIR [cmake args...] [-- target...]
 warehouse_build() {
   local dir="$1"
   shift
-  local launcher=()
+  local configure=() targets=()
+  while [ $# -gt 0 ] && [ "$1" != "--" ]; do
+    configure+=("$1")
+    shift
+  done
+  if [ $# -gt 0 ]; then
+    shift
+    targets=("$@")
+  fi
   if command -v ccache >/dev/null 2>&1; then
-    launcher=(-DCMAKE_CXX_COMPILER_LAUNCHER=ccache)
+    configure+=(-DCMAKE_CXX_COMPILER_LAUNCHER=ccache)
   fi
   if [ ! -f "$dir/build.ninja" ]; then
-    cmake -S . -B "$dir" -G Ninja "${launcher[@]}" "$@" >/dev/null
+    cmake -S . -B "$dir" -G Ninja "${configure[@]}" >/dev/null
   fi
-  cmake --build "$dir" -j "$(nproc)"
+  if [ "${#targets[@]}" -eq 0 ]; then
+    cmake --build "$dir" -j "$(nproc)"
+  else
+    cmake --build "$dir" -j "$(nproc)" --target "${targets[@]}"
+  fi
 }

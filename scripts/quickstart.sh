@@ -52,7 +52,9 @@ fi
 
 source scripts/deps.sh
 warehouse_install_deps
-warehouse_build build
+# The servers and the CLI only; scripts/test.sh builds the rest in the same
+# directory.
+warehouse_build build -- warehouse-master warehouse-volume warehouse
 
 stop_servers
 mkdir -p "$DATA/master" "$DATA/volume"
@@ -79,19 +81,42 @@ nohup build/volume/warehouse-volume --master "$MASTER" --dir "$DATA/volume" \
 echo $! > "$DATA/volume.pid"
 wait_for_line "$DATA/volume.log" "warehouse-volume .* serving"
 
-# An admin access key for the CLI, made on the first start only.
-if [ ! -f "$CONFIG_DIR/credentials" ]; then
+# An admin access key for the CLI, in the credentials file. Made on the
+# first start, and again when the file this script wrote names a key this
+# database does not hold (say, after ./warehouse-data was removed); a file
+# the user wrote is never replaced.
+CREDENTIALS="$CONFIG_DIR/credentials"
+MADE_HERE="# Made by scripts/quickstart.sh for the local master."
+known_key() {
+  local id
+  id=$(sed -n 's/^[[:space:]]*access_key_id[[:space:]]*=[[:space:]]*\([^[:space:]]*\).*/\1/p' \
+    "$CREDENTIALS")
+  [ -n "$id" ] && build/master/warehouse-master --db "$DATA/master/meta.db" \
+    --cluster-key-file "$DATA/cluster.key" key list |
+    grep "^$id " | grep -qv "revoked="
+}
+if [ -f "$CREDENTIALS" ] && ! known_key; then
+  if [ "$(head -n 1 "$CREDENTIALS")" = "$MADE_HERE" ]; then
+    echo "The access key in $CREDENTIALS is not in this database; making a new one."
+    rm -f "$CREDENTIALS"
+  else
+    echo "quickstart: the access key in $CREDENTIALS is not an active key of" \
+      "this master; the CLI will be refused until it names one (see" \
+      "'warehouse-master key create' in docs/access_keys.md)." >&2
+  fi
+fi
+if [ ! -f "$CREDENTIALS" ]; then
   mkdir -p "$CONFIG_DIR"
   key=$(build/master/warehouse-master --db "$DATA/master/meta.db" \
     --cluster-key-file "$DATA/cluster.key" \
     key create --role admin --description "quick start")
   (umask 077 && {
-    echo "# Made by scripts/quickstart.sh for the local master."
+    echo "$MADE_HERE"
     echo "master = $MASTER"
     echo "$key" | sed -n 's/^access_key_id: /access_key_id = /p'
     echo "$key" | sed -n 's/^secret_access_key: /secret_access_key = /p'
-  } > "$CONFIG_DIR/credentials")
-  echo "An admin access key is in $CONFIG_DIR/credentials (the CLI reads it)."
+  } > "$CREDENTIALS")
+  echo "An admin access key is in $CREDENTIALS (the CLI reads it)."
 fi
 
 cat <<MSG
