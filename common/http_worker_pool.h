@@ -48,7 +48,7 @@ class WorkerPool final : public ConnectionHost {
              uint16_t port);
   WorkerPool(const WorkerPool&) = delete;
   WorkerPool& operator=(const WorkerPool&) = delete;
-  // REQUIRES: Shutdown has returned, or Start was never called.
+  // REQUIRES: FinishShutdown has returned, or Start was never called.
   ~WorkerPool() override;
 
   // Creates the epoll set and starts one worker per core. Errors:
