@@ -43,6 +43,7 @@ struct Flags {
   std::string log_level = "info";
   std::string tls_cert;
   std::string tls_key;
+  std::string tls_ca;
   uint64_t max_object_size = uint64_t{4} << 30;
   std::string shutdown_grace = "5s";
   std::string http_idle_timeout = "60s";
@@ -74,6 +75,7 @@ absl::StatusOr<MasterServer::Options> ServerOptions(const Flags& flags) {
   options.apply_schema = flags.schema;
   options.tls_cert_file = flags.tls_cert;
   options.tls_key_file = flags.tls_key;
+  options.tls_ca_file = flags.tls_ca;
   options.urls.max_object_bytes = flags.max_object_size;
   absl::StatusOr<absl::Duration> interval =
       ParseFlagDuration("--heartbeat-interval", flags.heartbeat_interval);
@@ -246,6 +248,10 @@ int Main(int argc, char** argv) {
       ->envname("WAREHOUSE_TLS_CERT");
   app.add_option("--tls-key", flags.tls_key, "PEM private key for --tls-cert")
       ->envname("WAREHOUSE_TLS_KEY");
+  app.add_option("--tls-ca", flags.tls_ca,
+                 "PEM roots: reach volume servers' admin gRPC over TLS, "
+                 "checking their certificates against these")
+      ->envname("WAREHOUSE_TLS_CA");
   app.add_option("--max-object-size", flags.max_object_size,
                  "Largest object BeginUpload accepts, in bytes")
       ->envname("WAREHOUSE_MAX_OBJECT_SIZE")

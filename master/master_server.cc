@@ -6,8 +6,8 @@
 
 #include "absl/strings/str_cat.h"
 #include "common/status_macros.h"
+#include "common/tls_credentials.h"
 #include "master/rpc_metrics.h"
-#include "master/tls_credentials.h"
 #include "spdlog/spdlog.h"
 
 namespace warehouse::master {
@@ -41,6 +41,8 @@ absl::StatusOr<std::unique_ptr<MasterServer>> MasterServer::Start(
   ASSIGN_OR_RETURN(
       std::shared_ptr<grpc::ServerCredentials> credentials,
       MakeServerCredentials(options.tls_cert_file, options.tls_key_file));
+  ASSIGN_OR_RETURN(std::shared_ptr<grpc::ChannelCredentials> admin_credentials,
+                   MakeChannelCredentials(options.tls_ca_file));
   std::unique_ptr<MasterServer> server(
       new MasterServer(std::move(options), std::move(keys)));
   const Options& o = server->options_;
@@ -73,8 +75,8 @@ absl::StatusOr<std::unique_ptr<MasterServer>> MasterServer::Start(
   server->cluster_service_ = std::make_unique<ClusterService>(
       &server->keys_, server->topology_.get(), server->commands_.get(),
       server->store_.get());
-  server->lister_ = std::make_unique<GrpcNeedleLister>(&server->keys_,
-                                                       absl::Minutes(30));
+  server->lister_ = std::make_unique<GrpcNeedleLister>(
+      &server->keys_, std::move(admin_credentials), absl::Minutes(30));
   server->checker_ = std::make_unique<ConsistencyChecker>(
       server->store_.get(), server->topology_.get(), server->lister_.get());
   server->master_service_ = std::make_unique<MasterService>(

@@ -55,6 +55,9 @@ class MasterServer {
     // TLS for the gRPC listener; both empty for plaintext.
     std::string tls_cert_file;
     std::string tls_key_file;
+    // PEM roots for the volume servers' admin services, reached over TLS
+    // when set (their --tls-cert); empty for plaintext.
+    std::string tls_ca_file;
     // How long Shutdown lets in-flight RPCs finish.
     absl::Duration shutdown_grace = absl::Seconds(5);
     // How long the HTTP port waits for a client that makes no progress.

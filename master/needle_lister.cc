@@ -16,7 +16,7 @@ absl::Status GrpcNeedleLister::ListNeedles(const std::string& admin_address,
                                            uint32_t volume_id,
                                            const PageSink& page) {
   std::shared_ptr<grpc::Channel> channel =
-      grpc::CreateChannel(admin_address, grpc::InsecureChannelCredentials());
+      grpc::CreateChannel(admin_address, credentials_);
   std::unique_ptr<v1::VolumeAdmin::Stub> stub =
       v1::VolumeAdmin::NewStub(channel);
   grpc::ClientContext context;

@@ -4,11 +4,14 @@
 #define WAREHOUSE_MASTER_NEEDLE_LISTER_H_
 
 #include <cstdint>
+#include <memory>
 #include <string>
+#include <utility>
 
 #include "absl/status/status.h"
 #include "absl/time/time.h"
 #include "common/key_ring.h"
+#include "grpcpp/security/credentials.h"
 #include "master/consistency_check.h"
 
 namespace warehouse::master {
@@ -16,9 +19,12 @@ namespace warehouse::master {
 // Thread-safe. `*keys` must outlive it.
 class GrpcNeedleLister final : public NeedleLister {
  public:
+  // `credentials`: plaintext, or TLS checking the servers' certificates.
   // `timeout` bounds one volume's whole listing.
-  GrpcNeedleLister(const KeyRing* keys, absl::Duration timeout)
-      : keys_(keys), timeout_(timeout) {}
+  GrpcNeedleLister(const KeyRing* keys,
+                   std::shared_ptr<grpc::ChannelCredentials> credentials,
+                   absl::Duration timeout)
+      : keys_(keys), credentials_(std::move(credentials)), timeout_(timeout) {}
 
   // Errors: those of the call (Unavailable when the server cannot be
   // reached, DeadlineExceeded past the timeout, NotFound for a volume the
@@ -28,6 +34,7 @@ class GrpcNeedleLister final : public NeedleLister {
 
  private:
   const KeyRing* const keys_;
+  const std::shared_ptr<grpc::ChannelCredentials> credentials_;
   const absl::Duration timeout_;
 };
 

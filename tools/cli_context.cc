@@ -4,6 +4,7 @@
 #include <cstdlib>
 #include <map>
 
+#include "common/tls_credentials.h"
 #include "tools/cli_credentials.h"
 
 extern char** environ;
@@ -27,6 +28,14 @@ absl::StatusOr<Client*> CliContext::client() {
   options.master_address = connection->master;
   options.access_key_id = connection->access_key_id;
   options.secret_access_key = connection->secret_access_key;
+  const std::string tls_ca =
+      tls_ca_flag.empty() ? env["WAREHOUSE_TLS_CA"] : tls_ca_flag;
+  if (!tls_ca.empty()) {
+    absl::StatusOr<std::string> roots =
+        ReadPemFile("TLS root certificates", tls_ca);
+    if (!roots.ok()) return roots.status();
+    options.tls_root_certs = *std::move(roots);
+  }
   absl::StatusOr<std::unique_ptr<Client>> client =
       Client::Create(std::move(options));
   if (!client.ok()) return client.status();

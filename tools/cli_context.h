@@ -22,6 +22,9 @@ class CliContext {
  public:
   // --master; empty when not given.
   std::string master_flag;
+  // --tls-ca: PEM roots for a master serving gRPC over TLS; empty when not
+  // given (then WAREHOUSE_TLS_CA, else plaintext).
+  std::string tls_ca_flag;
   // --json: print JSON for scripts instead of tables.
   bool json = false;
 

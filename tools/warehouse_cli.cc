@@ -40,6 +40,9 @@ int main(int argc, char** argv) {
   CliContext context;
   app.add_option("--master", context.master_flag,
                  "The master's gRPC address, host:port");
+  app.add_option("--tls-ca", context.tls_ca_flag,
+                 "PEM roots for a master serving gRPC over TLS (else "
+                 "WAREHOUSE_TLS_CA; neither: plaintext)");
   app.add_flag("--json", context.json, "Print JSON for scripts");
   warehouse::cli::CommandRunners runners;
   warehouse::cli::AddBucketCommands(app, context, runners);

@@ -15,6 +15,7 @@
 #include "common/key_ring.h"
 #include "common/logging.h"
 #include "common/metrics.h"
+#include "common/tls_credentials.h"
 #include "common/units.h"
 #include "grpcpp/grpcpp.h"
 #include "spdlog/spdlog.h"
@@ -41,6 +42,9 @@ struct Flags {
   std::string volume_size = "30G";
   std::string sync = "group";
   std::string cluster_key_file;
+  std::string tls_cert;
+  std::string tls_key;
+  std::string tls_ca;
   double heartbeat_seconds = 5;
   double sync_seconds = 5;
   double shutdown_grace_seconds = 10;
@@ -91,8 +95,14 @@ int Run(const Flags& flags) {
       LoadOrCreateServerId(FileSystem::Default(), flags.dir);
   if (!server_id.ok()) return Fail(server_id.status());
 
-  std::shared_ptr<grpc::Channel> master = grpc::CreateChannel(
-      flags.master, grpc::InsecureChannelCredentials());
+  absl::StatusOr<std::shared_ptr<grpc::ChannelCredentials>> master_credentials =
+      MakeChannelCredentials(flags.tls_ca);
+  if (!master_credentials.ok()) return Fail(master_credentials.status());
+  absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> admin_credentials =
+      MakeServerCredentials(flags.tls_cert, flags.tls_key);
+  if (!admin_credentials.ok()) return Fail(admin_credentials.status());
+  std::shared_ptr<grpc::Channel> master =
+      grpc::CreateChannel(flags.master, *master_credentials);
   UploadReporter reporter(MakeClusterSender(master, *server_id, &*keys));
   MetricsRegistry metrics;
 
@@ -118,7 +128,7 @@ int Run(const Flags& flags) {
   AdminService admin(store->get(), &*keys);
   grpc::ServerBuilder builder;
   int admin_port = 0;
-  builder.AddListeningPort(flags.admin_listen, grpc::InsecureServerCredentials(),
+  builder.AddListeningPort(flags.admin_listen, *admin_credentials,
                            &admin_port);
   builder.RegisterService(&admin);
   std::unique_ptr<grpc::Server> grpc_server = builder.BuildAndStart();
@@ -210,6 +220,15 @@ int main(int argc, char** argv) {
   app.add_option("--cluster-key-file", flags.cluster_key_file,
                  "Cluster key ring file (else WAREHOUSE_CLUSTER_KEY)")
       ->envname(env("CLUSTER_KEY_FILE"));
+  app.add_option("--tls-ca", flags.tls_ca,
+                 "PEM roots: reach the master over TLS, checking its "
+                 "certificate against these")
+      ->envname(env("TLS_CA"));
+  app.add_option("--tls-cert", flags.tls_cert,
+                 "PEM certificate chain: serve admin gRPC over TLS")
+      ->envname(env("TLS_CERT"));
+  app.add_option("--tls-key", flags.tls_key, "PEM private key for --tls-cert")
+      ->envname(env("TLS_KEY"));
   app.add_option("--heartbeat-interval", flags.heartbeat_seconds,
                  "Seconds between heartbeats")
       ->envname(env("HEARTBEAT_INTERVAL"))->capture_default_str();

@@ -40,7 +40,8 @@ std::vector<std::string> BaseEnvironment(const KeyRing& keys) {
       "WAREHOUSE_CLUSTER_KEY_FILE",
       "WAREHOUSE_LOG_LEVEL",
       "WAREHOUSE_TLS_CERT",
-      "WAREHOUSE_TLS_KEY"};
+      "WAREHOUSE_TLS_KEY",
+      "WAREHOUSE_TLS_CA"};
 }
 
 // The ports of the serving line; zeros when there is none.

@@ -12,6 +12,7 @@
 #include "common/key_ring.h"
 #include "common/status_macros.h"
 #include "common/status_mapping.h"
+#include "common/tls_credentials.h"
 #include "grpcpp/grpcpp.h"
 #include "proto/warehouse/master.grpc.pb.h"
 
@@ -180,8 +181,10 @@ absl::Status Cluster::RestartVolumeServerWithEnv(size_t i,
 
 absl::Status Cluster::WaitForOnlineServers(size_t online,
                                            absl::Duration timeout) {
-  std::shared_ptr<grpc::Channel> channel = grpc::CreateChannel(
-      master_address_, grpc::InsecureChannelCredentials());
+  ASSIGN_OR_RETURN(std::shared_ptr<grpc::ChannelCredentials> credentials,
+                   MakeChannelCredentials(options_.tls_ca_file));
+  std::shared_ptr<grpc::Channel> channel =
+      grpc::CreateChannel(master_address_, credentials);
   std::unique_ptr<v1::Master::Stub> stub = v1::Master::NewStub(channel);
   const absl::Time deadline = absl::Now() + timeout;
   std::string last = "no answer yet";

@@ -42,6 +42,9 @@ struct ClusterOptions {
   // Largest volume file: small, so tests can fill one.
   std::string volume_size = "1G";
   std::string log_level = "warn";
+  // PEM roots for a master serving gRPC over TLS (its --tls-cert among
+  // master_args); empty for plaintext. The cluster's own calls use it.
+  std::string tls_ca_file;
   // How long each process may take to start and register.
   absl::Duration start_timeout = absl::Seconds(30);
 };

@@ -1,4 +1,4 @@
-#include "master/tls_credentials.h"
+#include "common/tls_credentials.h"
 
 #include <fcntl.h>
 #include <unistd.h>
@@ -9,14 +9,16 @@
 #include "absl/strings/str_cat.h"
 #include "common/file.h"
 #include "common/status_macros.h"
+#include "grpcpp/security/credentials.h"
 #include "grpcpp/security/server_credentials.h"
 
-namespace warehouse::master {
+namespace warehouse {
 namespace {
 
 constexpr size_t kMaxPemFileSize = 1 << 20;
 
-// Reads a PEM file of at most kMaxPemFileSize bytes.
+}  // namespace
+
 absl::StatusOr<std::string> ReadPemFile(const std::string& what,
                                         const std::string& path) {
   const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
@@ -48,8 +50,6 @@ absl::StatusOr<std::string> ReadPemFile(const std::string& what,
   return text;
 }
 
-}  // namespace
-
 absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> MakeServerCredentials(
     const std::string& cert_file, const std::string& key_file) {
   if (cert_file.empty() && key_file.empty()) {
@@ -67,4 +67,13 @@ absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> MakeServerCredentials(
   return grpc::SslServerCredentials(options);
 }
 
-}  // namespace warehouse::master
+absl::StatusOr<std::shared_ptr<grpc::ChannelCredentials>>
+MakeChannelCredentials(const std::string& ca_file) {
+  if (ca_file.empty()) return grpc::InsecureChannelCredentials();
+  grpc::SslCredentialsOptions options;
+  ASSIGN_OR_RETURN(options.pem_root_certs,
+                   ReadPemFile("TLS root certificates", ca_file));
+  return grpc::SslCredentials(options);
+}
+
+}  // namespace warehouse

@@ -1,0 +1,183 @@
+// TLS on every gRPC link of a real cluster: clients to the master, volume
+// servers to the master (heartbeats and upload reports), and the master to
+// the volume servers' admin services (the consistency check).
+#include <fstream>
+#include <iterator>
+#include <memory>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "absl/strings/str_join.h"
+#include "catch2/catch.hpp"
+#include "tests/support/cluster.h"
+#include "tests/support/process.h"
+#include "tests/support/temp_dir.h"
+#include "warehouse/client.h"
+
+namespace warehouse {
+namespace {
+
+using testing::Cluster;
+using testing::ClusterOptions;
+using testing::CommandResult;
+using testing::RunCommand;
+using testing::TempDir;
+
+std::string ReadFile(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  return std::string(std::istreambuf_iterator<char>(in),
+                     std::istreambuf_iterator<char>());
+}
+
+// A self-signed certificate for 127.0.0.1 and localhost, and its key.
+struct Certificate {
+  std::string cert;
+  std::string key;
+};
+
+Certificate MakeCertificate(const TempDir& dir, const std::string& name) {
+  Certificate made{dir.Join(name + "-cert.pem"), dir.Join(name + "-key.pem")};
+  absl::StatusOr<CommandResult> result = RunCommand(
+      {"/usr/bin/openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt",
+       "ec_paramgen_curve:prime256v1", "-nodes", "-keyout", made.key, "-out",
+       made.cert, "-days", "1", "-subj", "/CN=localhost", "-addext",
+       "subjectAltName=DNS:localhost,IP:127.0.0.1"});
+  REQUIRE(result.ok());
+  INFO(result->output);
+  REQUIRE(result->exit_code == 0);
+  return made;
+}
+
+CommandResult RunCli(const Cluster& cluster, std::vector<std::string> args) {
+  std::vector<std::string> argv = {WAREHOUSE_CLI_BIN, "--master",
+                                   cluster.master_address()};
+  argv.insert(argv.end(), args.begin(), args.end());
+  absl::StatusOr<CommandResult> result = RunCommand(
+      argv, {{"WAREHOUSE_ACCESS_KEY", cluster.access_key_id()},
+             {"WAREHOUSE_SECRET_KEY", cluster.secret_access_key()}});
+  REQUIRE(result.ok());
+  return *result;
+}
+
+TEST_CASE("a cluster with TLS on every gRPC link stores, serves and checks",
+          "[e2e][tls]") {
+  TempDir dir;
+  // The master and the volume server each have their own certificate, and
+  // each trusts only the other's: a link that checked nothing, or the
+  // wrong root, would not come up.
+  const Certificate master_cert = MakeCertificate(dir, "master");
+  const Certificate volume_cert = MakeCertificate(dir, "volume");
+  ClusterOptions options;
+  options.master_bin = WAREHOUSE_MASTER_BIN;
+  options.volume_bin = WAREHOUSE_VOLUME_BIN;
+  options.master_args = {"--tls-cert", master_cert.cert, "--tls-key",
+                         master_cert.key, "--tls-ca", volume_cert.cert};
+  options.volume_args = {"--tls-cert", volume_cert.cert, "--tls-key",
+                         volume_cert.key, "--tls-ca", master_cert.cert};
+  options.tls_ca_file = master_cert.cert;
+  // Start returns once the master lists the volume server online: its
+  // heartbeat stream runs over TLS.
+  absl::StatusOr<std::unique_ptr<Cluster>> started = Cluster::Start(options);
+  INFO(started.status().ToString());
+  REQUIRE(started.ok());
+  const Cluster& cluster = **started;
+
+  // The SDK, with the master's root.
+  ClientOptions client_options;
+  client_options.master_address = cluster.master_address();
+  client_options.access_key_id = cluster.access_key_id();
+  client_options.secret_access_key = cluster.secret_access_key();
+  client_options.tls_root_certs = ReadFile(master_cert.cert);
+  absl::StatusOr<std::unique_ptr<Client>> client =
+      Client::Create(client_options);
+  REQUIRE(client.ok());
+  REQUIRE((*client)->CreateBucket("sealed").ok());
+  const std::string bytes = "sent over a TLS control plane";
+  // The volume server reports the upload to the master over TLS before
+  // the PUT succeeds.
+  absl::Status put = (*client)->Put("sealed", "note.txt", bytes).status();
+  INFO(put.ToString());
+  REQUIRE(put.ok());
+  absl::StatusOr<std::string> got = (*client)->Get("sealed", "note.txt");
+  REQUIRE(got.ok());
+  CHECK(*got == bytes);
+
+  // The CLI, given the root; fsck lists the volume's needles through the
+  // volume server's admin service, over TLS.
+  const CommandResult fsck = RunCli(cluster, {"--tls-ca", master_cert.cert,
+                                              "fsck"});
+  INFO(fsck.output);
+  CHECK(fsck.exit_code == 0);
+  CHECK_THAT(fsck.output, Catch::Contains("(0 unchecked)"));
+  CHECK_THAT(fsck.output, Catch::Contains("0 missing, 0 orphans"));
+
+  // Without the root, or with the wrong one, the CLI is refused a
+  // connection and says so.
+  const CommandResult plain = RunCli(cluster, {"bucket", "list"});
+  CHECK(plain.exit_code == 1);
+  CHECK_THAT(plain.output, Catch::Contains("ListBuckets"));
+  const CommandResult wrong =
+      RunCli(cluster, {"--tls-ca", volume_cert.cert, "bucket", "list"});
+  CHECK(wrong.exit_code == 1);
+  CHECK_THAT(wrong.output, Catch::Contains("ListBuckets"));
+  const CommandResult missing =
+      RunCli(cluster, {"--tls-ca", dir.Join("none.pem"), "bucket", "list"});
+  CHECK(missing.exit_code == 1);
+  CHECK_THAT(missing.output, Catch::Contains("none.pem"));
+}
+
+TEST_CASE("a volume server without the master's root never comes online",
+          "[e2e][tls]") {
+  TempDir dir;
+  const Certificate master_cert = MakeCertificate(dir, "master");
+  ClusterOptions options;
+  options.master_bin = WAREHOUSE_MASTER_BIN;
+  options.volume_bin = WAREHOUSE_VOLUME_BIN;
+  options.master_args = {"--tls-cert", master_cert.cert, "--tls-key",
+                         master_cert.key};
+  options.tls_ca_file = master_cert.cert;
+  options.start_timeout = absl::Seconds(8);
+  // The volume server dials in plaintext: the master never sees it.
+  absl::StatusOr<std::unique_ptr<Cluster>> started = Cluster::Start(options);
+  REQUIRE_FALSE(started.ok());
+  CHECK_THAT(started.status().ToString(), Catch::Contains("0 online"));
+}
+
+TEST_CASE("TLS flags a server cannot use stop it at start, named",
+          "[e2e][tls]") {
+  TempDir dir;
+  const Certificate cert = MakeCertificate(dir, "server");
+  const std::string not_pem = dir.Join("roots.txt");
+  std::ofstream(not_pem) << "no certificates here\n";
+  const std::vector<std::pair<std::string, std::string>> env = {
+      {"WAREHOUSE_CLUSTER_KEY", "k1:" + std::string(64, 'a')}};
+  struct Case {
+    std::vector<std::string> argv;
+    std::string says;
+  };
+  const std::vector<Case> cases = {
+      {{WAREHOUSE_VOLUME_BIN, "--tls-cert", cert.cert}, "--tls-key"},
+      {{WAREHOUSE_VOLUME_BIN, "--tls-ca", dir.Join("none.pem")}, "none.pem"},
+      {{WAREHOUSE_VOLUME_BIN, "--tls-ca", not_pem}, "not a PEM file"},
+      {{WAREHOUSE_MASTER_BIN, "--tls-ca", dir.Join("none.pem")}, "none.pem"},
+  };
+  for (const Case& c : cases) {
+    std::vector<std::string> argv = c.argv;
+    if (c.argv[0] == WAREHOUSE_VOLUME_BIN) {
+      argv.insert(argv.end(), {"--dir", dir.Join("volume"), "--port", "0"});
+    } else {
+      argv.insert(argv.end(), {"--schema", "--db", dir.Join("meta.db"),
+                               "--listen", "127.0.0.1:0", "--http-listen",
+                               "127.0.0.1:0"});
+    }
+    absl::StatusOr<CommandResult> result = RunCommand(argv, env);
+    REQUIRE(result.ok());
+    INFO(absl::StrJoin(argv, " ") << "\n" << result->output);
+    CHECK(result->exit_code != 0);
+    CHECK_THAT(result->output, Catch::Contains(c.says));
+  }
+}
+
+}  // namespace
+}  // namespace warehouse
