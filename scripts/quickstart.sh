@@ -97,12 +97,13 @@ known_key() {
 }
 if [ -f "$CREDENTIALS" ] && ! known_key; then
   if [ "$(head -n 1 "$CREDENTIALS")" = "$MADE_HERE" ]; then
-    echo "The access key in $CREDENTIALS is not in this database; making a new one."
+    echo "The access key in $CREDENTIALS is not an active key of this" \
+      "database; making a new one."
     rm -f "$CREDENTIALS"
   else
     echo "quickstart: the access key in $CREDENTIALS is not an active key of" \
       "this master; the CLI will be refused until it names one (see" \
-      "'warehouse-master key create' in docs/access_keys.md)." >&2
+      "'warehouse-master key create' in docs/master.md)." >&2
   fi
 fi
 if [ ! -f "$CREDENTIALS" ]; then
