@@ -10,6 +10,7 @@
 
 #include "absl/strings/str_join.h"
 #include "catch2/catch.hpp"
+#include "tests/support/certificate.h"
 #include "tests/support/cluster.h"
 #include "tests/support/process.h"
 #include "tests/support/temp_dir.h"
@@ -18,6 +19,7 @@
 namespace warehouse {
 namespace {
 
+using testing::Certificate;
 using testing::Cluster;
 using testing::ClusterOptions;
 using testing::CommandResult;
@@ -30,23 +32,11 @@ std::string ReadFile(const std::string& path) {
                      std::istreambuf_iterator<char>());
 }
 
-// A self-signed certificate for 127.0.0.1 and localhost, and its key.
-struct Certificate {
-  std::string cert;
-  std::string key;
-};
-
-Certificate MakeCertificate(const TempDir& dir, const std::string& name) {
-  Certificate made{dir.Join(name + "-cert.pem"), dir.Join(name + "-key.pem")};
-  absl::StatusOr<CommandResult> result = RunCommand(
-      {"/usr/bin/openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt",
-       "ec_paramgen_curve:prime256v1", "-nodes", "-keyout", made.key, "-out",
-       made.cert, "-days", "1", "-subj", "/CN=localhost", "-addext",
-       "subjectAltName=DNS:localhost,IP:127.0.0.1"});
-  REQUIRE(result.ok());
-  INFO(result->output);
-  REQUIRE(result->exit_code == 0);
-  return made;
+Certificate NewCertificate(const TempDir& dir, const std::string& name) {
+  absl::StatusOr<Certificate> made = testing::MakeCertificate(dir, name);
+  INFO(made.status().ToString());
+  REQUIRE(made.ok());
+  return *made;
 }
 
 CommandResult RunCli(const Cluster& cluster, std::vector<std::string> args) {
@@ -66,8 +56,8 @@ TEST_CASE("a cluster with TLS on every gRPC link stores, serves and checks",
   // The master and the volume server each have their own certificate, and
   // each trusts only the other's: a link that checked nothing, or the
   // wrong root, would not come up.
-  const Certificate master_cert = MakeCertificate(dir, "master");
-  const Certificate volume_cert = MakeCertificate(dir, "volume");
+  const Certificate master_cert = NewCertificate(dir, "master");
+  const Certificate volume_cert = NewCertificate(dir, "volume");
   ClusterOptions options;
   options.master_bin = WAREHOUSE_MASTER_BIN;
   options.volume_bin = WAREHOUSE_VOLUME_BIN;
@@ -130,7 +120,7 @@ TEST_CASE("a cluster with TLS on every gRPC link stores, serves and checks",
 TEST_CASE("a volume server without the master's root never comes online",
           "[e2e][tls]") {
   TempDir dir;
-  const Certificate master_cert = MakeCertificate(dir, "master");
+  const Certificate master_cert = NewCertificate(dir, "master");
   ClusterOptions options;
   options.master_bin = WAREHOUSE_MASTER_BIN;
   options.volume_bin = WAREHOUSE_VOLUME_BIN;
@@ -147,7 +137,7 @@ TEST_CASE("a volume server without the master's root never comes online",
 TEST_CASE("TLS flags a server cannot use stop it at start, named",
           "[e2e][tls]") {
   TempDir dir;
-  const Certificate cert = MakeCertificate(dir, "server");
+  const Certificate cert = NewCertificate(dir, "server");
   const std::string not_pem = dir.Join("roots.txt");
   std::ofstream(not_pem) << "no certificates here\n";
   const std::vector<std::pair<std::string, std::string>> env = {

@@ -17,6 +17,7 @@
 #include "proto/warehouse/master.grpc.pb.h"
 #include "tests/master/master_test_util.h"
 #include "tests/master/subprocess.h"
+#include "tests/support/certificate.h"
 #include "tests/support/temp_dir.h"
 
 #ifndef WAREHOUSE_MASTER_BINARY
@@ -199,16 +200,12 @@ TEST_CASE("with --tls-cert and --tls-key the master serves gRPC over TLS",
           "[master][binary][tls]") {
   warehouse::testing::TempDir dir;
   const KeyRing keys = MakeClusterKeys();
-  const std::string cert = dir.Join("cert.pem");
-  const std::string key = dir.Join("key.pem");
-  const CommandResult generated = RunCommand(
-      {"/usr/bin/openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt",
-       "ec_paramgen_curve:prime256v1", "-nodes", "-keyout", key, "-out", cert,
-       "-days", "1", "-subj", "/CN=localhost", "-addext",
-       "subjectAltName=DNS:localhost,IP:127.0.0.1"},
-      {}, kProcessLimit);
-  INFO(generated.output);
-  REQUIRE(generated.exit_code == 0);
+  absl::StatusOr<warehouse::testing::Certificate> made =
+      warehouse::testing::MakeCertificate(dir, "master");
+  INFO(made.status().ToString());
+  REQUIRE(made.ok());
+  const std::string& cert = made->cert;
+  const std::string& key = made->key;
 
   const std::string db = dir.Join("meta.db");
   std::unique_ptr<Subprocess> master =
