@@ -1,19 +1,15 @@
 #include "common/http_client.h"
 
-#include <netinet/in.h>
-#include <netinet/tcp.h>
-#include <sys/socket.h>
-
 #include <limits>
 
-#include <boost/asio/connect.hpp>
-#include <boost/asio/ip/tcp.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "common/socket_stream.h"
+#include "common/status_macros.h"
 
 namespace warehouse::http {
 namespace {
@@ -28,26 +24,21 @@ constexpr size_t kChunk = 256 << 10;
 // 1 MiB body in 2,048 recv calls.
 constexpr size_t kReadBufferBytes = 64 << 10;
 
-absl::Status NetError(absl::string_view what, const std::string& host_port,
+absl::Status NetError(absl::string_view what, const std::string& origin,
                       const beast::error_code& ec) {
-  if (ec == asio::error::timed_out || ec == asio::error::would_block ||
-      ec == asio::error::try_again) {
+  if (ec == beast::error::timeout) {
     return absl::DeadlineExceededError(
-        absl::StrCat(host_port, ": ", what, ": timed out"));
+        absl::StrCat(origin, ": ", what, ": timed out"));
   }
   return absl::UnavailableError(
-      absl::StrCat(host_port, ": ", what, ": ", ec.message()));
-}
-
-void SetTimeouts(int fd, absl::Duration timeout) {
-  timeval tv = absl::ToTimeval(timeout);
-  ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
-  ::setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
-  int one = 1;
-  ::setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+      absl::StrCat(origin, ": ", what, ": ", ec.message()));
 }
 
 }  // namespace
+
+std::string Origin::ToString() const {
+  return absl::StrCat(tls ? "https://" : "http://", host_port);
+}
 
 std::optional<std::string> ClientResponse::Header(absl::string_view name) const {
   for (const auto& [key, value] : headers) {
@@ -58,10 +49,11 @@ std::optional<std::string> ClientResponse::Header(absl::string_view name) const 
 
 class Connection::Impl {
  public:
-  Impl() { buffer.reserve(kReadBufferBytes); }
+  explicit Impl(std::unique_ptr<SocketStream> s) : stream(std::move(s)) {
+    buffer.reserve(kReadBufferBytes);
+  }
 
-  asio::io_context io;
-  asio::ip::tcp::socket socket{io};
+  const std::unique_ptr<SocketStream> stream;
   beast::flat_buffer buffer;
   // Response bodies are read into it, kChunk at a time. Kept for the
   // connection's life: a new one per response meant fresh pages, faulted
@@ -69,18 +61,19 @@ class Connection::Impl {
   std::string body_chunk;
 };
 
-Connection::Connection(std::unique_ptr<Impl> impl, std::string host_port)
-    : impl_(std::move(impl)), host_port_(std::move(host_port)) {}
+Connection::Connection(std::unique_ptr<Impl> impl, Origin origin)
+    : impl_(std::move(impl)), origin_(std::move(origin)) {}
 
-Connection::~Connection() {
-  beast::error_code ignored;
-  impl_->socket.shutdown(asio::ip::tcp::socket::shutdown_both, ignored);
-}
+Connection::~Connection() = default;
 
 absl::StatusOr<std::unique_ptr<Connection>> Connection::Connect(
-    const std::string& host_port, absl::Duration timeout) {
+    const Origin& origin, absl::Duration timeout, const TlsContext* tls) {
+  const std::string& host_port = origin.host_port;
   const size_t colon = host_port.rfind(':');
-  if (colon == std::string::npos) {
+  uint32_t port = 0;
+  if (colon == std::string::npos ||
+      !absl::SimpleAtoi(host_port.substr(colon + 1), &port) || port == 0 ||
+      port > 65535) {
     return absl::InvalidArgumentError(
         absl::StrCat("\"", host_port, "\" is not host:port"));
   }
@@ -88,26 +81,40 @@ absl::StatusOr<std::unique_ptr<Connection>> Connection::Connect(
   if (host.size() > 2 && host.front() == '[' && host.back() == ']') {
     host = host.substr(1, host.size() - 2);
   }
-  auto impl = std::make_unique<Impl>();
-  asio::ip::tcp::resolver resolver(impl->io);
-  beast::error_code ec;
-  auto endpoints = resolver.resolve(host, host_port.substr(colon + 1), ec);
-  if (ec) return NetError("resolve", host_port, ec);
-  asio::connect(impl->socket, endpoints, ec);
-  if (ec) return NetError("connect", host_port, ec);
-  SetTimeouts(impl->socket.native_handle(), timeout);
-  return std::unique_ptr<Connection>(new Connection(std::move(impl), host_port));
+  if (origin.tls && (tls == nullptr || tls->is_server())) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        origin.ToString(), ": TLS asked for but no client roots configured"));
+  }
+  absl::StatusOr<std::unique_ptr<SocketStream>> connected =
+      SocketStream::Connect(host, static_cast<uint16_t>(port), timeout);
+  if (absl::IsInvalidArgument(connected.status())) {
+    // A name that does not resolve now may resolve on a retry.
+    return absl::UnavailableError(connected.status().message());
+  }
+  if (!connected.ok()) return connected.status();
+  std::unique_ptr<SocketStream> stream = *std::move(connected);
+  stream->set_timeout(timeout);
+  if (origin.tls) {
+    absl::Status shaken = stream->ConnectTls(*tls, host);
+    if (!shaken.ok()) {
+      return absl::Status(shaken.code(), absl::StrCat(origin.ToString(), ": ",
+                                                      shaken.message()));
+    }
+  }
+  return std::unique_ptr<Connection>(
+      new Connection(std::make_unique<Impl>(std::move(stream)), origin));
 }
 
 absl::StatusOr<ClientResponse> Connection::Send(ClientRequest& request) {
   reusable_ = false;  // until the exchange completes cleanly
-  auto& socket = impl_->socket;
+  SocketStream& socket = *impl_->stream;
+  const std::string where = origin_.ToString();
   beast::error_code ec;
   bhttp::request<bhttp::buffer_body> req;
   req.method_string(request.method);
   req.target(request.target);
   req.version(11);
-  req.set(bhttp::field::host, host_port_);
+  req.set(bhttp::field::host, origin_.host_port);
   for (const auto& [name, value] : request.headers) req.set(name, value);
   const bool streamed = static_cast<bool>(request.body_source);
   const uint64_t length =
@@ -119,7 +126,7 @@ absl::StatusOr<ClientResponse> Connection::Send(ClientRequest& request) {
   req.body().more = length > 0;
   bhttp::request_serializer<bhttp::buffer_body> serializer(req);
   bhttp::write_header(socket, serializer, ec);
-  if (ec) return NetError("send", host_port_, ec);
+  if (ec) return NetError("send", where, ec);
   std::string chunk;
   for (uint64_t sent = 0; sent < length;) {
     size_t n;
@@ -141,7 +148,7 @@ absl::StatusOr<ClientResponse> Connection::Send(ClientRequest& request) {
     req.body().more = sent + n < length;
     bhttp::write(socket, serializer, ec);
     if (ec == bhttp::error::need_buffer) ec = {};
-    if (ec) return NetError("send body", host_port_, ec);
+    if (ec) return NetError("send body", where, ec);
     sent += n;
   }
   if (!serializer.is_done()) {
@@ -150,7 +157,7 @@ absl::StatusOr<ClientResponse> Connection::Send(ClientRequest& request) {
     req.body().more = false;
     bhttp::write(socket, serializer, ec);
     if (ec == bhttp::error::need_buffer) ec = {};
-    if (ec) return NetError("send body", host_port_, ec);
+    if (ec) return NetError("send body", where, ec);
   }
 
   bhttp::response_parser<bhttp::buffer_body> parser;
@@ -158,7 +165,7 @@ absl::StatusOr<ClientResponse> Connection::Send(ClientRequest& request) {
   parser.body_limit(std::numeric_limits<std::uint64_t>::max());
   if (request.method == "HEAD") parser.skip(true);
   bhttp::read_header(socket, impl_->buffer, parser, ec);
-  if (ec) return NetError("read response", host_port_, ec);
+  if (ec) return NetError("read response", where, ec);
   ClientResponse response;
   response.status = parser.get().result_int();
   for (const auto& field : parser.get()) {
@@ -174,7 +181,7 @@ absl::StatusOr<ClientResponse> Connection::Send(ClientRequest& request) {
     if (ec == bhttp::error::need_buffer) ec = {};
     if (ec) {
       return absl::DataLossError(absl::StrCat(
-          host_port_, ": response body cut short: ", ec.message()));
+          where, ": response body cut short: ", ec.message()));
     }
     const size_t n = buf.size() - parser.get().body().size;
     if (n == 0) continue;
@@ -191,12 +198,20 @@ absl::StatusOr<ClientResponse> Connection::Send(ClientRequest& request) {
 }
 
 ConnectionPool::ConnectionPool(absl::Duration connect_timeout,
-                               size_t max_idle_per_host)
-    : connect_timeout_(connect_timeout), max_idle_per_host_(max_idle_per_host) {}
+                               size_t max_idle_per_host,
+                               std::shared_ptr<const TlsContext> tls)
+    : connect_timeout_(connect_timeout),
+      max_idle_per_host_(max_idle_per_host),
+      tls_(std::move(tls)) {}
 
-std::unique_ptr<Connection> ConnectionPool::Take(const std::string& host_port) {
+absl::StatusOr<std::unique_ptr<Connection>> ConnectionPool::Connect(
+    const Origin& origin) const {
+  return Connection::Connect(origin, connect_timeout_, tls_.get());
+}
+
+std::unique_ptr<Connection> ConnectionPool::Take(const Origin& origin) {
   absl::MutexLock lock(&mu_);
-  auto it = idle_.find(host_port);
+  auto it = idle_.find(origin.ToString());
   if (it == idle_.end() || it->second.empty()) return nullptr;
   std::unique_ptr<Connection> connection = std::move(it->second.back());
   it->second.pop_back();
@@ -206,19 +221,16 @@ std::unique_ptr<Connection> ConnectionPool::Take(const std::string& host_port) {
 void ConnectionPool::Give(std::unique_ptr<Connection> connection) {
   if (!connection->reusable()) return;
   absl::MutexLock lock(&mu_);
-  auto& idle = idle_[connection->host_port()];
+  auto& idle = idle_[connection->origin().ToString()];
   if (idle.size() < max_idle_per_host_) idle.push_back(std::move(connection));
 }
 
-absl::StatusOr<ClientResponse> ConnectionPool::Send(
-    const std::string& host_port, ClientRequest& request) {
-  std::unique_ptr<Connection> connection = Take(host_port);
+absl::StatusOr<ClientResponse> ConnectionPool::Send(const Origin& origin,
+                                                    ClientRequest& request) {
+  std::unique_ptr<Connection> connection = Take(origin);
   const bool reused = connection != nullptr;
   if (!reused) {
-    absl::StatusOr<std::unique_ptr<Connection>> fresh =
-        Connection::Connect(host_port, connect_timeout_);
-    if (!fresh.ok()) return fresh.status();
-    connection = *std::move(fresh);
+    ASSIGN_OR_RETURN(connection, Connect(origin));
   }
   absl::StatusOr<ClientResponse> response = connection->Send(request);
   const bool idempotent = request.method == "GET" || request.method == "HEAD" ||
@@ -226,32 +238,35 @@ absl::StatusOr<ClientResponse> ConnectionPool::Send(
   if (!response.ok() && reused && absl::IsUnavailable(response.status()) &&
       idempotent && !request.body_source) {
     // The server may have closed an idle connection: try once on a new one.
-    absl::StatusOr<std::unique_ptr<Connection>> fresh =
-        Connection::Connect(host_port, connect_timeout_);
-    if (!fresh.ok()) return fresh.status();
-    connection = *std::move(fresh);
+    ASSIGN_OR_RETURN(connection, Connect(origin));
     response = connection->Send(request);
   }
   if (response.ok()) Give(std::move(connection));
   return response;
 }
 
-absl::StatusOr<std::pair<std::string, std::string>> SplitUrl(
-    absl::string_view url) {
-  constexpr absl::string_view kScheme = "http://";
-  if (!absl::StartsWith(url, kScheme)) {
+absl::StatusOr<std::pair<Origin, std::string>> SplitUrl(absl::string_view url) {
+  Origin origin;
+  if (absl::StartsWith(url, "https://")) {
+    origin.tls = true;
+    url.remove_prefix(8);
+  } else if (absl::StartsWith(url, "http://")) {
+    url.remove_prefix(7);
+  } else {
     return absl::InvalidArgumentError(
-        absl::StrCat("\"", url, "\" is not an http:// url"));
+        absl::StrCat("\"", url, "\" is not an http:// or https:// url"));
   }
-  url.remove_prefix(kScheme.size());
   const size_t slash = url.find('/');
-  std::string host_port(url.substr(0, slash));
-  if (host_port.find(':') == std::string::npos) host_port += ":80";
-  std::string target(slash == absl::string_view::npos ? "/" : url.substr(slash));
-  if (host_port.empty()) {
+  origin.host_port = std::string(url.substr(0, slash));
+  if (origin.host_port.empty()) {
     return absl::InvalidArgumentError("url has no host");
   }
-  return std::make_pair(std::move(host_port), std::move(target));
+  if (origin.host_port.find(':') == std::string::npos ||
+      origin.host_port.back() == ']') {
+    origin.host_port += origin.tls ? ":443" : ":80";
+  }
+  std::string target(slash == absl::string_view::npos ? "/" : url.substr(slash));
+  return std::make_pair(std::move(origin), std::move(target));
 }
 
 }  // namespace warehouse::http

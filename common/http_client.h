@@ -1,6 +1,7 @@
-// A small synchronous HTTP/1.1 client on Boost.Beast: what the SDK, the CLI
-// and the tests use to talk to volume servers. Bodies stream both ways in
-// bounded chunks; connections are kept alive and reused through a pool.
+// A small synchronous HTTP/1.1 client on Boost.Beast over SocketStream:
+// what the SDK, the CLI and the tests use to talk to volume servers, in
+// plaintext or TLS. Bodies stream both ways in bounded chunks; connections
+// are kept alive and reused through a pool.
 #ifndef WAREHOUSE_COMMON_HTTP_CLIENT_H_
 #define WAREHOUSE_COMMON_HTTP_CLIENT_H_
 
@@ -18,8 +19,18 @@
 #include "absl/strings/string_view.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
+#include "common/tls_context.h"
 
 namespace warehouse::http {
+
+// Where requests go: host:port, and whether over TLS (an https:// url).
+struct Origin {
+  std::string host_port;
+  bool tls = false;
+
+  // "http://host:port" or "https://host:port".
+  std::string ToString() const;
+};
 
 struct ClientResponse {
   int status = 0;
@@ -48,12 +59,19 @@ struct ClientRequest {
   BodySink body_sink;
 };
 
-// One keep-alive connection to host:port. Not thread-safe.
+// One keep-alive connection to an origin. Not thread-safe.
 class Connection {
  public:
-  // Errors: Unavailable (cannot resolve or connect), DeadlineExceeded.
+  // Connects, and over TLS shakes hands checking the server's certificate
+  // with `tls` (a client context), which must be set when origin.tls is.
+  // `timeout` bounds the connect and, later, each wait for the network.
+  // Errors: InvalidArgument (not host:port, or the name does not resolve),
+  // Unavailable (cannot connect; the server speaks no TLS),
+  // DeadlineExceeded, FailedPrecondition (TLS wanted but no context given;
+  // the server's certificate is refused).
   static absl::StatusOr<std::unique_ptr<Connection>> Connect(
-      const std::string& host_port, absl::Duration timeout);
+      const Origin& origin, absl::Duration timeout,
+      const TlsContext* tls = nullptr);
   ~Connection();
   Connection(const Connection&) = delete;
   Connection& operator=(const Connection&) = delete;
@@ -67,48 +85,57 @@ class Connection {
 
   // Whether the connection can carry another request.
   bool reusable() const { return reusable_; }
-  const std::string& host_port() const { return host_port_; }
+  const Origin& origin() const { return origin_; }
 
  private:
   class Impl;
-  Connection(std::unique_ptr<Impl> impl, std::string host_port);
+  Connection(std::unique_ptr<Impl> impl, Origin origin);
 
   std::unique_ptr<Impl> impl_;
-  const std::string host_port_;
+  const Origin origin_;
   bool reusable_ = true;
 };
 
-// Idle connections by host:port, for reuse across requests. Thread-safe.
+// Idle connections by origin, for reuse across requests. Thread-safe.
 class ConnectionPool {
  public:
+  // `tls` (a client context) checks https origins' certificates; without
+  // it a request to one fails with FailedPrecondition.
   explicit ConnectionPool(absl::Duration connect_timeout = absl::Seconds(5),
-                          size_t max_idle_per_host = 16);
+                          size_t max_idle_per_host = 16,
+                          std::shared_ptr<const TlsContext> tls = nullptr);
 
   // Sends on an idle connection to `host_port` (or a new one), and returns
   // the connection to the pool when it can be reused. A request that failed
   // on a reused connection before any byte of the response arrived is
   // retried once on a new connection only if it is idempotent (GET, HEAD,
   // DELETE) and has no streamed body.
-  absl::StatusOr<ClientResponse> Send(const std::string& host_port,
+  absl::StatusOr<ClientResponse> Send(const Origin& origin,
                                       ClientRequest& request)
       ABSL_LOCKS_EXCLUDED(mu_);
 
+  // A new connection to `origin`, outside the pool. Errors as for
+  // Connection::Connect.
+  absl::StatusOr<std::unique_ptr<Connection>> Connect(
+      const Origin& origin) const;
+
  private:
-  std::unique_ptr<Connection> Take(const std::string& host_port)
+  std::unique_ptr<Connection> Take(const Origin& origin)
       ABSL_LOCKS_EXCLUDED(mu_);
   void Give(std::unique_ptr<Connection> connection) ABSL_LOCKS_EXCLUDED(mu_);
 
   const absl::Duration connect_timeout_;
   const size_t max_idle_per_host_;
+  const std::shared_ptr<const TlsContext> tls_;
   absl::Mutex mu_;
+  // By Origin::ToString().
   std::map<std::string, std::vector<std::unique_ptr<Connection>>> idle_
       ABSL_GUARDED_BY(mu_);
 };
 
-// Splits "http://host:port/path?query" into host:port and target.
-// Errors: InvalidArgument (not an http url).
-absl::StatusOr<std::pair<std::string, std::string>> SplitUrl(
-    absl::string_view url);
+// Splits "http://host:port/path?query" (or https://) into its origin and
+// target. Errors: InvalidArgument (not an http or https url).
+absl::StatusOr<std::pair<Origin, std::string>> SplitUrl(absl::string_view url);
 
 }  // namespace warehouse::http
 

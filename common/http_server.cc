@@ -232,7 +232,9 @@ class Server::Impl final {
       return;
     }
     if (metrics_ != nullptr) metrics_->rejected_connections->Increment();
-    if (rejections_.size() < kMaxRejections) {
+    // Over TLS the 503 would need a handshake on this thread first: the
+    // client sees the connection closed instead.
+    if (options_.tls == nullptr && rejections_.size() < kMaxRejections) {
       std::make_shared<Rejection>(std::move(socket), rejection_, rejections_)
           ->Start(std::min(options_.idle_timeout, absl::Seconds(1)));
     }

@@ -25,6 +25,7 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
+#include "common/tls_context.h"
 
 namespace warehouse {
 class MetricsRegistry;
@@ -37,7 +38,7 @@ struct ServerOptions {
   std::string address = "127.0.0.1";
   uint16_t port = 0;  // 0: the OS picks; Server::port() tells
   // Connections served at once. Beyond it a new connection is answered 503
-  // and closed.
+  // and closed (over TLS, closed without an answer).
   size_t max_connections = 1024;
   // The longest one read or write waits for progress. Also bounds the wait
   // for a whole request header, so a client that dribbles a header byte by
@@ -48,6 +49,9 @@ struct ServerOptions {
   // When set, the server counts connections, requests and latencies in it
   // (warehouse_http_* metrics). Must outlive the server.
   MetricsRegistry* metrics = nullptr;
+  // When set, every connection speaks TLS with this server context
+  // (TlsContext::ForServer); plaintext otherwise.
+  std::shared_ptr<const TlsContext> tls;
 };
 
 // The body of a request, read incrementally from the socket. Not

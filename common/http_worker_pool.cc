@@ -75,6 +75,14 @@ WorkerPool::Admission WorkerPool::Admit(net::ip::tcp::socket& socket,
   connection.stream = std::make_unique<SocketStream>(fd);
   connection.stream->set_timeout(options_.idle_timeout);
   connection.remote = std::move(remote);
+  if (options_.tls != nullptr) {
+    absl::Status tls = connection.stream->AcceptTls(*options_.tls);
+    if (!tls.ok()) {
+      spdlog::warn("{}: {}", connection.remote, std::string(tls.message()));
+      connections_.erase(id);  // closes the socket
+      return Admission::kAdmitted;
+    }
+  }
   if (!AwaitRequest(id, connection, EPOLL_CTL_ADD)) {
     connections_.erase(id);  // closes the socket
     return Admission::kAdmitted;

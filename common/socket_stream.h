@@ -7,6 +7,9 @@
 // would pin a thread forever. SocketStream keeps its descriptor
 // non-blocking and waits with poll() for at most the timeout, so every
 // read and write either makes progress or fails with beast::error::timeout.
+//
+// With AcceptTls or ConnectTls the same reads and writes run TLS through
+// OpenSSL, over the same non-blocking socket and the same bounded waits.
 #ifndef WAREHOUSE_COMMON_SOCKET_STREAM_H_
 #define WAREHOUSE_COMMON_SOCKET_STREAM_H_
 
@@ -21,6 +24,9 @@
 #include "absl/time/time.h"
 #include "boost/asio/buffer.hpp"
 #include "boost/system/error_code.hpp"
+#include "common/tls_context.h"
+
+typedef struct ssl_st SSL;
 
 namespace warehouse::http {
 
@@ -36,7 +42,7 @@ class SocketStream {
  public:
   // Takes ownership of the connected socket `fd` and makes it non-blocking.
   explicit SocketStream(int fd);
-  ~SocketStream();  // closes the socket
+  ~SocketStream();  // sends TLS close_notify if it can, closes the socket
   SocketStream(const SocketStream&) = delete;
   SocketStream& operator=(const SocketStream&) = delete;
 
@@ -46,6 +52,20 @@ class SocketStream {
   // (refused or unreachable).
   static absl::StatusOr<std::unique_ptr<SocketStream>> Connect(
       const std::string& host, uint16_t port, absl::Duration timeout);
+
+  // Server side: from now on reads and writes speak TLS with `context`'s
+  // certificate; the handshake runs within the first reads, so a worker
+  // never waits for a client that has not sent its hello. Errors: Internal
+  // (OpenSSL could not make the session).
+  absl::Status AcceptTls(const TlsContext& context);
+  // Client side: shakes hands with the server now, within the timeout (and
+  // the deadline), accepting only a certificate that `context` trusts and
+  // that names `host` (a name or a numeric address). Errors:
+  // DeadlineExceeded, Unavailable (the server closed, or spoke no TLS),
+  // FailedPrecondition (its certificate is not trusted or names another
+  // host). Messages do not name the server; the caller does.
+  absl::Status ConnectTls(const TlsContext& context, const std::string& host);
+  bool tls() const { return ssl_ != nullptr; }
 
   int fd() const { return fd_; }
 
@@ -73,7 +93,8 @@ class SocketStream {
   // Sends all of `data`. Errors as for WriteSome.
   void WriteAll(const char* data, size_t n, boost::system::error_code& ec);
 
-  // Sends FIN: the peer reads end of stream; reading continues to work.
+  // Sends TLS close_notify (if TLS) and FIN: the peer reads end of stream;
+  // reading continues to work.
   void ShutdownWrite();
   // Ends both directions; a thread blocked in a read or write returns.
   void ShutdownBoth();
@@ -118,12 +139,23 @@ class SocketStream {
 
  private:
   static constexpr size_t kMaxIov = 64;
+  // The most plaintext one TLS record carries.
+  static constexpr size_t kTlsRecordBytes = 16 << 10;
 
   // Waits until the socket is ready for `events` (POLLIN or POLLOUT).
   // Returns false with `ec` set on timeout or error.
   bool Wait(short events, boost::system::error_code& ec);
+  // ReadNow and WriteSome over TLS.
+  size_t TlsReadNow(char* buf, size_t n, boost::system::error_code& ec);
+  size_t TlsWriteSome(const struct iovec* iov, size_t count,
+                      boost::system::error_code& ec);
+  // Makes ssl_ on this socket. Errors: Internal.
+  absl::Status NewTlsSession(const TlsContext& context);
 
   const int fd_;
+  SSL* ssl_ = nullptr;  // null: plaintext
+  // Small buffers gathered into one TLS record; see TlsWriteSome.
+  std::unique_ptr<char[]> tls_gather_;
   absl::Duration timeout_ = absl::InfiniteDuration();
   absl::Time deadline_ = absl::InfiniteFuture();
 };

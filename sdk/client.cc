@@ -70,17 +70,27 @@ absl::StatusOr<std::unique_ptr<Client::Impl>> Client::Impl::Create(
   }
   std::shared_ptr<grpc::Channel> channel =
       grpc::CreateChannel(options.master_address, credentials);
-  return std::unique_ptr<Impl>(new Impl(std::move(options), std::move(channel)));
+  // Volume servers with TLS hand out https:// URLs; their certificates are
+  // checked against the same roots as the master's, or the system's.
+  absl::StatusOr<std::shared_ptr<const http::TlsContext>> tls =
+      http::TlsContext::ForClient(options.tls_root_certs.value_or(""));
+  if (!tls.ok()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("client: tls_root_certs: ", tls.status().message()));
+  }
+  return std::unique_ptr<Impl>(
+      new Impl(std::move(options), std::move(channel), *std::move(tls)));
 }
 
-Client::Impl::Impl(ClientOptions options, std::shared_ptr<grpc::Channel> channel)
+Client::Impl::Impl(ClientOptions options, std::shared_ptr<grpc::Channel> channel,
+                   std::shared_ptr<const http::TlsContext> tls)
     : options_(std::move(options)),
       channel_(std::move(channel)),
       rpc_(channel_, options_.master_address, options_.access_key_id,
            options_.secret_access_key, options_.call_timeout,
            RetryPolicy{options_.max_attempts, options_.initial_backoff,
                        options_.max_backoff}),
-      pool_(options_.transfer_timeout),
+      pool_(options_.transfer_timeout, /*max_idle_per_host=*/16, std::move(tls)),
       url_cache_(options_.read_url_cache_entries, options_.read_url_cache_ttl) {}
 
 absl::StatusOr<std::unique_ptr<Client>> Client::Create(ClientOptions options) {

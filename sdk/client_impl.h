@@ -58,7 +58,8 @@ class Client::Impl {
     bool cached = false;
   };
 
-  Impl(ClientOptions options, std::shared_ptr<grpc::Channel> channel);
+  Impl(ClientOptions options, std::shared_ptr<grpc::Channel> channel,
+       std::shared_ptr<const http::TlsContext> tls);
 
   // A whole-object read URL for bucket/key, from the cache or from one
   // LookupObject (not retried: Download's loop retries). Errors: those of

@@ -157,14 +157,14 @@ absl::StatusOr<PutResult> Client::Impl::PutOnce(
     uint64_t size, const std::string& content_type, UploadBody& body,
     const PutOptions& options, bool* retryable) {
   *retryable = false;
-  absl::StatusOr<std::pair<std::string, std::string>> url =
+  absl::StatusOr<std::pair<http::Origin, std::string>> url =
       http::SplitUrl(upload.put_url());
   if (!url.ok()) {
     return absl::InternalError(absl::StrCat(
         name, ": the master sent a malformed upload url: ",
         url.status().message()));
   }
-  const std::string& server = url->first;
+  const http::Origin& server = url->first;
   http::ClientRequest request;
   request.method = "PUT";
   request.target = url->second;
@@ -194,7 +194,7 @@ absl::StatusOr<PutResult> Client::Impl::PutOnce(
     // A pooled connection the server has since closed would fail after the
     // source was read, and a source cannot be read twice: use a new one.
     absl::StatusOr<std::unique_ptr<http::Connection>> connection =
-        http::Connection::Connect(server, options_.transfer_timeout);
+        pool_.Connect(server);
     response = connection.ok() ? (*connection)->Send(request)
                                : absl::StatusOr<http::ClientResponse>(
                                      connection.status());
@@ -208,7 +208,7 @@ absl::StatusOr<PutResult> Client::Impl::PutOnce(
   }
   if (response->status / 100 != 2) {
     absl::Status status =
-        StatusFromHttpError(absl::StrCat(name, ": volume server ", server),
+        StatusFromHttpError(absl::StrCat(name, ": volume server ", server.host_port),
                             response->status, response->body);
     // 503 also for a volume that turned read-only: another upload goes
     // to another volume.
@@ -292,14 +292,14 @@ absl::StatusOr<ObjectInfo> Client::Impl::Download(
     if (delivered == total) return object;  // nothing (left) to read
     if (expect && delivered == 0) expect(total);
 
-    absl::StatusOr<std::pair<std::string, std::string>> url =
+    absl::StatusOr<std::pair<http::Origin, std::string>> url =
         http::SplitUrl(target->read.url);
     if (!url.ok()) {
       return absl::InternalError(absl::StrCat(
           name, ": the master sent a malformed download url: ",
           url.status().message()));
     }
-    const std::string& server = url->first;
+    const http::Origin& server = url->first;
     http::ClientRequest request;
     request.method = "GET";
     request.target = url->second;
@@ -339,7 +339,7 @@ absl::StatusOr<ObjectInfo> Client::Impl::Download(
       }
       if (delivered != total) {
         return absl::DataLossError(absl::StrCat(
-            name, ": volume server ", server, " sent ", delivered, " of ",
+            name, ": volume server ", server.host_port, " sent ", delivered, " of ",
             total, " bytes"));
       }
       if (whole && absl::StrFormat("%08x", crc) != object.etag) {
@@ -353,11 +353,11 @@ absl::StatusOr<ObjectInfo> Client::Impl::Download(
     if (gate.open()) {
       // Only a body longer than any error of ours gets here.
       return absl::DataLossError(absl::StrCat(
-          name, ": volume server ", server, " answered HTTP ", code,
+          name, ": volume server ", server.host_port, " answered HTTP ", code,
           " with a body of more than ", kHoldBack, " bytes"));
     }
     absl::Status status = StatusFromHttpError(
-        absl::StrCat(name, ": volume server ", server), code, gate.held());
+        absl::StrCat(name, ": volume server ", server.host_port), code, gate.held());
     if ((code == 401 || code == 403 || code == 404) && target->cached &&
         !refreshed) {
       // The cached url went stale (object replaced or deleted elsewhere,

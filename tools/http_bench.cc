@@ -260,7 +260,7 @@ absl::Status WaitForVolumes(const std::string& host_port,
   while (absl::Now() < deadline) {
     http::ClientRequest request;
     request.target = "/usage";
-    absl::StatusOr<http::ClientResponse> response = pool.Send(host_port, request);
+    absl::StatusOr<http::ClientResponse> response = pool.Send({host_port, false}, request);
     if (response.ok() && response->status == 200) {
       bool all = true;
       for (uint32_t id : volumes) {

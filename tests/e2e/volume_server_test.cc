@@ -122,7 +122,7 @@ class Cluster {
     request.target = target;
     request.body = std::move(body);
     request.headers = std::move(headers);
-    auto response = pool_.Send(http_, request);
+    auto response = pool_.Send({http_, false}, request);
     INFO(response.status().ToString());
     REQUIRE(response.ok());
     return *std::move(response);
@@ -130,7 +130,7 @@ class Cluster {
 
   absl::StatusOr<http::ClientResponse> TrySend(http::ClientRequest& request) {
     http::ConnectionPool pool;
-    return pool.Send(http_, request);
+    return pool.Send({http_, false}, request);
   }
 
   FakeMaster& master() { return master_; }
@@ -402,7 +402,7 @@ TEST_CASE("concurrent uploads survive a SIGKILL of the volume server",
         request.target =
             cluster.PutUrl(Fid(needle), size, absl::StrCat("u", needle));
         request.body = Payload(needle, size);
-        auto response = pool.Send(cluster.http(), request);
+        auto response = pool.Send({cluster.http(), false}, request);
         if (!response.ok()) continue;  // outcome unknown: connection cut
         absl::MutexLock lock(&mu);
         if (response->status == 200) {

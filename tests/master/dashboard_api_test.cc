@@ -44,7 +44,7 @@ class DashboardClient {
       request.body = form;
     }
     absl::StatusOr<std::unique_ptr<http::Connection>> connection =
-        http::Connection::Connect(host_, kWaitLimit);
+        http::Connection::Connect({host_, false}, kWaitLimit);
     REQUIRE(connection.ok());
     absl::StatusOr<http::ClientResponse> response =
         (*connection)->Send(request);

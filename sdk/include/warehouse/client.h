@@ -73,6 +73,8 @@ struct ClientOptions {
 
   // TLS for the gRPC channel to the master: unset for plaintext; set to
   // PEM root certificates to trust, or to "" for the system's roots.
+  // Volume servers with TLS hand out https:// URLs, whose certificates are
+  // checked against the same roots (the system's when unset).
   std::optional<std::string> tls_root_certs;
 
   // Signed download URLs are kept, per object, until shortly before they
