@@ -41,12 +41,13 @@ double FileBytes(const std::string& path) {
 
 absl::StatusOr<std::unique_ptr<MasterHttp>> MasterHttp::Start(
     const std::string& listen, absl::Duration idle_timeout,
-    MetricsRegistry* registry, const Topology* topology,
-    const CommandQueue* commands, const std::string& db_path,
-    DashboardApi* dashboard) {
+    std::shared_ptr<const http::TlsContext> tls, MetricsRegistry* registry,
+    const Topology* topology, const CommandQueue* commands,
+    const std::string& db_path, DashboardApi* dashboard) {
   http::ServerOptions options;
   RETURN_IF_ERROR(ParseListenAddress(listen, &options));
   options.idle_timeout = idle_timeout;
+  options.tls = std::move(tls);
   options.metrics = registry;
 
   registry->AddGaugeCallback(

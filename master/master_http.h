@@ -20,6 +20,7 @@
 #include "common/http_router.h"
 #include "common/http_server.h"
 #include "common/metrics.h"
+#include "common/tls_context.h"
 #include "master/command_queue.h"
 #include "master/dashboard_api.h"
 #include "master/topology.h"
@@ -34,12 +35,13 @@ class MasterHttp {
   // when `dashboard` is not null. Errors: InvalidArgument (not
   // host:port); those of http::Server::Start (FailedPrecondition for a
   // port in use). A client that makes no progress for `idle_timeout`
-  // (docs/http.md, "Timeouts") is answered 408 or disconnected.
+  // (docs/http.md, "Timeouts") is answered 408 or disconnected. With
+  // `tls` (a server context) the port speaks only TLS.
   static absl::StatusOr<std::unique_ptr<MasterHttp>> Start(
       const std::string& listen, absl::Duration idle_timeout,
-      MetricsRegistry* registry, const Topology* topology,
-      const CommandQueue* commands, const std::string& db_path,
-      DashboardApi* dashboard);
+      std::shared_ptr<const http::TlsContext> tls, MetricsRegistry* registry,
+      const Topology* topology, const CommandQueue* commands,
+      const std::string& db_path, DashboardApi* dashboard);
 
   MasterHttp(const MasterHttp&) = delete;
   MasterHttp& operator=(const MasterHttp&) = delete;

@@ -6,6 +6,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "common/status_macros.h"
+#include "common/tls_context.h"
 #include "common/tls_credentials.h"
 #include "master/rpc_metrics.h"
 #include "spdlog/spdlog.h"
@@ -43,6 +44,13 @@ absl::StatusOr<std::unique_ptr<MasterServer>> MasterServer::Start(
       MakeServerCredentials(options.tls_cert_file, options.tls_key_file));
   ASSIGN_OR_RETURN(std::shared_ptr<grpc::ChannelCredentials> admin_credentials,
                    MakeChannelCredentials(options.tls_ca_file));
+  // Made before gRPC starts, so that a key that does not match its
+  // certificate is named here rather than as a gRPC listener that failed.
+  std::shared_ptr<const http::TlsContext> http_tls;
+  if (!options.tls_cert_file.empty() || !options.tls_key_file.empty()) {
+    ASSIGN_OR_RETURN(http_tls, http::TlsContext::ForServer(
+                                   options.tls_cert_file, options.tls_key_file));
+  }
   std::unique_ptr<MasterServer> server(
       new MasterServer(std::move(options), std::move(keys)));
   const Options& o = server->options_;
@@ -109,6 +117,7 @@ absl::StatusOr<std::unique_ptr<MasterServer>> MasterServer::Start(
   }
   ASSIGN_OR_RETURN(server->http_,
                    MasterHttp::Start(o.http_listen, o.http_idle_timeout,
+                                     std::move(http_tls),
                                      server->metrics_.get(),
                                      server->topology_.get(),
                                      server->commands_.get(), o.db_path,

@@ -52,7 +52,8 @@ class MasterServer {
     // Silence after which a server is offline; zero means three heartbeat
     // intervals.
     absl::Duration offline_after = absl::ZeroDuration();
-    // TLS for the gRPC listener; both empty for plaintext.
+    // TLS for the gRPC listener and the HTTP port; both empty for
+    // plaintext.
     std::string tls_cert_file;
     std::string tls_key_file;
     // PEM roots for the volume servers' admin services, reached over TLS

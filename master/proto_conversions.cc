@@ -39,6 +39,7 @@ ServerRegistration FromProto(const v1::Registration& registration) {
   converted.server_id = registration.server_id();
   converted.public_address = registration.public_address();
   converted.admin_address = registration.admin_address();
+  converted.http_tls = registration.http_tls();
   converted.max_volumes = registration.max_volumes();
   converted.heartbeat_interval =
       absl::Milliseconds(registration.heartbeat_interval_ms());

@@ -165,6 +165,7 @@ absl::StatusOr<uint64_t> Topology::Register(
     server.view.server_id = id;
     server.view.public_address = registration.public_address;
     server.view.admin_address = registration.admin_address;
+    server.view.http_tls = registration.http_tls;
     server.view.online = false;
     server.view.last_heartbeat = now;
     server.view.max_volumes = registration.max_volumes;
@@ -444,7 +445,7 @@ std::vector<VolumeLocation> Topology::Volumes(
     if (!server_id.empty() && server.server_id != server_id) continue;
     for (const VolumeView& volume : server.volumes) {
       volumes.push_back(VolumeLocation{server.server_id, server.public_address,
-                                       server.online, volume});
+                                       server.http_tls, server.online, volume});
     }
   }
   std::sort(volumes.begin(), volumes.end(),
@@ -472,6 +473,7 @@ absl::StatusOr<VolumeLocation> Topology::LocateVolume(
   VolumeLocation location;
   location.server_id = owner->second;
   location.public_address = server.view.public_address;
+  location.http_tls = server.view.http_tls;
   location.online = server.view.online;
   location.volume = server.volumes.at(volume_id);
   return location;

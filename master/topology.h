@@ -51,6 +51,7 @@ struct VolumeView {
 struct ServerView {
   std::string server_id;
   std::string public_address;  // host:port of its HTTP data path
+  bool http_tls = false;       // whether the data path speaks TLS
   // host:port of its VolumeAdmin service; empty when never told (it is
   // not kept in the database, so a master learns it at registration).
   std::string admin_address;
@@ -73,6 +74,7 @@ struct ServerReport {
 struct ServerRegistration {
   std::string server_id;
   std::string public_address;
+  bool http_tls = false;
   std::string admin_address;
   uint32_t max_volumes = 0;
   // How often it heartbeats; zero when it did not say.
@@ -84,6 +86,7 @@ struct ServerRegistration {
 struct VolumeLocation {
   std::string server_id;
   std::string public_address;
+  bool http_tls = false;
   bool online = false;
   VolumeView volume;
 };

@@ -73,7 +73,8 @@ absl::StatusOr<UploadTicket> UrlIssuer::BeginUpload(
   grant.upload_id = ticket.upload_id;
   grant.content_type = type;
   ASSIGN_OR_RETURN(const std::string path, SignUrl(grant, *keys_));
-  ticket.put_url = absl::StrCat("http://", placement.public_address, path);
+  ticket.put_url = absl::StrCat(placement.http_tls ? "https://" : "http://",
+                                placement.public_address, path);
   return ticket;
 }
 
@@ -126,7 +127,8 @@ absl::StatusOr<DownloadTicket> UrlIssuer::LookupObject(
   grant.expires_unix_seconds = absl::ToUnixSeconds(ticket.expires);
   grant.range = range;
   ASSIGN_OR_RETURN(const std::string path, SignUrl(grant, *keys_));
-  ticket.get_url = absl::StrCat("http://", location->public_address, path);
+  ticket.get_url = absl::StrCat(location->http_tls ? "https://" : "http://",
+                                location->public_address, path);
   return ticket;
 }
 

@@ -82,6 +82,7 @@ absl::StatusOr<Placement> VolumeAllocator::Pick(uint64_t size,
         best.volume_id = volume.volume_id;
         best.server_id = server.server_id;
         best.public_address = server.public_address;
+        best.http_tls = server.http_tls;
       }
     }
   }

@@ -38,6 +38,7 @@ struct Placement {
   uint32_t volume_id = 0;
   std::string server_id;
   std::string public_address;
+  bool http_tls = false;
 };
 
 // Thread-safe. `*topology`, `*store` and `*commands` must outlive it, and

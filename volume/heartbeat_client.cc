@@ -93,6 +93,7 @@ absl::Status HeartbeatClient::RunStream() {
   v1::Registration* registration = hello.mutable_registration();
   registration->set_server_id(options_.server_id);
   registration->set_public_address(options_.public_address);
+  registration->set_http_tls(options_.http_tls);
   registration->set_admin_address(options_.admin_address);
   *registration->mutable_volumes() = report.volumes();
   registration->set_max_volumes(store_->max_volumes());

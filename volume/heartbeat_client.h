@@ -29,6 +29,7 @@ namespace warehouse::volume {
 struct HeartbeatOptions {
   std::string server_id;
   std::string public_address;  // host:port of the HTTP data path
+  bool http_tls = false;       // whether the data path speaks TLS
   std::string admin_address;   // host:port of the VolumeAdmin service
   absl::Duration interval = absl::Seconds(5);
   absl::Duration max_backoff = absl::Seconds(5);

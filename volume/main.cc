@@ -111,6 +111,13 @@ int Run(const Flags& flags) {
   http_options.port = static_cast<uint16_t>(flags.port);
   http_options.metrics = &metrics;
   http_options.idle_timeout = absl::Seconds(flags.http_idle_timeout_seconds);
+  if (!flags.tls_cert.empty() || !flags.tls_key.empty()) {
+    absl::StatusOr<std::shared_ptr<const http::TlsContext>> tls =
+        http::TlsContext::ForServer(flags.tls_cert, flags.tls_key);
+    if (!tls.ok()) return Fail(tls.status());
+    http_options.tls = *std::move(tls);
+    spdlog::info("HTTP data path and admin gRPC speak TLS");
+  }
   HeartbeatClient* heartbeat_ptr = nullptr;
   DataPath data_path(store->get(), &*keys, &reporter, &metrics, [&] {
     return heartbeat_ptr != nullptr && heartbeat_ptr->connected();
@@ -152,6 +159,7 @@ int Run(const Flags& flags) {
   HeartbeatOptions heartbeat_options;
   heartbeat_options.server_id = *server_id;
   heartbeat_options.public_address = public_address;
+  heartbeat_options.http_tls = http_options.tls != nullptr;
   heartbeat_options.admin_address = admin_address;
   heartbeat_options.interval = absl::Seconds(flags.heartbeat_seconds);
   HeartbeatClient heartbeat(heartbeat_options, master, store->get(), &*keys);
@@ -225,7 +233,8 @@ int main(int argc, char** argv) {
                  "certificate against these")
       ->envname(env("TLS_CA"));
   app.add_option("--tls-cert", flags.tls_cert,
-                 "PEM certificate chain: serve admin gRPC over TLS")
+                 "PEM certificate chain: serve the HTTP data path and admin "
+                 "gRPC over TLS")
       ->envname(env("TLS_CERT"));
   app.add_option("--tls-key", flags.tls_key, "PEM private key for --tls-cert")
       ->envname(env("TLS_KEY"));

@@ -1,6 +1,8 @@
-// TLS on every gRPC link of a real cluster: clients to the master, volume
-// servers to the master (heartbeats and upload reports), and the master to
-// the volume servers' admin services (the consistency check).
+// TLS on every link of a real cluster: clients to the master, volume
+// servers to the master (heartbeats and upload reports), the master to the
+// volume servers' admin services (the consistency check), clients to the
+// volume servers' HTTP data path (signed https:// URLs), and the master's
+// HTTP port.
 #include <fstream>
 #include <iterator>
 #include <memory>
@@ -10,6 +12,8 @@
 
 #include "absl/strings/str_join.h"
 #include "catch2/catch.hpp"
+#include "common/http_client.h"
+#include "common/tls_context.h"
 #include "tests/support/certificate.h"
 #include "tests/support/cluster.h"
 #include "tests/support/process.h"
@@ -50,7 +54,7 @@ CommandResult RunCli(const Cluster& cluster, std::vector<std::string> args) {
   return *result;
 }
 
-TEST_CASE("a cluster with TLS on every gRPC link stores, serves and checks",
+TEST_CASE("a cluster with TLS on every link stores, serves and checks",
           "[e2e][tls]") {
   TempDir dir;
   // The master and the volume server each have their own certificate, and
@@ -73,17 +77,25 @@ TEST_CASE("a cluster with TLS on every gRPC link stores, serves and checks",
   REQUIRE(started.ok());
   const Cluster& cluster = **started;
 
-  // The SDK, with the master's root.
+  // The SDK, trusting both roots: the master's for gRPC, the volume
+  // server's for the data path.
+  const std::string roots_file = dir.Join("roots.pem");
+  std::ofstream(roots_file) << ReadFile(master_cert.cert)
+                            << ReadFile(volume_cert.cert);
   ClientOptions client_options;
   client_options.master_address = cluster.master_address();
   client_options.access_key_id = cluster.access_key_id();
   client_options.secret_access_key = cluster.secret_access_key();
-  client_options.tls_root_certs = ReadFile(master_cert.cert);
+  client_options.tls_root_certs = ReadFile(roots_file);
   absl::StatusOr<std::unique_ptr<Client>> client =
       Client::Create(client_options);
   REQUIRE(client.ok());
   REQUIRE((*client)->CreateBucket("sealed").ok());
-  const std::string bytes = "sent over a TLS control plane";
+  // Larger than a TLS record and the SDK's transfer chunk.
+  std::string bytes;
+  while (bytes.size() < (600 << 10)) {
+    bytes += "sent over TLS, control plane and data path alike; ";
+  }
   // The volume server reports the upload to the master over TLS before
   // the PUT succeeds.
   absl::Status put = (*client)->Put("sealed", "note.txt", bytes).status();
@@ -93,9 +105,53 @@ TEST_CASE("a cluster with TLS on every gRPC link stores, serves and checks",
   REQUIRE(got.ok());
   CHECK(*got == bytes);
 
-  // The CLI, given the root; fsck lists the volume's needles through the
-  // volume server's admin service, over TLS.
-  const CommandResult fsck = RunCli(cluster, {"--tls-ca", master_cert.cert,
+  // The master signs https:// URLs for a volume server with TLS; plaintext
+  // to that port gets nothing.
+  absl::StatusOr<SignedUrl> url = (*client)->PresignGet("sealed", "note.txt");
+  REQUIRE(url.ok());
+  CHECK_THAT(url->url, Catch::StartsWith("https://127.0.0.1:"));
+  absl::StatusOr<std::pair<http::Origin, std::string>> split =
+      http::SplitUrl(url->url);
+  REQUIRE(split.ok());
+  http::ClientRequest get;
+  get.target = split->second;
+  http::ConnectionPool plaintext(absl::Seconds(10));
+  CHECK(absl::IsUnavailable(
+      plaintext.Send(http::Origin{split->first.host_port, false}, get).status()));
+
+  // The master's HTTP port speaks TLS too.
+  absl::StatusOr<std::shared_ptr<const http::TlsContext>> master_root =
+      http::TlsContext::ForClient(ReadFile(master_cert.cert));
+  REQUIRE(master_root.ok());
+  http::ConnectionPool master_http(absl::Seconds(10), 1, *master_root);
+  http::ClientRequest health;
+  health.target = "/healthz";
+  absl::StatusOr<http::ClientResponse> healthy = master_http.Send(
+      http::Origin{cluster.master_http_address(), true}, health);
+  INFO(healthy.status().ToString());
+  REQUIRE(healthy.ok());
+  CHECK(healthy->status == 200);
+
+  // A client that trusts only the master's root is refused the volume
+  // server's certificate, and says so.
+  client_options.tls_root_certs = ReadFile(master_cert.cert);
+  absl::StatusOr<std::unique_ptr<Client>> half = Client::Create(client_options);
+  REQUIRE(half.ok());
+  absl::StatusOr<std::string> refused = (*half)->Get("sealed", "note.txt");
+  INFO(refused.status().ToString());
+  CHECK(absl::IsFailedPrecondition(refused.status()));
+  CHECK_THAT(std::string(refused.status().message()),
+             Catch::Contains("certificate is refused"));
+
+  // The CLI, given the roots: a download crosses the data path over TLS,
+  // and fsck lists the volume's needles through the volume server's admin
+  // service, over TLS.
+  const CommandResult cat =
+      RunCli(cluster, {"--tls-ca", roots_file, "get", "sealed/note.txt", "-"});
+  INFO(cat.output);
+  CHECK(cat.exit_code == 0);
+  CHECK_THAT(cat.output, Catch::Contains(bytes.substr(0, 100)));
+  const CommandResult fsck = RunCli(cluster, {"--tls-ca", roots_file,
                                               "fsck"});
   INFO(fsck.output);
   CHECK(fsck.exit_code == 0);
@@ -138,6 +194,7 @@ TEST_CASE("TLS flags a server cannot use stop it at start, named",
           "[e2e][tls]") {
   TempDir dir;
   const Certificate cert = NewCertificate(dir, "server");
+  const Certificate other = NewCertificate(dir, "other");
   const std::string not_pem = dir.Join("roots.txt");
   std::ofstream(not_pem) << "no certificates here\n";
   const std::vector<std::pair<std::string, std::string>> env = {
@@ -148,6 +205,10 @@ TEST_CASE("TLS flags a server cannot use stop it at start, named",
   };
   const std::vector<Case> cases = {
       {{WAREHOUSE_VOLUME_BIN, "--tls-cert", cert.cert}, "--tls-key"},
+      {{WAREHOUSE_VOLUME_BIN, "--tls-cert", cert.cert, "--tls-key", other.key},
+       "does not match"},
+      {{WAREHOUSE_MASTER_BIN, "--tls-cert", cert.cert, "--tls-key", other.key},
+       "does not match"},
       {{WAREHOUSE_VOLUME_BIN, "--tls-ca", dir.Join("none.pem")}, "none.pem"},
       {{WAREHOUSE_VOLUME_BIN, "--tls-ca", not_pem}, "not a PEM file"},
       {{WAREHOUSE_MASTER_BIN, "--tls-ca", dir.Join("none.pem")}, "none.pem"},
