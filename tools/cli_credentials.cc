@@ -1,5 +1,7 @@
 #include "tools/cli_credentials.h"
 
+extern char** environ;
+
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -13,6 +15,8 @@
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
 #include "common/file.h"
+#include "common/status_macros.h"
+#include "common/tls_credentials.h"
 
 namespace warehouse::cli {
 namespace {
@@ -141,6 +145,40 @@ absl::StatusOr<Connection> ResolveConnection(
   }
   if (connection.master.empty()) connection.master = kDefaultMaster;
   return connection;
+}
+
+std::map<std::string, std::string> ProcessEnvironment() {
+  std::map<std::string, std::string> env;
+  for (char** entry = environ; *entry != nullptr; ++entry) {
+    absl::string_view text(*entry);
+    const size_t eq = text.find('=');
+    if (eq == absl::string_view::npos) continue;
+    env.emplace(std::string(text.substr(0, eq)),
+                std::string(text.substr(eq + 1)));
+  }
+  return env;
+}
+
+absl::StatusOr<ClientOptions> ResolveClientOptions(
+    const std::string& master_flag, const std::string& tls_ca_flag,
+    const std::map<std::string, std::string>& env,
+    const std::string& credentials_path) {
+  ASSIGN_OR_RETURN(Connection connection,
+                   ResolveConnection(master_flag, env, credentials_path));
+  ClientOptions options;
+  options.master_address = connection.master;
+  options.access_key_id = connection.access_key_id;
+  options.secret_access_key = connection.secret_access_key;
+  std::string tls_ca = tls_ca_flag;
+  if (tls_ca.empty()) {
+    auto it = env.find("WAREHOUSE_TLS_CA");
+    if (it != env.end()) tls_ca = it->second;
+  }
+  if (!tls_ca.empty()) {
+    ASSIGN_OR_RETURN(options.tls_root_certs,
+                     ReadPemFile("TLS root certificates", tls_ca));
+  }
+  return options;
 }
 
 }  // namespace warehouse::cli

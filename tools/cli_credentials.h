@@ -24,6 +24,7 @@
 
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
+#include "warehouse/client.h"
 
 namespace warehouse::cli {
 
@@ -65,6 +66,18 @@ struct Connection {
 // only one of the two variables); those of LoadCredentialsFile.
 absl::StatusOr<Connection> ResolveConnection(
     const std::string& master_flag,
+    const std::map<std::string, std::string>& env,
+    const std::string& credentials_path);
+
+// This process's environment, name to value.
+std::map<std::string, std::string> ProcessEnvironment();
+
+// Client options for the connection ResolveConnection finds, with the PEM
+// roots in the file `tls_ca_flag` names, else in WAREHOUSE_TLS_CA (for a
+// master, and volume servers, that speak TLS); neither: plaintext to the
+// master. Errors: those of ResolveConnection and of reading the roots.
+absl::StatusOr<ClientOptions> ResolveClientOptions(
+    const std::string& master_flag, const std::string& tls_ca_flag,
     const std::map<std::string, std::string>& env,
     const std::string& credentials_path);
 

@@ -1,7 +1,6 @@
 #include "tools/sdk_bench.h"
 
 #include <algorithm>
-#include <map>
 #include <memory>
 #include <random>
 
@@ -13,8 +12,6 @@
 #include "tools/cli_credentials.h"
 #include "tools/timed_loop.h"
 #include "warehouse/client.h"
-
-extern char** environ;
 
 namespace warehouse::bench {
 namespace {
@@ -52,22 +49,10 @@ std::string Payload(uint64_t size) {
 
 absl::StatusOr<std::unique_ptr<Client>> MakeClient(
     const SdkBenchOptions& options, bool url_cache) {
-  std::map<std::string, std::string> env;
-  for (char** entry = environ; *entry != nullptr; ++entry) {
-    absl::string_view text(*entry);
-    const size_t eq = text.find('=');
-    if (eq != absl::string_view::npos) {
-      env.emplace(std::string(text.substr(0, eq)),
-                  std::string(text.substr(eq + 1)));
-    }
-  }
-  ASSIGN_OR_RETURN(cli::Connection connection,
-                   cli::ResolveConnection(options.master, env,
-                                          cli::DefaultCredentialsPath()));
-  ClientOptions client;
-  client.master_address = connection.master;
-  client.access_key_id = connection.access_key_id;
-  client.secret_access_key = connection.secret_access_key;
+  ASSIGN_OR_RETURN(ClientOptions client,
+                   cli::ResolveClientOptions(options.master, options.tls_ca,
+                                             cli::ProcessEnvironment(),
+                                             cli::DefaultCredentialsPath()));
   if (!url_cache) client.read_url_cache_ttl = absl::ZeroDuration();
   return Client::Create(std::move(client));
 }

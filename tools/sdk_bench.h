@@ -18,6 +18,9 @@ struct SdkBenchOptions {
   // The master's address; empty to resolve it, and the access key, as the
   // warehouse CLI does (tools/cli_credentials.h).
   std::string master;
+  // PEM roots for a master and volume servers that speak TLS; empty: as
+  // the warehouse CLI finds them (WAREHOUSE_TLS_CA), else plaintext.
+  std::string tls_ca;
   // Created when missing; the objects written are deleted at the end
   // unless `keep`.
   std::string bucket = "sdk-bench";

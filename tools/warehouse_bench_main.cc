@@ -114,6 +114,9 @@ int main(int argc, char** argv) {
   double sdk_seconds = 5;
   sdk->add_option("--master", sdk_options.master,
                   "The master's address (default: as for warehouse)");
+  sdk->add_option("--tls-ca", sdk_options.tls_ca,
+                  "PEM roots of a cluster that speaks TLS (else "
+                  "WAREHOUSE_TLS_CA; neither: plaintext)");
   sdk->add_option("--bucket", sdk_options.bucket,
                   "Bucket to write to (created when missing)")
       ->capture_default_str();

@@ -41,7 +41,7 @@ int main(int argc, char** argv) {
   app.add_option("--master", context.master_flag,
                  "The master's gRPC address, host:port");
   app.add_option("--tls-ca", context.tls_ca_flag,
-                 "PEM roots for a master serving gRPC over TLS (else "
+                 "PEM roots for a master and volume servers serving TLS (else "
                  "WAREHOUSE_TLS_CA; neither: plaintext)");
   app.add_flag("--json", context.json, "Print JSON for scripts");
   warehouse::cli::CommandRunners runners;

@@ -3,6 +3,8 @@
 #include <sys/stat.h>
 
 #include <fstream>
+#include <map>
+#include <string>
 
 #include "catch2/catch.hpp"
 #include "tests/support/temp_dir.h"
@@ -120,6 +122,39 @@ TEST_CASE("missing or half-given credentials are refused clearly", "[tools]") {
       dir, "access_key_id = WH\nsecret_access_key = s\n", 0644);
   CHECK(ResolveConnection("", {}, open).status().code() ==
         absl::StatusCode::kPermissionDenied);
+}
+
+TEST_CASE("TLS roots come from --tls-ca, else WAREHOUSE_TLS_CA", "[tools]") {
+  testing::TempDir dir;
+  const std::map<std::string, std::string> keys = {
+      {"WAREHOUSE_ACCESS_KEY", kId}, {"WAREHOUSE_SECRET_KEY", kSecret}};
+  absl::StatusOr<ClientOptions> plain =
+      ResolveClientOptions("", "", keys, dir.Join("none"));
+  REQUIRE(plain.ok());
+  CHECK(plain->access_key_id == kId);
+  CHECK(plain->master_address == kDefaultMaster);
+  CHECK_FALSE(plain->tls_root_certs.has_value());
+
+  const std::string flag_pem = dir.Join("flag.pem");
+  std::ofstream(flag_pem) << "-----BEGIN CERTIFICATE-----\nflag\n";
+  const std::string env_pem = dir.Join("env.pem");
+  std::ofstream(env_pem) << "-----BEGIN CERTIFICATE-----\nenv\n";
+  std::map<std::string, std::string> env = keys;
+  env["WAREHOUSE_TLS_CA"] = env_pem;
+  absl::StatusOr<ClientOptions> from_env =
+      ResolveClientOptions("", "", env, dir.Join("none"));
+  REQUIRE(from_env.ok());
+  CHECK_THAT(from_env->tls_root_certs.value_or(""), Catch::Contains("env"));
+  absl::StatusOr<ClientOptions> from_flag =
+      ResolveClientOptions("", flag_pem, env, dir.Join("none"));
+  REQUIRE(from_flag.ok());
+  CHECK_THAT(from_flag->tls_root_certs.value_or(""), Catch::Contains("flag"));
+
+  absl::StatusOr<ClientOptions> missing =
+      ResolveClientOptions("", dir.Join("none.pem"), keys, dir.Join("none"));
+  CHECK(missing.status().code() == absl::StatusCode::kNotFound);
+  CHECK_THAT(std::string(missing.status().message()),
+             Catch::Contains("none.pem"));
 }
 
 }  // namespace
