@@ -23,12 +23,14 @@
 #include "common/http_router.h"
 #include "common/metrics.h"
 #include "common/socket_stream.h"
+#include "tests/support/pattern.h"
 
 namespace warehouse::http {
 namespace {
 
 namespace beast = boost::beast;
 namespace bhttp = boost::beast::http;
+using testing::Pattern;
 
 // Every wait in these tests gives up after this long, so a broken server
 // fails a test instead of hanging it.
@@ -109,20 +111,6 @@ std::unique_ptr<Server> StartServer(Handler handler,
   INFO(server.status().ToString());
   REQUIRE(server.ok());
   return std::move(*server);
-}
-
-// Bytes whose every position matters: a shifted or repeated block changes
-// the checksum.
-std::string Pattern(size_t n, uint64_t seed) {
-  std::string out(n, '\0');
-  uint64_t x = seed * 0x9E3779B97F4A7C15ull + 1;
-  for (size_t i = 0; i < n; ++i) {
-    x ^= x << 13;
-    x ^= x >> 7;
-    x ^= x << 17;
-    out[i] = static_cast<char>(x);
-  }
-  return out;
 }
 
 TEST_CASE("a server answers several requests on one kept-alive connection",

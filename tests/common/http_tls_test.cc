@@ -20,27 +20,16 @@
 #include "common/tls_context.h"
 #include "common/tls_credentials.h"
 #include "tests/support/certificate.h"
+#include "tests/support/pattern.h"
 #include "tests/support/temp_dir.h"
 
 namespace warehouse::http {
 namespace {
 
 namespace bhttp = boost::beast::http;
+using testing::Pattern;
 
 constexpr absl::Duration kWait = absl::Seconds(10);
-
-// Bytes whose every position matters.
-std::string Pattern(size_t n) {
-  std::string out(n, '\0');
-  uint64_t x = 0x9E3779B97F4A7C15ull;
-  for (size_t i = 0; i < n; ++i) {
-    x ^= x << 13;
-    x ^= x >> 7;
-    x ^= x << 17;
-    out[i] = static_cast<char>(x);
-  }
-  return out;
-}
 
 // GET /bytes?n=N streams N bytes of Pattern in 100 KiB writes; PUT echoes
 // the body it read.
@@ -59,7 +48,7 @@ void Serve(Request& request, ResponseWriter& response) {
     response.Send(400, "n: not a number").IgnoreError();
     return;
   }
-  const std::string bytes = Pattern(n);
+  const std::string bytes = Pattern(n, 1);
   if (!response.BeginStream(200, n).ok()) return;
   for (size_t at = 0; at < n; at += 100 << 10) {
     const size_t take = std::min<size_t>(100 << 10, n - at);
@@ -117,12 +106,12 @@ TEST_CASE("a TLS server streams bodies both ways on kept-alive connections",
     INFO(got.status().ToString());
     REQUIRE(got.ok());
     CHECK(got->status == 200);
-    CHECK(got->body == Pattern(n));
+    CHECK(got->body == Pattern(n, 1));
 
     ClientRequest put;
     put.method = "PUT";
     put.target = "/echo";
-    put.body = Pattern(n);
+    put.body = Pattern(n, 1);
     absl::StatusOr<ClientResponse> echoed = pool.Send(f.origin, put);
     INFO(echoed.status().ToString());
     REQUIRE(echoed.ok());
@@ -156,7 +145,7 @@ TEST_CASE("pipelined requests over TLS are all answered", "[http][tls]") {
     INFO(ec.message());
     REQUIRE_FALSE(ec);
     CHECK(response.result_int() == 200);
-    CHECK(response.body() == Pattern(n));
+    CHECK(response.body() == Pattern(n, 1));
   }
 }
 
@@ -191,7 +180,7 @@ TEST_CASE("a client that does not trust the server's certificate is refused",
   ConnectionPool right(kWait, 4, f.roots);
   absl::StatusOr<ClientResponse> ok = right.Send(f.origin, get);
   REQUIRE(ok.ok());
-  CHECK(ok->body == Pattern(1));
+  CHECK(ok->body == Pattern(1, 1));
 }
 
 TEST_CASE("plaintext and TLS peers that meet fail and block no one",
@@ -222,7 +211,7 @@ TEST_CASE("plaintext and TLS peers that meet fail and block no one",
   absl::StatusOr<ClientResponse> served = tls.Send(f.origin, get);
   INFO(served.status().ToString());
   REQUIRE(served.ok());
-  CHECK(served->body == Pattern(3));
+  CHECK(served->body == Pattern(3, 1));
   (*silent)->set_timeout(kWait);
   char c;
   boost::system::error_code ec;
