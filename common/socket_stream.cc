@@ -117,7 +117,10 @@ SocketStream::SocketStream(int fd) : fd_(fd) {
 SocketStream::~SocketStream() {
   if (ssl_ != nullptr) {
     // Best effort and without waiting: the socket may be full or gone.
-    if (SSL_is_init_finished(ssl_)) SSL_shutdown(ssl_);
+    if (SSL_is_init_finished(ssl_)) {
+      SSL_shutdown(ssl_);
+      BIO_flush(SSL_get_wbio(ssl_));
+    }
     SSL_free(ssl_);
     ERR_clear_error();
   }
@@ -128,16 +131,28 @@ absl::Status SocketStream::NewTlsSession(const TlsContext& context) {
   if (ssl_ != nullptr) return absl::InternalError("TLS already started");
   ERR_clear_error();
   ssl_ = SSL_new(context.native());
-  BIO* bio = ssl_ != nullptr ? BIO_new(SocketBioMethod()) : nullptr;
-  if (bio == nullptr) {
+  BIO* socket_bio = ssl_ != nullptr ? BIO_new(SocketBioMethod()) : nullptr;
+  BIO* write_bio = socket_bio != nullptr ? BIO_new(BIO_f_buffer()) : nullptr;
+  if (write_bio == nullptr ||
+      BIO_set_write_buffer_size(write_bio, kTlsWriteBufferBytes) != 1) {
+    BIO_free(write_bio);
+    BIO_free(socket_bio);
     SSL_free(ssl_);
     ssl_ = nullptr;
     return absl::InternalError(
         TakeTlsError("TLS: cannot make a session for the connection"));
   }
-  BIO_set_data(bio, reinterpret_cast<void*>(static_cast<intptr_t>(fd_)));
-  BIO_set_init(bio, 1);
-  SSL_set_bio(ssl_, bio, bio);  // ssl_ owns the BIO
+  BIO_set_data(socket_bio,
+               reinterpret_cast<void*>(static_cast<intptr_t>(fd_)));
+  BIO_set_init(socket_bio, 1);
+  // Records are written into a buffer in front of the socket and leave
+  // together when it fills or at the end of each write (FlushTls): one
+  // send for several 16 KiB records rather than one each. Reads come
+  // straight from the socket. The chain holds one reference to the socket
+  // BIO and the session's read side another; ssl_ owns both.
+  BIO_push(write_bio, socket_bio);
+  BIO_up_ref(socket_bio);
+  SSL_set_bio(ssl_, socket_bio, write_bio);
   tls_gather_ = std::make_unique<char[]>(kTlsRecordBytes);
   return absl::OkStatus();
 }
@@ -380,7 +395,7 @@ size_t SocketStream::TlsWriteSome(const struct iovec* iov, size_t count,
     errno = 0;
     size_t sent = 0;
     const int rc = SSL_write_ex(ssl_, data, n, &sent);
-    if (rc == 1) return sent;
+    if (rc == 1) return FlushTls(ec) ? sent : 0;
     const int err = SSL_get_error(ssl_, rc);
     if (err == SSL_ERROR_WANT_WRITE || err == SSL_ERROR_WANT_READ) {
       // Retried with the same bytes, as OpenSSL requires.
@@ -392,9 +407,27 @@ size_t SocketStream::TlsWriteSome(const struct iovec* iov, size_t count,
   }
 }
 
+bool SocketStream::FlushTls(boost::system::error_code& ec) {
+  BIO* write_bio = SSL_get_wbio(ssl_);
+  for (;;) {
+    errno = 0;
+    if (BIO_flush(write_bio) == 1) return true;
+    if (!BIO_should_retry(write_bio)) {
+      ec = errno != 0 ? SystemError(errno)
+                      : boost::asio::error::connection_reset;
+      return false;
+    }
+    if (!Wait(POLLOUT, ec)) return false;
+  }
+}
+
 void SocketStream::ShutdownWrite() {
   if (ssl_ != nullptr && SSL_is_init_finished(ssl_)) {
+    // Without waiting: every write flushed its records, so only the
+    // close_notify is buffered, and a client that reads nothing must not
+    // hold the close up.
     SSL_shutdown(ssl_);
+    BIO_flush(SSL_get_wbio(ssl_));
     ERR_clear_error();
   }
   shutdown(fd_, SHUT_WR);

@@ -141,6 +141,8 @@ class SocketStream {
   static constexpr size_t kMaxIov = 64;
   // The most plaintext one TLS record carries.
   static constexpr size_t kTlsRecordBytes = 16 << 10;
+  // Encrypted records gathered before a send.
+  static constexpr int kTlsWriteBufferBytes = 64 << 10;
 
   // Waits until the socket is ready for `events` (POLLIN or POLLOUT).
   // Returns false with `ec` set on timeout or error.
@@ -149,6 +151,9 @@ class SocketStream {
   size_t TlsReadNow(char* buf, size_t n, boost::system::error_code& ec);
   size_t TlsWriteSome(const struct iovec* iov, size_t count,
                       boost::system::error_code& ec);
+  // Sends the records still buffered in front of the socket, waiting for
+  // it as writes do. Returns false with `ec` set on timeout or error.
+  bool FlushTls(boost::system::error_code& ec);
   // Makes ssl_ on this socket. Errors: Internal.
   absl::Status NewTlsSession(const TlsContext& context);
 
