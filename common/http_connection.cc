@@ -205,6 +205,14 @@ AfterServing ServeConnection(uint64_t id, SocketStream& stream,
       if (ec == boost::asio::error::would_block) {
         return AfterServing::kAwaitRequest;
       }
+      if (stream.plaintext_peer()) {
+        AnswerAndClose(stream, 400,
+                       absl::InvalidArgumentError(absl::StrCat(
+                           remote_address,
+                           ": a plaintext request on a port that speaks "
+                           "only TLS; use https://")));
+        return AfterServing::kClose;
+      }
       if (ec) return AfterServing::kClose;  // closed, or a socket error
       buffer.commit(got);
     }

@@ -348,6 +348,25 @@ void SocketStream::WriteAll(const char* data, size_t n,
 
 size_t SocketStream::TlsReadNow(char* buf, size_t n,
                                 boost::system::error_code& ec) {
+  if (SSL_is_server(ssl_) && !tls_hello_checked_) {
+    // A TLS client opens with a handshake record (type 22); a letter is
+    // the start of a plaintext request.
+    unsigned char first = 0;
+    const ssize_t got = recv(fd_, &first, 1, MSG_PEEK);
+    if (got < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+      ec = boost::asio::error::would_block;
+      return 0;
+    }
+    tls_hello_checked_ = true;
+    if (got == 1 && first >= 'A' && first <= 'Z') {
+      SSL_free(ssl_);
+      ssl_ = nullptr;
+      plaintext_peer_ = true;
+      ec = boost::system::error_code(boost::system::errc::protocol_error,
+                                     boost::system::generic_category());
+      return 0;
+    }
+  }
   for (;;) {
     ERR_clear_error();
     errno = 0;

@@ -66,6 +66,10 @@ class SocketStream {
   // host). Messages do not name the server; the caller does.
   absl::Status ConnectTls(const TlsContext& context, const std::string& host);
   bool tls() const { return ssl_ != nullptr; }
+  // Server side: the client sent plaintext where the TLS hello belongs.
+  // Reads failed with a protocol error, and the stream is plaintext from
+  // then on, so that the server can say so in a plaintext answer.
+  bool plaintext_peer() const { return plaintext_peer_; }
 
   int fd() const { return fd_; }
 
@@ -159,6 +163,8 @@ class SocketStream {
 
   const int fd_;
   SSL* ssl_ = nullptr;  // null: plaintext
+  bool tls_hello_checked_ = false;
+  bool plaintext_peer_ = false;
   // Small buffers gathered into one TLS record; see TlsWriteSome.
   std::unique_ptr<char[]> tls_gather_;
   absl::Duration timeout_ = absl::InfiniteDuration();

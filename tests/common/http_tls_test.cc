@@ -186,14 +186,19 @@ TEST_CASE("a client that does not trust the server's certificate is refused",
 TEST_CASE("plaintext and TLS peers that meet fail and block no one",
           "[http][tls]") {
   TlsFixture f;
-  // A plaintext client on the TLS port: its request is no hello, the
-  // server closes the connection.
+  // A plaintext client on the TLS port: its request is no hello, and the
+  // server answers it in plaintext, 400 and why, without running the
+  // handler.
   ConnectionPool plain(kWait, 4, nullptr);
   ClientRequest get;
   get.target = "/bytes?n=3";
   absl::StatusOr<ClientResponse> garbled =
       plain.Send(Origin{f.origin.host_port, false}, get);
-  CHECK(absl::IsUnavailable(garbled.status()));
+  INFO(garbled.status().ToString());
+  REQUIRE(garbled.ok());
+  CHECK(garbled->status == 400);
+  CHECK_THAT(garbled->body, Catch::Contains("speaks only TLS; use https://"));
+  CHECK(garbled->Header("Connection").value_or("") == "close");
 
   // A client that connects and sends nothing holds no worker: the
   // handshake waits in the epoll set like an idle connection, and the idle

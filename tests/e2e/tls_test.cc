@@ -106,7 +106,7 @@ TEST_CASE("a cluster with TLS on every link stores, serves and checks",
   CHECK(*got == bytes);
 
   // The master signs https:// URLs for a volume server with TLS; plaintext
-  // to that port gets nothing.
+  // to that port gets 400 and no bytes of the object.
   absl::StatusOr<SignedUrl> url = (*client)->PresignGet("sealed", "note.txt");
   REQUIRE(url.ok());
   CHECK_THAT(url->url, Catch::StartsWith("https://127.0.0.1:"));
@@ -116,8 +116,11 @@ TEST_CASE("a cluster with TLS on every link stores, serves and checks",
   http::ClientRequest get;
   get.target = split->second;
   http::ConnectionPool plaintext(absl::Seconds(10));
-  CHECK(absl::IsUnavailable(
-      plaintext.Send(http::Origin{split->first.host_port, false}, get).status()));
+  absl::StatusOr<http::ClientResponse> refused_plain =
+      plaintext.Send(http::Origin{split->first.host_port, false}, get);
+  REQUIRE(refused_plain.ok());
+  CHECK(refused_plain->status == 400);
+  CHECK_THAT(refused_plain->body, Catch::Contains("use https://"));
 
   // The master's HTTP port speaks TLS too.
   absl::StatusOr<std::shared_ptr<const http::TlsContext>> master_root =
