@@ -63,7 +63,8 @@ class SocketStream {
   // that names `host` (a name or a numeric address). Errors:
   // DeadlineExceeded, Unavailable (the server closed, or spoke no TLS),
   // FailedPrecondition (its certificate is not trusted or names another
-  // host). Messages do not name the server; the caller does.
+  // host), InvalidArgument (`host` is no name a certificate can hold),
+  // Internal. Messages do not name the server; the caller does.
   absl::Status ConnectTls(const TlsContext& context, const std::string& host);
   bool tls() const { return ssl_ != nullptr; }
   // Server side: the client sent plaintext where the TLS hello belongs.
