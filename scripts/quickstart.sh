@@ -32,6 +32,25 @@ stop_servers() {
       rm -f "$DATA/$name.pid"
     fi
   done
+  # Servers of this data directory whose pid files are gone (the directory
+  # was removed while they ran) still hold the ports: find them by their
+  # command line, which names the directory.
+  local proc cmdline
+  for proc in /proc/[0-9]*; do
+    cmdline=$(tr '\0' ' ' < "$proc/cmdline" 2>/dev/null) || continue
+    case "$cmdline" in
+      *build/master/warehouse-master*"$DATA/"* | *build/volume/warehouse-volume*"$DATA/"*)
+        pid=${proc#/proc/}
+        if kill "$pid" 2>/dev/null; then
+          for _ in $(seq 1 100); do
+            kill -0 "$pid" 2>/dev/null || break
+            sleep 0.1
+          done
+          echo "stopped a server of $DATA left without its pid file (pid $pid)"
+        fi
+        ;;
+    esac
+  done
 }
 
 # Waits (bounded) for a line containing $2 in log $1.
