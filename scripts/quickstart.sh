@@ -16,38 +16,34 @@ MASTER_HTTP=127.0.0.1:9334
 VOLUME_PORT=8080
 CONFIG_DIR=${XDG_CONFIG_HOME:-$HOME/.config}/warehouse
 
+# Stops process $2 and waits (bounded) for it to exit: a clean stop syncs
+# every index. Says so with the words in $1.
+stop_pid() {
+  if kill "$2" 2>/dev/null; then
+    for _ in $(seq 1 100); do
+      kill -0 "$2" 2>/dev/null || break
+      sleep 0.1
+    done
+    echo "stopped $1 (pid $2)"
+  fi
+}
+
 stop_servers() {
-  local name pid
+  local name proc cmdline
   for name in volume master; do
     if [ -f "$DATA/$name.pid" ]; then
-      pid=$(cat "$DATA/$name.pid")
-      if kill "$pid" 2>/dev/null; then
-        # A clean stop syncs every index; wait for it (bounded).
-        for _ in $(seq 1 100); do
-          kill -0 "$pid" 2>/dev/null || break
-          sleep 0.1
-        done
-        echo "stopped $name (pid $pid)"
-      fi
+      stop_pid "$name" "$(cat "$DATA/$name.pid")"
       rm -f "$DATA/$name.pid"
     fi
   done
   # Servers of this data directory whose pid files are gone (the directory
   # was removed while they ran) still hold the ports: find them by their
   # command line, which names the directory.
-  local proc cmdline
   for proc in /proc/[0-9]*; do
     cmdline=$(tr '\0' ' ' < "$proc/cmdline" 2>/dev/null) || continue
     case "$cmdline" in
       *build/master/warehouse-master*"$DATA/"* | *build/volume/warehouse-volume*"$DATA/"*)
-        pid=${proc#/proc/}
-        if kill "$pid" 2>/dev/null; then
-          for _ in $(seq 1 100); do
-            kill -0 "$pid" 2>/dev/null || break
-            sleep 0.1
-          done
-          echo "stopped a server of $DATA left without its pid file (pid $pid)"
-        fi
+        stop_pid "a server of $DATA left without its pid file" "${proc#/proc/}"
         ;;
     esac
   done
