@@ -38,6 +38,7 @@ absl::Status Servers(CliContext& context) {
       json.BeginObject()
           .Key("server_id").String(server.server_id)
           .Key("address").String(server.public_address)
+          .Key("tls").Bool(server.http_tls)
           .Key("online").Bool(server.online)
           .Key("last_heartbeat_unix_ms")
           .Number(static_cast<uint64_t>(
@@ -55,7 +56,10 @@ absl::Status Servers(CliContext& context) {
                "DISK FREE"},
               {4, 5});
   for (const ServerInfo& server : servers) {
-    table.AddRow({server.server_id, server.public_address,
+    // The scheme shows only where it is not plain HTTP.
+    table.AddRow({server.server_id,
+                  server.http_tls ? "https://" + server.public_address
+                                  : server.public_address,
                   server.online ? "online" : "offline",
                   FormatLocalTime(server.last_heartbeat),
                   absl::StrCat(server.volume_count, "/", server.max_volumes),

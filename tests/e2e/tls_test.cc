@@ -160,6 +160,12 @@ TEST_CASE("a cluster with TLS on every link stores, serves and checks",
   CHECK(fsck.exit_code == 0);
   CHECK_THAT(fsck.output, Catch::Contains("(0 unchecked)"));
   CHECK_THAT(fsck.output, Catch::Contains("0 missing, 0 orphans"));
+  // The server list shows which data paths speak TLS.
+  const CommandResult servers =
+      RunCli(cluster, {"--tls-ca", roots_file, "servers"});
+  INFO(servers.output);
+  CHECK_THAT(servers.output,
+             Catch::Contains("https://" + cluster.volume_address(0)));
 
   // Without the root, or with the wrong one, the CLI is refused a
   // connection and says so.

@@ -81,6 +81,7 @@ struct SignedUrl {
 struct ServerInfo {
   std::string server_id;
   std::string public_address;  // host:port clients transfer objects with
+  bool http_tls = false;       // that address speaks TLS (https://)
   bool online = false;         // its heartbeat stream is open
   absl::Time last_heartbeat;
   uint32_t volume_count = 0;
