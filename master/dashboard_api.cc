@@ -362,6 +362,7 @@ std::string DashboardApi::Servers() {
         JsonObject()
             .Add("server_id", server.server_id)
             .Add("address", server.public_address)
+            .Add("tls", server.http_tls)
             .Add("online", server.online)
             .Add("draining", server.draining)
             .Add("last_heartbeat_unix_ms", UnixMillis(server.last_heartbeat))

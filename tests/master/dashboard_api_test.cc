@@ -258,6 +258,7 @@ TEST_CASE("the overview, servers and volumes describe the cluster",
   CHECK_THAT(servers.body,
              Catch::StartsWith("{\"servers\":[{\"server_id\":\"vs1\","
                                "\"address\":\"127.0.0.1:8081\","
+                               "\"tls\":false,"
                                "\"online\":true,\"draining\":false,"
                                "\"last_heartbeat_unix_ms\":"));
   CHECK_THAT(servers.body,
