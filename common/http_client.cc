@@ -62,7 +62,9 @@ class Connection::Impl {
 };
 
 Connection::Connection(std::unique_ptr<Impl> impl, Origin origin)
-    : impl_(std::move(impl)), origin_(std::move(origin)) {}
+    : impl_(std::move(impl)),
+      origin_(std::move(origin)),
+      name_(origin_.ToString()) {}
 
 Connection::~Connection() = default;
 
@@ -108,7 +110,7 @@ absl::StatusOr<std::unique_ptr<Connection>> Connection::Connect(
 absl::StatusOr<ClientResponse> Connection::Send(ClientRequest& request) {
   reusable_ = false;  // until the exchange completes cleanly
   SocketStream& socket = *impl_->stream;
-  const std::string where = origin_.ToString();
+  const std::string& where = name_;
   beast::error_code ec;
   bhttp::request<bhttp::buffer_body> req;
   req.method_string(request.method);
@@ -209,9 +211,9 @@ absl::StatusOr<std::unique_ptr<Connection>> ConnectionPool::Connect(
   return Connection::Connect(origin, connect_timeout_, tls_.get());
 }
 
-std::unique_ptr<Connection> ConnectionPool::Take(const Origin& origin) {
+std::unique_ptr<Connection> ConnectionPool::Take(const std::string& key) {
   absl::MutexLock lock(&mu_);
-  auto it = idle_.find(origin.ToString());
+  auto it = idle_.find(key);
   if (it == idle_.end() || it->second.empty()) return nullptr;
   std::unique_ptr<Connection> connection = std::move(it->second.back());
   it->second.pop_back();
@@ -221,13 +223,13 @@ std::unique_ptr<Connection> ConnectionPool::Take(const Origin& origin) {
 void ConnectionPool::Give(std::unique_ptr<Connection> connection) {
   if (!connection->reusable()) return;
   absl::MutexLock lock(&mu_);
-  auto& idle = idle_[connection->origin().ToString()];
+  auto& idle = idle_[connection->name()];
   if (idle.size() < max_idle_per_host_) idle.push_back(std::move(connection));
 }
 
 absl::StatusOr<ClientResponse> ConnectionPool::Send(const Origin& origin,
                                                     ClientRequest& request) {
-  std::unique_ptr<Connection> connection = Take(origin);
+  std::unique_ptr<Connection> connection = Take(origin.ToString());
   const bool reused = connection != nullptr;
   if (!reused) {
     ASSIGN_OR_RETURN(connection, Connect(origin));

@@ -86,6 +86,8 @@ class Connection {
   // Whether the connection can carry another request.
   bool reusable() const { return reusable_; }
   const Origin& origin() const { return origin_; }
+  // origin().ToString(): in messages, and the pool's key.
+  const std::string& name() const { return name_; }
 
  private:
   class Impl;
@@ -93,6 +95,7 @@ class Connection {
 
   std::unique_ptr<Impl> impl_;
   const Origin origin_;
+  const std::string name_;
   bool reusable_ = true;
 };
 
@@ -120,7 +123,8 @@ class ConnectionPool {
       const Origin& origin) const;
 
  private:
-  std::unique_ptr<Connection> Take(const Origin& origin)
+  // `key`: Origin::ToString().
+  std::unique_ptr<Connection> Take(const std::string& key)
       ABSL_LOCKS_EXCLUDED(mu_);
   void Give(std::unique_ptr<Connection> connection) ABSL_LOCKS_EXCLUDED(mu_);
 

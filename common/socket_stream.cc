@@ -96,8 +96,7 @@ boost::system::error_code SessionError(int ssl_error) {
     if (queued != 0) return TlsErrorCode(queued);
     return errno != 0 ? SystemError(errno) : boost::asio::error::eof;
   }
-  unsigned long last = 0;
-  for (unsigned long e = ERR_get_error(); e != 0; e = ERR_get_error()) last = e;
+  const unsigned long last = TakeLastTlsErrorCode();
   return last != 0 ? TlsErrorCode(last)
                    : boost::system::error_code(
                          boost::system::errc::protocol_error,

@@ -66,7 +66,6 @@ class SocketStream {
   // host), InvalidArgument (`host` is no name a certificate can hold),
   // Internal. Messages do not name the server; the caller does.
   absl::Status ConnectTls(const TlsContext& context, const std::string& host);
-  bool tls() const { return ssl_ != nullptr; }
   // Server side: the client sent plaintext where the TLS hello belongs.
   // Reads failed with a protocol error, and the stream is plaintext from
   // then on, so that the server can say so in a plaintext answer.

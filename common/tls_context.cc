@@ -51,9 +51,14 @@ absl::StatusOr<CtxPtr> NewContext(const SSL_METHOD* method) {
 
 }  // namespace
 
-std::string TakeTlsError(const std::string& fallback) {
+unsigned long TakeLastTlsErrorCode() {
   unsigned long last = 0;
   for (unsigned long e = ERR_get_error(); e != 0; e = ERR_get_error()) last = e;
+  return last;
+}
+
+std::string TakeTlsError(const std::string& fallback) {
+  const unsigned long last = TakeLastTlsErrorCode();
   if (last == 0) return fallback;
   const char* reason = ERR_reason_error_string(last);
   return reason != nullptr ? std::string(reason) : fallback;

@@ -47,6 +47,9 @@ class TlsContext {
   const bool is_server_;
 };
 
+// The last OpenSSL error code on this thread, 0 when none; clears the
+// thread's error queue.
+unsigned long TakeLastTlsErrorCode();
 // The reason for the last OpenSSL error on this thread ("certificate verify
 // failed"), and clears the thread's error queue; `fallback` when none.
 std::string TakeTlsError(const std::string& fallback);
