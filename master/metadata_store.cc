@@ -10,6 +10,7 @@
 #include "common/status_macros.h"
 #include "master/migrations.h"
 #include "master/names.h"
+#include "spdlog/spdlog.h"
 
 namespace warehouse::master {
 
@@ -40,6 +41,32 @@ absl::StatusOr<std::unique_ptr<MetadataStore>> MetadataStore::Open(
       std::make_unique<WriteBatcher>(std::move(db), options.max_batch);
   return std::unique_ptr<MetadataStore>(new MetadataStore(
       std::move(options), std::move(writer), std::move(readers)));
+}
+
+MetadataStore::MetadataStore(Options options,
+                             std::unique_ptr<WriteBatcher> writer,
+                             std::unique_ptr<ReadPool> readers)
+    : options_(std::move(options)),
+      writer_(std::move(writer)),
+      readers_(std::move(readers)),
+      unwritten_(options_.pending_row_delay) {
+  row_writer_ = std::thread([this] { WriteDueRows(); });
+}
+
+MetadataStore::~MetadataStore() {
+  unwritten_.Wake();
+  row_writer_.join();
+  // Whatever is left would be forgotten: write it, synced, so that a clean
+  // stop loses no upload in flight.
+  absl::Status written = WriteRows(
+      unwritten_.ClaimIf([](const UnwrittenUploads::Row&) { return true; }),
+      WriteBatcher::Sync::kNow);
+  if (!written.ok()) {
+    spdlog::error(
+        "database: the rows of {} pending uploads were not written "
+        "at close, so those uploads will fail to commit: {}",
+        unwritten_.size(), written.ToString());
+  }
 }
 
 absl::Time MetadataStore::Now() const {
@@ -156,7 +183,8 @@ absl::StatusOr<BucketInfo> MetadataStore::GetBucket(absl::string_view name) {
 
 absl::Status MetadataStore::DeleteBucket(absl::string_view name) {
   const absl::Time now = Now();
-  return Write([&](Database& db) -> absl::Status {
+  std::vector<UnwrittenUploads::Row> claimed;
+  absl::Status deleted = Write([&](Database& db) -> absl::Status {
     ASSIGN_OR_RETURN(const int64_t bucket_id, FindBucketId(db, name));
     {
       // The objects table, not the counter, decides: the counter only
@@ -172,6 +200,14 @@ absl::Status MetadataStore::DeleteBucket(absl::string_view name) {
             absl::StrCat("bucket ", name, " is not empty (", any.ColumnInt64(0),
                          " objects)"));
       }
+    }
+    // Claimed inside this transaction, settled after it (UnwrittenUploads).
+    claimed = unwritten_.ClaimIf([bucket_id](const UnwrittenUploads::Row& row) {
+      return row.bucket_id == bucket_id;
+    });
+    for (const UnwrittenUploads::Row& row : claimed) {
+      RETURN_IF_ERROR(
+          EnqueueDelete(db, row.upload.needle, "bucket deleted", now));
     }
     {
       ASSIGN_OR_RETURN(Statement pending,
@@ -197,6 +233,8 @@ absl::Status MetadataStore::DeleteBucket(absl::string_view name) {
     RETURN_IF_ERROR(remove.BindAll(bucket_id));
     return remove.Run();
   });
+  unwritten_.Settle(claimed, deleted.ok());
+  return deleted;
 }
 
 }  // namespace warehouse::master

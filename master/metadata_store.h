@@ -8,7 +8,9 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "absl/functional/function_ref.h"
@@ -22,6 +24,7 @@
 #include "master/needle_id_ranges.h"
 #include "master/read_pool.h"
 #include "master/sqlite.h"
+#include "master/unwritten_uploads.h"
 #include "master/write_batcher.h"
 
 namespace warehouse::master {
@@ -48,6 +51,10 @@ class MetadataStore {
     // How long TakeDueDeletes hides the deletes it hands out before handing
     // them out again when neither MarkDeleted nor RetryLater arrives.
     absl::Duration delete_lease = absl::Minutes(1);
+    // How long a begun upload's pending row waits in memory for the
+    // upload's commit before it is written (UnwrittenUploads). A master
+    // process killed forgets the uploads begun this long before, no more.
+    absl::Duration pending_row_delay = absl::Milliseconds(100);
     // The time source for creation and update stamps; absl::Now when empty.
     std::function<absl::Time()> clock;
   };
@@ -59,6 +66,8 @@ class MetadataStore {
   static absl::StatusOr<std::unique_ptr<MetadataStore>> Open(
       const std::string& path, Options options);
 
+  // Writes the pending rows still in memory, synced.
+  ~MetadataStore();
   MetadataStore(const MetadataStore&) = delete;
   MetadataStore& operator=(const MetadataStore&) = delete;
 
@@ -80,12 +89,13 @@ class MetadataStore {
   // ---- Uploads ----
 
   // Hands out the next needle id of the request's volume (the upload's
-  // number too) and records the upload as pending until `expires`. Under
-  // load the record rides with the next batch of writes and this returns
-  // without waiting for it (WriteBatcher::Submit); either way it is flushed
-  // to disk with the next synced write. Power loss may forget it (its upload
-  // then fails to commit with NotFound), never a committed object, and
-  // never lets the needle id be handed out again: ids come from ranges
+  // number too) and records the upload as pending until `expires`, without
+  // waiting for a write: the record stays in memory for
+  // Options::pending_row_delay, and is written then (unsynced, flushed with
+  // the next synced write) unless the upload committed first
+  // (UnwrittenUploads). A killed process or power loss may forget it (its
+  // upload then fails to commit with NotFound), never a committed object,
+  // and never lets the needle id be handed out again: ids come from ranges
   // reserved durably beforehand (NeedleIdRanges). Errors: InvalidArgument
   // (key, content type, negative size, expiry not in the future); NotFound
   // (no such bucket or volume); FailedPrecondition (the volume is
@@ -178,9 +188,9 @@ class MetadataStore {
   // ---- Consistency check (metadata_store_check.cc) ----
 
   // The volume's objects (live or lost), pending uploads and queued
-  // deletes, all from one read transaction taken once every pending upload
-  // begun before the call is written, and the first needle id handed out
-  // after that. Errors: NotFound (no such volume).
+  // deletes, all from one read transaction (pending uploads whose rows are
+  // not written yet too), and the first needle id handed out after the
+  // call began. Errors: NotFound (no such volume).
   absl::StatusOr<VolumeSnapshot> SnapshotVolume(uint32_t volume_id);
   // Whether a live object still points at exactly `needle` (volume,
   // needle id and cookie).
@@ -207,13 +217,13 @@ class MetadataStore {
 
   // Counters of the write path (transactions vs writes committed).
   WriteBatcher::Stats write_stats() const { return writer_->stats(); }
+  // Uploads begun whose pending rows are not written yet.
+  size_t unwritten_uploads() const { return unwritten_.size(); }
 
  private:
+  // Starts the row writer.
   MetadataStore(Options options, std::unique_ptr<WriteBatcher> writer,
-                std::unique_ptr<ReadPool> readers)
-      : options_(std::move(options)),
-        writer_(std::move(writer)),
-        readers_(std::move(readers)) {}
+                std::unique_ptr<ReadPool> readers);
 
   absl::Time Now() const;
 
@@ -225,10 +235,22 @@ class MetadataStore {
   }
 
   // CommitUpload's writes for one report, inside the batch transaction;
-  // sets `*object` on success.
-  static absl::Status CommitUploadIn(Database& db,
-                                     const CommitUploadRequest& report,
-                                     absl::Time now, ObjectRecord* object);
+  // sets `*object` on success. When the pending upload is still in memory,
+  // claims its row into `*claimed` for the caller to settle (a row whose
+  // bucket is gone is settled here, dropped).
+  absl::Status CommitUploadIn(Database& db, const CommitUploadRequest& report,
+                              absl::Time now, ObjectRecord* object,
+                              std::optional<UnwrittenUploads::Row>* claimed);
+
+  // The row writer's loop: writes the pending rows that fell due, until
+  // the store closes.
+  void WriteDueRows();
+  // Inserts `rows` (claimed already) and the rows due now into
+  // pending_uploads in one transaction, and settles their claims; a row
+  // whose bucket was deleted meanwhile is not inserted, its needle is
+  // queued for deletion.
+  absl::Status WriteRows(std::vector<UnwrittenUploads::Row> rows,
+                         WriteBatcher::Sync sync);
 
   // The next needle id of the volume's reserved range, reserving a range
   // (one synced write) when it is used up. Errors: NotFound (no such
@@ -253,8 +275,11 @@ class MetadataStore {
   const Options options_;
   const std::unique_ptr<WriteBatcher> writer_;
   const std::unique_ptr<ReadPool> readers_;
-  // Thread-safe itself.
+  // Thread-safe themselves.
   NeedleIdRanges needle_ids_;
+  UnwrittenUploads unwritten_;
+  // Writes pending rows that fell due (WriteDueRows); joined on destruction.
+  std::thread row_writer_;
   // Held by TakeNeedleId while it reserves a range of needle ids.
   absl::Mutex reserve_mu_;
 };

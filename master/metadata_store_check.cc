@@ -33,12 +33,12 @@ absl::StatusOr<std::vector<uint64_t>> ReadNeedleIds(Database& db,
 absl::StatusOr<VolumeSnapshot> MetadataStore::SnapshotVolume(
     uint32_t volume_id) {
   // Needles the volume holds with ids at or above this are of uploads begun
-  // after the snapshot. Those begun before it may have their pending rows
-  // still on the way (WriteBatcher::Submit): an empty write, queued behind
-  // them, returns once they are in.
+  // after the snapshot. Those begun before it are pending in memory, read
+  // next, or in the database, read after: a row leaves memory only once
+  // the transaction that wrote it or its object has committed
+  // (UnwrittenUploads).
   const std::optional<uint64_t> next_unused = needle_ids_.NextUnused(volume_id);
-  RETURN_IF_ERROR(Write([](Database&) { return absl::OkStatus(); },
-                        WriteBatcher::Sync::kWithNext));
+  std::vector<uint64_t> unwritten_ids = unwritten_.NeedleIds(volume_id);
   ReadPool::Lease lease = readers_->Acquire();
   Database& db = lease.db();
   // One snapshot: an upload moves from pending_uploads to objects, and a
@@ -85,6 +85,11 @@ absl::StatusOr<VolumeSnapshot> MetadataStore::SnapshotVolume(
       result.pending_needle_ids,
       ReadNeedleIds(db, "SELECT needle_id FROM pending_uploads "
                         "WHERE volume_id = ?", volume_id));
+  // A row written between the two reads is in both.
+  std::vector<uint64_t>& pending = result.pending_needle_ids;
+  pending.insert(pending.end(), unwritten_ids.begin(), unwritten_ids.end());
+  std::sort(pending.begin(), pending.end());
+  pending.erase(std::unique(pending.begin(), pending.end()), pending.end());
   ASSIGN_OR_RETURN(
       result.deleting_needle_ids,
       ReadNeedleIds(db, "SELECT needle_id FROM needle_deletes "
@@ -119,6 +124,9 @@ absl::StatusOr<int64_t> MetadataStore::QueueOrphans(
                    "SELECT 1 FROM needle_deletes WHERE volume_id = ?1 AND "
                    "needle_id = ?2 LIMIT 1"));
     for (const NeedleRef& needle : needles) {
+      // Pending in memory: checked inside this transaction, so the upload
+      // cannot move to the database unseen meanwhile (UnwrittenUploads).
+      if (unwritten_.Contains(needle.volume_id, needle.needle_id)) continue;
       named.Reset();
       RETURN_IF_ERROR(named.BindAll(needle.volume_id, needle.needle_id));
       ASSIGN_OR_RETURN(bool is_named, named.Step());

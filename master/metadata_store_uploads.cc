@@ -1,5 +1,6 @@
 // MetadataStore: beginning, committing and expiring uploads.
 #include <functional>
+#include <iterator>
 #include <optional>
 #include <utility>
 #include <vector>
@@ -10,6 +11,7 @@
 #include "common/status_macros.h"
 #include "master/metadata_store.h"
 #include "master/names.h"
+#include "spdlog/spdlog.h"
 
 namespace warehouse::master {
 namespace {
@@ -67,26 +69,63 @@ absl::StatusOr<Upload> MetadataStore::BeginUpload(
   upload.created = now;
   upload.expires = request.expires;
 
-  // The pending row rides with the next batch of writes, and is flushed
-  // with the next synced one: at the latest with this upload's own commit,
-  // which runs after it and must find it (docs/metadata_schema.md,
-  // "Durability").
-  RETURN_IF_ERROR(
-      writer_->Submit([bucket_id, upload](Database& db) -> absl::Status {
+  // No write here: the commit usually comes before the row falls due, and
+  // then the row is never written (UnwrittenUploads).
+  unwritten_.Add({bucket_id, upload});
+  return upload;
+}
+
+void MetadataStore::WriteDueRows() {
+  while (!unwritten_.WaitForDue()) {
+    absl::Status written = WriteRows({}, WriteBatcher::Sync::kWithNext);
+    if (!written.ok()) {
+      spdlog::warn(
+          "database: writing pending uploads failed, trying again "
+          "later: {}",
+          written.ToString());
+    }
+  }
+}
+
+absl::Status MetadataStore::WriteRows(std::vector<UnwrittenUploads::Row> rows,
+                                      WriteBatcher::Sync sync) {
+  const absl::Time now = Now();
+  absl::Status written = Write(
+      [&](Database& db) -> absl::Status {
+        // Claimed inside the transaction that inserts them, settled after
+        // it (UnwrittenUploads).
+        std::vector<UnwrittenUploads::Row> due =
+            unwritten_.ClaimDue(absl::Now());
+        rows.insert(rows.end(), std::make_move_iterator(due.begin()),
+                    std::make_move_iterator(due.end()));
         ASSIGN_OR_RETURN(
             Statement insert,
             db.Prepare("INSERT INTO pending_uploads (volume_id, needle_id, "
                        "cookie, bucket_id, key, size, content_type, "
                        "created_at_us, expires_at_us) "
-                       "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"));
-        RETURN_IF_ERROR(insert.BindAll(
-            upload.needle.volume_id, upload.needle.needle_id,
-            upload.needle.cookie, bucket_id, upload.key, upload.size,
-            upload.content_type, absl::ToUnixMicros(upload.created),
-            absl::ToUnixMicros(upload.expires)));
-        return insert.Run();
-      }));
-  return upload;
+                       "SELECT ?, ?, ?, bucket_id, ?, ?, ?, ?, ? FROM buckets "
+                       "WHERE bucket_id = ?"));
+        for (const UnwrittenUploads::Row& row : rows) {
+          const Upload& upload = row.upload;
+          insert.Reset();
+          RETURN_IF_ERROR(insert.BindAll(
+              upload.needle.volume_id, upload.needle.needle_id,
+              upload.needle.cookie, upload.key, upload.size,
+              upload.content_type, absl::ToUnixMicros(upload.created),
+              absl::ToUnixMicros(upload.expires), row.bucket_id));
+          RETURN_IF_ERROR(insert.Run());
+          // No row: the bucket was deleted after the upload began, so the
+          // upload is cancelled as DeleteBucket cancels the others.
+          if (db.changes() == 0) {
+            RETURN_IF_ERROR(
+                EnqueueDelete(db, upload.needle, "bucket deleted", now));
+          }
+        }
+        return absl::OkStatus();
+      },
+      sync);
+  unwritten_.Settle(rows, written.ok());
+  return written;
 }
 
 absl::StatusOr<uint64_t> MetadataStore::TakeNeedleId(uint32_t volume_id) {
@@ -129,6 +168,8 @@ std::vector<absl::StatusOr<ObjectRecord>> MetadataStore::CommitUploads(
   const absl::Time now = Now();
   std::vector<absl::Status> statuses(reports.size());
   std::vector<ObjectRecord> objects(reports.size());
+  // The rows claimed from memory for uploads whose rows are not written.
+  std::vector<std::optional<UnwrittenUploads::Row>> claimed(reports.size());
   // The closures of the valid reports. RunEach takes FunctionRefs, so the
   // lambdas live in `commits` until it returns.
   std::vector<std::function<absl::Status(Database&)>> commits;
@@ -139,7 +180,15 @@ std::vector<absl::StatusOr<ObjectRecord>> MetadataStore::CommitUploads(
     statuses[i] = ValidateIdentifier("etag", reports[i].etag);
     if (!statuses[i].ok()) continue;
     commits.push_back([&, i](Database& db) {
-      return CommitUploadIn(db, reports[i], now, &objects[i]);
+      absl::Status status =
+          CommitUploadIn(db, reports[i], now, &objects[i], &claimed[i]);
+      // A report refused leaves its upload pending, as the rolled-back
+      // delete of a written row does.
+      if (!status.ok() && claimed[i].has_value()) {
+        unwritten_.Settle({*claimed[i]}, /*committed=*/false);
+        claimed[i].reset();
+      }
+      return status;
     });
     submitted.push_back(i);
   }
@@ -153,6 +202,9 @@ std::vector<absl::StatusOr<ObjectRecord>> MetadataStore::CommitUploads(
   std::vector<absl::StatusOr<ObjectRecord>> committed;
   committed.reserve(reports.size());
   for (size_t i = 0; i < reports.size(); ++i) {
+    if (claimed[i].has_value()) {
+      unwritten_.Settle({*claimed[i]}, statuses[i].ok());
+    }
     if (statuses[i].ok()) {
       committed.push_back(std::move(objects[i]));
     } else {
@@ -162,22 +214,57 @@ std::vector<absl::StatusOr<ObjectRecord>> MetadataStore::CommitUploads(
   return committed;
 }
 
-absl::Status MetadataStore::CommitUploadIn(Database& db,
-                                           const CommitUploadRequest& report,
-                                           absl::Time now,
-                                           ObjectRecord* object) {
+absl::Status MetadataStore::CommitUploadIn(
+    Database& db, const CommitUploadRequest& report, absl::Time now,
+    ObjectRecord* object, std::optional<UnwrittenUploads::Row>* claimed) {
   const int64_t now_us = absl::ToUnixMicros(now);
-  ASSIGN_OR_RETURN(
-      Statement pending,
-      db.Prepare("SELECT p.bucket_id, b.name, p.key, p.size, "
-                 "p.content_type, p.volume_id, p.needle_id, p.cookie, "
-                 "p.expires_at_us FROM pending_uploads p "
-                 "JOIN buckets b ON b.bucket_id = p.bucket_id "
-                 "WHERE p.volume_id = ? AND p.needle_id = ?"));
-  // An upload's number is the id of the needle it was given.
-  RETURN_IF_ERROR(pending.BindAll(report.needle.volume_id, report.upload_id));
-  ASSIGN_OR_RETURN(bool found, pending.Step());
-  if (!found || pending.ColumnInt64(8) <= now_us) {
+  // The pending upload, from memory if its row is not written yet
+  // (UnwrittenUploads), else from its row. An upload's number is the id of
+  // the needle it was given.
+  *claimed = unwritten_.Claim(report.needle.volume_id,
+                              static_cast<uint64_t>(report.upload_id));
+  std::optional<UnwrittenUploads::Row> written_row;
+  if (claimed->has_value()) {
+    ASSIGN_OR_RETURN(Statement bucket,
+                     db.Prepare("SELECT 1 FROM buckets WHERE bucket_id = ?"));
+    RETURN_IF_ERROR(bucket.BindAll((*claimed)->bucket_id));
+    ASSIGN_OR_RETURN(bool bucket_exists, bucket.Step());
+    if (!bucket_exists) {
+      // Begun while its bucket was being deleted: cancelled, as
+      // DeleteBucket cancels the others.
+      unwritten_.Settle({**claimed}, /*committed=*/true);
+      claimed->reset();
+      return absl::NotFoundError(absl::StrCat("upload ", report.upload_id,
+                                              " does not exist: its bucket was "
+                                              "deleted"));
+    }
+  } else {
+    ASSIGN_OR_RETURN(
+        Statement pending,
+        db.Prepare("SELECT p.bucket_id, b.name, p.key, p.size, "
+                   "p.content_type, p.volume_id, p.needle_id, p.cookie, "
+                   "p.expires_at_us FROM pending_uploads p "
+                   "JOIN buckets b ON b.bucket_id = p.bucket_id "
+                   "WHERE p.volume_id = ? AND p.needle_id = ?"));
+    RETURN_IF_ERROR(pending.BindAll(report.needle.volume_id, report.upload_id));
+    ASSIGN_OR_RETURN(bool found, pending.Step());
+    if (found) {
+      UnwrittenUploads::Row& row = written_row.emplace();
+      row.bucket_id = pending.ColumnInt64(0);
+      row.upload.bucket = pending.ColumnText(1);
+      row.upload.key = pending.ColumnText(2);
+      row.upload.size = pending.ColumnInt64(3);
+      row.upload.content_type = pending.ColumnText(4);
+      row.upload.needle = ReadNeedle(pending, 5);
+      row.upload.expires = absl::FromUnixMicros(pending.ColumnInt64(8));
+    }
+  }
+  const UnwrittenUploads::Row* pending =
+      claimed->has_value()
+          ? &**claimed
+          : (written_row.has_value() ? &*written_row : nullptr);
+  if (pending == nullptr ||
+      absl::ToUnixMicros(pending->upload.expires) <= now_us) {
     // Committed already? Then, unless it was replaced or deleted since,
     // the reported needle is still its key's object (needle ids are never
     // reused) and this report is a repeat.
@@ -193,7 +280,7 @@ absl::Status MetadataStore::CommitUploadIn(Database& db,
                                       report.needle.needle_id,
                                       report.needle.cookie));
     ASSIGN_OR_RETURN(bool was_committed, committed.Step());
-    if (!found && was_committed) {
+    if (pending == nullptr && was_committed) {
       ASSIGN_OR_RETURN(*object,
                        ReadObject(db, committed, committed.ColumnText(10)));
       if (object->size != report.size || object->etag != report.etag ||
@@ -212,16 +299,18 @@ absl::Status MetadataStore::CommitUploadIn(Database& db,
     }
     return absl::NotFoundError(absl::StrCat(
         "upload ", report.upload_id,
-        found ? " expired"
-              : " does not exist: it expired, its bucket was deleted, it "
-                "was never begun, or it committed and was since replaced"));
+        pending != nullptr
+            ? " expired"
+            : " does not exist: it expired, its bucket was deleted, it "
+              "was never begun (or begun just before the master stopped "
+              "abruptly), or it committed and was since replaced"));
   }
-  const int64_t bucket_id = pending.ColumnInt64(0);
-  object->bucket = pending.ColumnText(1);
-  object->key = pending.ColumnText(2);
-  const int64_t declared_size = pending.ColumnInt64(3);
-  object->content_type = pending.ColumnText(4);
-  object->needle = ReadNeedle(pending, 5);
+  const int64_t bucket_id = pending->bucket_id;
+  object->bucket = pending->upload.bucket;
+  object->key = pending->upload.key;
+  const int64_t declared_size = pending->upload.size;
+  object->content_type = pending->upload.content_type;
+  object->needle = pending->upload.needle;
   if (report.needle != object->needle) {
     return absl::InvalidArgumentError(absl::StrCat(
         "upload ", report.upload_id, ": reported ",
@@ -289,6 +378,7 @@ absl::Status MetadataStore::CommitUploadIn(Database& db,
   RETURN_IF_ERROR(counters.BindAll(count_delta, bytes_delta, bucket_id));
   RETURN_IF_ERROR(counters.Run());
 
+  if (!written_row.has_value()) return absl::OkStatus();
   ASSIGN_OR_RETURN(Statement remove,
                    db.Prepare("DELETE FROM pending_uploads WHERE volume_id = ? "
                               "AND needle_id = ?"));
@@ -300,8 +390,16 @@ absl::Status MetadataStore::CommitUploadIn(Database& db,
 absl::StatusOr<int64_t> MetadataStore::ExpireUploads(absl::Time now) {
   const int64_t now_us = absl::ToUnixMicros(now);
   int64_t expired = 0;
+  std::vector<UnwrittenUploads::Row> claimed;
   absl::Status status = Write([&](Database& db) -> absl::Status {
-    expired = 0;
+    // Claimed inside this transaction, settled after it (UnwrittenUploads).
+    claimed = unwritten_.ClaimIf([now_us](const UnwrittenUploads::Row& row) {
+      return absl::ToUnixMicros(row.upload.expires) <= now_us;
+    });
+    for (const UnwrittenUploads::Row& row : claimed) {
+      RETURN_IF_ERROR(EnqueueDelete(db, row.upload.needle, "expired", now));
+    }
+    expired = static_cast<int64_t>(claimed.size());
     ASSIGN_OR_RETURN(Statement select,
                      db.Prepare("SELECT volume_id, needle_id, cookie FROM "
                                 "pending_uploads WHERE expires_at_us <= ?"));
@@ -318,6 +416,7 @@ absl::StatusOr<int64_t> MetadataStore::ExpireUploads(absl::Time now) {
     RETURN_IF_ERROR(remove.BindAll(now_us));
     return remove.Run();
   });
+  unwritten_.Settle(claimed, status.ok());
   if (!status.ok()) return status;
   return expired;
 }

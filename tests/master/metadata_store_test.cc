@@ -4,6 +4,7 @@
 #include <string>
 #include <vector>
 
+#include "absl/time/clock.h"
 #include "catch2/catch.hpp"
 #include "tests/master/store_test_util.h"
 
@@ -32,6 +33,16 @@ CommitUploadRequest ReportOf(const Upload& upload, const std::string& etag) {
   report.size = upload.size;
   report.etag = etag;
   return report;
+}
+
+// Waits, for at most 10 s, until every begun upload's row is written.
+bool WaitForRowsWritten(StoreFixture& f) {
+  const absl::Time deadline = absl::Now() + absl::Seconds(10);
+  while (f.store().unwritten_uploads() > 0) {
+    if (absl::Now() > deadline) return false;
+    absl::SleepFor(absl::Milliseconds(1));
+  }
+  return true;
 }
 
 std::vector<NeedleDelete> DueDeletes(StoreFixture& f) {
@@ -457,7 +468,7 @@ TEST_CASE(
     "reused",
     "[master][store]") {
   namespace fs = std::filesystem;
-  StoreFixture f;
+  StoreFixture f(absl::ZeroDuration());
   REQUIRE(f.Put("photos", "synced", 1).ok());
   // Power loss keeps what the last fsync of the WAL covered: the files as
   // they are now, after a synced commit and with no write in progress.
@@ -473,6 +484,8 @@ TEST_CASE(
     REQUIRE(upload.ok());
     lost.push_back(*upload);
   }
+  // Their rows are written, unsynced, once they fall due.
+  REQUIRE(WaitForRowsWritten(f));
   CHECK(f.store().write_stats().unsynced_transactions >= 1);
 
   f.Close();
@@ -506,6 +519,116 @@ TEST_CASE("uploads begun without a sync survive a reopen", "[master][store]") {
   auto committed = f.store().CommitUpload(ReportOf(*upload, "e"));
   REQUIRE(committed.ok());
   CHECK(committed->size == 4);
+}
+
+// ---- Pending rows kept in memory until they fall due (UnwrittenUploads) ----
+
+TEST_CASE("an upload committed before its row falls due writes no row",
+          "[master][store]") {
+  StoreFixture f(absl::Hours(1));
+  // The volume's first upload reserves its needle ids (a write).
+  REQUIRE(f.Put("photos", "first", 1).ok());
+  const WriteBatcher::Stats before = f.store().write_stats();
+  auto upload = f.store().BeginUpload(UploadOf(f, "quick", 3));
+  REQUIRE(upload.ok());
+  CHECK(f.store().unwritten_uploads() == 1);
+  CHECK(f.store().write_stats().committed_writes == before.committed_writes);
+  auto committed = f.store().CommitUpload(ReportOf(*upload, "e"));
+  REQUIRE(committed.ok());
+  CHECK(committed->key == "quick");
+  CHECK(committed->size == 3);
+  CHECK(committed->content_type == "image/jpeg");
+  CHECK(f.store().unwritten_uploads() == 0);
+  // One write in all: the object's.
+  CHECK(f.store().write_stats().committed_writes ==
+        before.committed_writes + 1);
+  // A repeated report finds the object, as with a written row.
+  CHECK(f.store().CommitUpload(ReportOf(*upload, "e")).ok());
+  CHECK(f.store().GetBucket("photos")->object_count == 2);
+}
+
+TEST_CASE("a row still pending when it falls due is written and commits later",
+          "[master][store]") {
+  StoreFixture f(absl::Milliseconds(5));
+  auto upload = f.store().BeginUpload(UploadOf(f, "slow", 7));
+  REQUIRE(upload.ok());
+  REQUIRE(WaitForRowsWritten(f));
+  // Nothing left in memory: the snapshot reads the row from the database.
+  auto snapshot = f.store().SnapshotVolume(1);
+  REQUIRE(snapshot.ok());
+  CHECK(snapshot->pending_needle_ids ==
+        std::vector<uint64_t>{upload->needle.needle_id});
+  auto committed = f.store().CommitUpload(ReportOf(*upload, "e"));
+  REQUIRE(committed.ok());
+  CHECK(committed->size == 7);
+  CHECK(f.store().SnapshotVolume(1)->pending_needle_ids.empty());
+}
+
+TEST_CASE("closing the store writes the rows still in memory",
+          "[master][store]") {
+  StoreFixture f(absl::Hours(1));
+  auto upload = f.store().BeginUpload(UploadOf(f, "across", 2));
+  REQUIRE(upload.ok());
+  f.Reopen();
+  CHECK(f.store().unwritten_uploads() == 0);
+  auto committed = f.store().CommitUpload(ReportOf(*upload, "e"));
+  REQUIRE(committed.ok());
+  CHECK(committed->key == "across");
+}
+
+TEST_CASE("a refused report leaves an unwritten upload pending",
+          "[master][store]") {
+  StoreFixture f(absl::Hours(1));
+  auto upload = f.store().BeginUpload(UploadOf(f, "k", 10));
+  REQUIRE(upload.ok());
+  CommitUploadRequest wrong_size = ReportOf(*upload, "e");
+  wrong_size.size = 11;
+  CHECK(f.store().CommitUpload(wrong_size).status().code() ==
+        absl::StatusCode::kInvalidArgument);
+  CommitUploadRequest wrong_cookie = ReportOf(*upload, "e");
+  wrong_cookie.needle.cookie ^= 1;
+  CHECK(f.store().CommitUpload(wrong_cookie).status().code() ==
+        absl::StatusCode::kInvalidArgument);
+  CHECK(f.store().unwritten_uploads() == 1);
+  CHECK(f.store().CommitUpload(ReportOf(*upload, "e")).ok());
+}
+
+TEST_CASE("unwritten uploads expire, are cancelled and are not orphans",
+          "[master][store]") {
+  StoreFixture f(absl::Hours(1));
+  BeginUploadRequest short_lived = UploadOf(f, "short", 1);
+  short_lived.expires = f.clock().Now() + absl::Minutes(1);
+  auto expiring = f.store().BeginUpload(short_lived);
+  auto kept = f.store().BeginUpload(UploadOf(f, "kept", 1));
+  REQUIRE(expiring.ok());
+  REQUIRE(kept.ok());
+
+  // The consistency check sees both as pending, and repairs neither.
+  auto snapshot = f.store().SnapshotVolume(1);
+  REQUIRE(snapshot.ok());
+  CHECK(snapshot->pending_needle_ids ==
+        std::vector<uint64_t>{expiring->needle.needle_id,
+                              kept->needle.needle_id});
+  const std::vector<NeedleRef> both = {expiring->needle, kept->needle};
+  CHECK(*f.store().QueueOrphans(both) == 0);
+
+  f.clock().Advance(absl::Minutes(2));
+  CHECK(f.store().CommitUpload(ReportOf(*expiring, "e")).status().code() ==
+        absl::StatusCode::kNotFound);
+  CHECK(*f.store().ExpireUploads(f.clock().Now()) == 1);
+  auto deletes = DueDeletes(f);
+  REQUIRE(deletes.size() == 1);
+  CHECK(deletes[0].needle == expiring->needle);
+  CHECK(deletes[0].reason == "expired");
+
+  REQUIRE(f.store().DeleteBucket("photos").ok());
+  deletes = DueDeletes(f);  // the expired one is leased out already
+  REQUIRE(deletes.size() == 1);
+  CHECK(deletes[0].needle == kept->needle);
+  CHECK(deletes[0].reason == "bucket deleted");
+  CHECK(f.store().unwritten_uploads() == 0);
+  CHECK(f.store().CommitUpload(ReportOf(*kept, "e")).status().code() ==
+        absl::StatusCode::kNotFound);
 }
 
 }  // namespace

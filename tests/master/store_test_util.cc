@@ -22,7 +22,8 @@ MetadataStore::Options OptionsWithClock(FakeClock* clock) {
   return options;
 }
 
-StoreFixture::StoreFixture() : path_(dir_.Join("meta.db")) {
+StoreFixture::StoreFixture(absl::Duration pending_row_delay)
+    : pending_row_delay_(pending_row_delay), path_(dir_.Join("meta.db")) {
   Reopen();
   REQUIRE(store_->CreateBucket("photos").ok());
   REQUIRE(store_->UpsertServer("vs1", "127.0.0.1:8080", clock_.Now()).ok());
@@ -33,7 +34,9 @@ StoreFixture::StoreFixture() : path_(dir_.Join("meta.db")) {
 
 void StoreFixture::Reopen() {
   store_.reset();
-  auto store = MetadataStore::Open(path_, OptionsWithClock(&clock_));
+  MetadataStore::Options options = OptionsWithClock(&clock_);
+  options.pending_row_delay = pending_row_delay_;
+  auto store = MetadataStore::Open(path_, std::move(options));
   REQUIRE(store.ok());
   store_ = std::move(*store);
 }

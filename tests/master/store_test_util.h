@@ -31,7 +31,9 @@ class FakeClock {
 // bucket "photos", server "vs1" and volume 1 on it.
 class StoreFixture {
  public:
-  StoreFixture();
+  StoreFixture() : StoreFixture(MetadataStore::Options().pending_row_delay) {}
+  // With begun uploads' rows written `pending_row_delay` after they begin.
+  explicit StoreFixture(absl::Duration pending_row_delay);
 
   MetadataStore& store() { return *store_; }
   FakeClock& clock() { return clock_; }
@@ -49,6 +51,7 @@ class StoreFixture {
  private:
   warehouse::testing::TempDir dir_;
   FakeClock clock_;
+  absl::Duration pending_row_delay_;
   std::string path_;
   std::unique_ptr<MetadataStore> store_;
 };
