@@ -6,7 +6,6 @@
 #include "absl/strings/str_cat.h"
 #include "common/crash_point.h"
 #include "common/status_macros.h"
-#include "spdlog/spdlog.h"
 
 namespace warehouse::master {
 namespace {
@@ -32,26 +31,8 @@ struct WriteBatcher::Writer {
   absl::CondVar cv;
 };
 
-// A write submitted without waiting: the batcher owns it until its batch
-// has run.
-struct WriteBatcher::Submitted {
-  explicit Submitted(std::function<absl::Status(Database&)> f)
-      : function(std::move(f)),
-        work(function),
-        writer(absl::MakeConstSpan(&work, 1), absl::MakeSpan(&status, 1),
-               Sync::kWithNext) {}
-
-  std::function<absl::Status(Database&)> function;
-  Work work;  // refers to `function`
-  absl::Status status;
-  Writer writer;  // refers to `work` and `status`
-};
-
 WriteBatcher::WriteBatcher(std::unique_ptr<Database> db, size_t max_batch)
     : db_(std::move(db)), max_batch_(max_batch == 0 ? 1 : max_batch) {}
-
-// Out of line, where Submitted is complete.
-WriteBatcher::~WriteBatcher() = default;
 
 absl::Status WriteBatcher::Run(Work work, Sync sync) {
   absl::Status status;
@@ -59,27 +40,9 @@ absl::Status WriteBatcher::Run(Work work, Sync sync) {
   return status;
 }
 
-absl::Status WriteBatcher::Submit(std::function<absl::Status(Database&)> work) {
-  {
-    absl::MutexLock lock(&mu_);
-    // The queued writers will each be taken into a batch, and every batch
-    // takes all submitted writes: this one runs no later than theirs.
-    if (!queue_.empty()) {
-      submitted_.push_back(std::make_unique<Submitted>(std::move(work)));
-      return absl::OkStatus();
-    }
-  }
-  return Run(work, Sync::kWithNext);
-}
-
-std::vector<WriteBatcher::Writer*> WriteBatcher::TakeBatch(
-    Writer* leader, std::vector<std::unique_ptr<Submitted>>* submitted) {
+std::vector<WriteBatcher::Writer*> WriteBatcher::TakeBatch(Writer* leader) {
   assert(queue_.front() == leader && running_writers_ == 0);
-  submitted->swap(submitted_);
   std::vector<Writer*> batch;
-  for (const std::unique_ptr<Submitted>& write : *submitted) {
-    batch.push_back(&write->writer);
-  }
   // The leader first, then those that want the same sync; the others keep
   // their places for later batches.
   size_t closures = 0;
@@ -119,8 +82,7 @@ void WriteBatcher::RunEach(absl::Span<const Work> works,
 
   // This writer leads. Writers that arrive from now on wait until the
   // batch has ended, so only the leader touches db_.
-  std::vector<std::unique_ptr<Submitted>> submitted;
-  std::vector<Writer*> batch = TakeBatch(&self, &submitted);
+  std::vector<Writer*> batch = TakeBatch(&self);
   size_t closures = 0;
   for (const Writer* writer : batch) closures += writer->works.size();
   // Unsynced writes pile up only so far: then one batch of them is synced.
@@ -146,12 +108,6 @@ void WriteBatcher::RunEach(absl::Span<const Work> works,
   // Hand leadership to the first writer of the next batch.
   if (!queue_.empty()) queue_.front()->cv.Signal();
   mu_.Unlock();
-  for (const std::unique_ptr<Submitted>& write : submitted) {
-    if (!write->status.ok()) {
-      spdlog::warn("database {}: a write submitted without waiting failed: {}",
-                   db_->path(), write->status.ToString());
-    }
-  }
 }
 
 void WriteBatcher::RunBatch(const std::vector<Writer*>& batch, bool synced,
@@ -266,7 +222,7 @@ WriteBatcher::Stats WriteBatcher::stats() const {
 
 size_t WriteBatcher::QueueLengthForTesting() const {
   absl::MutexLock lock(&mu_);
-  return queue_.size() + submitted_.size() + running_writers_;
+  return queue_.size() + running_writers_;
 }
 
 }  // namespace warehouse::master

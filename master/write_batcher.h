@@ -21,20 +21,12 @@
 // an operating system crash or power loss may lose those written since the
 // last fsync, never a synced write, and never part of a transaction.
 // docs/metadata_schema.md ("Durability") says which writes may use it.
-//
-// A write may also be submitted without waiting for it (Submit): when a
-// writer is queued that has yet to be taken into a batch, the submitted
-// write rides along in that writer's batch, whatever its sync, and the
-// caller returns at once; with none queued, the caller runs it as an
-// unsynced write and waits. Every batch takes all submitted writes first,
-// so a write queued after a Submit returned runs after the submitted one.
 #ifndef WAREHOUSE_MASTER_WRITE_BATCHER_H_
 #define WAREHOUSE_MASTER_WRITE_BATCHER_H_
 
 #include <cstddef>
 #include <cstdint>
 #include <deque>
-#include <functional>
 #include <memory>
 #include <vector>
 
@@ -77,7 +69,6 @@ class WriteBatcher {
   // a transaction of its own).
   // REQUIRES: `db` is in WAL mode with synchronous=FULL (Database::Open).
   WriteBatcher(std::unique_ptr<Database> db, size_t max_batch);
-  ~WriteBatcher();
   WriteBatcher(const WriteBatcher&) = delete;
   WriteBatcher& operator=(const WriteBatcher&) = delete;
 
@@ -98,35 +89,20 @@ class WriteBatcher {
   void RunEach(absl::Span<const Work> works, absl::Span<absl::Status> statuses,
                Sync sync = Sync::kNow) ABSL_LOCKS_EXCLUDED(mu_);
 
-  // Runs `work` with the next synced commit at the latest, as Sync::kWithNext
-  // does, but waits for it only when no queued writer is waiting to be taken
-  // into a batch: then it returns the closure's or the batch's status, as Run
-  // would. Otherwise it queues `work` for that writer's batch (ahead of the
-  // batch's other closures, beyond the batch size bound) and returns OK at
-  // once; a failure of `work` then is only counted in failed_writes and
-  // logged. Any write queued after this returns runs after `work`.
-  absl::Status Submit(std::function<absl::Status(Database&)> work)
-      ABSL_LOCKS_EXCLUDED(mu_);
-
   Stats stats() const ABSL_LOCKS_EXCLUDED(mu_);
 
-  // Writers queued and not yet completed, the running batch and submitted
-  // writes included.
+  // Writers queued and not yet completed, the running batch included.
   size_t QueueLengthForTesting() const ABSL_LOCKS_EXCLUDED(mu_);
 
  private:
   struct Writer;
-  struct Submitted;
 
-  // Takes the next batch for `leader`: every submitted write (moved into
-  // `*submitted`, which owns them until the batch has run), then the queued
-  // writers with the leader's sync, leader first, up to max_batch_ closures
-  // (the leader's all, whatever their number). Removes them from queue_ and
-  // marks a batch running.
-  // REQUIRES: leader is at the front of queue_, no batch is running and
-  // `*submitted` is empty.
-  std::vector<Writer*> TakeBatch(
-      Writer* leader, std::vector<std::unique_ptr<Submitted>>* submitted)
+  // Takes the next batch for `leader`: the queued writers with the leader's
+  // sync, leader first, up to max_batch_ closures (the leader's all,
+  // whatever their number). Removes them from queue_ and marks a batch
+  // running.
+  // REQUIRES: leader is at the front of queue_ and no batch is running.
+  std::vector<Writer*> TakeBatch(Writer* leader)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
   // Runs `batch` in one transaction, with an fsync of the WAL if `synced`,
@@ -147,10 +123,6 @@ class WriteBatcher {
   // Writers waiting to be taken into a batch, in arrival order; the front
   // one leads the next batch.
   std::deque<Writer*> queue_ ABSL_GUARDED_BY(mu_);
-  // Writes submitted without waiting, for the next batch. Never non-empty
-  // while queue_ is empty: Submit leaves a write here only behind a queued
-  // writer, and every batch takes them all.
-  std::vector<std::unique_ptr<Submitted>> submitted_ ABSL_GUARDED_BY(mu_);
   // The writers of the batch running now; none when it is empty.
   size_t running_writers_ ABSL_GUARDED_BY(mu_) = 0;
   Stats stats_ ABSL_GUARDED_BY(mu_);
