@@ -211,8 +211,11 @@ absl::StatusOr<PutResult> Client::Impl::PutOnce(
         StatusFromHttpError(absl::StrCat(name, ": volume server ", server.host_port),
                             response->status, response->body);
     // 503 also for a volume that turned read-only: another upload goes
-    // to another volume.
-    *retryable = IsRetryable(status) || response->status == 503;
+    // to another volume. 404: the master does not know the upload, as when
+    // it restarted just after beginning it (docs/metadata_schema.md,
+    // "Durability"); a new upload goes through.
+    *retryable = IsRetryable(status) || response->status == 503 ||
+                 response->status == 404;
     return status;
   }
   PutResult result;
