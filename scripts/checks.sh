@@ -42,9 +42,9 @@ TSAN_TESTS=(
   '^master_store_test: ?queued writes commit together'
   '^master_store_test: ?a failing write is rolled back while its batch'
   '^master_store_test: ?the batch size bound splits a long queue'
-  '^master_store_test: ?a write submitted behind a queued writer'
-  '^master_store_test: ?a submitted write runs before any write queued'
-  '^master_store_test: ?a write submitted while only a running batch'
+  # Pending rows in memory: commits, the row writer and its wake-ups.
+  '^master_store_test: ?commits racing the pending row writer'
+  '^master_store_test: ?the row writer waits for the first due row'
   # The HTTP stack's tests: its server runs a thread per connection, and
   # the metrics registry is updated from all of them.
   '^common_http_test:'
