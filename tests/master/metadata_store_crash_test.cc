@@ -27,6 +27,29 @@ std::string KeyOf(uint64_t thread, uint64_t i) {
   return "t" + std::to_string(thread) + "/" + std::to_string(i);
 }
 
+// An upload of `size` bytes at key t<thread>/<i> of bucket "photos" on
+// volume 1, open for an hour.
+BeginUploadRequest BeginOf(uint64_t thread, uint64_t i, int64_t size) {
+  BeginUploadRequest begin;
+  begin.bucket = "photos";
+  begin.key = KeyOf(thread, i);
+  begin.size = size;
+  begin.volume_id = 1;
+  begin.cookie = 7;
+  begin.expires = absl::Now() + absl::Hours(1);
+  return begin;
+}
+
+// The report of `upload`, stored whole.
+CommitUploadRequest ReportOf(const Upload& upload) {
+  CommitUploadRequest commit;
+  commit.upload_id = upload.upload_id;
+  commit.needle = upload.needle;
+  commit.size = upload.size;
+  commit.etag = "e";
+  return commit;
+}
+
 // Counts the objects in `bucket` by walking every page.
 int64_t CountByListing(MetadataStore& store, const std::string& bucket) {
   int64_t count = 0;
@@ -111,13 +134,7 @@ TEST_CASE("commits racing the pending row writer lose no upload",
   for (int t = 0; t < kThreads; ++t) {
     threads.emplace_back([&, t] {
       for (int i = 0; i < kPerThread; ++i) {
-        BeginUploadRequest begin;
-        begin.bucket = "photos";
-        begin.key = KeyOf(t, i);
-        begin.size = i;
-        begin.content_type = "text/plain";
-        begin.volume_id = 1;
-        begin.cookie = 0xabc;
+        BeginUploadRequest begin = BeginOf(t, i, i);
         begin.expires = f.clock().Now() + absl::Hours(1);
         auto upload = f.store().BeginUpload(begin);
         if (!upload.ok()) {
@@ -125,12 +142,7 @@ TEST_CASE("commits racing the pending row writer lose no upload",
           continue;
         }
         absl::SleepFor(absl::Microseconds((t * 7 + i * 13) % 3000));
-        CommitUploadRequest commit;
-        commit.upload_id = upload->upload_id;
-        commit.needle = upload->needle;
-        commit.size = i;
-        commit.etag = "e";
-        if (!f.store().CommitUpload(commit).ok()) ++failures;
+        if (!f.store().CommitUpload(ReportOf(*upload)).ok()) ++failures;
       }
     });
   }
@@ -172,21 +184,9 @@ struct Ack {
   for (uint64_t t = 0; t < kThreads; ++t) {
     threads.emplace_back([&, t] {
       for (uint64_t i = 0; i < kMaxPerThread; ++i) {
-        BeginUploadRequest begin;
-        begin.bucket = "photos";
-        begin.key = KeyOf(t, i);
-        begin.size = 1;
-        begin.volume_id = 1;
-        begin.cookie = 7;
-        begin.expires = absl::Now() + absl::Hours(1);
-        auto upload = (*store)->BeginUpload(begin);
+        auto upload = (*store)->BeginUpload(BeginOf(t, i, 1));
         if (!upload.ok()) _exit(11);
-        CommitUploadRequest commit;
-        commit.upload_id = upload->upload_id;
-        commit.needle = upload->needle;
-        commit.size = 1;
-        commit.etag = "e";
-        if (!(*store)->CommitUpload(commit).ok()) _exit(12);
+        if (!(*store)->CommitUpload(ReportOf(*upload)).ok()) _exit(12);
         const Ack ack{t, i, upload->needle.needle_id};
         // Writes of up to PIPE_BUF bytes to a pipe are atomic.
         if (write(fd, &ack, sizeof(ack)) != sizeof(ack)) _exit(13);
