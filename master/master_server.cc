@@ -62,6 +62,11 @@ absl::StatusOr<std::unique_ptr<MasterServer>> MasterServer::Start(
   store_options.apply_migrations = o.apply_schema;
   ASSIGN_OR_RETURN(server->store_,
                    MetadataStore::Open(o.db_path, std::move(store_options)));
+  const MetadataStore* store = server->store_.get();
+  server->metrics_->AddGaugeCallback(
+      "warehouse_master_uploads_unwritten",
+      "Uploads begun whose pending rows are held in memory, not yet written.",
+      [store] { return static_cast<double>(store->unwritten_uploads()); });
   Topology::Options topology_options;
   topology_options.offline_after = o.offline_after;
   ASSIGN_OR_RETURN(server->topology_,

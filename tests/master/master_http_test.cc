@@ -61,6 +61,7 @@ TEST_CASE("the master's metrics count calls, servers and its database",
                        "warehouse_master_db_file_bytes{file=\"main\"} 0\n"));
   CHECK_THAT(text,
              Catch::Contains("warehouse_master_commands_outstanding 0\n"));
+  CHECK_THAT(text, Catch::Contains("warehouse_master_uploads_unwritten 0\n"));
   // Heartbeat streams are counted when they end, never timed.
   CHECK_THAT(text, !Catch::Contains("Cluster/Heartbeat\"} "));
 
