@@ -47,6 +47,7 @@ struct Flags {
   uint64_t max_object_size = uint64_t{4} << 30;
   std::string shutdown_grace = "5s";
   std::string http_idle_timeout = "60s";
+  std::string pending_row_delay = "100ms";
 
   // key create / list / revoke
   std::string role;
@@ -95,6 +96,14 @@ absl::StatusOr<MasterServer::Options> ServerOptions(const Flags& flags) {
       ParseFlagDuration("--http-idle-timeout", flags.http_idle_timeout);
   if (!idle.ok()) return idle.status();
   options.http_idle_timeout = *idle;
+  absl::Duration row_delay;
+  if (!absl::ParseDuration(flags.pending_row_delay, &row_delay) ||
+      row_delay < absl::ZeroDuration() || row_delay > absl::Minutes(1)) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "--pending-row-delay ", flags.pending_row_delay,
+        ": not a duration from 0s to 1m such as 100ms"));
+  }
+  options.pending_row_delay = row_delay;
   return options;
 }
 
@@ -264,6 +273,12 @@ int Main(int argc, char** argv) {
                  "How long the HTTP port waits for a client that makes no "
                  "progress (a header, a body read, a response write)")
       ->envname("WAREHOUSE_HTTP_IDLE_TIMEOUT")
+      ->capture_default_str();
+  app.add_option("--pending-row-delay", flags.pending_row_delay,
+                 "How long a begun upload waits in memory for its commit "
+                 "before its row is written; a killed master forgets the "
+                 "uploads begun this long before (0s: none)")
+      ->envname("WAREHOUSE_PENDING_ROW_DELAY")
       ->capture_default_str();
 
   CLI::App* key =

@@ -60,6 +60,7 @@ absl::StatusOr<std::unique_ptr<MasterServer>> MasterServer::Start(
   server->sealer_ = std::make_unique<SecretSealer>(std::move(sealer));
   MetadataStore::Options store_options;
   store_options.apply_migrations = o.apply_schema;
+  store_options.pending_row_delay = o.pending_row_delay;
   ASSIGN_OR_RETURN(server->store_,
                    MetadataStore::Open(o.db_path, std::move(store_options)));
   const MetadataStore* store = server->store_.get();

@@ -63,6 +63,9 @@ class MasterServer {
     absl::Duration shutdown_grace = absl::Seconds(5);
     // How long the HTTP port waits for a client that makes no progress.
     absl::Duration http_idle_timeout = absl::Seconds(60);
+    // How long a begun upload's pending row waits in memory for its commit
+    // (MetadataStore::Options::pending_row_delay).
+    absl::Duration pending_row_delay = absl::Milliseconds(100);
 
     VolumeAllocator::Options placement;
     DeletionWorker::Options deletion;

@@ -42,7 +42,8 @@ std::vector<std::string> BaseEnvironment(const KeyRing& keys) {
       "WAREHOUSE_LOG_LEVEL",
       "WAREHOUSE_TLS_CERT",
       "WAREHOUSE_TLS_KEY",
-      "WAREHOUSE_TLS_CA"};
+      "WAREHOUSE_TLS_CA",
+      "WAREHOUSE_PENDING_ROW_DELAY"};
 }
 
 // The ports of the serving line; zeros when there is none.
@@ -257,6 +258,30 @@ TEST_CASE("TLS needs both a certificate and a key", "[master][binary][tls]") {
       BaseEnvironment(keys), kProcessLimit);
   CHECK(result.exit_code != 0);
   CHECK_THAT(result.output, Catch::Contains("--tls-key"));
+}
+
+TEST_CASE("a pending row delay outside 0s to 1m is refused, naming the flag",
+          "[master][binary]") {
+  warehouse::testing::TempDir dir;
+  const KeyRing keys = MakeClusterKeys();
+  for (const char* delay : {"2m", "-1s", "soon"}) {
+    const CommandResult result = RunCommand(
+        {WAREHOUSE_MASTER_BINARY, "--schema", "--db", dir.Join("meta.db"),
+         "--listen", "127.0.0.1:0", "--http-listen", "127.0.0.1:0",
+         "--pending-row-delay", delay},
+        BaseEnvironment(keys), kProcessLimit);
+    INFO(delay << ": " << result.output);
+    CHECK(result.exit_code != 0);
+    CHECK_THAT(result.output, Catch::Contains("--pending-row-delay"));
+  }
+  // Zero is allowed: every begun upload's row is written at once.
+  std::unique_ptr<Subprocess> master = Subprocess::Start(
+      {WAREHOUSE_MASTER_BINARY, "--schema", "--db", dir.Join("meta.db"),
+       "--listen", "127.0.0.1:0", "--http-listen", "127.0.0.1:0",
+       "--pending-row-delay", "0s"},
+      BaseEnvironment(keys));
+  REQUIRE(master->ReadUntil("warehouse-master serving", kProcessLimit));
+  StopCleanly(*master);
 }
 
 }  // namespace
