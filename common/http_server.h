@@ -25,7 +25,7 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
-#include "common/tls_context.h"
+#include "common/server_certificate.h"
 
 namespace warehouse {
 class MetricsRegistry;
@@ -49,9 +49,9 @@ struct ServerOptions {
   // When set, the server counts connections, requests and latencies in it
   // (warehouse_http_* metrics). Must outlive the server.
   MetricsRegistry* metrics = nullptr;
-  // When set, every connection speaks TLS with this server context
-  // (TlsContext::ForServer); plaintext otherwise.
-  std::shared_ptr<const TlsContext> tls;
+  // When set, every connection speaks TLS with this certificate, whose
+  // files are followed (ServerCertificate); plaintext otherwise.
+  std::shared_ptr<ServerCertificate> tls;
 };
 
 // The body of a request, read incrementally from the socket. Not

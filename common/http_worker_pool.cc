@@ -76,7 +76,8 @@ WorkerPool::Admission WorkerPool::Admit(net::ip::tcp::socket& socket,
   connection.stream->set_timeout(options_.idle_timeout);
   connection.remote = std::move(remote);
   if (options_.tls != nullptr) {
-    absl::Status tls = connection.stream->AcceptTls(*options_.tls);
+    absl::Status tls =
+        connection.stream->AcceptTls(*options_.tls->Current());
     if (!tls.ok()) {
       spdlog::warn("{}: {}", connection.remote, std::string(tls.message()));
       connections_.erase(id);  // closes the socket

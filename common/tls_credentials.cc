@@ -3,7 +3,9 @@
 #include <fcntl.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
+#include <cstdint>
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
@@ -11,6 +13,8 @@
 #include "common/status_macros.h"
 #include "grpcpp/security/credentials.h"
 #include "grpcpp/security/server_credentials.h"
+#include "grpcpp/security/tls_certificate_provider.h"
+#include "grpcpp/security/tls_credentials_options.h"
 
 namespace warehouse {
 namespace {
@@ -51,7 +55,8 @@ absl::StatusOr<std::string> ReadPemFile(const std::string& what,
 }
 
 absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> MakeServerCredentials(
-    const std::string& cert_file, const std::string& key_file) {
+    const std::string& cert_file, const std::string& key_file,
+    absl::Duration reload_every) {
   if (cert_file.empty() && key_file.empty()) {
     return grpc::InsecureServerCredentials();
   }
@@ -59,12 +64,20 @@ absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> MakeServerCredentials(
     return absl::InvalidArgumentError(
         "TLS needs both --tls-cert and --tls-key");
   }
-  grpc::SslServerCredentialsOptions::PemKeyCertPair pair;
-  ASSIGN_OR_RETURN(pair.cert_chain, ReadPemFile("TLS certificate", cert_file));
-  ASSIGN_OR_RETURN(pair.private_key, ReadPemFile("TLS key", key_file));
-  grpc::SslServerCredentialsOptions options;
-  options.pem_key_cert_pairs.push_back(std::move(pair));
-  return grpc::SslServerCredentials(options);
+  // Read here only for their errors: gRPC's watcher reads them itself, and
+  // would only log what it cannot read.
+  RETURN_IF_ERROR(ReadPemFile("TLS certificate", cert_file).status());
+  RETURN_IF_ERROR(ReadPemFile("TLS key", key_file).status());
+  const auto seconds = static_cast<unsigned int>(
+      std::max<int64_t>(1, absl::ToInt64Seconds(absl::Ceil(
+                               reload_every, absl::Seconds(1)))));
+  auto watcher =
+      std::make_shared<grpc::experimental::FileWatcherCertificateProvider>(
+          key_file, cert_file, seconds);
+  grpc::experimental::TlsServerCredentialsOptions options(watcher);
+  options.watch_identity_key_cert_pairs();
+  options.set_cert_request_type(GRPC_SSL_DONT_REQUEST_CLIENT_CERTIFICATE);
+  return grpc::experimental::TlsServerCredentials(options);
 }
 
 absl::StatusOr<std::shared_ptr<grpc::ChannelCredentials>>

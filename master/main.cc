@@ -48,6 +48,7 @@ struct Flags {
   std::string shutdown_grace = "5s";
   std::string http_idle_timeout = "60s";
   std::string pending_row_delay = "100ms";
+  std::string tls_reload_interval = "60s";
 
   // key create / list / revoke
   std::string role;
@@ -104,6 +105,10 @@ absl::StatusOr<MasterServer::Options> ServerOptions(const Flags& flags) {
         ": not a duration from 0s to 1m such as 100ms"));
   }
   options.pending_row_delay = row_delay;
+  absl::StatusOr<absl::Duration> reload =
+      ParseFlagDuration("--tls-reload-interval", flags.tls_reload_interval);
+  if (!reload.ok()) return reload.status();
+  options.tls_reload_interval = *reload;
   return options;
 }
 
@@ -257,6 +262,11 @@ int Main(int argc, char** argv) {
       ->envname("WAREHOUSE_TLS_CERT");
   app.add_option("--tls-key", flags.tls_key, "PEM private key for --tls-cert")
       ->envname("WAREHOUSE_TLS_KEY");
+  app.add_option("--tls-reload-interval", flags.tls_reload_interval,
+                 "How often to look for a renewed --tls-cert or --tls-key; "
+                 "new connections get it without a restart")
+      ->envname("WAREHOUSE_TLS_RELOAD_INTERVAL")
+      ->capture_default_str();
   app.add_option("--tls-ca", flags.tls_ca,
                  "PEM roots: reach volume servers' admin gRPC over TLS, "
                  "checking their certificates against these")

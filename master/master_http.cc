@@ -41,7 +41,7 @@ double FileBytes(const std::string& path) {
 
 absl::StatusOr<std::unique_ptr<MasterHttp>> MasterHttp::Start(
     const std::string& listen, absl::Duration idle_timeout,
-    std::shared_ptr<const http::TlsContext> tls, MetricsRegistry* registry,
+    std::shared_ptr<http::ServerCertificate> tls, MetricsRegistry* registry,
     const Topology* topology, const CommandQueue* commands,
     const std::string& db_path, DashboardApi* dashboard) {
   http::ServerOptions options;

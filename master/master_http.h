@@ -20,7 +20,7 @@
 #include "common/http_router.h"
 #include "common/http_server.h"
 #include "common/metrics.h"
-#include "common/tls_context.h"
+#include "common/server_certificate.h"
 #include "master/command_queue.h"
 #include "master/dashboard_api.h"
 #include "master/topology.h"
@@ -36,10 +36,10 @@ class MasterHttp {
   // host:port); those of http::Server::Start (FailedPrecondition for a
   // port in use). A client that makes no progress for `idle_timeout`
   // (docs/http.md, "Timeouts") is answered 408 or disconnected. With
-  // `tls` (a server context) the port speaks only TLS.
+  // `tls` the port speaks only TLS.
   static absl::StatusOr<std::unique_ptr<MasterHttp>> Start(
       const std::string& listen, absl::Duration idle_timeout,
-      std::shared_ptr<const http::TlsContext> tls, MetricsRegistry* registry,
+      std::shared_ptr<http::ServerCertificate> tls, MetricsRegistry* registry,
       const Topology* topology, const CommandQueue* commands,
       const std::string& db_path, DashboardApi* dashboard);
 

@@ -6,7 +6,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "common/status_macros.h"
-#include "common/tls_context.h"
+#include "common/server_certificate.h"
 #include "common/tls_credentials.h"
 #include "master/rpc_metrics.h"
 #include "spdlog/spdlog.h"
@@ -41,15 +41,17 @@ absl::StatusOr<std::unique_ptr<MasterServer>> MasterServer::Start(
   }
   ASSIGN_OR_RETURN(
       std::shared_ptr<grpc::ServerCredentials> credentials,
-      MakeServerCredentials(options.tls_cert_file, options.tls_key_file));
+      MakeServerCredentials(options.tls_cert_file, options.tls_key_file,
+                            options.tls_reload_interval));
   ASSIGN_OR_RETURN(std::shared_ptr<grpc::ChannelCredentials> admin_credentials,
                    MakeChannelCredentials(options.tls_ca_file));
   // Made before gRPC starts, so that a key that does not match its
   // certificate is named here rather than as a gRPC listener that failed.
-  std::shared_ptr<const http::TlsContext> http_tls;
+  std::shared_ptr<http::ServerCertificate> http_tls;
   if (!options.tls_cert_file.empty() || !options.tls_key_file.empty()) {
-    ASSIGN_OR_RETURN(http_tls, http::TlsContext::ForServer(
-                                   options.tls_cert_file, options.tls_key_file));
+    ASSIGN_OR_RETURN(http_tls, http::ServerCertificate::Open(
+                                   options.tls_cert_file, options.tls_key_file,
+                                   options.tls_reload_interval));
   }
   std::unique_ptr<MasterServer> server(
       new MasterServer(std::move(options), std::move(keys)));

@@ -56,6 +56,8 @@ class MasterServer {
     // plaintext.
     std::string tls_cert_file;
     std::string tls_key_file;
+    // How often both listeners look for a renewed certificate or key.
+    absl::Duration tls_reload_interval = absl::Seconds(60);
     // PEM roots for the volume servers' admin services, reached over TLS
     // when set (their --tls-cert); empty for plaintext.
     std::string tls_ca_file;

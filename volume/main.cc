@@ -15,6 +15,7 @@
 #include "common/key_ring.h"
 #include "common/logging.h"
 #include "common/metrics.h"
+#include "common/server_certificate.h"
 #include "common/tls_credentials.h"
 #include "common/units.h"
 #include "grpcpp/grpcpp.h"
@@ -49,6 +50,7 @@ struct Flags {
   double sync_seconds = 5;
   double shutdown_grace_seconds = 10;
   double http_idle_timeout_seconds = 60;
+  double tls_reload_seconds = 60;
   std::string log_level = "info";
 };
 
@@ -71,6 +73,12 @@ int Run(const Flags& flags) {
         "--http-idle-timeout ", flags.http_idle_timeout_seconds,
         ": must be a positive number of seconds")));
   }
+  if (!(flags.tls_reload_seconds >= 1)) {
+    return Fail(absl::InvalidArgumentError(absl::StrCat(
+        "--tls-reload-interval ", flags.tls_reload_seconds,
+        ": must be at least 1 second")));
+  }
+  const absl::Duration tls_reload = absl::Seconds(flags.tls_reload_seconds);
 
   // Signals are taken by sigwait below; block them before any thread starts.
   sigset_t signals;
@@ -99,7 +107,7 @@ int Run(const Flags& flags) {
       MakeChannelCredentials(flags.tls_ca);
   if (!master_credentials.ok()) return Fail(master_credentials.status());
   absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> admin_credentials =
-      MakeServerCredentials(flags.tls_cert, flags.tls_key);
+      MakeServerCredentials(flags.tls_cert, flags.tls_key, tls_reload);
   if (!admin_credentials.ok()) return Fail(admin_credentials.status());
   std::shared_ptr<grpc::Channel> master =
       grpc::CreateChannel(flags.master, *master_credentials);
@@ -112,8 +120,9 @@ int Run(const Flags& flags) {
   http_options.metrics = &metrics;
   http_options.idle_timeout = absl::Seconds(flags.http_idle_timeout_seconds);
   if (!flags.tls_cert.empty() || !flags.tls_key.empty()) {
-    absl::StatusOr<std::shared_ptr<const http::TlsContext>> tls =
-        http::TlsContext::ForServer(flags.tls_cert, flags.tls_key);
+    absl::StatusOr<std::shared_ptr<http::ServerCertificate>> tls =
+        http::ServerCertificate::Open(flags.tls_cert, flags.tls_key,
+                                      tls_reload);
     if (!tls.ok()) return Fail(tls.status());
     http_options.tls = *std::move(tls);
     spdlog::info("HTTP data path and admin gRPC speak TLS");
@@ -238,6 +247,10 @@ int main(int argc, char** argv) {
       ->envname(env("TLS_CERT"));
   app.add_option("--tls-key", flags.tls_key, "PEM private key for --tls-cert")
       ->envname(env("TLS_KEY"));
+  app.add_option("--tls-reload-interval", flags.tls_reload_seconds,
+                 "Seconds between looks for a renewed --tls-cert or "
+                 "--tls-key; new connections get it without a restart")
+      ->envname(env("TLS_RELOAD_INTERVAL"))->capture_default_str();
   app.add_option("--heartbeat-interval", flags.heartbeat_seconds,
                  "Seconds between heartbeats")
       ->envname(env("HEARTBEAT_INTERVAL"))->capture_default_str();

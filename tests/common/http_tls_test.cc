@@ -1,6 +1,8 @@
 // The HTTP server and client over TLS: SocketStream's handshake, reads and
 // writes under the worker pool, the client's certificate checks, and what
 // each side says when the other speaks no TLS.
+#include <filesystem>
+#include <fstream>
 #include <memory>
 #include <string>
 #include <thread>
@@ -16,6 +18,7 @@
 #include "catch2/catch.hpp"
 #include "common/http_client.h"
 #include "common/http_server.h"
+#include "common/server_certificate.h"
 #include "common/socket_stream.h"
 #include "common/tls_context.h"
 #include "common/tls_credentials.h"
@@ -65,8 +68,8 @@ struct TlsFixture {
     INFO(made.status().ToString());
     REQUIRE(made.ok());
     cert = *made;
-    absl::StatusOr<std::shared_ptr<const TlsContext>> server_context =
-        TlsContext::ForServer(cert.cert, cert.key);
+    absl::StatusOr<std::shared_ptr<ServerCertificate>> server_context =
+        ServerCertificate::Open(cert.cert, cert.key, absl::Hours(1));
     INFO(server_context.status().ToString());
     REQUIRE(server_context.ok());
     absl::StatusOr<std::string> pem = ReadPemFile("roots", cert.cert);
@@ -256,6 +259,87 @@ TEST_CASE("TLS contexts refuse files they cannot use, named", "[http][tls]") {
   CHECK(absl::IsInvalidArgument(
       TlsContext::ForClient("no certificate here").status()));
   CHECK(TlsContext::ForClient("").ok());  // the system's roots
+}
+
+// A client context trusting only the self-signed certificate `cert_file`.
+std::shared_ptr<const TlsContext> Trusting(const std::string& cert_file) {
+  absl::StatusOr<std::string> pem = ReadPemFile("roots", cert_file);
+  REQUIRE(pem.ok());
+  absl::StatusOr<std::shared_ptr<const TlsContext>> context =
+      TlsContext::ForClient(*pem);
+  REQUIRE(context.ok());
+  return *context;
+}
+
+// Overwrites `to` with the bytes of `from`.
+void CopyOver(const std::string& from, const std::string& to) {
+  std::error_code ec;
+  std::filesystem::copy_file(from, to,
+                             std::filesystem::copy_options::overwrite_existing,
+                             ec);
+  REQUIRE(!ec);
+}
+
+TEST_CASE("a renewed certificate is served without a restart",
+          "[http][tls]") {
+  testing::TempDir dir;
+  absl::StatusOr<testing::Certificate> served =
+      testing::MakeCertificate(dir, "served");
+  absl::StatusOr<testing::Certificate> renewed =
+      testing::MakeCertificate(dir, "renewed");
+  REQUIRE(served.ok());
+  REQUIRE(renewed.ok());
+  const std::shared_ptr<const TlsContext> old_roots = Trusting(served->cert);
+  const std::shared_ptr<const TlsContext> new_roots = Trusting(renewed->cert);
+  // Kept before the files change: the old pair, to trust afterwards.
+  const std::string old_cert = dir.Join("old-cert.pem");
+  CopyOver(served->cert, old_cert);
+
+  // Checked on every new connection, so that the test needs no waiting.
+  absl::StatusOr<std::shared_ptr<ServerCertificate>> certificate =
+      ServerCertificate::Open(served->cert, served->key, absl::ZeroDuration());
+  REQUIRE(certificate.ok());
+  ServerOptions options;
+  options.tls = *certificate;
+  options.idle_timeout = absl::Seconds(5);
+  absl::StatusOr<std::unique_ptr<Server>> server = Server::Start(options, Serve);
+  REQUIRE(server.ok());
+  const Origin origin{absl::StrCat("127.0.0.1:", (*server)->port()), true};
+  ClientRequest get;
+  get.target = "/bytes?n=5";
+
+  ConnectionPool kept(kWait, 1, old_roots);
+  REQUIRE(kept.Send(origin, get).ok());  // a connection that stays open
+  ConnectionPool early(kWait, 1, new_roots);
+  CHECK(absl::IsFailedPrecondition(early.Send(origin, get).status()));
+
+  // The renewal: key and certificate replaced in place.
+  CopyOver(renewed->key, served->key);
+  CopyOver(renewed->cert, served->cert);
+  ConnectionPool late(kWait, 1, new_roots);
+  absl::StatusOr<ClientResponse> fresh = late.Send(origin, get);
+  INFO(fresh.status().ToString());
+  REQUIRE(fresh.ok());
+  CHECK(fresh->body == Pattern(5, 1));
+  CHECK((*certificate)->reloads() == 1);
+  ConnectionPool stale(kWait, 1, Trusting(old_cert));
+  CHECK(absl::IsFailedPrecondition(stale.Send(origin, get).status()));
+  // The connection made before keeps its session.
+  absl::StatusOr<ClientResponse> again = kept.Send(origin, get);
+  REQUIRE(again.ok());
+  CHECK(again->body == Pattern(5, 1));
+
+  // A certificate file broken mid-renewal is not loaded: the last good pair
+  // is served meanwhile.
+  {
+    std::ofstream broken(served->cert, std::ios::trunc);
+    broken << "-----BEGIN CERTIFICATE-----\nnot base64\n";
+  }
+  ConnectionPool during(kWait, 1, new_roots);
+  absl::StatusOr<ClientResponse> still = during.Send(origin, get);
+  INFO(still.status().ToString());
+  REQUIRE(still.ok());
+  CHECK((*certificate)->reloads() == 1);
 }
 
 TEST_CASE("urls name their scheme", "[http][tls]") {

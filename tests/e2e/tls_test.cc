@@ -3,7 +3,9 @@
 // volume servers' admin services (the consistency check), clients to the
 // volume servers' HTTP data path (signed https:// URLs), and the master's
 // HTTP port.
+#include <filesystem>
 #include <fstream>
+#include <functional>
 #include <iterator>
 #include <memory>
 #include <string>
@@ -11,6 +13,7 @@
 #include <vector>
 
 #include "absl/strings/str_join.h"
+#include "absl/time/clock.h"
 #include "catch2/catch.hpp"
 #include "common/http_client.h"
 #include "common/tls_context.h"
@@ -182,6 +185,122 @@ TEST_CASE("a cluster with TLS on every link stores, serves and checks",
   CHECK_THAT(missing.output, Catch::Contains("none.pem"));
 }
 
+// Copies `from` over `to`.
+void CopyOver(const std::string& from, const std::string& to) {
+  std::error_code ec;
+  std::filesystem::copy_file(from, to,
+                             std::filesystem::copy_options::overwrite_existing,
+                             ec);
+  REQUIRE(!ec);
+}
+
+// Calls `ok` every 100 ms until it returns true or 20 s pass.
+bool Eventually(const std::function<bool()>& ok) {
+  const absl::Time deadline = absl::Now() + absl::Seconds(20);
+  while (!ok()) {
+    if (absl::Now() > deadline) return false;
+    absl::SleepFor(absl::Milliseconds(100));
+  }
+  return true;
+}
+
+TEST_CASE("renewed certificates are served on every listener without a "
+          "restart",
+          "[e2e][tls]") {
+  TempDir dir;
+  // The servers read their pairs from paths the test then overwrites with
+  // new pairs, as a renewal does.
+  const Certificate master_first = NewCertificate(dir, "master-first");
+  const Certificate volume_first = NewCertificate(dir, "volume-first");
+  const Certificate master_renewed = NewCertificate(dir, "master-renewed");
+  const Certificate volume_renewed = NewCertificate(dir, "volume-renewed");
+  const Certificate master_files{dir.Join("master.pem"),
+                                 dir.Join("master.key")};
+  const Certificate volume_files{dir.Join("volume.pem"),
+                                 dir.Join("volume.key")};
+  CopyOver(master_first.cert, master_files.cert);
+  CopyOver(master_first.key, master_files.key);
+  CopyOver(volume_first.cert, volume_files.cert);
+  CopyOver(volume_first.key, volume_files.key);
+  ClusterOptions options;
+  options.master_bin = WAREHOUSE_MASTER_BIN;
+  options.volume_bin = WAREHOUSE_VOLUME_BIN;
+  options.master_args = {"--tls-cert", master_files.cert, "--tls-key",
+                         master_files.key, "--tls-reload-interval", "1s"};
+  options.volume_args = {"--tls-cert", volume_files.cert, "--tls-key",
+                         volume_files.key, "--tls-ca", master_first.cert,
+                         "--tls-reload-interval", "1"};
+  options.tls_ca_file = master_first.cert;
+  absl::StatusOr<std::unique_ptr<Cluster>> started = Cluster::Start(options);
+  INFO(started.status().ToString());
+  REQUIRE(started.ok());
+  const Cluster& cluster = **started;
+
+  // Clients that trust only the renewed certificates: refused until the
+  // renewal, served after it, by the master's gRPC and HTTP ports and the
+  // volume server's data path.
+  ClientOptions client_options;
+  client_options.master_address = cluster.master_address();
+  client_options.access_key_id = cluster.access_key_id();
+  client_options.secret_access_key = cluster.secret_access_key();
+  client_options.tls_root_certs = ReadFile(master_renewed.cert);
+  client_options.max_attempts = 1;
+  absl::StatusOr<std::shared_ptr<const http::TlsContext>> master_root =
+      http::TlsContext::ForClient(ReadFile(master_renewed.cert));
+  absl::StatusOr<std::shared_ptr<const http::TlsContext>> volume_root =
+      http::TlsContext::ForClient(ReadFile(volume_renewed.cert));
+  REQUIRE(master_root.ok());
+  REQUIRE(volume_root.ok());
+  http::ClientRequest health;
+  health.target = "/healthz";
+  // A new client and a new connection each time: one that failed once, or
+  // was made before, would not show what a new connection gets.
+  auto grpc_served = [&] {
+    absl::StatusOr<std::unique_ptr<Client>> client =
+        Client::Create(client_options);
+    REQUIRE(client.ok());
+    return (*client)->ListBuckets().ok();
+  };
+  auto https_served = [&](const std::shared_ptr<const http::TlsContext>& root,
+                          const std::string& address) {
+    http::ConnectionPool pool(absl::Seconds(10), 1, root);
+    absl::StatusOr<http::ClientResponse> response =
+        pool.Send(http::Origin{address, true}, health);
+    return response.ok() && response->status == 200;
+  };
+  CHECK_FALSE(grpc_served());
+  CHECK_FALSE(https_served(*master_root, cluster.master_http_address()));
+  CHECK_FALSE(https_served(*volume_root, cluster.volume_address(0)));
+
+  CopyOver(master_renewed.key, master_files.key);
+  CopyOver(master_renewed.cert, master_files.cert);
+  CopyOver(volume_renewed.key, volume_files.key);
+  CopyOver(volume_renewed.cert, volume_files.cert);
+  CHECK(Eventually(grpc_served));
+  CHECK(Eventually([&] {
+    return https_served(*master_root, cluster.master_http_address());
+  }));
+  CHECK(Eventually([&] {
+    return https_served(*volume_root, cluster.volume_address(0));
+  }));
+  // The volume server's heartbeat stream, made before the renewal, keeps
+  // it online, and the cluster still stores and serves.
+  client_options.tls_root_certs =
+      ReadFile(master_renewed.cert) + ReadFile(volume_renewed.cert);
+  absl::StatusOr<std::unique_ptr<Client>> renewed =
+      Client::Create(client_options);
+  REQUIRE(renewed.ok());
+  absl::StatusOr<std::vector<ServerInfo>> servers = (*renewed)->ListServers();
+  REQUIRE(servers.ok());
+  REQUIRE(servers->size() == 1);
+  CHECK(servers->front().online);
+  REQUIRE((*renewed)->CreateBucket("renewed").ok());
+  absl::Status put = (*renewed)->Put("renewed", "k", "after").status();
+  INFO(put.ToString());
+  REQUIRE(put.ok());
+  CHECK(*(*renewed)->Get("renewed", "k") == "after");
+}
+
 TEST_CASE("a volume server without the master's root never comes online",
           "[e2e][tls]") {
   TempDir dir;
@@ -221,6 +340,10 @@ TEST_CASE("TLS flags a server cannot use stop it at start, named",
       {{WAREHOUSE_VOLUME_BIN, "--tls-ca", dir.Join("none.pem")}, "none.pem"},
       {{WAREHOUSE_VOLUME_BIN, "--tls-ca", not_pem}, "not a PEM file"},
       {{WAREHOUSE_MASTER_BIN, "--tls-ca", dir.Join("none.pem")}, "none.pem"},
+      {{WAREHOUSE_VOLUME_BIN, "--tls-reload-interval", "0.5"},
+       "--tls-reload-interval"},
+      {{WAREHOUSE_MASTER_BIN, "--tls-reload-interval", "0s"},
+       "--tls-reload-interval"},
   };
   for (const Case& c : cases) {
     std::vector<std::string> argv = c.argv;
