@@ -1,7 +1,6 @@
 // The HTTP server and client over TLS: SocketStream's handshake, reads and
 // writes under the worker pool, the client's certificate checks, and what
 // each side says when the other speaks no TLS.
-#include <filesystem>
 #include <fstream>
 #include <memory>
 #include <string>
@@ -271,15 +270,6 @@ std::shared_ptr<const TlsContext> Trusting(const std::string& cert_file) {
   return *context;
 }
 
-// Overwrites `to` with the bytes of `from`.
-void CopyOver(const std::string& from, const std::string& to) {
-  std::error_code ec;
-  std::filesystem::copy_file(from, to,
-                             std::filesystem::copy_options::overwrite_existing,
-                             ec);
-  REQUIRE(!ec);
-}
-
 TEST_CASE("a renewed certificate is served without a restart",
           "[http][tls]") {
   testing::TempDir dir;
@@ -292,8 +282,9 @@ TEST_CASE("a renewed certificate is served without a restart",
   const std::shared_ptr<const TlsContext> old_roots = Trusting(served->cert);
   const std::shared_ptr<const TlsContext> new_roots = Trusting(renewed->cert);
   // Kept before the files change: the old pair, to trust afterwards.
-  const std::string old_cert = dir.Join("old-cert.pem");
-  CopyOver(served->cert, old_cert);
+  const testing::Certificate old{dir.Join("old-cert.pem"),
+                                 dir.Join("old-key.pem")};
+  REQUIRE(testing::CopyCertificate(*served, old).ok());
 
   // Checked on every new connection, so that the test needs no waiting.
   absl::StatusOr<std::shared_ptr<ServerCertificate>> certificate =
@@ -314,15 +305,14 @@ TEST_CASE("a renewed certificate is served without a restart",
   CHECK(absl::IsFailedPrecondition(early.Send(origin, get).status()));
 
   // The renewal: key and certificate replaced in place.
-  CopyOver(renewed->key, served->key);
-  CopyOver(renewed->cert, served->cert);
+  REQUIRE(testing::CopyCertificate(*renewed, *served).ok());
   ConnectionPool late(kWait, 1, new_roots);
   absl::StatusOr<ClientResponse> fresh = late.Send(origin, get);
   INFO(fresh.status().ToString());
   REQUIRE(fresh.ok());
   CHECK(fresh->body == Pattern(5, 1));
   CHECK((*certificate)->reloads() == 1);
-  ConnectionPool stale(kWait, 1, Trusting(old_cert));
+  ConnectionPool stale(kWait, 1, Trusting(old.cert));
   CHECK(absl::IsFailedPrecondition(stale.Send(origin, get).status()));
   // The connection made before keeps its session.
   absl::StatusOr<ClientResponse> again = kept.Send(origin, get);

@@ -3,7 +3,6 @@
 // volume servers' admin services (the consistency check), clients to the
 // volume servers' HTTP data path (signed https:// URLs), and the master's
 // HTTP port.
-#include <filesystem>
 #include <fstream>
 #include <functional>
 #include <iterator>
@@ -185,15 +184,6 @@ TEST_CASE("a cluster with TLS on every link stores, serves and checks",
   CHECK_THAT(missing.output, Catch::Contains("none.pem"));
 }
 
-// Copies `from` over `to`.
-void CopyOver(const std::string& from, const std::string& to) {
-  std::error_code ec;
-  std::filesystem::copy_file(from, to,
-                             std::filesystem::copy_options::overwrite_existing,
-                             ec);
-  REQUIRE(!ec);
-}
-
 // Calls `ok` every 100 ms until it returns true or 20 s pass.
 bool Eventually(const std::function<bool()>& ok) {
   const absl::Time deadline = absl::Now() + absl::Seconds(20);
@@ -218,10 +208,8 @@ TEST_CASE("renewed certificates are served on every listener without a "
                                  dir.Join("master.key")};
   const Certificate volume_files{dir.Join("volume.pem"),
                                  dir.Join("volume.key")};
-  CopyOver(master_first.cert, master_files.cert);
-  CopyOver(master_first.key, master_files.key);
-  CopyOver(volume_first.cert, volume_files.cert);
-  CopyOver(volume_first.key, volume_files.key);
+  REQUIRE(testing::CopyCertificate(master_first, master_files).ok());
+  REQUIRE(testing::CopyCertificate(volume_first, volume_files).ok());
   ClusterOptions options;
   options.master_bin = WAREHOUSE_MASTER_BIN;
   options.volume_bin = WAREHOUSE_VOLUME_BIN;
@@ -272,10 +260,8 @@ TEST_CASE("renewed certificates are served on every listener without a "
   CHECK_FALSE(https_served(*master_root, cluster.master_http_address()));
   CHECK_FALSE(https_served(*volume_root, cluster.volume_address(0)));
 
-  CopyOver(master_renewed.key, master_files.key);
-  CopyOver(master_renewed.cert, master_files.cert);
-  CopyOver(volume_renewed.key, volume_files.key);
-  CopyOver(volume_renewed.cert, volume_files.cert);
+  REQUIRE(testing::CopyCertificate(master_renewed, master_files).ok());
+  REQUIRE(testing::CopyCertificate(volume_renewed, volume_files).ok());
   CHECK(Eventually(grpc_served));
   CHECK(Eventually([&] {
     return https_served(*master_root, cluster.master_http_address());

@@ -1,5 +1,9 @@
 #include "tests/support/certificate.h"
 
+#include <filesystem>
+#include <system_error>
+#include <utility>
+
 #include "absl/strings/str_cat.h"
 #include "common/status_macros.h"
 #include "tests/support/process.h"
@@ -22,6 +26,21 @@ absl::StatusOr<Certificate> MakeCertificate(const TempDir& dir,
                      result.output));
   }
   return made;
+}
+
+absl::Status CopyCertificate(const Certificate& from, const Certificate& to) {
+  for (const auto& [source, target] :
+       {std::pair(from.key, to.key), std::pair(from.cert, to.cert)}) {
+    std::error_code ec;
+    std::filesystem::copy_file(
+        source, target, std::filesystem::copy_options::overwrite_existing,
+        ec);
+    if (ec) {
+      return absl::UnavailableError(absl::StrCat("copy ", source, " to ",
+                                                 target, ": ", ec.message()));
+    }
+  }
+  return absl::OkStatus();
 }
 
 }  // namespace warehouse::testing

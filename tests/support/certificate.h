@@ -4,6 +4,7 @@
 
 #include <string>
 
+#include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "tests/support/temp_dir.h"
 
@@ -20,6 +21,10 @@ struct Certificate {
 // starting openssl, or FailedPrecondition with its output when it fails.
 absl::StatusOr<Certificate> MakeCertificate(const TempDir& dir,
                                             const std::string& name);
+
+// Copies the files of `from` over those of `to`, key first, as a renewal
+// replaces a server's pair in place. Errors: Unavailable (a copy failed).
+absl::Status CopyCertificate(const Certificate& from, const Certificate& to);
 
 }  // namespace warehouse::testing
 
