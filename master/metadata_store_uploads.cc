@@ -2,6 +2,7 @@
 #include <functional>
 #include <iterator>
 #include <optional>
+#include <string>
 #include <utility>
 #include <vector>
 
@@ -76,13 +77,20 @@ absl::StatusOr<Upload> MetadataStore::BeginUpload(
 }
 
 void MetadataStore::WriteDueRows() {
+  // The failure last logged; empty while writes succeed. A failing database
+  // (a full disk) is retried as rows fall due, and logged once per error.
+  std::string failing;
   while (!unwritten_.WaitForDue()) {
     absl::Status written = WriteRows({}, WriteBatcher::Sync::kWithNext);
-    if (!written.ok()) {
+    if (!written.ok() && written.ToString() != failing) {
+      failing = written.ToString();
       spdlog::warn(
-          "database: writing pending uploads failed, trying again "
-          "later: {}",
-          written.ToString());
+          "database: writing the rows of pending uploads failed, trying "
+          "again as they fall due: {}",
+          failing);
+    } else if (written.ok() && !failing.empty()) {
+      failing.clear();
+      spdlog::info("database: the rows of pending uploads are written again");
     }
   }
 }
