@@ -55,6 +55,11 @@ class MetadataStore {
     // upload's commit before it is written (UnwrittenUploads). A master
     // process killed forgets the uploads begun this long before, no more.
     absl::Duration pending_row_delay = absl::Milliseconds(100);
+    // The most uploads whose rows may wait in memory at once: past it
+    // BeginUpload refuses, so that a database that cannot write them (a
+    // full disk) does not let them grow without bound. About 200 bytes and
+    // the key each.
+    size_t max_unwritten_uploads = 100000;
     // The time source for creation and update stamps; absl::Now when empty.
     std::function<absl::Time()> clock;
   };
@@ -99,7 +104,8 @@ class MetadataStore {
   // reserved durably beforehand (NeedleIdRanges). Errors: InvalidArgument
   // (key, content type, negative size, expiry not in the future); NotFound
   // (no such bucket or volume); FailedPrecondition (the volume is
-  // read-only).
+  // read-only); Unavailable (Options::max_unwritten_uploads rows wait to be
+  // written: the database is not keeping up).
   absl::StatusOr<Upload> BeginUpload(const BeginUploadRequest& request);
 
   // Makes a pending upload the object at its key, replacing any previous

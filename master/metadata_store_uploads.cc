@@ -34,6 +34,15 @@ absl::StatusOr<Upload> MetadataStore::BeginUpload(
         absl::StrCat("upload of ", request.bucket, "/", request.key, ": size ",
                      request.size, " is negative"));
   }
+  // Checked before a needle id is taken, so that a refused begin uses none.
+  // Concurrent begins may overshoot the bound by their number.
+  if (unwritten_.size() >= options_.max_unwritten_uploads) {
+    return absl::UnavailableError(absl::StrCat(
+        "upload of ", request.bucket, "/", request.key, ": ",
+        unwritten_.size(),
+        " uploads begun are waiting for their rows to be written; the "
+        "metadata database is not keeping up, try again later"));
+  }
   const absl::Time now = Now();
   if (request.expires <= now) {
     return absl::InvalidArgumentError(absl::StrCat(

@@ -576,6 +576,25 @@ TEST_CASE("closing the store writes the rows still in memory",
   CHECK(committed->key == "across");
 }
 
+TEST_CASE("begins are refused while too many rows wait to be written",
+          "[master][store]") {
+  StoreFixture f(absl::Hours(1), /*max_unwritten_uploads=*/2);
+  auto a = f.store().BeginUpload(UploadOf(f, "a", 1));
+  auto b = f.store().BeginUpload(UploadOf(f, "b", 1));
+  REQUIRE(a.ok());
+  REQUIRE(b.ok());
+  auto refused = f.store().BeginUpload(UploadOf(f, "c", 1));
+  CHECK(absl::IsUnavailable(refused.status()));
+  CHECK_THAT(std::string(refused.status().message()),
+             Catch::Contains("not keeping up"));
+  // A commit makes room.
+  REQUIRE(f.store().CommitUpload(ReportOf(*a, "e")).ok());
+  auto c = f.store().BeginUpload(UploadOf(f, "c", 1));
+  REQUIRE(c.ok());
+  // The refused begin used no needle id.
+  CHECK(c->needle.needle_id == b->needle.needle_id + 1);
+}
+
 TEST_CASE("a refused report leaves an unwritten upload pending",
           "[master][store]") {
   StoreFixture f(absl::Hours(1));

@@ -22,8 +22,11 @@ MetadataStore::Options OptionsWithClock(FakeClock* clock) {
   return options;
 }
 
-StoreFixture::StoreFixture(absl::Duration pending_row_delay)
-    : pending_row_delay_(pending_row_delay), path_(dir_.Join("meta.db")) {
+StoreFixture::StoreFixture(absl::Duration pending_row_delay,
+                           size_t max_unwritten_uploads)
+    : pending_row_delay_(pending_row_delay),
+      max_unwritten_uploads_(max_unwritten_uploads),
+      path_(dir_.Join("meta.db")) {
   Reopen();
   REQUIRE(store_->CreateBucket("photos").ok());
   REQUIRE(store_->UpsertServer("vs1", "127.0.0.1:8080", clock_.Now()).ok());
@@ -36,6 +39,7 @@ void StoreFixture::Reopen() {
   store_.reset();
   MetadataStore::Options options = OptionsWithClock(&clock_);
   options.pending_row_delay = pending_row_delay_;
+  options.max_unwritten_uploads = max_unwritten_uploads_;
   auto store = MetadataStore::Open(path_, std::move(options));
   REQUIRE(store.ok());
   store_ = std::move(*store);

@@ -3,6 +3,7 @@
 #ifndef WAREHOUSE_TESTS_MASTER_STORE_TEST_UTIL_H_
 #define WAREHOUSE_TESTS_MASTER_STORE_TEST_UTIL_H_
 
+#include <cstddef>
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -32,8 +33,11 @@ class FakeClock {
 class StoreFixture {
  public:
   StoreFixture() : StoreFixture(MetadataStore::Options().pending_row_delay) {}
-  // With begun uploads' rows written `pending_row_delay` after they begin.
-  explicit StoreFixture(absl::Duration pending_row_delay);
+  // With begun uploads' rows written `pending_row_delay` after they begin,
+  // and at most `max_unwritten_uploads` of them waiting at once.
+  explicit StoreFixture(absl::Duration pending_row_delay,
+                        size_t max_unwritten_uploads =
+                            MetadataStore::Options().max_unwritten_uploads);
 
   MetadataStore& store() { return *store_; }
   FakeClock& clock() { return clock_; }
@@ -52,6 +56,7 @@ class StoreFixture {
   warehouse::testing::TempDir dir_;
   FakeClock clock_;
   absl::Duration pending_row_delay_;
+  size_t max_unwritten_uploads_;
   std::string path_;
   std::unique_ptr<MetadataStore> store_;
 };
