@@ -36,10 +36,10 @@ absl::StatusOr<Upload> MetadataStore::BeginUpload(
   }
   // Checked before a needle id is taken, so that a refused begin uses none.
   // Concurrent begins may overshoot the bound by their number.
-  if (unwritten_.size() >= options_.max_unwritten_uploads) {
+  if (const size_t waiting = unwritten_.size();
+      waiting >= options_.max_unwritten_uploads) {
     return absl::UnavailableError(absl::StrCat(
-        "upload of ", request.bucket, "/", request.key, ": ",
-        unwritten_.size(),
+        "upload of ", request.bucket, "/", request.key, ": ", waiting,
         " uploads begun are waiting for their rows to be written; the "
         "metadata database is not keeping up, try again later"));
   }
