@@ -80,14 +80,20 @@ Credentials TestMaster::CreateKey(Role role, std::vector<std::string> buckets) {
   return Credentials{created->key.access_key_id, created->secret};
 }
 
-void TestMaster::Prepare(grpc::ClientContext* context, absl::string_view method,
-                         const Credentials* credentials) {
+grpc::Status TestMaster::Prepare(grpc::ClientContext* context,
+                                 absl::string_view method,
+                                 const Credentials* credentials) {
   context->set_deadline(absl::ToChronoTime(absl::Now() + kWaitLimit));
-  if (credentials == nullptr) return;
-  REQUIRE(AttachAuthorization(
-              context, FullMethodName(v1::Master::service_full_name(), method),
-              credentials->id, credentials->secret, absl::Now())
-              .ok());
+  if (credentials == nullptr) return grpc::Status::OK;
+  absl::Status signed_call = AttachAuthorization(
+      context, FullMethodName(v1::Master::service_full_name(), method),
+      credentials->id, credentials->secret, absl::Now());
+  if (!signed_call.ok()) {
+    return grpc::Status(
+        grpc::StatusCode::INTERNAL,
+        absl::StrCat("signing the test call: ", signed_call.ToString()));
+  }
+  return grpc::Status::OK;
 }
 
 grpc::Status TestMaster::ReportUploads(

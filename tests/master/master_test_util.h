@@ -68,6 +68,7 @@ class TestMaster {
   Credentials CreateKey(Role role, std::vector<std::string> buckets = {});
 
   // Calls `rpc` signed with `credentials` (unsigned when they are null).
+  // Safe to call from any thread: it makes no test assertions.
   template <typename Request, typename Response>
   grpc::Status Call(grpc::Status (v1::Master::Stub::*rpc)(grpc::ClientContext*,
                                                           const Request&,
@@ -75,7 +76,10 @@ class TestMaster {
                     absl::string_view method, const Request& request,
                     Response* response, const Credentials* credentials) {
     grpc::ClientContext context;
-    Prepare(&context, method, credentials);
+    if (grpc::Status prepared = Prepare(&context, method, credentials);
+        !prepared.ok()) {
+      return prepared;
+    }
     return (master_.get()->*rpc)(&context, request, response);
   }
 
@@ -85,8 +89,10 @@ class TestMaster {
                              v1::ReportUploadsResponse* response);
 
  private:
-  void Prepare(grpc::ClientContext* context, absl::string_view method,
-               const Credentials* credentials);
+  // Sets the deadline and signs; a failure is returned, not asserted, so
+  // that a client thread does not touch the test framework.
+  grpc::Status Prepare(grpc::ClientContext* context, absl::string_view method,
+                       const Credentials* credentials);
 
   warehouse::testing::TempDir dir_;
   KeyRing keys_;
