@@ -208,7 +208,7 @@ void DataPath::Put(http::Request& request, http::ResponseWriter& response) {
   }
 
   // Durable: now the master must record it before the client hears success.
-  Record(response, *grant, *length, result->crc32c, [&] {
+  Record(response, *grant, *length, result->crc32c, [&](const absl::Status&) {
     // Never to be recorded: take the needle back.
     (*volume)->Delete(append.needle_id, append.cookie).IgnoreError();
   });
@@ -251,14 +251,21 @@ void DataPath::PutAgain(http::Request& request, http::ResponseWriter& response,
         fid, info.crc32c, crc)));
   }
   // The same bytes again: a retry, perhaps after a 503. Report the needle
-  // that is there; this request wrote nothing, so a refusal deletes nothing
-  // (the master reclaims a needle whose upload never completes).
-  Record(response, grant, length, crc, [] {});
+  // that is there. An upload the master does not know (it expired, or the
+  // master stopped abruptly before it wrote the upload down) will never
+  // name this needle, and a url carries one needle, so it goes, as after
+  // a first PUT. Other refusals leave it to the master, which reclaims a
+  // needle whose upload never completes.
+  Record(response, grant, length, crc, [&](const absl::Status& refusal) {
+    if (!absl::IsNotFound(refusal)) return;
+    volume->Delete(grant.file_id.needle_id, grant.file_id.cookie).IgnoreError();
+  });
 }
 
-void DataPath::Record(http::ResponseWriter& response, const UrlGrant& grant,
-                      uint64_t length, uint32_t crc32c,
-                      const std::function<void()>& on_refused) {
+void DataPath::Record(
+    http::ResponseWriter& response, const UrlGrant& grant, uint64_t length,
+    uint32_t crc32c,
+    const std::function<void(const absl::Status&)>& on_refused) {
   const std::string fid = grant.file_id.ToString();
   v1::UploadReport report;
   report.set_upload_id(grant.upload_id);
@@ -269,7 +276,7 @@ void DataPath::Record(http::ResponseWriter& response, const UrlGrant& grant,
   absl::Status recorded = reporter_->Report(report);
   if (!recorded.ok()) {
     if (Refused(recorded)) {
-      on_refused();
+      on_refused(recorded);
       http::SendError(response, recorded).IgnoreError();
       return;
     }

@@ -45,17 +45,18 @@ class DataPath {
  private:
   void Put(http::Request& request, http::ResponseWriter& response);
   // A PUT of a needle `volume` already holds: its signed url used again,
-  // to retry after a 503 or as a replay. Writes and deletes nothing. A body
-  // with the stored bytes is reported again, so a retry completes the
-  // upload; other bytes are answered 409.
+  // to retry after a 503 or as a replay. Writes nothing. A body with the
+  // stored bytes is reported again, so a retry completes the upload, and
+  // the needle is deleted if the master no longer knows the upload; other
+  // bytes are answered 409.
   void PutAgain(http::Request& request, http::ResponseWriter& response,
                 const UrlGrant& grant, Volume* volume, uint64_t length);
   // Reports a durable needle to the master and answers the PUT: 200 once
-  // recorded; the master's error when it refuses (after `on_refused`);
-  // 503 when it did not answer.
+  // recorded; the master's error when it refuses (after calling
+  // `on_refused` with it); 503 when it did not answer.
   void Record(http::ResponseWriter& response, const UrlGrant& grant,
               uint64_t length, uint32_t crc32c,
-              const std::function<void()>& on_refused);
+              const std::function<void(const absl::Status&)>& on_refused);
   void Get(http::Request& request, http::ResponseWriter& response);
   void Delete(http::Request& request, http::ResponseWriter& response);
   void Usage(http::Request& request, http::ResponseWriter& response);

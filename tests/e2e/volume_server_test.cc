@@ -365,6 +365,40 @@ TEST_CASE("an upload the master refuses is answered with its error and removed",
   CHECK(cluster.Send("GET", cluster.GetUrl(Fid(6))).status == 404);
 }
 
+TEST_CASE("a retry of an unconfirmed upload completes it or removes it",
+          "[e2e][volume]") {
+  Cluster cluster;
+  // The master first does not answer, then knows "kept" and has forgotten
+  // "forgotten" (as when it stopped abruptly before writing it down).
+  std::atomic<bool> master_back{false};
+  cluster.master().SetVerdict([&](const v1::UploadReport& report) {
+    if (!master_back) return absl::UnavailableError("master unreachable");
+    return report.upload_id() == "forgotten"
+               ? absl::NotFoundError("upload forgotten: unknown upload")
+               : absl::OkStatus();
+  });
+  const std::string kept = Payload(8, 3000);
+  const std::string forgotten = Payload(9, 4000);
+  const std::string kept_url = cluster.PutUrl(Fid(8), kept.size(), "kept");
+  const std::string forgotten_url =
+      cluster.PutUrl(Fid(9), forgotten.size(), "forgotten");
+  CHECK(cluster.Send("PUT", kept_url, kept).status == 503);
+  CHECK(cluster.Send("PUT", forgotten_url, forgotten).status == 503);
+  // Unconfirmed needles stay, for a retry to report.
+  CHECK(cluster.Send("GET", cluster.GetUrl(Fid(9))).body == forgotten);
+
+  master_back = true;
+  CHECK(cluster.Send("PUT", kept_url, kept).status == 200);
+  CHECK(cluster.master().recorded().count("kept") == 1);
+  CHECK(cluster.Send("GET", cluster.GetUrl(Fid(8))).body == kept);
+  auto refused = cluster.Send("PUT", forgotten_url, forgotten);
+  CHECK(refused.status == 404);
+  CHECK(refused.body.find("unknown upload") != std::string::npos);
+  // No upload will ever name the needle: it is gone, not left an orphan.
+  CHECK(cluster.Send("GET", cluster.GetUrl(Fid(9))).status == 404);
+  CHECK(cluster.master().recorded().count("forgotten") == 0);
+}
+
 TEST_CASE("a body that ends early leaves nothing readable", "[e2e][volume]") {
   Cluster cluster;
   // Announce 1 MiB, send 1000 bytes, hang up.
