@@ -20,6 +20,7 @@ VolumeView FromProto(const v1::VolumeStatus& status) {
   volume.garbage_bytes = status.garbage_bytes();
   volume.needle_count = status.needle_count();
   volume.max_size_bytes = status.max_size_bytes();
+  volume.max_needle_id = status.max_needle_id();
   volume.read_only = status.read_only();
   volume.compacting = status.compacting();
   return volume;
@@ -60,6 +61,7 @@ v1::VolumeStatus ToProto(const VolumeView& volume) {
   status.set_read_only(volume.read_only);
   status.set_compacting(volume.compacting);
   status.set_max_size_bytes(volume.max_size_bytes);
+  status.set_max_needle_id(volume.max_needle_id);
   return status;
 }
 

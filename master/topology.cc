@@ -1,6 +1,7 @@
 #include "master/topology.h"
 
 #include <algorithm>
+#include <limits>
 #include <utility>
 
 #include "absl/strings/ascii.h"
@@ -385,6 +386,12 @@ absl::Status Topology::WriteReport(const std::string& server_id,
     usage.garbage_bytes = ClampToInt64(volume.garbage_bytes);
     usage.needle_count = ClampToInt64(volume.needle_count);
     usage.read_only = volume.read_only;
+    // Ids the master hands out fit in 63 bits; a higher one (written by
+    // some other means) can never collide with them and is not passed on.
+    if (volume.max_needle_id <
+        static_cast<uint64_t>(std::numeric_limits<int64_t>::max())) {
+      usage.max_needle_id = volume.max_needle_id;
+    }
   }
   return store_->UpsertVolumes(usages);
 }

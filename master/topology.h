@@ -40,6 +40,8 @@ struct VolumeView {
   // The size at which the server stops appending; 0 when not reported since
   // the master started (the volume is then not offered for writes).
   uint64_t max_size_bytes = 0;
+  // The highest needle id the volume holds (0: none or not reported).
+  uint64_t max_needle_id = 0;
   bool read_only = false;
   bool compacting = false;
   // Bytes of uploads placed on the volume since its last report: an

@@ -54,6 +54,7 @@ std::optional<NeedleLocation> NeedleIndex::Put(uint64_t id,
   }
   *slot = ToSlot(location);
   live_bytes_ += location.size;
+  max_id_ = std::max(max_id_, id);
   return previous;
 }
 

@@ -57,6 +57,8 @@ class NeedleIndex {
   // Live needles and the bytes they occupy.
   size_t count() const { return count_; }
   uint64_t live_bytes() const { return live_bytes_; }
+  // The highest id ever put (0: none); Remove does not lower it.
+  uint64_t max_id() const { return max_id_; }
   // Heap bytes held by the index itself.
   size_t MemoryBytes() const;
 
@@ -120,6 +122,7 @@ class NeedleIndex {
   absl::flat_hash_map<uint64_t, Slot> sparse_;
   size_t count_ = 0;
   uint64_t live_bytes_ = 0;
+  uint64_t max_id_ = 0;
 };
 
 }  // namespace warehouse::volume

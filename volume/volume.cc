@@ -192,6 +192,7 @@ VolumeUsage Volume::Usage() const {
   usage.garbage_bytes =
       end_ - kSuperBlockSize - index_.live_bytes() - inflight_bytes_;
   usage.needle_count = index_.count();
+  usage.max_needle_id = index_.max_id();
   usage.deleted_count = deleted_count_;
   usage.compaction_revision = revision_;
   usage.read_only = read_only_;

@@ -89,6 +89,9 @@ struct VolumeUsage {
   uint64_t garbage_bytes = 0;  // deleted, overwritten and abandoned bytes
   uint64_t in_flight_bytes = 0;  // reserved by writes still streaming in
   uint64_t needle_count = 0;   // live needles
+  // The highest needle id in the index (0: none): the master hands out no
+  // id at or below it, whatever its database says.
+  uint64_t max_needle_id = 0;
   uint64_t deleted_count = 0;  // deletes since the last compaction
   uint64_t compaction_revision = 0;
   bool read_only = false;

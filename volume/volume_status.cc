@@ -18,6 +18,7 @@ v1::VolumeStatus ToVolumeStatus(const VolumeUsage& usage) {
   status.set_read_only(usage.read_only);
   status.set_compacting(usage.compacting);
   status.set_max_size_bytes(usage.max_size);
+  status.set_max_needle_id(usage.max_needle_id);
   return status;
 }
 

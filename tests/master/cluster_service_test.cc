@@ -6,6 +6,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "catch2/catch.hpp"
+#include "common/file_id.h"
 #include "master/sqlite.h"
 #include "master/upload_id.h"
 #include "tests/master/master_test_util.h"
@@ -286,6 +287,32 @@ TEST_CASE("an upload with no writable volume waits for a new one",
   CHECK(response.file_id().rfind(absl::StrCat(volume_id, ","), 0) == 0);
   CHECK(response.put_url().rfind("http://127.0.0.1:8081/", 0) == 0);
   CHECK(m.server().store().GetVolume(volume_id).ok());
+}
+
+TEST_CASE("no upload is given a needle id its volume already holds",
+          "[master][cluster][upload]") {
+  // As after the master's database was restored from an old copy: the
+  // volume it does not know holds needles up to id 5000.
+  TestMaster m;
+  CreateBucket(m, "photos");
+  ScriptedVolumeServer vs(m.channel(), &m.keys(), "vs1", "127.0.0.1:8081");
+  v1::VolumeStatus held = Volume(7, 1 << 20);
+  held.set_max_needle_id(5000);
+  vs.ConnectAndAwaitOnline(m, {held}, 1);
+
+  v1::BeginUploadRequest request;
+  request.set_bucket("photos");
+  request.set_key("cat.jpg");
+  request.set_size_bytes(1000);
+  v1::BeginUploadResponse response;
+  grpc::Status status =
+      MASTER_CALL(m, BeginUpload, request, &response, &m.admin());
+  INFO(status.error_message());
+  REQUIRE(status.ok());
+  absl::StatusOr<FileId> fid = FileId::Parse(response.file_id());
+  REQUIRE(fid.ok());
+  CHECK(fid->volume_id == 7);
+  CHECK(fid->needle_id > 5000);
 }
 
 TEST_CASE("an upload fails clearly when no volume server can take it",

@@ -161,7 +161,13 @@ absl::Status Cluster::RestartVolumeServer(size_t i) {
 }
 
 absl::Status Cluster::RestartMaster() {
+  return RestartMaster([] { return absl::OkStatus(); });
+}
+
+absl::Status Cluster::RestartMaster(
+    const std::function<absl::Status()>& while_stopped) {
   master_->Kill();
+  RETURN_IF_ERROR(while_stopped());
   RETURN_IF_ERROR(StartMaster(master_address_));
   size_t running = 0;
   for (VolumeServer& server : volumes_) running += server.process->running();

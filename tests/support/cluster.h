@@ -15,6 +15,7 @@
 #define WAREHOUSE_TESTS_SUPPORT_CLUSTER_H_
 
 #include <cstddef>
+#include <functional>
 #include <memory>
 #include <string>
 #include <utility>
@@ -95,6 +96,10 @@ class Cluster {
   // SIGKILLs the master and starts it again on the same port (held for the
   // cluster's life, so no other process can take it meanwhile) and database.
   absl::Status RestartMaster();
+  // The same, running `while_stopped` between the kill and the start (to
+  // copy or replace the database files); its error ends the restart.
+  absl::Status RestartMaster(
+      const std::function<absl::Status()>& while_stopped);
 
   // Extra environment variables (such as WAREHOUSE_CRASH_POINT) for one
   // start: SIGKILL the process and start it again with `extra_env`,

@@ -24,6 +24,19 @@ std::vector<uint64_t> IdsFrom(const NeedleIndex& index, uint64_t first,
   return ids;
 }
 
+TEST_CASE("the highest id put is kept when needles are removed",
+          "[volume][index]") {
+  NeedleIndex index;
+  CHECK(index.max_id() == 0);
+  index.Put(7, At(7));
+  index.Put(3, At(3));
+  CHECK(index.max_id() == 7);
+  index.Remove(7);
+  CHECK(index.max_id() == 7);
+  index.Put(NeedleIndex::kDenseIdLimit + 5, At(5));  // the sparse map
+  CHECK(index.max_id() == NeedleIndex::kDenseIdLimit + 5);
+}
+
 TEST_CASE("ForEachFrom walks live ids in order from any start, across chunks "
           "and into the sparse ids",
           "[volume][index]") {
