@@ -121,6 +121,7 @@ absl::Status AccessKeys::Revoke(absl::string_view access_key_id) {
   RETURN_IF_ERROR(store_->RevokeAccessKey(access_key_id));
   {
     absl::MutexLock lock(&mu_);
+    ++revocations_;
     auto it = cache_.find(access_key_id);
     if (it != cache_.end()) cache_.erase(it);
   }
@@ -131,14 +132,19 @@ absl::Status AccessKeys::Revoke(absl::string_view access_key_id) {
 absl::StatusOr<AccessKeys::CachedKey> AccessKeys::Lookup(
     absl::string_view access_key_id) {
   const absl::Time now = absl::Now();
+  uint64_t revocations_before = 0;
+  std::function<void()> after_read;
   {
     absl::MutexLock lock(&mu_);
     auto it = cache_.find(access_key_id);
     if (it != cache_.end() && now - it->second.fetched < options_.cache_ttl) {
       return it->second;
     }
+    revocations_before = revocations_;
+    after_read = after_read_;
   }
   ASSIGN_OR_RETURN(AccessKey key, store_->GetAccessKey(access_key_id));
+  if (after_read) after_read();
   if (key.revoked.has_value()) {
     absl::MutexLock lock(&mu_);
     auto it = cache_.find(access_key_id);
@@ -153,8 +159,16 @@ absl::StatusOr<AccessKeys::CachedKey> AccessKeys::Lookup(
   entry.caller = CallerOf(key);
   entry.fetched = now;
   absl::MutexLock lock(&mu_);
-  cache_[key.access_key_id] = entry;
+  // A key revoked since the read began was perhaps read before its
+  // revocation committed: this call may pass, as one a moment earlier
+  // would have, but caching it would let the key in after Revoke returned.
+  if (revocations_ == revocations_before) cache_[key.access_key_id] = entry;
   return entry;
+}
+
+void AccessKeys::SetAfterReadForTesting(std::function<void()> hook) {
+  absl::MutexLock lock(&mu_);
+  after_read_ = std::move(hook);
 }
 
 absl::StatusOr<Caller> AccessKeys::Authenticate(

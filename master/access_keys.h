@@ -4,6 +4,8 @@
 #ifndef WAREHOUSE_MASTER_ACCESS_KEYS_H_
 #define WAREHOUSE_MASTER_ACCESS_KEYS_H_
 
+#include <cstdint>
+#include <functional>
 #include <map>
 #include <string>
 #include <vector>
@@ -115,6 +117,11 @@ class AccessKeys {
   absl::StatusOr<Caller> Active(absl::string_view access_key_id)
       ABSL_LOCKS_EXCLUDED(mu_);
 
+  // Runs `hook` in every lookup that reads a key from the store, after the
+  // read and before the key is cached, so that a test can revoke it there.
+  void SetAfterReadForTesting(std::function<void()> hook)
+      ABSL_LOCKS_EXCLUDED(mu_);
+
  private:
   struct CachedKey {
     Caller caller;
@@ -134,6 +141,10 @@ class AccessKeys {
 
   absl::Mutex mu_;
   std::map<std::string, CachedKey, std::less<>> cache_ ABSL_GUARDED_BY(mu_);
+  // Revocations so far. A lookup caches what it read only if none happened
+  // since it began: the key read may be one revoked meanwhile.
+  uint64_t revocations_ ABSL_GUARDED_BY(mu_) = 0;
+  std::function<void()> after_read_ ABSL_GUARDED_BY(mu_);
 };
 
 // The store's role for `role`.

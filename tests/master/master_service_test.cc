@@ -99,6 +99,30 @@ TEST_CASE("calls without valid credentials are unauthenticated",
   CHECK(BucketNames(m, &m.admin()).size() <= 1);
 }
 
+TEST_CASE("a key revoked while a call reads it is not cached as active",
+          "[master][service][auth]") {
+  TestMaster m;
+  const Credentials writer = m.CreateKey(Role::kReadWrite);
+  AccessKeys& keys = m.server().access_keys();
+  // The revocation commits after the call has read the key and before the
+  // call caches what it read.
+  bool revoked = false;
+  keys.SetAfterReadForTesting([&] {
+    if (revoked) return;
+    revoked = true;
+    CHECK(keys.Revoke(writer.id).ok());
+  });
+  // That call may pass: it raced the revocation.
+  CHECK(keys.Active(writer.id).ok());
+  REQUIRE(revoked);
+  keys.SetAfterReadForTesting(nullptr);
+  // Every call after Revoke returned is refused.
+  CHECK(keys.Active(writer.id).status().code() ==
+        absl::StatusCode::kUnauthenticated);
+  CHECK(CreateBucket(m, "photos", &writer).error_code() ==
+        grpc::StatusCode::UNAUTHENTICATED);
+}
+
 TEST_CASE("an access key on the Cluster service is refused",
           "[master][service][auth]") {
   TestMaster m;
