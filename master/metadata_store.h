@@ -54,6 +54,8 @@ class MetadataStore {
     // How long a begun upload's pending row waits in memory for the
     // upload's commit before it is written (UnwrittenUploads). A master
     // process killed forgets the uploads begun this long before, no more.
+    // Zero: BeginUpload writes the row (unsynced) before it returns, so a
+    // killed process forgets none.
     absl::Duration pending_row_delay = absl::Milliseconds(100);
     // The most uploads whose rows may wait in memory at once: past it
     // BeginUpload refuses, so that a database that cannot write them (a
@@ -98,8 +100,10 @@ class MetadataStore {
   // waiting for a write: the record stays in memory for
   // Options::pending_row_delay, and is written then (unsynced, flushed with
   // the next synced write) unless the upload committed first
-  // (UnwrittenUploads). A killed process or power loss may forget it (its
-  // upload then fails to commit with NotFound), never a committed object,
+  // (UnwrittenUploads); with a zero delay it writes the row before it
+  // returns. A killed process (not with a zero delay) or power loss may
+  // forget it (its upload then fails to commit with NotFound), never a
+  // committed object,
   // and never lets the needle id be handed out again: ids come from ranges
   // reserved durably beforehand (NeedleIdRanges). Errors: InvalidArgument
   // (key, content type, negative size, expiry not in the future); NotFound

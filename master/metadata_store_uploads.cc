@@ -79,6 +79,13 @@ absl::StatusOr<Upload> MetadataStore::BeginUpload(
   upload.created = now;
   upload.expires = request.expires;
 
+  if (options_.pending_row_delay == absl::ZeroDuration()) {
+    // Written before the answer, so that a killed process forgets no
+    // upload it answered (a power loss may still take the unsynced row).
+    RETURN_IF_ERROR(
+        WriteRows({{bucket_id, upload}}, WriteBatcher::Sync::kWithNext));
+    return upload;
+  }
   // No write here: the commit usually comes before the row falls due, and
   // then the row is never written (UnwrittenUploads).
   unwritten_.Add({bucket_id, upload});

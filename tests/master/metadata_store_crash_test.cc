@@ -173,10 +173,20 @@ struct Ack {
   uint64_t needle_id;
 };
 
-// The child: commits from 4 threads in a loop and writes an Ack to `fd`
-// after each CommitUpload returns OK. Never returns.
-[[noreturn]] void RunCrashChild(const std::string& path, int fd) {
-  auto store = MetadataStore::Open(path, MetadataStore::Options{});
+// What the crash child does with each upload before acknowledging it.
+enum class ChildWork {
+  kCommit,  // begins and commits it, with the default options
+  kBegin,   // only begins it, with no pending row delay
+};
+
+// The child: begins (and commits, for kCommit) uploads from 4 threads in a
+// loop and writes an Ack to `fd` after each call returns OK. Never returns.
+[[noreturn]] void RunCrashChild(const std::string& path, int fd,
+                                ChildWork work) {
+  MetadataStore::Options options;
+  if (work == ChildWork::kBegin)
+    options.pending_row_delay = absl::ZeroDuration();
+  auto store = MetadataStore::Open(path, options);
   if (!store.ok()) _exit(10);
   constexpr int kThreads = 4;
   constexpr uint64_t kMaxPerThread = 100000;  // far more than is ever reached
@@ -186,7 +196,10 @@ struct Ack {
       for (uint64_t i = 0; i < kMaxPerThread; ++i) {
         auto upload = (*store)->BeginUpload(BeginOf(t, i, 1));
         if (!upload.ok()) _exit(11);
-        if (!(*store)->CommitUpload(ReportOf(*upload)).ok()) _exit(12);
+        if (work == ChildWork::kCommit &&
+            !(*store)->CommitUpload(ReportOf(*upload)).ok()) {
+          _exit(12);
+        }
         const Ack ack{t, i, upload->needle.needle_id};
         // Writes of up to PIPE_BUF bytes to a pipe are atomic.
         if (write(fd, &ack, sizeof(ack)) != sizeof(ack)) _exit(13);
@@ -220,25 +233,24 @@ void ReadAcks(int fd, size_t want, std::vector<Ack>* acks) {
   }
 }
 
-TEST_CASE("every commit acknowledged before a SIGKILL survives it",
-          "[master][store][crash]") {
-  StoreFixture f;
-  const std::string path = f.path();
+// Runs a crash child doing `work` on the fixture's store, SIGKILLs it once
+// it has acknowledged 400 uploads, and reopens the store. Returns every
+// Ack the child wrote.
+std::vector<Ack> RunAndKill(StoreFixture& f, ChildWork work) {
   f.Close();  // no connection may cross the fork
-
   int fds[2];
   REQUIRE(pipe(fds) == 0);
   const pid_t pid = fork();
   REQUIRE(pid >= 0);
   if (pid == 0) {
     close(fds[0]);
-    RunCrashChild(path, fds[1]);
+    RunCrashChild(f.path(), fds[1], work);
   }
   close(fds[1]);
 
   std::vector<Ack> acks;
   ReadAcks(fds[0], 400, &acks);
-  REQUIRE(acks.size() >= 400);  // the child was still committing
+  REQUIRE(acks.size() >= 400);  // the child was still working
   REQUIRE(kill(pid, SIGKILL) == 0);
   int wstatus = 0;
   REQUIRE(waitpid(pid, &wstatus, 0) == pid);
@@ -247,8 +259,14 @@ TEST_CASE("every commit acknowledged before a SIGKILL survives it",
   // Acks written before the kill are still in the pipe.
   ReadAcks(fds[0], SIZE_MAX, &acks);
   close(fds[0]);
-
   f.Reopen();
+  return acks;
+}
+
+TEST_CASE("every commit acknowledged before a SIGKILL survives it",
+          "[master][store][crash]") {
+  StoreFixture f;
+  const std::vector<Ack> acks = RunAndKill(f, ChildWork::kCommit);
   for (const Ack& ack : acks) {
     const std::string key = KeyOf(ack.thread, ack.index);
     INFO(key);
@@ -264,6 +282,25 @@ TEST_CASE("every commit acknowledged before a SIGKILL survives it",
   // No needle id is handed out twice after the crash.
   auto volume = f.store().GetVolume(1);
   for (const Ack& ack : acks) CHECK(ack.needle_id < volume->next_needle_id);
+}
+
+TEST_CASE(
+    "with no pending row delay every begin answered before a SIGKILL "
+    "can commit",
+    "[master][store][crash]") {
+  StoreFixture f;
+  const std::vector<Ack> acks = RunAndKill(f, ChildWork::kBegin);
+  for (const Ack& ack : acks) {
+    const std::string key = KeyOf(ack.thread, ack.index);
+    INFO(key);
+    Upload upload;
+    upload.upload_id = static_cast<int64_t>(ack.needle_id);
+    upload.needle = {1, ack.needle_id, 7};
+    upload.size = 1;
+    auto object = f.store().CommitUpload(ReportOf(upload));
+    REQUIRE(object.ok());
+    CHECK(object->key == key);
+  }
 }
 
 }  // namespace
