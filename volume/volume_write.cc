@@ -323,10 +323,22 @@ absl::Status Volume::WaitDurable(File* file) {
     case SyncPolicy::kNone:
       return absl::OkStatus();
     case SyncPolicy::kEveryWrite: {
-      absl::Status status = file->Sync();
-      if (!status.ok()) {
+      // Writers share one file descriptor, and the kernel reports a failed
+      // write-back to only one fsync of it, though it may have dropped
+      // every writer's dirty pages: once a sync of the volume has failed,
+      // a writer's own fsync that succeeds later or meanwhile proves
+      // nothing.
+      {
         absl::MutexLock lock(&mu_);
+        if (!failure_.ok()) return failure_;
+      }
+      absl::Status status = file->Sync();
+      absl::MutexLock lock(&mu_);
+      if (!status.ok()) {
         TurnReadOnlyLocked(status);
+      } else if (!failure_.ok()) {
+        // Another sync failed while this one ran.
+        status = failure_;
       }
       return status;
     }

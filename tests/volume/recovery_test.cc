@@ -523,6 +523,38 @@ TEST_CASE("a failed fsync turns the volume read-only and acknowledges nothing",
   CHECK((*reopened)->Append(Request(3, 100), Payload(3, 100)).ok());
 }
 
+// Writers share one file descriptor, and the kernel reports a failed
+// write-back to one fsync only: a writer whose own fsync returns success
+// after another's failed has no proof its bytes reached the disk.
+TEST_CASE(
+    "under fsync per write a write is not acknowledged after another "
+    "writer's fsync failed",
+    "[volume][recovery][fault]") {
+  TempDir dir;
+  FaultInjectionFileSystem fs;
+  VolumeOptions options;
+  options.fs = &fs;
+  options.sync_policy = SyncPolicy::kEveryWrite;
+  auto volume = Volume::Create(dir.path(), 7, options);
+  REQUIRE(volume.ok());
+  REQUIRE((*volume)->Append(Request(1, 100), Payload(1, 100)).ok());
+  // B's bytes are written before A's fsync fails...
+  auto b = (*volume)->BeginAppend(Request(3, 100));
+  REQUIRE(b.ok());
+  REQUIRE((*b)->Write(Payload(3, 100)).ok());
+  fs.SetSyncFails(true);
+  CHECK((*volume)->Append(Request(2, 100), Payload(2, 100)).status().code() ==
+        absl::StatusCode::kUnavailable);
+  // ...and B's own fsync, like the kernel's after reporting the error
+  // once, succeeds.
+  fs.SetSyncFails(false);
+  CHECK((*b)->Commit().status().code() == absl::StatusCode::kUnavailable);
+  b->reset();
+  ExpectNeedle(**volume, 3, -1);
+  CHECK((*volume)->Usage().read_only);
+  ExpectNeedle(**volume, 1, 100);
+}
+
 TEST_CASE("a full disk fails the write and keeps earlier needles",
           "[volume][recovery][fault]") {
   TempDir dir;
