@@ -79,6 +79,10 @@ struct VolumeOptions {
   // Index records are written to the index file once this many are buffered
   // (and by every Sync()).
   size_t index_flush_records = 4096;
+  // Tests only: called with the needle id, the volume locked, whenever a
+  // write or delete starts waiting for a compaction's switch-over to end.
+  // Must not call the volume.
+  std::function<void(uint64_t needle_id)> on_held_for_switch_for_testing;
 };
 
 struct VolumeUsage {
@@ -320,6 +324,9 @@ class Volume {
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
   // Writing: volume_write.cc.
+  // Waits while a compaction switches files; `id` is the needle about to be
+  // written.
+  void AwaitSwitchLocked(uint64_t id) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   absl::StatusOr<std::unique_ptr<NeedleWriter>> Reserve(NeedleHeader header,
                                                         bool id_claimed)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);

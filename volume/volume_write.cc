@@ -108,9 +108,17 @@ absl::StatusOr<AppendResult> NeedleWriter::Commit() {
   return result;
 }
 
+void Volume::AwaitSwitchLocked(uint64_t id) {
+  if (!switching_) return;
+  if (options_.on_held_for_switch_for_testing) {
+    options_.on_held_for_switch_for_testing(id);
+  }
+  while (switching_) cv_.Wait(&mu_);
+}
+
 absl::StatusOr<std::unique_ptr<NeedleWriter>> Volume::Reserve(
     NeedleHeader header, bool id_claimed) {
-  while (switching_) cv_.Wait(&mu_);
+  AwaitSwitchLocked(header.id);
   // A read-only volume takes no new data but still takes deletes, unless an
   // I/O error made it read-only.
   if (header.tombstone() ? !failure_.ok() : read_only_) {
@@ -193,6 +201,11 @@ absl::StatusOr<std::unique_ptr<NeedleWriter>> Volume::BeginAppend(
   absl::StatusOr<std::unique_ptr<NeedleWriter>> writer;
   {
     absl::MutexLock lock(&mu_);
+    // Look only once no switch-over holds new writes: waiting for one
+    // releases the lock, and a write of this id in flight when it began
+    // may commit meanwhile. Reserve then claims the id (or finds it claimed)
+    // under the same hold of the lock as this look.
+    AwaitSwitchLocked(request.needle_id);
     if (request.only_if_new && index_.Get(request.needle_id).has_value()) {
       return absl::AlreadyExistsError(absl::StrFormat(
           "volume %d: needle %#x: already written", id_, request.needle_id));

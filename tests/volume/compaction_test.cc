@@ -6,6 +6,8 @@
 #include <thread>
 
 #include "absl/synchronization/mutex.h"
+#include "absl/synchronization/notification.h"
+#include "absl/time/clock.h"
 #include "catch2/catch.hpp"
 #include "tests/support/fault_injection_file_system.h"
 #include "tests/support/temp_dir.h"
@@ -247,6 +249,57 @@ TEST_CASE("readers and writers carry on during compaction and lose nothing",
   auto reopened = Volume::Open(dir.path(), 7, {});
   REQUIRE(reopened.ok());
   for (const auto& [id, size] : expected) ExpectNeedle(**reopened, id, size);
+}
+
+// A PUT url used again (a retry) while its first PUT is still streaming in
+// is refused as in flight; while a compaction holds new writes for its
+// switch-over, the first PUT may commit before the retry is let go.
+TEST_CASE(
+    "a put url used again during a compaction switch-over never replaces "
+    "its needle",
+    "[volume][compaction]") {
+  TempDir dir;
+  absl::Notification held;
+  VolumeOptions options;
+  options.on_held_for_switch_for_testing = [&held](uint64_t id) {
+    if (id == 5 && !held.HasBeenNotified()) held.Notify();
+  };
+  auto volume = Volume::Create(dir.path(), 7, options);
+  REQUIRE(volume.ok());
+  Volume& v = **volume;
+  REQUIRE(v.Append(Request(1, 100), Payload(1, 100)).ok());
+  AppendRequest request = Request(5, 100);
+  request.only_if_new = true;
+  auto first = v.BeginAppend(request);
+  REQUIRE(first.ok());
+  REQUIRE((*first)->Write(Payload(5, 100)).ok());
+
+  // The switch-over waits for the first PUT to finish.
+  absl::StatusOr<CompactionResult> compacted;
+  std::thread compaction([&] { compacted = v.Compact({}); });
+  // The retry is refused as in flight until the switch-over holds it.
+  absl::StatusOr<std::unique_ptr<NeedleWriter>> again;
+  std::thread retry([&] {
+    for (int attempt = 0; attempt < 5000; ++attempt) {
+      again = v.BeginAppend(request);
+      if (!absl::IsAborted(again.status())) return;
+      absl::SleepFor(absl::Milliseconds(1));
+    }
+  });
+  const bool was_held = held.WaitForNotificationWithTimeout(absl::Seconds(10));
+  const absl::Status committed = (*first)->Commit().status();
+  compaction.join();
+  retry.join();
+  REQUIRE(was_held);
+  REQUIRE(committed.ok());
+  CHECK(compacted.ok());
+  INFO(again.status().ToString());
+  CHECK(again.status().code() == absl::StatusCode::kAlreadyExists);
+  if (again.ok()) {
+    const std::string other = Payload(55, 100);
+    if ((*again)->Write(other).ok()) (*again)->Commit().IgnoreError();
+  }
+  ExpectNeedle(v, 5, 100);
 }
 
 TEST_CASE("a crash at any compaction step reopens with every needle",
