@@ -103,22 +103,39 @@ absl::Status Volume::Sync() {
   // disk: sync the volume file first (outside the lock), then write only the
   // records that were buffered before that sync, so the index never points
   // past durable data.
+  //
+  // A failed sync of the volume file is never retried, as under the other
+  // policies: the kernel may have dropped the dirty pages and reports the
+  // error only once, so a later sync that succeeds proves nothing. The
+  // volume turns read-only and no record of what was buffered before is
+  // ever written.
   std::shared_ptr<File> data;
   std::shared_ptr<IndexFile> index_file;
   size_t records = SIZE_MAX;
   uint64_t watermark = 0;
   if (options_.sync_policy == SyncPolicy::kNone) {
     absl::MutexLock lock(&mu_);
+    if (!failure_.ok()) return failure_;
     data = data_;
     index_file = index_file_;
     records = index_file_->buffered_records();
     watermark = WatermarkLocked();
   }
-  if (data != nullptr) RETURN_IF_ERROR(data->Sync());
+  if (data != nullptr) {
+    absl::Status synced = data->Sync();
+    if (!synced.ok()) {
+      absl::MutexLock lock(&mu_);
+      TurnReadOnlyLocked(synced);
+      return synced;
+    }
+  }
   {
     absl::MutexLock lock(&mu_);
     if (data == nullptr) {
       RETURN_IF_ERROR(FlushIndexLocked());
+    } else if (!failure_.ok()) {
+      // Another sync failed while this one ran.
+      return failure_;
     } else if (index_file == index_file_) {
       // (A compaction that switched files meanwhile wrote a complete index.)
       RETURN_IF_ERROR(index_file_->Flush(watermark, records));
@@ -147,7 +164,15 @@ absl::Status Volume::Close() {
       RETURN_IF_ERROR(data_->Truncate(end_));
       allocated_ = end_;
     }
-    RETURN_IF_ERROR(data_->Sync());
+    absl::Status synced = data_->Sync();
+    if (!synced.ok()) {
+      TurnReadOnlyLocked(synced);
+      return synced;
+    }
+  } else if (options_.sync_policy == SyncPolicy::kNone) {
+    // The buffered records may name needles lost with the failed sync; the
+    // next Open scans the tail from the last checkpoint instead.
+    return failure_;
   }
   RETURN_IF_ERROR(FlushIndexLocked());
   return index_file_->Sync();

@@ -286,7 +286,10 @@ class Volume {
       ABSL_LOCKS_EXCLUDED(mu_);
 
   // Writes buffered index records and a checkpoint, and syncs the index
-  // file (and, under SyncPolicy::kNone, the volume file first).
+  // file (and, under SyncPolicy::kNone, the volume file first). Errors: I/O
+  // errors; under kNone, a failed sync of the volume file turns the volume
+  // read-only, and every later Sync() and Close() returns that error and
+  // writes no record.
   absl::Status Sync() ABSL_LOCKS_EXCLUDED(mu_);
 
   // Copies the live needles into a new file while reads and writes go on,

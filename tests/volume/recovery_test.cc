@@ -555,6 +555,40 @@ TEST_CASE(
   ExpectNeedle(**volume, 1, 100);
 }
 
+// Under --sync none the periodic sync is the only fsync of the volume
+// file. The kernel reports a failed write-back once and may have dropped
+// the pages: the next sync succeeds and proves nothing.
+TEST_CASE("under no sync a failed sync turns the volume read-only",
+          "[volume][recovery][fault]") {
+  TempDir dir;
+  FaultInjectionFileSystem fs;
+  VolumeOptions options;
+  options.fs = &fs;
+  options.sync_policy = SyncPolicy::kNone;
+  auto volume = Volume::Create(dir.path(), 7, options);
+  REQUIRE(volume.ok());
+  REQUIRE((*volume)->Append(Request(1, 100), Payload(1, 100)).ok());
+  REQUIRE((*volume)->Sync().ok());
+  REQUIRE((*volume)->Append(Request(2, 100), Payload(2, 100)).ok());
+  fs.SetSyncFails(true);
+  CHECK((*volume)->Sync().code() == absl::StatusCode::kUnavailable);
+  fs.SetSyncFails(false);
+  CHECK((*volume)->Sync().code() == absl::StatusCode::kUnavailable);
+  CHECK((*volume)->Usage().read_only);
+  CHECK((*volume)->Append(Request(3, 100), Payload(3, 100)).status().code() ==
+        absl::StatusCode::kFailedPrecondition);
+  (*volume)->SetReadOnly(false);
+  CHECK((*volume)->Usage().read_only);
+  CHECK((*volume)->Close().code() == absl::StatusCode::kUnavailable);
+  volume->reset();
+  REQUIRE(fs.DropUnsyncedData().ok());
+  auto reopened = Volume::Open(dir.path(), 7, options);
+  REQUIRE(reopened.ok());
+  ExpectNeedle(**reopened, 1, 100);
+  CHECK_FALSE((*reopened)->Usage().read_only);
+  CHECK((*reopened)->Append(Request(3, 100), Payload(3, 100)).ok());
+}
+
 TEST_CASE("a full disk fails the write and keeps earlier needles",
           "[volume][recovery][fault]") {
   TempDir dir;
