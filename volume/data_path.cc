@@ -390,8 +390,8 @@ void DataPath::Get(http::Request& request, http::ResponseWriter& response) {
 }
 
 void DataPath::Delete(http::Request& request, http::ResponseWriter& response) {
-  auto fail = [&response](const absl::Status& status) {
-    http::SendError(response, status).IgnoreError();
+  auto fail = [&response](const absl::Status& status, int code = 0) {
+    http::SendError(response, status, code).IgnoreError();
   };
   absl::StatusOr<UrlGrant> grant = VerifySignedRequest(
       "DELETE", RawPath(request), RawQuery(request), absl::Now(), *keys_);
@@ -400,7 +400,11 @@ void DataPath::Delete(http::Request& request, http::ResponseWriter& response) {
   if (!volume.ok()) return fail(volume.status());
   absl::Status deleted =
       (*volume)->Delete(grant->file_id.needle_id, grant->file_id.cookie);
-  if (!deleted.ok()) return fail(deleted);
+  if (!deleted.ok()) {
+    // A volume an I/O error made read-only refuses deletes too: 503, as a
+    // PUT to it.
+    return fail(deleted, absl::IsFailedPrecondition(deleted) ? 503 : 0);
+  }
   response.Send(204, "").IgnoreError();
 }
 
