@@ -100,7 +100,15 @@ absl::Status Volume::Load() {
     deleted_count_ = 0;
     ASSIGN_OR_RETURN(index_file_,
                      IndexFile::Create(fs_, index_path, id_, revision_));
-    RETURN_IF_ERROR(fs_->SyncDir(dir_));
+    // Without a durable name the file may be gone after a power loss, and
+    // is rebuilt again by the next open.
+    absl::Status synced = fs_->SyncDir(dir_);
+    if (!synced.ok()) {
+      spdlog::warn(
+          "volume {}: syncing the directory of the new index file "
+          "failed: {}",
+          id_, synced.ToString());
+    }
   }
   return RecoverTail(from, rebuild);
 }
@@ -120,8 +128,19 @@ absl::Status Volume::RecoverTail(uint64_t from, bool rebuild_index) {
                            scan.skipped_bytes >
                        0;
   if (changed || rebuild_index) {
-    RETURN_IF_ERROR(FlushIndexLocked());
-    RETURN_IF_ERROR(index_file_->Sync());
+    // The index file only shortens the next open's scan, and the in-memory
+    // index is complete: a full disk here (FlushIndexLocked logs it) leaves
+    // the records buffered for the next flush, a failed fsync leaves them
+    // not durable, and until a checkpoint after them is durable an open
+    // scans this tail again.
+    absl::Status status = FlushIndexLocked();
+    if (status.ok()) {
+      status = index_file_->Sync();
+      if (!status.ok()) {
+        spdlog::warn("volume {}: syncing the index file failed: {}", id_,
+                     status.ToString());
+      }
+    }
   }
   if (changed) {
     spdlog::info(

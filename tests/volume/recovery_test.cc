@@ -589,6 +589,59 @@ TEST_CASE("under no sync a failed sync turns the volume read-only",
   CHECK((*reopened)->Append(Request(3, 100), Payload(3, 100)).ok());
 }
 
+// The index file only shortens the next open's scan. A volume whose tail
+// was recovered after a crash, but whose disk is now full or fails its
+// fsyncs, still opens; the records stay buffered for a later flush, and an
+// open before that scans the same tail again.
+TEST_CASE("a volume opens when its recovered index records cannot be written",
+          "[volume][recovery][fault]") {
+  enum class Fault { kDiskFull, kSyncFails, kDiskFullRebuilding };
+  for (Fault fault :
+       {Fault::kDiskFull, Fault::kSyncFails, Fault::kDiskFullRebuilding}) {
+    INFO("fault " << static_cast<int>(fault));
+    TempDir dir;
+    FaultInjectionFileSystem fs;
+    VolumeOptions options;
+    options.fs = &fs;
+    options.index_flush_records = 1000;
+    // No zeros ahead: the scan then has no tail to cut, and syncs no data.
+    options.preallocate_bytes = 0;
+    {
+      auto volume = Volume::Create(dir.path(), 7, options);
+      REQUIRE(volume.ok());
+      for (uint64_t id = 1; id <= 20; ++id) {
+        REQUIRE((*volume)->Append(Request(id, 300), Payload(id, 300)).ok());
+      }
+    }  // The crash: no record reached the index file.
+    switch (fault) {
+      case Fault::kDiskFull:
+        fs.FailWritesAfter(0);
+        break;
+      case Fault::kSyncFails:
+        fs.SetSyncFails(true);
+        break;
+      case Fault::kDiskFullRebuilding:
+        REQUIRE(fs.Remove(Volume::IndexPath(dir.path(), 7)).ok());
+        fs.FailWritesAfter(kIndexHeaderSize);
+        break;
+    }
+    {
+      auto volume = Volume::Open(dir.path(), 7, options);
+      INFO(volume.status().ToString());
+      REQUIRE(volume.ok());
+      for (uint64_t id = 1; id <= 20; ++id) ExpectNeedle(**volume, id, 300);
+      CHECK_FALSE((*volume)->Usage().read_only);
+    }  // Another crash, before any flush.
+    fs.ClearFaults();
+    REQUIRE(fs.DropUnsyncedData().ok());
+    auto volume = Volume::Open(dir.path(), 7, options);
+    REQUIRE(volume.ok());
+    for (uint64_t id = 1; id <= 20; ++id) ExpectNeedle(**volume, id, 300);
+    REQUIRE((*volume)->Append(Request(21, 300), Payload(21, 300)).ok());
+    REQUIRE((*volume)->Close().ok());
+  }
+}
+
 TEST_CASE("a full disk fails the write and keeps earlier needles",
           "[volume][recovery][fault]") {
   TempDir dir;
