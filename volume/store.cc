@@ -104,13 +104,23 @@ absl::Status Store::SyncAll() {
   absl::Status first;
   for (Volume* volume : volumes) {
     absl::Status status = volume->Sync();
-    if (!status.ok()) {
-      spdlog::warn("volume {}: sync failed: {}", volume->id(),
-                   status.ToString());
-      first.Update(status);
-    }
+    LogSyncResult(volume->id(), status);
+    first.Update(status);
   }
   return first;
+}
+
+void Store::LogSyncResult(uint32_t volume_id, const absl::Status& status) {
+  const std::string error = status.ok() ? "" : status.ToString();
+  absl::MutexLock lock(&sync_log_mu_);
+  std::string& logged = sync_errors_logged_[volume_id];
+  if (error == logged) return;
+  if (status.ok()) {
+    spdlog::info("volume {}: syncs succeed again", volume_id);
+  } else {
+    spdlog::warn("volume {}: sync failed: {}", volume_id, error);
+  }
+  logged = error;
 }
 
 void Store::SyncLoop() {

@@ -71,6 +71,10 @@ class Store {
   Store(std::string dir, StoreOptions options);
   void SyncLoop();
   void StopSyncThread();
+  // Logs a volume's failed sync once per error rather than at every
+  // interval: a volume an I/O error made read-only fails every sync after.
+  void LogSyncResult(uint32_t volume_id, const absl::Status& status)
+      ABSL_LOCKS_EXCLUDED(sync_log_mu_);
 
   // Immutable after Open().
   const std::string dir_;
@@ -82,6 +86,11 @@ class Store {
 
   absl::Notification stop_;
   std::thread sync_thread_;
+
+  absl::Mutex sync_log_mu_;
+  // The error last logged per volume; absent or empty while syncs succeed.
+  std::map<uint32_t, std::string> sync_errors_logged_
+      ABSL_GUARDED_BY(sync_log_mu_);
 };
 
 }  // namespace warehouse::volume
