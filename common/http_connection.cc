@@ -27,6 +27,14 @@ using boost::system::error_code;
 
 // The connection's read buffer, for headers and chunked bodies.
 constexpr size_t kReadBufferBytes = 16 << 10;
+// Beast's header_limit bounds only the request header: a chunk-size line
+// with its extensions, or the trailer, must be whole in the read buffer
+// before the parser takes it, and would grow the buffer without end. So the
+// buffer holds at most a header's worth more than one read, and Beast fails
+// the read with buffer_overflow beyond that.
+size_t MaxReadBufferBytes(size_t header_limit) {
+  return header_limit + kReadBufferBytes;
+}
 // How long a closing connection keeps reading what the client still sends
 // after the response, so the close does not become a reset that destroys
 // the response in the client's receive buffer.
@@ -183,18 +191,20 @@ ServerMetrics::ServerMetrics(MetricsRegistry& registry)
           "Time from an HTTP request's header to the end of its response.",
           LatencyBuckets())) {}
 
-AfterServing ServeConnection(uint64_t id, SocketStream& stream,
-                             const std::string& remote_address,
-                             const ServerOptions& options,
-                             const Handler& handler, ConnectionHost& host,
-                             const ServerMetrics* metrics,
-                             WorkerState& worker) {
+namespace {
+
+AfterServing ServeRequests(uint64_t id, SocketStream& stream,
+                           const std::string& remote_address,
+                           const ServerOptions& options, const Handler& handler,
+                           ConnectionHost& host, const ServerMetrics* metrics,
+                           WorkerState& worker) {
   const uint32_t header_limit = static_cast<uint32_t>(std::min<size_t>(
       options.max_header_bytes, std::numeric_limits<uint32_t>::max()));
   // Persists across requests: it may hold the start of the next,
   // pipelined request.
   beast::flat_buffer& buffer = worker.buffer;
   buffer.clear();
+  buffer.max_size(MaxReadBufferBytes(header_limit));
   for (;;) {
     if (buffer.size() == 0) {
       // Between requests: serve the next only if it has begun to arrive.
@@ -260,6 +270,26 @@ AfterServing ServeConnection(uint64_t id, SocketStream& stream,
                      metrics, worker.counters);
     if (!host.EndRequest(id) || !reuse) return AfterServing::kClose;
   }
+}
+
+}  // namespace
+
+AfterServing ServeConnection(uint64_t id, SocketStream& stream,
+                             const std::string& remote_address,
+                             const ServerOptions& options,
+                             const Handler& handler, ConnectionHost& host,
+                             const ServerMetrics* metrics,
+                             WorkerState& worker) {
+  const AfterServing after = ServeRequests(id, stream, remote_address, options,
+                                           handler, host, metrics, worker);
+  // A long chunk line or trailer may have grown the buffer up to its
+  // limit; the worker keeps only the usual size between connections.
+  if (worker.buffer.capacity() > kReadBufferBytes) {
+    worker.buffer.clear();
+    worker.buffer.shrink_to_fit();
+    worker.buffer.reserve(kReadBufferBytes);
+  }
+  return after;
 }
 
 }  // namespace warehouse::http

@@ -70,8 +70,10 @@ class RequestCounters {
 struct WorkerState {
   explicit WorkerState(const ServerMetrics* metrics);
 
-  // For headers and chunked bodies. Empty between connections: a
-  // connection is handed back only when nothing of it is buffered.
+  // For headers and chunked bodies, holding at most max_header_bytes plus
+  // 16 KiB while a connection is served. Empty between connections (a
+  // connection is handed back only when nothing of it is buffered), and
+  // back to 16 KiB of capacity.
   boost::beast::flat_buffer buffer;
   RequestCounters counters;
 };

@@ -208,9 +208,19 @@ absl::StatusOr<size_t> SocketBodyReader::ReadChunked(char* buf, size_t n) {
     const size_t got = n - body.size;
     body.data = nullptr;  // never parse into the caller's buffer again
     body.size = 0;
-    if (ec) {
+    if (ec == bhttp::error::buffer_overflow) {
+      // A chunk-size line, its extensions or the trailer outgrew the read
+      // buffer (common/http_connection.cc bounds it).
+      status_ = absl::InvalidArgumentError(
+          absl::StrCat(remote_,
+                       ": reading the chunked request body: a chunk-size line "
+                       "or trailer does not fit in the ",
+                       buffer_.max_size(), "-byte read buffer"));
+    } else if (ec) {
       status_ =
           IoError(ec, remote_, "reading the chunked request body", timeouts_);
+    }
+    if (ec) {
       if (got > 0) return got;  // the error comes with the next call
       return status_;
     }

@@ -44,8 +44,10 @@ std::string ResponseHead(int status, const boost::beast::http::fields& fields,
 // the socket into the handler's buffer (after whatever the header read
 // already buffered), so a multi-GiB upload costs no extra copy and each
 // read takes as much as the socket holds. A chunked body goes through
-// Beast's parser. Not thread-safe; lives for one request, and the stream,
-// buffer, parser and `remote` must outlive it.
+// Beast's parser; a chunk-size line or trailer that does not fit in
+// `buffer` (its max_size) fails the read with InvalidArgument. Not
+// thread-safe; lives for one request, and the stream, buffer, parser and
+// `remote` must outlive it.
 class SocketBodyReader final : public BodyReader {
  public:
   // `timeouts` (may be null) counts reads that time out.

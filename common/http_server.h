@@ -68,8 +68,9 @@ class BodyReader {
   // the end of the body (or when `n` is 0). Never returns more than arrived
   // from the socket in one go, so a handler sees a large body in chunks.
   // The first call answers an `Expect: 100-continue` with 100 Continue.
-  // Errors, sticky: InvalidArgument (malformed chunked encoding, or the
-  // client closed before sending the whole body), DeadlineExceeded (no
+  // Errors, sticky: InvalidArgument (malformed chunked encoding, a chunk
+  // line or trailer longer than max_header_bytes allows, or the client
+  // closed before sending the whole body), DeadlineExceeded (no
   // bytes within the idle timeout), Unavailable (connection reset),
   // FailedPrecondition (the client awaits 100 Continue but the response
   // has already started, so the body will never come).

@@ -384,6 +384,48 @@ TEST_CASE("a chunked upload has no content length and reads whole",
   CHECK_FALSE(had_length);
 }
 
+TEST_CASE("an endless chunk line or trailer is refused, not buffered",
+          "[common][http]") {
+  // Beast bounds only the header; a chunk-size line with its extensions and
+  // the trailer must fit in the connection's read buffer, max_header_bytes
+  // plus 16 KiB. Without that bound the server buffered them until memory
+  // ran out, and here until the idle timeout.
+  ServerOptions options;
+  options.idle_timeout = absl::Seconds(3);
+  auto server = StartServer(
+      [&](Request& request, ResponseWriter& response) {
+        absl::StatusOr<std::string> body = ReadFullBody(*request.body, 1 << 20);
+        if (!body.ok()) {
+          (void)SendError(response, body.status());
+          return;
+        }
+        (void)response.Send(200, *body);
+      },
+      options);
+  for (const char* start : {"1;", "1;ext=", "5\r\nhello\r\n0\r\nX-Long: "}) {
+    INFO(start);
+    Client client(server->port());
+    client.Send(absl::StrCat(
+        "PUT /c HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: chunked\r\n\r\n",
+        start));
+    // Up to 4 MiB more of the same line, until the server answers.
+    const std::string more(64 << 10, 'a');
+    bool answered = false;
+    for (int i = 0; i < 64 && !answered; ++i) {
+      struct pollfd p = {client.stream().fd(), POLLIN, 0};
+      answered = poll(&p, 1, 0) > 0;
+      if (answered) break;
+      boost::system::error_code ec;
+      client.stream().WriteAll(more.data(), more.size(), ec);
+      if (ec) break;
+    }
+    ClientResponse response = client.Read();
+    CHECK(response.result_int() == 400);
+    CHECK(absl::StrContains(response.body(), "does not fit"));
+    CHECK(Header(response, bhttp::field::connection) == "close");
+  }
+}
+
 TEST_CASE("ReadFullBody refuses a body larger than its limit",
           "[common][http]") {
   auto server = StartServer([&](Request& request, ResponseWriter& response) {
