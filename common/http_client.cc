@@ -195,7 +195,12 @@ absl::StatusOr<ClientResponse> Connection::Send(ClientRequest& request) {
       response.body.append(piece.data(), piece.size());
     }
   }
-  reusable_ = parser.get().keep_alive();
+  // Another request may follow only when the response's own framing ended
+  // it (a body without Content-Length or chunking ends with the
+  // connection, which the parser knows and the message does not), and
+  // nothing past it is buffered: those bytes would be read as the next
+  // request's response.
+  reusable_ = parser.keep_alive() && impl_->buffer.size() == 0;
   return response;
 }
 

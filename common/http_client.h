@@ -83,7 +83,9 @@ class Connection {
   // here: the caller maps codes.
   absl::StatusOr<ClientResponse> Send(ClientRequest& request);
 
-  // Whether the connection can carry another request.
+  // Whether the connection can carry another request: the last response
+  // was read whole, its framing did not end with the connection, neither
+  // side asked to close, and no byte beyond it has arrived.
   bool reusable() const { return reusable_; }
   const Origin& origin() const { return origin_; }
   // origin().ToString(): in messages, and the pool's key.
