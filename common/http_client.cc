@@ -109,6 +109,7 @@ absl::StatusOr<std::unique_ptr<Connection>> Connection::Connect(
 
 absl::StatusOr<ClientResponse> Connection::Send(ClientRequest& request) {
   reusable_ = false;  // until the exchange completes cleanly
+  response_started_ = false;
   SocketStream& socket = *impl_->stream;
   const std::string& where = name_;
   beast::error_code ec;
@@ -167,6 +168,7 @@ absl::StatusOr<ClientResponse> Connection::Send(ClientRequest& request) {
   parser.body_limit(std::numeric_limits<std::uint64_t>::max());
   if (request.method == "HEAD") parser.skip(true);
   bhttp::read_header(socket, impl_->buffer, parser, ec);
+  response_started_ = !ec || parser.got_some() || impl_->buffer.size() > 0;
   if (ec) return NetError("read response", where, ec);
   ClientResponse response;
   response.status = parser.get().result_int();
@@ -242,9 +244,13 @@ absl::StatusOr<ClientResponse> ConnectionPool::Send(const Origin& origin,
   absl::StatusOr<ClientResponse> response = connection->Send(request);
   const bool idempotent = request.method == "GET" || request.method == "HEAD" ||
                           request.method == "DELETE";
-  if (!response.ok() && reused && absl::IsUnavailable(response.status()) &&
-      idempotent && !request.body_source) {
-    // The server may have closed an idle connection: try once on a new one.
+  // The server may have closed an idle connection: try once on a new one,
+  // but only while nothing of the response has come. After that the server
+  // did act, and the Unavailable may be the body sink's own (a failed
+  // write), which has taken bytes a second response would give it again.
+  if (!response.ok() && reused && !connection->response_started() &&
+      absl::IsUnavailable(response.status()) && idempotent &&
+      !request.body_source) {
     ASSIGN_OR_RETURN(connection, Connect(origin));
     response = connection->Send(request);
   }

@@ -87,6 +87,9 @@ class Connection {
   // was read whole, its framing did not end with the connection, neither
   // side asked to close, and no byte beyond it has arrived.
   bool reusable() const { return reusable_; }
+  // Whether any byte of the last Send's response arrived (so the server
+  // received the request); true whenever the body sink was called.
+  bool response_started() const { return response_started_; }
   const Origin& origin() const { return origin_; }
   // origin().ToString(): in messages, and the pool's key.
   const std::string& name() const { return name_; }
@@ -99,6 +102,7 @@ class Connection {
   const Origin origin_;
   const std::string name_;
   bool reusable_ = true;
+  bool response_started_ = false;
 };
 
 // Idle connections by origin, for reuse across requests. Thread-safe.
@@ -112,9 +116,10 @@ class ConnectionPool {
 
   // Sends on an idle connection to `host_port` (or a new one), and returns
   // the connection to the pool when it can be reused. A request that failed
-  // on a reused connection before any byte of the response arrived is
-  // retried once on a new connection only if it is idempotent (GET, HEAD,
-  // DELETE) and has no streamed body.
+  // with Unavailable on a reused connection before any byte of the response
+  // arrived is retried once on a new connection only if it is idempotent
+  // (GET, HEAD, DELETE) and has no streamed body. Once the response has
+  // begun, nothing is sent again: the body sink may already hold bytes.
   absl::StatusOr<ClientResponse> Send(const Origin& origin,
                                       ClientRequest& request)
       ABSL_LOCKS_EXCLUDED(mu_);

@@ -145,5 +145,60 @@ TEST_CASE("a connection with bytes past its response is not pooled",
   CHECK(server.accepted() == 2);
 }
 
+TEST_CASE("a request whose body sink failed is not sent again",
+          "[common][http]") {
+  std::atomic<int> requests{0};
+  auto server =
+      Server::Start(ServerOptions(), [&](Request&, ResponseWriter& response) {
+        ++requests;
+        response.Send(200, "0123456789").IgnoreError();
+      });
+  REQUIRE(server.ok());
+  const Origin origin{absl::StrCat("127.0.0.1:", (*server)->port()), false};
+  ConnectionPool pool(kWait);
+  {
+    ClientRequest request;  // leaves a connection in the pool
+    REQUIRE(pool.Send(origin, request).ok());
+  }
+  // The sink took the bytes and then failed, as a file write might with
+  // EIO: sending the request again would hand it the body from offset 0.
+  int sink_calls = 0;
+  ClientRequest request;
+  request.body_sink = [&](absl::string_view) {
+    ++sink_calls;
+    return absl::UnavailableError("disk gone");
+  };
+  absl::StatusOr<ClientResponse> response = pool.Send(origin, request);
+  CHECK(absl::IsUnavailable(response.status()));
+  CHECK(absl::StrContains(response.status().message(), "disk gone"));
+  CHECK(sink_calls == 1);
+  CHECK(requests == 2);
+}
+
+TEST_CASE("a request on a pooled connection the server closed is retried",
+          "[common][http]") {
+  ServerOptions options;
+  options.idle_timeout = absl::Milliseconds(100);
+  std::atomic<int> requests{0};
+  auto server = Server::Start(options, [&](Request&, ResponseWriter& response) {
+    ++requests;
+    response.Send(200, "ok").IgnoreError();
+  });
+  REQUIRE(server.ok());
+  const Origin origin{absl::StrCat("127.0.0.1:", (*server)->port()), false};
+  ConnectionPool pool(kWait);
+  for (int i = 0; i < 2; ++i) {
+    INFO("request " << i);
+    ClientRequest request;
+    absl::StatusOr<ClientResponse> response = pool.Send(origin, request);
+    INFO(response.status().ToString());
+    REQUIRE(response.ok());
+    CHECK(response->body == "ok");
+    // The server closes the pooled connection as idle meanwhile.
+    std::this_thread::sleep_for(std::chrono::milliseconds(400));
+  }
+  CHECK(requests == 2);
+}
+
 }  // namespace
 }  // namespace warehouse::http
