@@ -1,34 +1,45 @@
 #include "common/http_range.h"
 
+#include <limits>
+
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
-#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "common/status_mapping.h"
 
 namespace warehouse {
 namespace {
 
-// Digits only (no sign, no spaces), at most 19 of them.
+// Digits only (no sign, no spaces), as many as there are. A number past
+// 2^64 - 1 reads as 2^64 - 1: no object is that long, so as a last
+// position or a suffix length it means to the end, and as a first position
+// past it.
 bool ParseNumber(absl::string_view text, uint64_t* value) {
-  if (text.empty() || text.size() > 19) return false;
+  if (text.empty()) return false;
+  constexpr uint64_t kMax = std::numeric_limits<uint64_t>::max();
+  uint64_t n = 0;
   for (char c : text) {
     if (!absl::ascii_isdigit(static_cast<unsigned char>(c))) return false;
+    const uint64_t digit = static_cast<uint64_t>(c - '0');
+    n = n > (kMax - digit) / 10 ? kMax : n * 10 + digit;
   }
-  return absl::SimpleAtoi(text, value);
+  *value = n;
+  return true;
 }
 
 }  // namespace
 
-absl::StatusOr<ByteRange> ParseRangeHeader(absl::string_view value,
-                                           uint64_t size) {
+absl::StatusOr<std::optional<ByteRange>> ParseRangeHeader(
+    absl::string_view value, uint64_t size) {
   value = absl::StripAsciiWhitespace(value);
-  constexpr absl::string_view kUnit = "bytes=";
-  if (!absl::StartsWithIgnoreCase(value, kUnit)) {
-    return absl::InvalidArgumentError(
-        "range: only byte ranges are served (bytes=first-last)");
+  const size_t equals = value.find('=');
+  if (!absl::EqualsIgnoreCase(value.substr(0, equals), "bytes")) {
+    return std::nullopt;  // another unit: the header is ignored
   }
-  absl::string_view spec = absl::StripAsciiWhitespace(value.substr(kUnit.size()));
+  if (equals == absl::string_view::npos) {
+    return absl::InvalidArgumentError("range: no '=' after bytes");
+  }
+  absl::string_view spec = absl::StripAsciiWhitespace(value.substr(equals + 1));
   if (absl::StrContains(spec, ',')) {
     return RangeNotSatisfiableError(
         "range: multiple ranges are not served; ask for one");

@@ -4,6 +4,7 @@
 #define WAREHOUSE_COMMON_HTTP_RANGE_H_
 
 #include <cstdint>
+#include <optional>
 
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
@@ -12,14 +13,17 @@
 namespace warehouse {
 
 // Resolves a Range header value against an object of `size` bytes:
-// "bytes=first-last" (last clipped to the end), "bytes=first-" and the
-// suffix form "bytes=-count". Errors: InvalidArgument (not a byte range,
-// malformed numbers, last before first), RangeNotSatisfiable (see
-// common/status_mapping.h; HTTP 416) when the range starts past the end, is
-// an empty suffix, the object is empty, or the header asks for more than
-// one range, which Warehouse does not serve.
-absl::StatusOr<ByteRange> ParseRangeHeader(absl::string_view value,
-                                           uint64_t size);
+// "bytes=first-last" (last clipped to the end, however many digits it
+// has), "bytes=first-" and the suffix form "bytes=-count". Returns nullopt
+// when the range unit (before the '=') is not "bytes": RFC 9110, section
+// 14.2, has a server ignore a unit it does not understand and serve the
+// whole object. Errors: InvalidArgument (no '=' after bytes, malformed
+// numbers, last before first), RangeNotSatisfiable (see
+// common/status_mapping.h; HTTP 416) when the range starts past the end,
+// is an empty suffix, the object is empty, or the header asks for more
+// than one range, which Warehouse does not serve.
+absl::StatusOr<std::optional<ByteRange>> ParseRangeHeader(
+    absl::string_view value, uint64_t size);
 
 }  // namespace warehouse
 

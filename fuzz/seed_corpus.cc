@@ -335,8 +335,9 @@ absl::Status TextSeeds(SeedWriter& out) {
   // The range target: shift 0, an object of 1000 bytes, then the header.
   const std::string size_1000 = std::string(1, '\0') + Fixed64(1000);
   const std::vector<std::string> ranges = {
-      "bytes=0-499",       "bytes=500-",  "bytes=-200", "bytes=0-0,5-9",
-      " Bytes = 10 - 20 ", "bytes=1000-", "bytes=9-3",  "items=0-1"};
+      "bytes=0-499",   "bytes=500-",        "bytes=-200",
+      "bytes=0-0,5-9", " Bytes = 10 - 20 ", "bytes=1000-",
+      "bytes=9-3",     "items=0-1",         "bytes=0-18446744073709551616"};
   for (size_t i = 0; i < ranges.size(); ++i) {
     RETURN_IF_ERROR(out.Write("http_range_fuzzer", absl::StrCat("seed-", i),
                               size_1000 + ranges[i]));

@@ -316,24 +316,38 @@ void DataPath::Get(http::Request& request, http::ResponseWriter& response) {
   if (!reader.ok()) return fail(reader.status());
   const NeedleInfo& info = reader->info();
 
+  // A 416 names the object's size (RFC 9110, section 15.5.17).
+  auto unsatisfiable = [&](const absl::Status& status) {
+    response.SetHeader("Content-Range", absl::StrCat("bytes */", info.size));
+    fail(status);
+  };
   // Which bytes: the Range header's, within what the url grants.
   std::optional<ByteRange> range = grant->range;
   if (range && (info.size == 0 || range->first >= info.size)) {
-    return fail(RangeNotSatisfiableError(absl::StrCat(
+    return unsatisfiable(RangeNotSatisfiableError(absl::StrCat(
         grant->file_id.ToString(), ": the signed range is past the object's ",
         info.size, " bytes")));
   }
   if (range && range->last >= info.size) range->last = info.size - 1;
   if (std::optional<std::string> header = request.Header("Range")) {
-    absl::StatusOr<ByteRange> asked = ParseRangeHeader(*header, info.size);
-    if (!asked.ok()) return fail(asked.status());
-    if (range && (asked->first < range->first || asked->last > range->last)) {
-      return fail(absl::PermissionDeniedError(absl::StrCat(
-          grant->file_id.ToString(), ": range ", asked->first, "-",
-          asked->last, " is outside the signed range ", range->first, "-",
-          range->last)));
+    // A unit other than bytes parses as nullopt and is ignored.
+    absl::StatusOr<std::optional<ByteRange>> asked =
+        ParseRangeHeader(*header, info.size);
+    if (!asked.ok()) {
+      if (IsRangeNotSatisfiable(asked.status())) {
+        return unsatisfiable(asked.status());
+      }
+      return fail(asked.status());
     }
-    range = *asked;
+    if (const std::optional<ByteRange>& bytes = *asked) {
+      if (range && (bytes->first < range->first || bytes->last > range->last)) {
+        return fail(absl::PermissionDeniedError(
+            absl::StrCat(grant->file_id.ToString(), ": range ", bytes->first,
+                         "-", bytes->last, " is outside the signed range ",
+                         range->first, "-", range->last)));
+      }
+      range = bytes;
+    }
   }
 
   response.SetHeader("Content-Type", info.content_type.empty()

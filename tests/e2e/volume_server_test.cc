@@ -266,16 +266,29 @@ TEST_CASE("byte ranges answer 206, 416 and honour the signed range",
       cluster.Send("GET", cluster.GetUrl(Fid(2)), "", {{"Range", "bytes=-10"}});
   CHECK(tail.status == 206);
   CHECK(tail.body == data.substr(data.size() - 10));
-  CHECK(cluster
-            .Send("GET", cluster.GetUrl(Fid(2)), "",
-                  {{"Range", "bytes=2000000-"}})
-            .status == 416);
-  CHECK(
-      cluster
-          .Send("GET", cluster.GetUrl(Fid(2)), "", {{"Range", "bytes=0-1,5-6"}})
-          .status == 416);
+  // A 416 names the object's size.
+  auto past_end = cluster.Send("GET", cluster.GetUrl(Fid(2)), "",
+                               {{"Range", "bytes=2000000-"}});
+  CHECK(past_end.status == 416);
+  CHECK(past_end.Header("Content-Range") == "bytes */1048576");
+  auto several = cluster.Send("GET", cluster.GetUrl(Fid(2)), "",
+                              {{"Range", "bytes=0-1,5-6"}});
+  CHECK(several.status == 416);
+  CHECK(several.Header("Content-Range") == "bytes */1048576");
   CHECK(cluster.Send("GET", cluster.GetUrl(Fid(2)), "", {{"Range", "bytes=x"}})
             .status == 400);
+  // A last position past 64 bits still means the end.
+  auto huge = cluster.Send("GET", cluster.GetUrl(Fid(2)), "",
+                           {{"Range", "bytes=1048570-18446744073709551616"}});
+  CHECK(huge.status == 206);
+  CHECK(huge.body == data.substr(1048570));
+  CHECK(huge.Header("Content-Range") == "bytes 1048570-1048575/1048576");
+  // A unit other than bytes is ignored: the whole object.
+  auto items =
+      cluster.Send("GET", cluster.GetUrl(Fid(2)), "", {{"Range", "items=0-1"}});
+  CHECK(items.status == 200);
+  CHECK(items.body == data);
+  CHECK_FALSE(items.Header("Content-Range").has_value());
   // A url signed for a range serves that range, and nothing outside it.
   const std::string ranged = cluster.GetUrl(Fid(2), ByteRange{10, 19});
   auto signed_part = cluster.Send("GET", ranged);
@@ -285,6 +298,9 @@ TEST_CASE("byte ranges answer 206, 416 and honour the signed range",
         data.substr(12, 4));
   CHECK(cluster.Send("GET", ranged, "", {{"Range", "bytes=0-15"}}).status ==
         403);
+  auto ranged_items = cluster.Send("GET", ranged, "", {{"Range", "items=0-1"}});
+  CHECK(ranged_items.status == 206);
+  CHECK(ranged_items.body == data.substr(10, 10));
   // A small object is served from the buffer it was read into.
   const std::string small = Payload(4, 3000);
   REQUIRE(
