@@ -205,6 +205,7 @@ AfterServing ServeRequests(uint64_t id, SocketStream& stream,
   beast::flat_buffer& buffer = worker.buffer;
   buffer.clear();
   buffer.max_size(MaxReadBufferBytes(header_limit));
+  bool answered = false;
   for (;;) {
     if (buffer.size() == 0) {
       // Between requests: serve the next only if it has begun to arrive.
@@ -213,7 +214,8 @@ AfterServing ServeRequests(uint64_t id, SocketStream& stream,
       const size_t got =
           stream.ReadNow(static_cast<char*>(space.data()), space.size(), ec);
       if (ec == boost::asio::error::would_block) {
-        return AfterServing::kAwaitRequest;
+        return answered ? AfterServing::kAwaitRequest
+                        : AfterServing::kAwaitMore;
       }
       if (stream.plaintext_peer()) {
         AnswerAndClose(stream, 400,
@@ -269,6 +271,7 @@ AfterServing ServeRequests(uint64_t id, SocketStream& stream,
         ServeRequest(stream, buffer, parser, remote_address, handler, host,
                      metrics, worker.counters);
     if (!host.EndRequest(id) || !reuse) return AfterServing::kClose;
+    answered = true;
   }
 }
 

@@ -80,15 +80,21 @@ struct WorkerState {
 
 // What the worker does with a connection once ServeConnection returns.
 enum class AfterServing {
-  kAwaitRequest,  // idle, nothing buffered: wait for its next request
+  kAwaitRequest,  // answered, and idle with nothing buffered: wait for the
+                  // next request within a fresh idle timeout
+  kAwaitMore,     // no request yet, only part of one or of a TLS handshake
+                  // (or nothing): wait within the deadline already running
   kClose,         // done: the caller closes the socket
 };
 
 // Serves the requests that have arrived on `stream`, and those that follow
 // while each next one is already there when the last is answered.
 // `metrics` may be null. Returns kAwaitRequest when the connection is idle
-// between requests, kClose when the client closed, a timeout or error ended
-// it, or the host is shutting down. Returns with the socket still open.
+// after answering a request, kAwaitMore when it is idle without having
+// answered one (what arrived was part of a TLS handshake or record, which
+// must not extend the time a client has to send a request), kClose when
+// the client closed, a timeout or error ended it, or the host is shutting
+// down. Returns with the socket still open.
 AfterServing ServeConnection(uint64_t id, SocketStream& stream,
                              const std::string& remote_address,
                              const ServerOptions& options,

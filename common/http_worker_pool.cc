@@ -84,7 +84,7 @@ WorkerPool::Admission WorkerPool::Admit(net::ip::tcp::socket& socket,
       return Admission::kAdmitted;
     }
   }
-  if (!AwaitRequest(id, connection, EPOLL_CTL_ADD)) {
+  if (!AwaitRequest(id, connection, EPOLL_CTL_ADD, /*restart_idle=*/true)) {
     connections_.erase(id);  // closes the socket
     return Admission::kAdmitted;
   }
@@ -164,10 +164,11 @@ bool WorkerPool::EndRequest(uint64_t id) {
   return !stopping_.load();
 }
 
-bool WorkerPool::AwaitRequest(uint64_t id, Connection& connection, int op) {
+bool WorkerPool::AwaitRequest(uint64_t id, Connection& connection, int op,
+                              bool restart_idle) {
   connection.waiting = true;
-  connection.idle_until = absl::Now() + options_.idle_timeout;
-  connection.waiting_at = waiting_.insert(waiting_.end(), id);
+  if (restart_idle) connection.idle_until = absl::Now() + options_.idle_timeout;
+  connection.waiting_at = waiting_.emplace(connection.idle_until, id);
   struct epoll_event event = {};
   event.events = EPOLLIN | EPOLLONESHOT;
   event.data.u64 = id;
@@ -185,7 +186,7 @@ int WorkerPool::ExpireIdle(
     std::vector<std::unique_ptr<SocketStream>>* expired) {
   const absl::Time now = absl::Now();
   while (!waiting_.empty()) {
-    auto it = connections_.find(waiting_.front());
+    auto it = connections_.find(waiting_.begin()->second);
     if (it->second.idle_until > now) {
       const absl::Duration left =
           std::min(it->second.idle_until - now, kWorkerIdle);
@@ -195,7 +196,7 @@ int WorkerPool::ExpireIdle(
     // Closed silently: it has not begun another request.
     epoll_ctl(epoll_fd_, EPOLL_CTL_DEL, it->second.stream->fd(), nullptr);
     expired->push_back(std::move(it->second.stream));
-    waiting_.pop_front();
+    waiting_.erase(waiting_.begin());
     connections_.erase(it);
   }
   return static_cast<int>(absl::ToInt64Milliseconds(kWorkerIdle));
@@ -325,8 +326,11 @@ void WorkerPool::HandBack(uint64_t id, Connection& connection,
                           std::vector<std::unique_ptr<SocketStream>>* closing) {
   ++idle_workers_;
   ++handoffs_;
-  if (after == AfterServing::kAwaitRequest && !stopping_.load() &&
-      AwaitRequest(id, connection, EPOLL_CTL_MOD)) {
+  // Only an answered request gives the client a fresh idle timeout; part
+  // of a handshake or record counts against the time it already had.
+  if (after != AfterServing::kClose && !stopping_.load() &&
+      AwaitRequest(id, connection, EPOLL_CTL_MOD,
+                   after == AfterServing::kAwaitRequest)) {
     return;
   }
   closing->push_back(std::move(connection.stream));

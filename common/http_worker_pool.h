@@ -18,7 +18,6 @@
 #include <atomic>
 #include <cstddef>
 #include <cstdint>
-#include <list>
 #include <map>
 #include <memory>
 #include <string>
@@ -104,8 +103,13 @@ class WorkerPool final : public ConnectionHost {
     bool busy = false;     // between BeginRequest and EndRequest
     bool may_block = false;  // a request that may block is in progress
     bool waiting = false;  // in the epoll set for its next request
-    absl::Time idle_until;                     // while waiting
-    std::list<uint64_t>::iterator waiting_at;  // in waiting_, while waiting
+    // When it is closed unless a request has come whole: set when it is
+    // admitted and after each answer, and not moved by what arrives
+    // meanwhile (part of a TLS handshake or record), so that a client
+    // sending a byte now and then cannot hold it open.
+    absl::Time idle_until;
+    // In waiting_, while waiting.
+    std::multimap<absl::Time, uint64_t>::iterator waiting_at;
   };
 
   bool NoneBusy() const ABSL_SHARED_LOCKS_REQUIRED(mu_) { return busy_ == 0; }
@@ -117,10 +121,11 @@ class WorkerPool final : public ConnectionHost {
   }
 
   // Puts `connection` in the epoll set (`op` EPOLL_CTL_ADD the first time,
-  // then EPOLL_CTL_MOD) until its next request or idle_timeout. False when
-  // epoll refuses it; the caller then closes it.
-  bool AwaitRequest(uint64_t id, Connection& connection, int op)
-      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // then EPOLL_CTL_MOD) until its next request or its idle_until, which
+  // `restart_idle` sets to idle_timeout from now. False when epoll refuses
+  // it; the caller then closes it.
+  bool AwaitRequest(uint64_t id, Connection& connection, int op,
+                    bool restart_idle) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // Moves the streams of connections idle past idle_timeout into `expired`
   // (the caller closes them once mu_ is released) and returns how many
   // milliseconds a worker may sleep before the next one is due.
@@ -178,8 +183,9 @@ class WorkerPool final : public ConnectionHost {
   std::atomic<bool> stopping_{false};  // written under mu_
   uint64_t next_id_ ABSL_GUARDED_BY(mu_) = 0;
   std::map<uint64_t, Connection> connections_ ABSL_GUARDED_BY(mu_);
-  // Ids of the connections waiting for a request, longest waiting first.
-  std::list<uint64_t> waiting_ ABSL_GUARDED_BY(mu_);
+  // Ids of the connections waiting for a request, by idle_until, the first
+  // to expire first.
+  std::multimap<absl::Time, uint64_t> waiting_ ABSL_GUARDED_BY(mu_);
   size_t busy_ ABSL_GUARDED_BY(mu_) = 0;
 
   std::map<uint64_t, std::thread> workers_ ABSL_GUARDED_BY(mu_);

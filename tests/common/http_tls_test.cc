@@ -1,6 +1,9 @@
 // The HTTP server and client over TLS: SocketStream's handshake, reads and
 // writes under the worker pool, the client's certificate checks, and what
 // each side says when the other speaks no TLS.
+#include <poll.h>
+#include <sys/socket.h>
+
 #include <fstream>
 #include <memory>
 #include <string>
@@ -61,7 +64,7 @@ void Serve(Request& request, ResponseWriter& response) {
 
 // A server with its own certificate, and the client roots that trust it.
 struct TlsFixture {
-  TlsFixture() {
+  explicit TlsFixture(absl::Duration idle_timeout = absl::Seconds(2)) {
     absl::StatusOr<testing::Certificate> made =
         testing::MakeCertificate(dir, "server");
     INFO(made.status().ToString());
@@ -79,7 +82,7 @@ struct TlsFixture {
     roots = *client_context;
     ServerOptions options;
     options.tls = *server_context;
-    options.idle_timeout = absl::Seconds(2);
+    options.idle_timeout = idle_timeout;
     absl::StatusOr<std::unique_ptr<Server>> started =
         Server::Start(options, Serve);
     INFO(started.status().ToString());
@@ -236,6 +239,48 @@ TEST_CASE("plaintext and TLS peers that meet fail and block no one",
   CHECK(absl::IsUnavailable(no_tls.status()));
   CHECK_THAT(std::string(no_tls.status().message()),
              Catch::Contains("does the server speak TLS?"));
+}
+
+TEST_CASE("a TLS client sending a byte now and then is dropped on time",
+          "[http][tls]") {
+  // Part of a handshake or record hands the connection back to the epoll
+  // set without a request: that must not restart its idle timeout, or a
+  // byte every so often would hold the connection forever.
+  TlsFixture f(absl::Milliseconds(500));
+  for (const bool handshake_done : {false, true}) {
+    INFO("handshake done: " << handshake_done);
+    absl::StatusOr<std::unique_ptr<SocketStream>> stream =
+        SocketStream::Connect("127.0.0.1", f.server->port(), kWait);
+    REQUIRE(stream.ok());
+    (*stream)->set_timeout(kWait);
+    // The header of a 512-byte record: a hello, or application data.
+    std::string record =
+        handshake_done ? "\x17\x03\x03\x02\x00" : "\x16\x03\x01\x02\x00";
+    if (handshake_done) {
+      REQUIRE((*stream)->ConnectTls(*f.roots, "127.0.0.1").ok());
+    }
+    const int fd = (*stream)->fd();
+    const absl::Time start = absl::Now();
+    bool closed = false;
+    // A byte every 150 ms, for up to 4.5 s: nine idle timeouts. What the
+    // server sends meanwhile (session tickets, a close_notify) is read;
+    // the end of the stream is what counts.
+    for (size_t i = 0; i < 30 && !closed; ++i) {
+      const char byte = i < record.size() ? record[i] : '\0';
+      if (send(fd, &byte, 1, MSG_NOSIGNAL) != 1) closed = true;
+      const absl::Time until = absl::Now() + absl::Milliseconds(150);
+      while (!closed && absl::Now() < until) {
+        struct pollfd p = {fd, POLLIN, 0};
+        const int left = static_cast<int>(absl::ToInt64Milliseconds(
+            absl::Ceil(until - absl::Now(), absl::Milliseconds(1))));
+        if (poll(&p, 1, left) <= 0) break;
+        char buf[4096];
+        if (recv(fd, buf, sizeof(buf), MSG_DONTWAIT) <= 0) closed = true;
+      }
+    }
+    CHECK(closed);
+    CHECK(absl::Now() - start < absl::Seconds(2));
+  }
 }
 
 TEST_CASE("TLS contexts refuse files they cannot use, named", "[http][tls]") {
