@@ -35,8 +35,9 @@ class Client::Impl {
   ReadUrlCache& url_cache() { return url_cache_; }
 
   // Stores `body` (exactly `size` bytes) under bucket/key: BeginUpload,
-  // then PUT to the signed URL; on Unavailable, again with a new
-  // BeginUpload when the body can be rewound. Errors: as Client::Put, and
+  // then PUT to the signed URL; on Unavailable, or when the server stored
+  // other bytes than were sent, again with a new BeginUpload when the body
+  // can be rewound. Errors: as Client::Put, and
   // the body's own.
   absl::StatusOr<PutResult> Upload(absl::string_view bucket,
                                    absl::string_view key, uint64_t size,
@@ -70,7 +71,9 @@ class Client::Impl {
   // One PUT of `body` to the upload's signed URL; sets `*retryable` when
   // another upload may succeed where this one failed. Errors: the volume
   // server's, mapped; Unavailable or DeadlineExceeded from the network;
-  // the body's own.
+  // the body's own; DataLoss when the server's ETag is not the CRC-32C of
+  // the bytes sent (retryable: a new upload replaces the object) or is
+  // missing or malformed.
   absl::StatusOr<PutResult> PutOnce(absl::string_view name,
                                     const v1::BeginUploadResponse& upload,
                                     uint64_t size,

@@ -1,6 +1,7 @@
 // The upload and download loops: one signed URL from the master, one HTTP
 // exchange with a volume server, and the retries around them.
 #include <algorithm>
+#include <optional>
 #include <utility>
 
 #include "absl/strings/match.h"
@@ -88,10 +89,26 @@ class DownloadGate {
   absl::Status failure_;
 };
 
-std::string Unquote(absl::string_view etag) {
-  absl::ConsumePrefix(&etag, "\"");
-  absl::ConsumeSuffix(&etag, "\"");
-  return std::string(etag);
+// The CRC-32C an ETag names: a quoted string of 8 lowercase hex digits, as
+// volume servers send (volume/data_path.cc); nullopt for anything else.
+std::optional<uint32_t> EtagCrc(absl::string_view etag) {
+  if (!absl::ConsumePrefix(&etag, "\"") || !absl::ConsumeSuffix(&etag, "\"") ||
+      etag.size() != 8) {
+    return std::nullopt;
+  }
+  uint32_t crc = 0;
+  for (char c : etag) {
+    int digit;
+    if (c >= '0' && c <= '9') {
+      digit = c - '0';
+    } else if (c >= 'a' && c <= 'f') {
+      digit = c - 'a' + 10;
+    } else {
+      return std::nullopt;
+    }
+    crc = (crc << 4) | static_cast<uint32_t>(digit);
+  }
+  return crc;
 }
 
 }  // namespace
@@ -171,6 +188,7 @@ absl::StatusOr<PutResult> Client::Impl::PutOnce(
   request.headers = {{"Content-Type", content_type}};
   request.body_length = size;
   uint64_t sent = 0;
+  uint32_t sent_crc = 0;  // CRC-32C of the `sent` bytes
   absl::Status body_failure;
   request.body_source = [&](char* buf, size_t n) -> absl::StatusOr<size_t> {
     absl::StatusOr<size_t> got = body.Read(buf, n);
@@ -182,6 +200,7 @@ absl::StatusOr<PutResult> Client::Impl::PutOnce(
       body_failure = got.status();
       return got;
     }
+    sent_crc = crc32c::Extend(sent_crc, buf, *got);
     sent += *got;
     if (options.progress) options.progress(sent, size);
     return got;
@@ -218,8 +237,32 @@ absl::StatusOr<PutResult> Client::Impl::PutOnce(
                  response->status == 404;
     return status;
   }
+  // The ETag is the CRC-32C of the bytes the server received and stored.
+  // A byte changed on the way (a bit flip the TCP checksum missed, a faulty
+  // middlebox) was stored and recorded as the object: only this comparison
+  // sees it. A new upload replaces the object, and the master deletes the
+  // bad needle as any overwritten one.
+  const std::optional<std::string> etag = response->Header("ETag");
+  const std::optional<uint32_t> stored_crc =
+      etag ? EtagCrc(*etag) : std::nullopt;
+  if (!stored_crc) {
+    return absl::DataLossError(
+        absl::StrCat(name, ": volume server ", server.host_port,
+                     " answered HTTP ", response->status,
+                     etag ? absl::StrCat(" with a malformed ETag ", *etag)
+                          : std::string(" without an ETag"),
+                     ", so the bytes it stored cannot be checked"));
+  }
+  if (*stored_crc != sent_crc) {
+    *retryable = true;
+    return absl::DataLossError(absl::StrFormat(
+        "%s: volume server %s stored bytes with CRC-32C %08x, but the bytes "
+        "sent have CRC-32C %08x: they were changed on the way, and the object "
+        "now holds the wrong bytes unless a retry replaces them",
+        name, server.host_port, *stored_crc, sent_crc));
+  }
   PutResult result;
-  result.etag = Unquote(response->Header("ETag").value_or(""));
+  result.etag = absl::StrFormat("%08x", *stored_crc);
   result.file_id = upload.file_id();
   result.size_bytes = size;
   return result;

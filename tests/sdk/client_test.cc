@@ -21,6 +21,7 @@
 #include "common/crc32c.h"
 #include "common/http_client.h"
 #include "tests/support/cluster.h"
+#include "tests/support/corrupting_forwarder.h"
 #include "tests/support/temp_dir.h"
 
 namespace warehouse {
@@ -576,6 +577,119 @@ TEST_CASE(
   absl::StatusOr<std::string> got = client->Get("forgot", "big");
   REQUIRE(got.ok());
   CHECK(*got == data);
+}
+
+// A one-server cluster whose master hands out, as the volume server's
+// address, a forwarder to it that damages the upload bodies it is told to.
+struct ForwardedCluster {
+  std::unique_ptr<testing::CorruptingForwarder> forwarder;
+  std::unique_ptr<Cluster> cluster;
+};
+
+ForwardedCluster StartForwardedCluster() {
+  absl::StatusOr<std::unique_ptr<testing::CorruptingForwarder>> forwarder =
+      testing::CorruptingForwarder::Listen();
+  INFO(forwarder.status().ToString());
+  REQUIRE(forwarder.ok());
+  ClusterOptions options;
+  options.master_bin = WAREHOUSE_MASTER_BIN;
+  options.volume_bin = WAREHOUSE_VOLUME_BIN;
+  options.volume_args = {"--public-url", (*forwarder)->address()};
+  absl::StatusOr<std::unique_ptr<Cluster>> cluster = Cluster::Start(options);
+  INFO(cluster.status().ToString());
+  REQUIRE(cluster.ok());
+  REQUIRE_OK((*forwarder)->Start((*cluster)->volume_address(0)));
+  return {*std::move(forwarder), *std::move(cluster)};
+}
+
+TEST_CASE(
+    "an upload changed on the way to the volume server is sent again "
+    "and stored intact",
+    "[sdk][e2e]") {
+  ForwardedCluster forwarded = StartForwardedCluster();
+  testing::CorruptingForwarder& forwarder = *forwarded.forwarder;
+  auto client = MakeClient(*forwarded.cluster);
+  REQUIRE_OK(client->CreateBucket("flips"));
+  const std::string data = Payload(12, 1 << 20);
+
+  forwarder.CorruptPuts(1);
+  absl::StatusOr<PutResult> put = client->Put("flips", "memory", data);
+  INFO(put.status().ToString());
+  REQUIRE(put.ok());
+  CHECK(forwarder.corrupted() == 1);
+  CHECK(forwarder.puts() == 2);
+  CHECK(put->etag == Etag(data));
+  absl::StatusOr<std::string> got = client->Get("flips", "memory");
+  REQUIRE(got.ok());
+  CHECK(*got == data);
+
+  // A seekable stream is rewound and sent again as well.
+  forwarder.CorruptPuts(1);
+  std::istringstream in(data);
+  put = client->PutStream("flips", "istream", data.size(), in);
+  INFO(put.status().ToString());
+  REQUIRE(put.ok());
+  CHECK(forwarder.corrupted() == 2);
+  got = client->Get("flips", "istream");
+  REQUIRE(got.ok());
+  CHECK(*got == data);
+}
+
+TEST_CASE(
+    "an upload changed on the way on every attempt fails with DataLoss "
+    "naming the key",
+    "[sdk][e2e]") {
+  ForwardedCluster forwarded = StartForwardedCluster();
+  testing::CorruptingForwarder& forwarder = *forwarded.forwarder;
+  auto client = MakeClient(*forwarded.cluster);
+  REQUIRE_OK(client->CreateBucket("flips"));
+  const std::string data = Payload(13, 100000);
+
+  forwarder.CorruptPuts(1000);
+  absl::StatusOr<PutResult> put = client->Put("flips", "always", data);
+  INFO(put.status().ToString());
+  REQUIRE(put.status().code() == absl::StatusCode::kDataLoss);
+  const std::string message(put.status().message());
+  CHECK_THAT(message, Catch::StartsWith("flips/always: "));
+  CHECK_THAT(message, Catch::Contains(Etag(data)));  // the bytes sent
+  CHECK_THAT(message, Catch::Contains("wrong bytes"));
+  CHECK_THAT(message, Catch::Contains("(4 attempts)"));
+  CHECK(forwarder.corrupted() == 4);
+  // As the message says, the object is the last damaged body.
+  forwarder.CorruptPuts(0);
+  absl::StatusOr<std::string> got = client->Get("flips", "always");
+  REQUIRE(got.ok());
+  CHECK(got->size() == data.size());
+  CHECK(*got != data);
+}
+
+TEST_CASE(
+    "an upload from a source that cannot be read again, changed on "
+    "the way, fails with DataLoss",
+    "[sdk][e2e]") {
+  ForwardedCluster forwarded = StartForwardedCluster();
+  testing::CorruptingForwarder& forwarder = *forwarded.forwarder;
+  auto client = MakeClient(*forwarded.cluster);
+  REQUIRE_OK(client->CreateBucket("flips"));
+  const std::string data = Payload(14, 300000);
+
+  forwarder.CorruptPuts(1);
+  uint64_t offset = 0;
+  absl::StatusOr<PutResult> put =
+      client->PutStream("flips", "source", data.size(),
+                        [&](char* buf, size_t n) -> absl::StatusOr<size_t> {
+                          n = std::min<size_t>(n, data.size() - offset);
+                          std::memcpy(buf, data.data() + offset, n);
+                          offset += n;
+                          return n;
+                        });
+  INFO(put.status().ToString());
+  REQUIRE(put.status().code() == absl::StatusCode::kDataLoss);
+  const std::string message(put.status().message());
+  CHECK_THAT(message, Catch::StartsWith("flips/source: "));
+  CHECK_THAT(message, Catch::Contains("cannot be read again"));
+  CHECK(forwarder.corrupted() == 1);
+  CHECK(forwarder.puts() == 1);
 }
 
 TEST_CASE("a client keeps working across a master restart", "[sdk][e2e]") {

@@ -20,7 +20,8 @@
 // ResourceExhausted (no space), Unavailable (the master or a volume server
 // cannot be reached even after retries: try again later), DeadlineExceeded
 // (a call took longer than its timeout), DataLoss (the bytes received do not
-// match the object's checksum). Messages start with the names involved.
+// match the object's checksum, or a volume server stored other bytes than
+// were uploaded). Messages start with the names involved.
 //
 // Objects travel directly between the client and the volume servers: an
 // upload asks the master for a signed URL (BeginUpload) and PUTs the bytes
@@ -144,7 +145,10 @@ class Client {
   // NUL), replacing any object there, and returns once it is durable and
   // visible. Errors: NotFound (bucket); InvalidArgument (key, content
   // type); OutOfRange (larger than the master's maximum object size);
-  // ResourceExhausted (no volume has room); Unavailable.
+  // ResourceExhausted (no volume has room); Unavailable; DataLoss (the
+  // volume server's ETag is not the CRC-32C of the bytes sent, on every
+  // attempt or once from a body that cannot be rewound: the object then
+  // holds the bytes it received; or the ETag is missing or malformed).
 
   // Uploads `data`.
   absl::StatusOr<PutResult> Put(absl::string_view bucket, absl::string_view key,
