@@ -1,5 +1,6 @@
 #include "common/http_client.h"
 
+#include <algorithm>
 #include <limits>
 
 #include <boost/beast/core.hpp>
@@ -178,6 +179,10 @@ absl::StatusOr<ClientResponse> Connection::Send(ClientRequest& request) {
   }
   std::string& buf = impl_->body_chunk;
   if (buf.size() != kChunk) buf.resize(kChunk);
+  // With a sink, only a success's body goes there: an error's is the
+  // server's message, never the object's bytes.
+  const bool to_sink =
+      request.body_sink && response.status >= 200 && response.status < 300;
   while (!parser.is_done()) {
     parser.get().body().data = buf.data();
     parser.get().body().size = buf.size();
@@ -190,9 +195,19 @@ absl::StatusOr<ClientResponse> Connection::Send(ClientRequest& request) {
     const size_t n = buf.size() - parser.get().body().size;
     if (n == 0) continue;
     absl::string_view piece(buf.data(), n);
-    if (request.body_sink) {
+    if (to_sink) {
       absl::Status sunk = request.body_sink(piece);
       if (!sunk.ok()) return sunk;
+    } else if (request.body_sink) {
+      // An error's message: its start is enough. The rest is not read (it
+      // could take as long as the server likes), so the connection, which
+      // still holds it, is not reused (reusable_ is still false).
+      response.body.append(piece.data(),
+                           std::min(piece.size(), kMaxCollectedErrorBody -
+                                                      response.body.size()));
+      if (response.body.size() == kMaxCollectedErrorBody && !parser.is_done()) {
+        return response;
+      }
     } else {
       response.body.append(piece.data(), piece.size());
     }

@@ -55,9 +55,16 @@ struct ClientRequest {
   std::string body;
   std::optional<uint64_t> body_length;
   BodySource body_source;
-  // When set, the response body is passed here instead of collected.
+  // When set, the body of a response with a 2xx status is passed here
+  // instead of collected. Another status's body never reaches it: it is
+  // collected in ClientResponse::body, up to kMaxCollectedErrorBody bytes
+  // (a longer one is cut there, and the connection is not reused).
   BodySink body_sink;
 };
+
+// The most of an error's body kept when the request has a body sink:
+// enough for any message, bounded whatever a server sends.
+inline constexpr size_t kMaxCollectedErrorBody = 64 << 10;
 
 // One keep-alive connection to an origin. Not thread-safe.
 class Connection {

@@ -20,14 +20,9 @@ namespace {
 
 using Stub = v1::Master::Stub;
 
-// Error bodies are small JSON: a response body is held back up to this
-// size until its status is known, so an error never reaches the caller's
-// sink. (The HTTP client hands the body over before the caller sees the
-// status.) Longer bodies can only be the object's bytes.
-constexpr size_t kHoldBack = 64 << 10;
-
-// Passes a download's body on to the caller's sink, after the hold-back,
-// counting and checksumming what it passes.
+// Passes a download's body on to the caller's sink, counting and
+// checksumming what it passes. The HTTP client hands it only a success's
+// body (an error's is collected in the response).
 class DownloadGate {
  public:
   DownloadGate(const DownloadSink& sink, const ProgressFunction& progress,
@@ -38,28 +33,10 @@ class DownloadGate {
         delivered_(delivered),
         crc_(crc) {}
 
-  absl::Status Take(absl::string_view piece) {
-    if (open_) return Pass(piece);
-    held_.append(piece.data(), piece.size());
-    if (held_.size() <= kHoldBack) return absl::OkStatus();
-    return Open();
-  }
-
-  // Passes on what is held (the response was a success).
-  absl::Status Open() {
-    open_ = true;
-    std::string held = std::move(held_);
-    held_.clear();
-    return held.empty() ? absl::OkStatus() : Pass(held);
-  }
-
-  bool open() const { return open_; }
-  const std::string& held() const { return held_; }
   uint64_t passed() const { return passed_; }
   // The error of the caller's sink, or of too many bytes; OK otherwise.
   const absl::Status& failure() const { return failure_; }
 
- private:
   absl::Status Pass(absl::string_view piece) {
     if (*delivered_ + piece.size() > total_) {
       failure_ = absl::DataLossError(absl::StrCat(
@@ -83,8 +60,6 @@ class DownloadGate {
   const uint64_t total_;
   uint64_t* const delivered_;
   uint32_t* const crc_;
-  bool open_ = false;
-  std::string held_;
   uint64_t passed_ = 0;
   absl::Status failure_;
 };
@@ -355,7 +330,7 @@ absl::StatusOr<ObjectInfo> Client::Impl::Download(
     }
     DownloadGate gate(sink, options.progress, total, &delivered, &crc);
     request.body_sink = [&gate](absl::string_view piece) {
-      return gate.Take(piece);
+      return gate.Pass(piece);
     };
     absl::StatusOr<http::ClientResponse> response = pool_.Send(server, request);
     if (!gate.failure().ok()) return gate.failure();
@@ -378,11 +353,7 @@ absl::StatusOr<ObjectInfo> Client::Impl::Download(
     }
     const int code = response->status;
     if (code == 200 || code == 206) {
-      if (!gate.open()) {
-        absl::Status opened = gate.Open();
-        if (!opened.ok()) return opened;
-        pinned = object;
-      }
+      pinned = object;
       if (delivered != total) {
         return absl::DataLossError(absl::StrCat(
             name, ": volume server ", server.host_port, " sent ", delivered, " of ",
@@ -396,14 +367,15 @@ absl::StatusOr<ObjectInfo> Client::Impl::Download(
       }
       return object;
     }
-    if (gate.open()) {
-      // Only a body longer than any error of ours gets here.
-      return absl::DataLossError(absl::StrCat(
-          name, ": volume server ", server.host_port, " answered HTTP ", code,
-          " with a body of more than ", kHoldBack, " bytes"));
+    if (code / 100 == 2) {
+      // Not an answer to a GET: whatever body it had went to the sink.
+      return absl::DataLossError(
+          absl::StrCat(name, ": volume server ", server.host_port,
+                       " answered HTTP ", code, " to a GET, not 200 or 206"));
     }
     absl::Status status = StatusFromHttpError(
-        absl::StrCat(name, ": volume server ", server.host_port), code, gate.held());
+        absl::StrCat(name, ": volume server ", server.host_port), code,
+        response->body);
     if ((code == 401 || code == 403 || code == 404) && target->cached &&
         !refreshed) {
       // The cached url went stale (object replaced or deleted elsewhere,

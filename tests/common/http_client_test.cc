@@ -1,5 +1,5 @@
-// The HTTP client (common/http_client.h): which connections the pool keeps
-// and which requests it sends again.
+// The HTTP client (common/http_client.h): which connections the pool keeps,
+// which requests it sends again, and which bodies reach a body sink.
 #include "common/http_client.h"
 
 #include <arpa/inet.h>
@@ -143,6 +143,57 @@ TEST_CASE("a connection with bytes past its response is not pooled",
     CHECK(response->body == "hi");
   }
   CHECK(server.accepted() == 2);
+}
+
+TEST_CASE("an error's body is collected, never passed to the body sink",
+          "[common][http]") {
+  RawServer server(
+      "HTTP/1.1 503 Service Unavailable\r\nContent-Length: 4\r\n\r\nbusy",
+      /*close_after=*/false);
+  absl::StatusOr<std::unique_ptr<Connection>> connection =
+      Connection::Connect(server.origin(), kWait);
+  REQUIRE(connection.ok());
+  int sink_calls = 0;
+  ClientRequest request;
+  request.body_sink = [&](absl::string_view) {
+    ++sink_calls;
+    return absl::OkStatus();
+  };
+  absl::StatusOr<ClientResponse> response = (*connection)->Send(request);
+  INFO(response.status().ToString());
+  REQUIRE(response.ok());
+  CHECK(response->status == 503);
+  CHECK(response->body == "busy");
+  CHECK(sink_calls == 0);
+  CHECK((*connection)->reusable());
+}
+
+TEST_CASE("a long error body is cut, and its connection not reused",
+          "[common][http]") {
+  // Longer than any message, and than one read: only its start is kept,
+  // and the rest is not read (it could be endless).
+  std::string message(1 << 20, 'e');
+  for (size_t i = 0; i < message.size(); i += 1000) message[i] = '\n';
+  RawServer server(absl::StrCat("HTTP/1.1 404 Not Found\r\nContent-Length: ",
+                                message.size(), "\r\n\r\n", message),
+                   /*close_after=*/false);
+  absl::StatusOr<std::unique_ptr<Connection>> connection =
+      Connection::Connect(server.origin(), kWait);
+  REQUIRE(connection.ok());
+  int sink_calls = 0;
+  ClientRequest request;
+  request.body_sink = [&](absl::string_view) {
+    ++sink_calls;
+    return absl::OkStatus();
+  };
+  absl::StatusOr<ClientResponse> response = (*connection)->Send(request);
+  INFO(response.status().ToString());
+  REQUIRE(response.ok());
+  CHECK(response->status == 404);
+  REQUIRE(response->body.size() == kMaxCollectedErrorBody);
+  CHECK(response->body == message.substr(0, kMaxCollectedErrorBody));
+  CHECK(sink_calls == 0);
+  CHECK_FALSE((*connection)->reusable());
 }
 
 TEST_CASE("a request whose body sink failed is not sent again",
