@@ -50,7 +50,7 @@ bool SendAll(int fd, const char* data, size_t size) {
   return true;
 }
 
-// The Content-Length of a request header, 0 when it has none.
+// The Content-Length of a request or response header, 0 when it has none.
 uint64_t ContentLength(absl::string_view header) {
   for (absl::string_view line : absl::StrSplit(header, "\r\n")) {
     const size_t colon = line.find(':');
@@ -83,6 +83,10 @@ struct CorruptingForwarder::Link {
   uint64_t body_left = 0;
   // Bytes of the body before the one to damage; nullopt for none.
   std::optional<uint64_t> flip_in;
+  // The response being followed, the same way.
+  bool response_lost = false;
+  std::string response_header;
+  uint64_t response_body_left = 0;
 
   ~Link() {
     if (client >= 0) ::close(client);
@@ -156,11 +160,10 @@ void CorruptingForwarder::Run() {
           open = SendAll(link->upstream, buffer.data(), static_cast<size_t>(n));
         }
       }
-      if (open && fds[i + 1].revents != 0) {  // from the server: unchanged
+      if (open && fds[i + 1].revents != 0) {  // from the server: followed
         const ssize_t n =
             ::recv(link->upstream, buffer.data(), buffer.size(), 0);
-        open = n > 0 &&
-               SendAll(link->client, buffer.data(), static_cast<size_t>(n));
+        open = n > 0 && Relay(*link, buffer.data(), static_cast<size_t>(n));
       }
       link = open ? std::next(link) : links.erase(link);
     }
@@ -224,6 +227,53 @@ void CorruptingForwarder::Scan(Link& link, char* data, size_t size) {
     }
     link.header.clear();
   }
+}
+
+bool CorruptingForwarder::Relay(Link& link, const char* data, size_t size) {
+  while (size > 0) {
+    if (link.response_lost) return SendAll(link.client, data, size);
+    if (link.response_body_left > 0) {
+      const size_t take = static_cast<size_t>(
+          std::min<uint64_t>(link.response_body_left, size));
+      if (!SendAll(link.client, data, take)) return false;
+      link.response_body_left -= take;
+      data += take;
+      size -= take;
+      continue;
+    }
+    std::string& header = link.response_header;
+    header.push_back(*data++);
+    --size;
+    if (absl::EndsWith(header, "\r\n\r\n")) {
+      DamageEtag(header);
+      link.response_body_left = ContentLength(header);
+    } else if (header.size() > kMaxHeader) {
+      link.response_lost = true;
+    } else {
+      continue;
+    }
+    if (!SendAll(link.client, header.data(), header.size())) return false;
+    header.clear();
+  }
+  return true;
+}
+
+void CorruptingForwarder::DamageEtag(std::string& header) {
+  const size_t name = absl::AsciiStrToLower(header).find("\r\netag:");
+  if (name == std::string::npos) return;
+  const size_t quote = header.find('"', name);
+  if (quote == std::string::npos || quote + 1 >= header.size()) return;
+  // Take one from the budget, if any is left.
+  int left = etags_to_damage_.load();
+  while (left > 0 && !etags_to_damage_.compare_exchange_weak(left, left - 1)) {
+  }
+  if (left <= 0) return;
+  if (etag_damage_.load() == EtagDamage::kRemove) {
+    header[name + 2] = 'X';
+  } else {
+    header[quote + 1] = 'z';
+  }
+  etags_damaged_.fetch_add(1);
 }
 
 }  // namespace warehouse::testing

@@ -6,9 +6,12 @@
 // upstream HTTP/1.1 server, byte for byte, except that it follows the
 // requests on each connection (a header up to its CRLFCRLF, then
 // Content-Length bytes of body) and, in the bodies of the next PUT requests
-// it was told to damage, flips the lowest bit of the middle byte. Responses
-// pass unchanged. Point clients at it by giving its address to the server
-// as the one to advertise (warehouse-volume --public-url):
+// it was told to damage, flips the lowest bit of the middle byte. It
+// follows the responses the same way and, in the headers of the next ones
+// it was told to, removes or garbles the ETag (so responses to HEAD, which
+// have no body whatever their Content-Length says, must not pass through
+// it). Point clients at it by giving its address to the server as the one
+// to advertise (warehouse-volume --public-url):
 //
 //   ASSIGN_OR_RETURN(auto forwarder, CorruptingForwarder::Listen());
 //   options.volume_args = {"--public-url", forwarder->address()};
@@ -52,9 +55,21 @@ class CorruptingForwarder {
   // Damages the bodies of the next `count` PUT requests with a body.
   void CorruptPuts(int count) { to_corrupt_.store(count); }
 
+  enum class EtagDamage {
+    kRemove,  // the header is renamed XTag
+    kGarble,  // the first character of its value becomes 'z'
+  };
+  // Damages the ETag header of the next `count` responses that have one.
+  void DamageEtags(EtagDamage how, int count) {
+    etag_damage_.store(how);
+    etags_to_damage_.store(count);
+  }
+
   // PUT requests forwarded so far, and how many of their bodies it damaged.
   int puts() const { return puts_.load(); }
   int corrupted() const { return corrupted_.load(); }
+  // ETag headers damaged so far.
+  int etags_damaged() const { return etags_damaged_.load(); }
 
  private:
   struct Link;
@@ -66,6 +81,12 @@ class CorruptingForwarder {
   // Follows the requests in `data` (bytes from the client on `link`),
   // flipping a bit where a body is to be damaged.
   void Scan(Link& link, char* data, size_t size);
+  // Forwards `data` (bytes from the server on `link`) to the client,
+  // holding each response header until it is whole to damage its ETag.
+  // False when the client is gone or stalled.
+  bool Relay(Link& link, const char* data, size_t size);
+  // Damages the ETag of `header`, a whole response header, if one is to be.
+  void DamageEtag(std::string& header);
 
   // Immutable after Listen.
   const int listener_;
@@ -78,6 +99,9 @@ class CorruptingForwarder {
   std::atomic<int> to_corrupt_{0};
   std::atomic<int> puts_{0};
   std::atomic<int> corrupted_{0};
+  std::atomic<EtagDamage> etag_damage_{EtagDamage::kRemove};
+  std::atomic<int> etags_to_damage_{0};
+  std::atomic<int> etags_damaged_{0};
   std::thread thread_;
 };
 
