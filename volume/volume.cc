@@ -169,16 +169,19 @@ absl::Status Volume::Close() {
       TurnReadOnlyLocked(synced);
       return synced;
     }
-  } else if (options_.sync_policy == SyncPolicy::kNone) {
-    // The buffered records may name needles lost with the failed sync; the
-    // next Open scans the tail from the last checkpoint instead.
-    return failure_;
   }
+  // After a failed sync FlushIndexLocked writes nothing and returns its
+  // error; the next Open scans the tail from the last checkpoint.
   RETURN_IF_ERROR(FlushIndexLocked());
   return index_file_->Sync();
 }
 
 absl::Status Volume::FlushIndexLocked() {
+  // Once a sync of the volume file has failed, buffered records may name
+  // needles lost with it (under the none policy, or found by the open's
+  // scan), and a checkpoint would let the next open skip a tail it must
+  // scan: nothing more is written.
+  if (!failure_.ok()) return failure_;
   absl::Status status = index_file_->Flush(WatermarkLocked());
   if (!status.ok()) {
     spdlog::warn("volume {}: writing the index file failed: {}", id_,

@@ -344,6 +344,9 @@ class Volume {
   // Records a completed put or delete in the index and the index file.
   void ApplyLocked(const NeedleHeader& header, NeedleLocation location)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Writes the buffered records and a checkpoint (not synced), logging a
+  // failure. After a failed sync of the volume file (failure_) it writes
+  // nothing and returns that failure.
   absl::Status FlushIndexLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // While a compaction runs, remembers a completed put or delete for it.
   void RecordForCompactionLocked(const NeedleHeader& header,

@@ -644,6 +644,46 @@ TEST_CASE("a volume opens when its recovered index records cannot be written",
 }
 
 TEST_CASE(
+    "no index record is written once the sync of recovered needles "
+    "failed",
+    "[volume][recovery][fault]") {
+  TempDir dir;
+  FaultInjectionFileSystem fs;
+  VolumeOptions options;
+  options.fs = &fs;
+  options.index_flush_records = 1000;
+  options.preallocate_bytes = 0;
+  {
+    auto volume = Volume::Create(dir.path(), 7, options);
+    REQUIRE(volume.ok());
+    for (uint64_t id = 1; id <= 20; ++id) {
+      REQUIRE((*volume)->Append(Request(id, 300), Payload(id, 300)).ok());
+    }
+  }  // The crash: no record reached the index file.
+  const std::string index_path = Volume::IndexPath(dir.path(), 7);
+  const std::string index_before = ReadFile(index_path);
+  // The open's scan finds the needles, and its sync of them fails: they
+  // may be in the page cache only, and stay so.
+  fs.SetSyncFails(true);
+  auto volume = Volume::Open(dir.path(), 7, options);
+  INFO(volume.status().ToString());
+  REQUIRE(volume.ok());
+  CHECK((*volume)->Usage().read_only);
+  fs.ClearFaults();
+  // Neither a periodic sync nor the close may write the records that name
+  // those needles, nor a checkpoint past them.
+  CHECK((*volume)->Sync().code() == absl::StatusCode::kUnavailable);
+  CHECK((*volume)->Close().code() == absl::StatusCode::kUnavailable);
+  CHECK(ReadFile(index_path) == index_before);
+  volume->reset();
+  // The next open scans the tail again, and indexes what reached the disk.
+  auto reopened = Volume::Open(dir.path(), 7, options);
+  REQUIRE(reopened.ok());
+  for (uint64_t id = 1; id <= 20; ++id) ExpectNeedle(**reopened, id, 300);
+  REQUIRE((*reopened)->Close().ok());
+}
+
+TEST_CASE(
     "needles recovered after a process crash are synced before "
     "the index names them",
     "[volume][recovery][fault]") {
