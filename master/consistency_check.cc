@@ -175,15 +175,21 @@ absl::StatusOr<ConsistencyReport> ConsistencyChecker::Check(
                    candidate.detail);
       keep(missing, candidate);
     }
-    report.orphans += comparison.orphans().size();
-    for (const Finding& orphan : comparison.orphans()) keep(orphans, orphan);
-    if (options.repair_orphans && !comparison.orphans().empty()) {
-      std::vector<NeedleRef> needles;
-      needles.reserve(comparison.orphans().size());
-      for (const Finding& orphan : comparison.orphans()) {
-        needles.push_back(orphan.needle);
+    std::vector<NeedleRef> confirmed;
+    for (const Finding& orphan : comparison.orphans()) {
+      // A second look, as for the missing: an upload that took its needle
+      // id just before the snapshot may have become pending just after it.
+      ASSIGN_OR_RETURN(bool named, store_->NeedleNamed(orphan.needle));
+      if (named) {
+        ++report.needles_in_flight;
+        continue;
       }
-      ASSIGN_OR_RETURN(const int64_t queued, store_->QueueOrphans(needles));
+      ++report.orphans;
+      keep(orphans, orphan);
+      confirmed.push_back(orphan.needle);
+    }
+    if (options.repair_orphans && !confirmed.empty()) {
+      ASSIGN_OR_RETURN(const int64_t queued, store_->QueueOrphans(confirmed));
       report.orphans_queued += static_cast<uint64_t>(queued);
     }
   }

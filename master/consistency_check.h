@@ -11,7 +11,9 @@
 //     deleted or replaced while the check ran;
 //   - a needle no object names is in flight if a pending upload or a
 //     queued delete names it or its id was allocated after the snapshot
-//     (at or above the next needle id), else an orphan (reclaimable);
+//     (at or above the next needle id), else an orphan (reclaimable),
+//     unless a second look finds it named: its upload took its id just
+//     before the snapshot and became pending just after;
 //   - a volume whose server is offline, never said where its admin service
 //     is, or failed to list it is reported unchecked; one its server does
 //     not hold (NotFound) has no needles, so its objects are missing.

@@ -205,6 +205,10 @@ class MetadataStore {
   // Whether a live object still points at exactly `needle` (volume,
   // needle id and cookie).
   absl::StatusOr<bool> ObjectHasNeedle(const NeedleRef& needle);
+  // Whether an object (live or lost), a pending upload or a queued delete
+  // names the needle's volume and needle id now: a second look at a needle
+  // that a snapshot left unnamed.
+  absl::StatusOr<bool> NeedleNamed(const NeedleRef& needle);
   // Queues each needle for deletion (reason "orphan") unless, at the time
   // of this transaction, an object, a pending upload or a queued delete
   // names its volume and needle id. Returns how many were queued.
@@ -229,6 +233,11 @@ class MetadataStore {
   WriteBatcher::Stats write_stats() const { return writer_->stats(); }
   // Uploads begun whose pending rows are not written yet.
   size_t unwritten_uploads() const { return unwritten_.size(); }
+
+  // Runs `hook` in every BeginUpload after it took its needle id and
+  // before the upload is pending, so that a test can look in between.
+  void SetAfterNeedleIdTakenForTesting(std::function<void()> hook)
+      ABSL_LOCKS_EXCLUDED(hook_mu_);
 
  private:
   // Starts the row writer.
@@ -292,6 +301,8 @@ class MetadataStore {
   std::thread row_writer_;
   // Held by TakeNeedleId while it reserves a range of needle ids.
   absl::Mutex reserve_mu_;
+  absl::Mutex hook_mu_;
+  std::function<void()> after_needle_id_taken_ ABSL_GUARDED_BY(hook_mu_);
 };
 
 }  // namespace warehouse::master

@@ -12,6 +12,16 @@
 namespace warehouse::master {
 namespace {
 
+// A row when an object (live or lost), a pending upload's row or a queued
+// delete names volume ?1, needle ?2.
+constexpr char kNeedleNamedQuery[] =
+    "SELECT 1 FROM objects WHERE volume_id = ?1 AND needle_id = ?2 "
+    "UNION ALL "
+    "SELECT 1 FROM pending_uploads WHERE volume_id = ?1 AND needle_id = ?2 "
+    "UNION ALL "
+    "SELECT 1 FROM needle_deletes WHERE volume_id = ?1 AND needle_id = ?2 "
+    "LIMIT 1";
+
 // Every needle id the query (bound to the volume id) returns, sorted.
 absl::StatusOr<std::vector<uint64_t>> ReadNeedleIds(Database& db,
                                                     absl::string_view sql,
@@ -109,20 +119,24 @@ absl::StatusOr<bool> MetadataStore::ObjectHasNeedle(const NeedleRef& needle) {
   return query.Step();
 }
 
+absl::StatusOr<bool> MetadataStore::NeedleNamed(const NeedleRef& needle) {
+  // Memory first, then the database: an upload whose row is written
+  // meanwhile is found in one or the other (UnwrittenUploads).
+  if (unwritten_.Contains(needle.volume_id, needle.needle_id)) return true;
+  ReadPool::Lease lease = readers_->Acquire();
+  Database& db = lease.db();
+  ASSIGN_OR_RETURN(Statement named, db.Prepare(kNeedleNamedQuery));
+  RETURN_IF_ERROR(named.BindAll(needle.volume_id, needle.needle_id));
+  return named.Step();
+}
+
 absl::StatusOr<int64_t> MetadataStore::QueueOrphans(
     absl::Span<const NeedleRef> needles) {
   int64_t queued = 0;
   const absl::Time now = Now();
   absl::Status status = Write([&](Database& db) -> absl::Status {
     queued = 0;
-    ASSIGN_OR_RETURN(
-        Statement named,
-        db.Prepare("SELECT 1 FROM objects WHERE volume_id = ?1 AND "
-                   "needle_id = ?2 UNION ALL "
-                   "SELECT 1 FROM pending_uploads WHERE volume_id = ?1 AND "
-                   "needle_id = ?2 UNION ALL "
-                   "SELECT 1 FROM needle_deletes WHERE volume_id = ?1 AND "
-                   "needle_id = ?2 LIMIT 1"));
+    ASSIGN_OR_RETURN(Statement named, db.Prepare(kNeedleNamedQuery));
     for (const NeedleRef& needle : needles) {
       // Pending in memory: checked inside this transaction, so the upload
       // cannot move to the database unseen meanwhile (UnwrittenUploads).
@@ -138,6 +152,12 @@ absl::StatusOr<int64_t> MetadataStore::QueueOrphans(
   });
   if (!status.ok()) return status;
   return queued;
+}
+
+void MetadataStore::SetAfterNeedleIdTakenForTesting(
+    std::function<void()> hook) {
+  absl::MutexLock lock(&hook_mu_);
+  after_needle_id_taken_ = std::move(hook);
 }
 
 }  // namespace warehouse::master

@@ -69,6 +69,10 @@ absl::StatusOr<Upload> MetadataStore::BeginUpload(
     }
   }
   ASSIGN_OR_RETURN(const uint64_t needle_id, TakeNeedleId(request.volume_id));
+  {
+    absl::MutexLock lock(&hook_mu_);
+    if (after_needle_id_taken_) after_needle_id_taken_();
+  }
   Upload upload;
   upload.upload_id = static_cast<int64_t>(needle_id);
   upload.bucket = request.bucket;

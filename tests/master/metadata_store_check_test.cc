@@ -1,8 +1,15 @@
-// MetadataStore's reads and repairs for the consistency check.
+// MetadataStore's reads and repairs for the consistency check, and the
+// check over a store whose uploads move while it runs.
+#include <functional>
+#include <memory>
+#include <thread>
 #include <vector>
 
+#include "absl/synchronization/notification.h"
 #include "catch2/catch.hpp"
+#include "master/consistency_check.h"
 #include "master/metadata_store.h"
+#include "master/topology.h"
 #include "tests/master/store_test_util.h"
 
 namespace warehouse::master {
@@ -105,6 +112,72 @@ TEST_CASE("orphans are queued for deletion unless something names them",
     CHECK(entry.needle != pending->needle);
   }
   CHECK(orphan_due);
+}
+
+// Lists what the test says, after running `before` (as the check does its
+// listing after its snapshot).
+class ScriptedLister : public NeedleLister {
+ public:
+  std::function<void()> before;
+  std::vector<ListedNeedle> needles;
+
+  absl::Status ListNeedles(const std::string&, uint32_t,
+                           const PageSink& page) override {
+    if (before) before();
+    page(needles);
+    return absl::OkStatus();
+  }
+};
+
+TEST_CASE(
+    "an upload that took its needle id just before the snapshot is "
+    "not an orphan",
+    "[master][store][fsck]") {
+  StoreFixture f;
+  absl::StatusOr<std::unique_ptr<Topology>> topology =
+      Topology::Create(&f.store(), {});
+  REQUIRE(topology.ok());
+  ServerRegistration registration;
+  registration.server_id = "vs1";
+  registration.public_address = "127.0.0.1:8081";
+  registration.admin_address = "127.0.0.1:8082";
+  registration.report.volumes = {VolumeView{1}};
+  REQUIRE((*topology)->Register(registration, [] {}).ok());
+
+  // An upload stops between taking its id and becoming pending; the check
+  // takes its snapshot there, and lists the needle, uploaded meanwhile.
+  absl::Notification taken;
+  absl::Notification snapshot_taken;
+  f.store().SetAfterNeedleIdTakenForTesting([&] {
+    taken.Notify();
+    snapshot_taken.WaitForNotification();
+  });
+  absl::StatusOr<Upload> upload;
+  std::thread uploader([&] { upload = Begin(f, "racing"); });
+  taken.WaitForNotification();
+  ScriptedLister lister;
+  lister.before = [&] {
+    snapshot_taken.Notify();
+    uploader.join();
+    REQUIRE(upload.ok());
+    lister.needles = {{upload->needle.needle_id, upload->needle.cookie, 5}};
+  };
+  ConsistencyChecker checker(&f.store(), topology->get(), &lister);
+  ConsistencyChecker::Options options;
+  options.repair_orphans = true;
+  absl::StatusOr<ConsistencyReport> report = checker.Check(options);
+  // Only when the check failed before its listing.
+  if (!snapshot_taken.HasBeenNotified()) snapshot_taken.Notify();
+  if (uploader.joinable()) uploader.join();
+  f.store().SetAfterNeedleIdTakenForTesting(nullptr);
+  INFO(report.status().ToString());
+  REQUIRE(report.ok());
+  CHECK(report->volumes_checked == 1);
+  CHECK(report->needles_checked == 1);
+  CHECK(report->needles_in_flight == 1);
+  CHECK(report->orphans == 0);
+  CHECK(report->orphans_queued == 0);
+  CHECK(report->findings.empty());
 }
 
 }  // namespace
