@@ -145,6 +145,16 @@ TEST_CASE("a connection with bytes past its response is not pooled",
   CHECK(server.accepted() == 2);
 }
 
+// A GET whose body sink counts its calls in `*calls`.
+ClientRequest CountingSink(int* calls) {
+  ClientRequest request;
+  request.body_sink = [calls](absl::string_view) {
+    ++*calls;
+    return absl::OkStatus();
+  };
+  return request;
+}
+
 TEST_CASE("an error's body is collected, never passed to the body sink",
           "[common][http]") {
   RawServer server(
@@ -154,11 +164,7 @@ TEST_CASE("an error's body is collected, never passed to the body sink",
       Connection::Connect(server.origin(), kWait);
   REQUIRE(connection.ok());
   int sink_calls = 0;
-  ClientRequest request;
-  request.body_sink = [&](absl::string_view) {
-    ++sink_calls;
-    return absl::OkStatus();
-  };
+  ClientRequest request = CountingSink(&sink_calls);
   absl::StatusOr<ClientResponse> response = (*connection)->Send(request);
   INFO(response.status().ToString());
   REQUIRE(response.ok());
@@ -181,11 +187,7 @@ TEST_CASE("a long error body is cut, and its connection not reused",
       Connection::Connect(server.origin(), kWait);
   REQUIRE(connection.ok());
   int sink_calls = 0;
-  ClientRequest request;
-  request.body_sink = [&](absl::string_view) {
-    ++sink_calls;
-    return absl::OkStatus();
-  };
+  ClientRequest request = CountingSink(&sink_calls);
   absl::StatusOr<ClientResponse> response = (*connection)->Send(request);
   INFO(response.status().ToString());
   REQUIRE(response.ok());

@@ -589,6 +589,28 @@ TEST_CASE("under no sync a failed sync turns the volume read-only",
   CHECK((*reopened)->Append(Request(3, 100), Payload(3, 100)).ok());
 }
 
+// Options for volume 7 on `fs` that keep index records buffered (1000 at a
+// time) and write no zeros ahead: an open's scan then has no tail to cut,
+// and syncs no data.
+VolumeOptions BufferingOptions(FaultInjectionFileSystem* fs) {
+  VolumeOptions options;
+  options.fs = fs;
+  options.index_flush_records = 1000;
+  options.preallocate_bytes = 0;
+  return options;
+}
+
+// Creates volume 7 in `dir` with needles 1 to 20 of 300 bytes, and drops
+// it as a crash would: no record reaches the index file.
+void CreateTwentyAndCrash(const std::string& dir,
+                          const VolumeOptions& options) {
+  auto volume = Volume::Create(dir, 7, options);
+  REQUIRE(volume.ok());
+  for (uint64_t id = 1; id <= 20; ++id) {
+    REQUIRE((*volume)->Append(Request(id, 300), Payload(id, 300)).ok());
+  }
+}
+
 // The index file only shortens the next open's scan. A volume whose tail
 // was recovered after a crash, but whose disk is now full or fails its
 // fsyncs, still opens; the records stay buffered for a later flush, and an
@@ -601,18 +623,8 @@ TEST_CASE("a volume opens when its recovered index records cannot be written",
     INFO("fault " << static_cast<int>(fault));
     TempDir dir;
     FaultInjectionFileSystem fs;
-    VolumeOptions options;
-    options.fs = &fs;
-    options.index_flush_records = 1000;
-    // No zeros ahead: the scan then has no tail to cut, and syncs no data.
-    options.preallocate_bytes = 0;
-    {
-      auto volume = Volume::Create(dir.path(), 7, options);
-      REQUIRE(volume.ok());
-      for (uint64_t id = 1; id <= 20; ++id) {
-        REQUIRE((*volume)->Append(Request(id, 300), Payload(id, 300)).ok());
-      }
-    }  // The crash: no record reached the index file.
+    const VolumeOptions options = BufferingOptions(&fs);
+    CreateTwentyAndCrash(dir.path(), options);
     switch (fault) {
       case Fault::kDiskFull:
         fs.FailWritesAfter(0);
@@ -649,17 +661,8 @@ TEST_CASE(
     "[volume][recovery][fault]") {
   TempDir dir;
   FaultInjectionFileSystem fs;
-  VolumeOptions options;
-  options.fs = &fs;
-  options.index_flush_records = 1000;
-  options.preallocate_bytes = 0;
-  {
-    auto volume = Volume::Create(dir.path(), 7, options);
-    REQUIRE(volume.ok());
-    for (uint64_t id = 1; id <= 20; ++id) {
-      REQUIRE((*volume)->Append(Request(id, 300), Payload(id, 300)).ok());
-    }
-  }  // The crash: no record reached the index file.
+  const VolumeOptions options = BufferingOptions(&fs);
+  CreateTwentyAndCrash(dir.path(), options);
   const std::string index_path = Volume::IndexPath(dir.path(), 7);
   const std::string index_before = ReadFile(index_path);
   // The open's scan finds the needles, and its sync of them fails: they
