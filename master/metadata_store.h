@@ -64,6 +64,9 @@ class MetadataStore {
     size_t max_unwritten_uploads = 100000;
     // The time source for creation and update stamps; absl::Now when empty.
     std::function<absl::Time()> clock;
+    // Tests only: runs in every BeginUpload after it took its needle id and
+    // before the upload is pending, so that a test can look in between.
+    std::function<void()> after_needle_id_taken_for_testing;
   };
 
   // Opens the database at `path`. Errors: FailedPrecondition when the file
@@ -234,11 +237,6 @@ class MetadataStore {
   // Uploads begun whose pending rows are not written yet.
   size_t unwritten_uploads() const { return unwritten_.size(); }
 
-  // Runs `hook` in every BeginUpload after it took its needle id and
-  // before the upload is pending, so that a test can look in between.
-  void SetAfterNeedleIdTakenForTesting(std::function<void()> hook)
-      ABSL_LOCKS_EXCLUDED(hook_mu_);
-
  private:
   // Starts the row writer.
   MetadataStore(Options options, std::unique_ptr<WriteBatcher> writer,
@@ -301,8 +299,6 @@ class MetadataStore {
   std::thread row_writer_;
   // Held by TakeNeedleId while it reserves a range of needle ids.
   absl::Mutex reserve_mu_;
-  absl::Mutex hook_mu_;
-  std::function<void()> after_needle_id_taken_ ABSL_GUARDED_BY(hook_mu_);
 };
 
 }  // namespace warehouse::master

@@ -154,10 +154,4 @@ absl::StatusOr<int64_t> MetadataStore::QueueOrphans(
   return queued;
 }
 
-void MetadataStore::SetAfterNeedleIdTakenForTesting(
-    std::function<void()> hook) {
-  absl::MutexLock lock(&hook_mu_);
-  after_needle_id_taken_ = std::move(hook);
-}
-
 }  // namespace warehouse::master

@@ -69,9 +69,8 @@ absl::StatusOr<Upload> MetadataStore::BeginUpload(
     }
   }
   ASSIGN_OR_RETURN(const uint64_t needle_id, TakeNeedleId(request.volume_id));
-  {
-    absl::MutexLock lock(&hook_mu_);
-    if (after_needle_id_taken_) after_needle_id_taken_();
+  if (options_.after_needle_id_taken_for_testing) {
+    options_.after_needle_id_taken_for_testing();
   }
   Upload upload;
   upload.upload_id = static_cast<int64_t>(needle_id);

@@ -10,6 +10,7 @@
 #include "absl/strings/strip.h"
 #include "absl/time/clock.h"
 #include "common/crc32c.h"
+#include "common/crypto.h"
 #include "common/status_macros.h"
 #include "sdk/client_impl.h"
 #include "sdk/http_error.h"
@@ -71,18 +72,10 @@ std::optional<uint32_t> EtagCrc(absl::string_view etag) {
       etag.size() != 8) {
     return std::nullopt;
   }
+  absl::StatusOr<std::string> bytes = HexDecode(etag);
+  if (!bytes.ok()) return std::nullopt;
   uint32_t crc = 0;
-  for (char c : etag) {
-    int digit;
-    if (c >= '0' && c <= '9') {
-      digit = c - '0';
-    } else if (c >= 'a' && c <= 'f') {
-      digit = c - 'a' + 10;
-    } else {
-      return std::nullopt;
-    }
-    crc = (crc << 4) | static_cast<uint32_t>(digit);
-  }
+  for (char byte : *bytes) crc = (crc << 8) | static_cast<uint8_t>(byte);
   return crc;
 }
 

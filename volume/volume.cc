@@ -131,11 +131,11 @@ absl::Status Volume::Sync() {
   }
   {
     absl::MutexLock lock(&mu_);
+    // Nothing more is written after a failed sync (under kNone perhaps
+    // another one, run meanwhile).
+    if (!failure_.ok()) return failure_;
     if (data == nullptr) {
       RETURN_IF_ERROR(FlushIndexLocked());
-    } else if (!failure_.ok()) {
-      // Another sync failed while this one ran.
-      return failure_;
     } else if (index_file == index_file_) {
       // (A compaction that switched files meanwhile wrote a complete index.)
       RETURN_IF_ERROR(index_file_->Flush(watermark, records));

@@ -131,8 +131,8 @@ absl::Status Volume::RecoverTail(uint64_t from, bool rebuild_index) {
     // The needles found may be in the page cache only (the process died,
     // not the machine): make them durable before a record names them, so
     // that the index never points past durable data. A failed sync is
-    // never retried: the volume turns read-only, and no record is written
-    // here.
+    // never retried: the volume turns read-only, and FlushIndexLocked then
+    // writes no record.
     absl::Status status = data_->Sync();
     if (!status.ok()) TurnReadOnlyLocked(status);
     // The index file only shortens the next open's scan, and the in-memory
@@ -140,7 +140,7 @@ absl::Status Volume::RecoverTail(uint64_t from, bool rebuild_index) {
     // the records buffered for the next flush, a failed fsync leaves them
     // not durable, and until a checkpoint after them is durable an open
     // scans this tail again.
-    if (status.ok()) status = FlushIndexLocked();
+    status = FlushIndexLocked();
     if (status.ok()) {
       status = index_file_->Sync();
       if (!status.ok()) {

@@ -133,7 +133,16 @@ TEST_CASE(
     "an upload that took its needle id just before the snapshot is "
     "not an orphan",
     "[master][store][fsck]") {
+  // An upload stops between taking its id and becoming pending; the check
+  // takes its snapshot there, and lists the needle, uploaded meanwhile.
+  absl::Notification taken;
+  absl::Notification snapshot_taken;
   StoreFixture f;
+  f.after_needle_id_taken = [&] {
+    taken.Notify();
+    snapshot_taken.WaitForNotification();
+  };
+  f.Reopen();
   absl::StatusOr<std::unique_ptr<Topology>> topology =
       Topology::Create(&f.store(), {});
   REQUIRE(topology.ok());
@@ -144,14 +153,6 @@ TEST_CASE(
   registration.report.volumes = {VolumeView{1}};
   REQUIRE((*topology)->Register(registration, [] {}).ok());
 
-  // An upload stops between taking its id and becoming pending; the check
-  // takes its snapshot there, and lists the needle, uploaded meanwhile.
-  absl::Notification taken;
-  absl::Notification snapshot_taken;
-  f.store().SetAfterNeedleIdTakenForTesting([&] {
-    taken.Notify();
-    snapshot_taken.WaitForNotification();
-  });
   absl::StatusOr<Upload> upload;
   std::thread uploader([&] { upload = Begin(f, "racing"); });
   taken.WaitForNotification();
@@ -169,7 +170,6 @@ TEST_CASE(
   // Only when the check failed before its listing.
   if (!snapshot_taken.HasBeenNotified()) snapshot_taken.Notify();
   if (uploader.joinable()) uploader.join();
-  f.store().SetAfterNeedleIdTakenForTesting(nullptr);
   INFO(report.status().ToString());
   REQUIRE(report.ok());
   CHECK(report->volumes_checked == 1);

@@ -40,6 +40,7 @@ void StoreFixture::Reopen() {
   MetadataStore::Options options = OptionsWithClock(&clock_);
   options.pending_row_delay = pending_row_delay_;
   options.max_unwritten_uploads = max_unwritten_uploads_;
+  options.after_needle_id_taken_for_testing = after_needle_id_taken;
   auto store = MetadataStore::Open(path_, std::move(options));
   REQUIRE(store.ok());
   store_ = std::move(*store);

@@ -5,6 +5,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 
@@ -46,6 +47,9 @@ class StoreFixture {
   void Close() { store_.reset(); }
   // Opens it again with the same options.
   void Reopen();
+  // MetadataStore::Options::after_needle_id_taken_for_testing, from the
+  // next Reopen on.
+  std::function<void()> after_needle_id_taken;
 
   // Begins and commits `key` in `bucket` on `volume_id` with `size` bytes.
   absl::StatusOr<ObjectRecord> Put(const std::string& bucket,

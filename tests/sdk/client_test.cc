@@ -580,13 +580,15 @@ TEST_CASE(
 }
 
 // A one-server cluster whose master hands out, as the volume server's
-// address, a forwarder to it that damages the upload bodies it is told to.
+// address, a forwarder to it that damages the uploads and answers it is
+// told to; and a client of it, with bucket `bucket` created.
 struct ForwardedCluster {
   std::unique_ptr<testing::CorruptingForwarder> forwarder;
   std::unique_ptr<Cluster> cluster;
+  std::unique_ptr<Client> client;
 };
 
-ForwardedCluster StartForwardedCluster() {
+ForwardedCluster StartForwardedCluster(const std::string& bucket) {
   absl::StatusOr<std::unique_ptr<testing::CorruptingForwarder>> forwarder =
       testing::CorruptingForwarder::Listen();
   INFO(forwarder.status().ToString());
@@ -599,17 +601,18 @@ ForwardedCluster StartForwardedCluster() {
   INFO(cluster.status().ToString());
   REQUIRE(cluster.ok());
   REQUIRE_OK((*forwarder)->Start((*cluster)->volume_address(0)));
-  return {*std::move(forwarder), *std::move(cluster)};
+  std::unique_ptr<Client> client = MakeClient(**cluster);
+  REQUIRE_OK(client->CreateBucket(bucket));
+  return {*std::move(forwarder), *std::move(cluster), std::move(client)};
 }
 
 TEST_CASE(
     "an upload changed on the way to the volume server is sent again "
     "and stored intact",
     "[sdk][e2e]") {
-  ForwardedCluster forwarded = StartForwardedCluster();
+  ForwardedCluster forwarded = StartForwardedCluster("flips");
   testing::CorruptingForwarder& forwarder = *forwarded.forwarder;
-  auto client = MakeClient(*forwarded.cluster);
-  REQUIRE_OK(client->CreateBucket("flips"));
+  Client* client = forwarded.client.get();
   const std::string data = Payload(12, 1 << 20);
 
   forwarder.CorruptPuts(1);
@@ -639,10 +642,9 @@ TEST_CASE(
     "an upload changed on the way on every attempt fails with DataLoss "
     "naming the key",
     "[sdk][e2e]") {
-  ForwardedCluster forwarded = StartForwardedCluster();
+  ForwardedCluster forwarded = StartForwardedCluster("flips");
   testing::CorruptingForwarder& forwarder = *forwarded.forwarder;
-  auto client = MakeClient(*forwarded.cluster);
-  REQUIRE_OK(client->CreateBucket("flips"));
+  Client* client = forwarded.client.get();
   const std::string data = Payload(13, 100000);
 
   forwarder.CorruptPuts(1000);
@@ -667,10 +669,9 @@ TEST_CASE(
     "an upload from a source that cannot be read again, changed on "
     "the way, fails with DataLoss",
     "[sdk][e2e]") {
-  ForwardedCluster forwarded = StartForwardedCluster();
+  ForwardedCluster forwarded = StartForwardedCluster("flips");
   testing::CorruptingForwarder& forwarder = *forwarded.forwarder;
-  auto client = MakeClient(*forwarded.cluster);
-  REQUIRE_OK(client->CreateBucket("flips"));
+  Client* client = forwarded.client.get();
   const std::string data = Payload(14, 300000);
 
   forwarder.CorruptPuts(1);
@@ -696,10 +697,9 @@ TEST_CASE(
     "a PUT answered without a well-formed ETag fails with DataLoss, "
     "not retried",
     "[sdk][e2e]") {
-  ForwardedCluster forwarded = StartForwardedCluster();
+  ForwardedCluster forwarded = StartForwardedCluster("etags");
   testing::CorruptingForwarder& forwarder = *forwarded.forwarder;
-  auto client = MakeClient(*forwarded.cluster);
-  REQUIRE_OK(client->CreateBucket("etags"));
+  Client* client = forwarded.client.get();
   const std::string data = Payload(15, 5000);
   struct Case {
     testing::CorruptingForwarder::EtagDamage damage;
