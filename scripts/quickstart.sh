@@ -151,7 +151,7 @@ Try it:
   warehouse ls photos
   warehouse ls photos/docs/
   warehouse get photos/docs/readme.md /tmp/readme.md
-  warehouse url photos/docs/readme.md        # a link anyone can curl for an hour
+  warehouse url photos/docs/readme.md        # a link anyone can curl for 15 minutes
   warehouse volumes
 
 Stop the servers:  scripts/quickstart.sh stop
