@@ -48,8 +48,12 @@ class PartialFile {
         return std::unique_ptr<PartialFile>(
             new PartialFile(fd, std::move(temp), destination));
       }
-      failed = ErrnoToStatus(errno, "create", temp);
-      if (errno != EEXIST) break;
+      // Named after the destination: the temporary name means nothing to
+      // the caller, and a missing or unwritable directory is the same for
+      // both.
+      const int err = errno;
+      failed = ErrnoToStatus(err, "create", destination);
+      if (err != EEXIST) break;
     }
     return failed;
   }

@@ -211,6 +211,13 @@ TEST_CASE("put and get move files, standard input and standard output",
   CheckFailure(cli.Run({"get", "files/nope.txt"}, out.path()), "nope.txt");
   CHECK(Tree(out.path()) == before);
 
+  // A directory that does not exist is named, not the temporary file
+  // the download would have used.
+  CliRun no_dir = cli.Run({"get", "files/piped.bin", out.Join("none") + "/"});
+  CheckFailure(no_dir, out.Join("none/piped.bin"));
+  CHECK_THAT(no_dir.err, !Catch::Contains(".part"));
+  CHECK(Tree(out.path()) == before);
+
   CHECK(cli.Ok({"rm", "files/piped.bin"}).out == "deleted files/piped.bin\n");
   CheckFailure(cli.Run({"rm", "files/piped.bin"}), "piped.bin");
   CheckFailure(cli.Run({"put", work.Join("missing"), "files/x"}), "missing");
