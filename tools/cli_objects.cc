@@ -1,14 +1,20 @@
 // warehouse put, get, ls, stat, rm, url
+#include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstdlib>
 #include <cstring>
 #include <memory>
+#include <optional>
+#include <string>
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/time/clock.h"
+#include "common/file.h"
 #include "common/status_macros.h"
 #include "common/units.h"
 #include "tools/cli_context.h"
@@ -18,8 +24,9 @@
 namespace warehouse::cli {
 namespace {
 
-// Reads exactly `size` bytes from standard input for an upload, and fails
-// the upload before its last byte is sent when more follow.
+// Reads exactly `size` bytes from standard input for an upload (the size
+// --size gave, or that of the file redirected to it), and fails the upload
+// before its last byte is sent when more follow.
 class StdinSource {
  public:
   explicit StdinSource(uint64_t size) : size_(size) {}
@@ -34,9 +41,9 @@ class StdinSource {
           absl::StrCat("standard input: ", std::strerror(errno)));
     }
     if (got == 0) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          "standard input ended after ", read_, " bytes; --size said ",
-          size_));
+      return absl::InvalidArgumentError(
+          absl::StrCat("standard input ended after ", read_, " bytes, not the ",
+                       size_, " expected"));
     }
     read_ += static_cast<uint64_t>(got);
     if (read_ == size_) RETURN_IF_ERROR(ExpectEnd());
@@ -52,7 +59,7 @@ class StdinSource {
     } while (more < 0 && errno == EINTR);
     if (more > 0) {
       return absl::InvalidArgumentError(absl::StrCat(
-          "standard input holds more than the ", size_, " bytes of --size"));
+          "standard input holds more than the ", size_, " bytes expected"));
     }
     return absl::OkStatus();
   }
@@ -61,6 +68,80 @@ class StdinSource {
   const uint64_t size_;
   uint64_t read_ = 0;
 };
+
+// Standard input of unknown length (a pipe), copied whole to an unnamed
+// temporary file, so that the upload can be sent like a file: its size
+// known before it starts (the url is signed for it), and sent again if it
+// arrives damaged. The file leaves no name behind, however
+// the command ends.
+class SpooledStdin {
+ public:
+  // Errors: those of the temporary directory ($TMPDIR, else /tmp), such as
+  // ResourceExhausted when it fills, and those of reading standard input.
+  static absl::StatusOr<std::unique_ptr<SpooledStdin>> Copy() {
+    const char* env = std::getenv("TMPDIR");
+    const std::string dir = env != nullptr && *env != '\0' ? env : "/tmp";
+    auto failed = [&dir](int err) {
+      return absl::Status(
+          ErrnoToStatus(err, "", dir).code(),
+          absl::StrCat("copying standard input to a temporary file in ", dir,
+                       ": ", std::strerror(err),
+                       " (set TMPDIR to another directory, or pass --size "
+                       "to stream it)"));
+    };
+    int fd = ::open(dir.c_str(), O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
+    if (fd < 0 && (errno == EOPNOTSUPP || errno == EISDIR)) {
+      // A file system without O_TMPFILE: a named file, unlinked at once.
+      std::string name = dir + "/.warehouse-stdin-XXXXXX";
+      fd = ::mkostemp(name.data(), O_CLOEXEC);
+      if (fd >= 0) ::unlink(name.c_str());
+    }
+    if (fd < 0) return failed(errno);
+    auto spool = std::unique_ptr<SpooledStdin>(new SpooledStdin(fd));
+    std::string buffer(1 << 20, '\0');
+    while (true) {
+      const ssize_t got = ::read(STDIN_FILENO, buffer.data(), buffer.size());
+      if (got < 0 && errno == EINTR) continue;
+      if (got < 0) {
+        return absl::UnavailableError(
+            absl::StrCat("standard input: ", std::strerror(errno)));
+      }
+      if (got == 0) break;
+      for (size_t done = 0; done < static_cast<size_t>(got);) {
+        const ssize_t n = ::write(fd, buffer.data() + done, got - done);
+        if (n < 0 && errno == EINTR) continue;
+        if (n < 0) return failed(errno);
+        done += static_cast<size_t>(n);
+      }
+    }
+    return spool;
+  }
+
+  ~SpooledStdin() { ::close(fd_); }
+  SpooledStdin(const SpooledStdin&) = delete;
+  SpooledStdin& operator=(const SpooledStdin&) = delete;
+
+  // A name that opens the file anew while it is open here.
+  std::string path() const { return absl::StrCat("/proc/self/fd/", fd_); }
+
+ private:
+  explicit SpooledStdin(int fd) : fd_(fd) {}
+
+  const int fd_;
+};
+
+// How many bytes standard input holds when it is a regular file (`put - <
+// FILE`): from its current offset to its end. Nullopt for a pipe, a
+// terminal or a socket.
+std::optional<uint64_t> StdinFileSize() {
+  struct stat st;
+  if (::fstat(STDIN_FILENO, &st) != 0 || !S_ISREG(st.st_mode)) {
+    return std::nullopt;
+  }
+  const off_t offset = ::lseek(STDIN_FILENO, 0, SEEK_CUR);
+  if (offset < 0 || offset > st.st_size) return std::nullopt;
+  return static_cast<uint64_t>(st.st_size - offset);
+}
 
 // Writes a download to standard output.
 absl::Status WriteStdout(absl::string_view piece) {
@@ -114,11 +195,9 @@ absl::Status Put(CliContext& context, const PutFlags& flags) {
     }
     path.key += BaseName(flags.local);
   }
-  if (from_stdin == flags.size.empty()) {
+  if (!from_stdin && !flags.size.empty()) {
     return absl::InvalidArgumentError(
-        from_stdin ? "put - needs --size: the exact number of bytes on "
-                     "standard input"
-                   : "--size is only for put - (standard input)");
+        "--size is only for put - (standard input)");
   }
   const std::string content_type =
       !flags.content_type.empty()
@@ -133,13 +212,23 @@ absl::Status Put(CliContext& context, const PutFlags& flags) {
   };
   absl::StatusOr<PutResult> put;
   if (from_stdin) {
-    ASSIGN_OR_RETURN(uint64_t size, ParseByteSize(flags.size));
-    auto source = std::make_shared<StdinSource>(size);
-    if (size == 0) RETURN_IF_ERROR(source->ExpectEnd());
-    put = client->PutStream(
-        path.bucket, path.key, size,
-        [source](char* buf, size_t n) { return source->Read(buf, n); },
-        options);
+    std::optional<uint64_t> size = StdinFileSize();
+    if (!flags.size.empty()) {
+      ASSIGN_OR_RETURN(size, ParseByteSize(flags.size));
+    }
+    if (!size) {
+      // A pipe of unknown length: copied first, then sent like a file.
+      ASSIGN_OR_RETURN(std::unique_ptr<SpooledStdin> spool,
+                       SpooledStdin::Copy());
+      put = client->PutFile(path.bucket, path.key, spool->path(), options);
+    } else {
+      auto source = std::make_shared<StdinSource>(*size);
+      if (*size == 0) RETURN_IF_ERROR(source->ExpectEnd());
+      put = client->PutStream(
+          path.bucket, path.key, *size,
+          [source](char* buf, size_t n) { return source->Read(buf, n); },
+          options);
+    }
   } else {
     put = client->PutFile(path.bucket, path.key, flags.local, options);
   }
@@ -443,7 +532,8 @@ void AddObjectCommands(CLI::App& app, CliContext& context,
                   "Media type (default: guessed from the extension)");
   put->add_option("--size", put_flags->size,
                   "With -: exactly how many bytes standard input holds "
-                  "(e.g. 1048576, 10M)");
+                  "(e.g. 1048576, 10M), to stream a pipe without copying it "
+                  "to a temporary file first");
   runners.emplace_back(put, [&context, put_flags] {
     return Put(context, *put_flags);
   });

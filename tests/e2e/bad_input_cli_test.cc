@@ -111,12 +111,6 @@ std::vector<CliRow> CliRows() {
   // Checked after parsing, by the command: exit 1 (docs/cli.md).
   AddGroup(rows, "checked by the command",
            {
-               {"put from stdin without --size",
-                {"put", "-", "alpha/new"},
-                admin,
-                "hello",
-                1,
-                "--size"},
                {"put with a size that is not a size",
                 {"put", "-", "alpha/new", "--size", "lots"},
                 admin,

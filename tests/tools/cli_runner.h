@@ -25,6 +25,9 @@ struct CliInvocation {
   std::vector<std::pair<std::string, std::string>> env;
   std::string cwd;  // empty: the test's
   std::string stdin_data;
+  // Standard input is a pipe fed from a thread, as in `cmd | warehouse`,
+  // rather than a file holding stdin_data.
+  bool stdin_pipe = false;
   absl::Duration timeout = absl::Seconds(120);
 };
 

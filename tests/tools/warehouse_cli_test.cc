@@ -88,13 +88,15 @@ class CliTest {
   CliRun RunWithEnv(std::vector<std::string> args,
                     std::vector<std::pair<std::string, std::string>> env,
                     const std::string& cwd = "",
-                    const std::string& stdin_data = "") {
+                    const std::string& stdin_data = "",
+                    bool stdin_pipe = false) {
     CliInvocation invocation;
     invocation.argv = {WAREHOUSE_CLI_BIN};
     invocation.argv.insert(invocation.argv.end(), args.begin(), args.end());
     invocation.env = std::move(env);
     invocation.cwd = cwd;
     invocation.stdin_data = stdin_data;
+    invocation.stdin_pipe = stdin_pipe;
     absl::StatusOr<CliRun> run = testing::RunCli(invocation);
     INFO(run.status().ToString());
     REQUIRE(run.ok());
@@ -115,6 +117,16 @@ class CliTest {
   std::unique_ptr<Cluster> cluster_;
   TempDir home_;
 };
+
+// Runs `args` with `data` piped to standard input and TMPDIR set to
+// `tmpdir`.
+CliRun RunPiped(CliTest& cli, std::vector<std::string> args,
+                const std::string& data, const std::string& tmpdir) {
+  auto env = cli.Env();
+  env.emplace_back("TMPDIR", tmpdir);
+  return cli.RunWithEnv(std::move(args), std::move(env), "", data,
+                        /*stdin_pipe=*/true);
+}
 
 // A failure: exit status 1, nothing on stdout, one line on stderr.
 void CheckFailure(const CliRun& run, absl::string_view fragment) {
@@ -221,6 +233,56 @@ TEST_CASE("put and get move files, standard input and standard output",
   CHECK(cli.Ok({"rm", "files/piped.bin"}).out == "deleted files/piped.bin\n");
   CheckFailure(cli.Run({"rm", "files/piped.bin"}), "piped.bin");
   CheckFailure(cli.Run({"put", work.Join("missing"), "files/x"}), "missing");
+}
+
+TEST_CASE("put - takes a pipe of any length, or a file redirected to it",
+          "[tools][e2e]") {
+  CliTest cli;
+  cli.Ok({"bucket", "create", "piped"});
+  TempDir tmp;
+
+  // A pipe without --size is copied to an unnamed temporary file first:
+  // larger than the pipe's buffer and the copy's chunk, it arrives whole
+  // and leaves nothing in TMPDIR.
+  const std::string big = Payload(3, (3 << 20) + 17);
+  CliRun put = RunPiped(cli, {"put", "-", "piped/big.bin"}, big, tmp.path());
+  INFO(put.err);
+  REQUIRE(put.exit_code == 0);
+  CHECK(put.out == "uploaded standard input to piped/big.bin (3.0 MiB, etag " +
+                       put.out.substr(put.out.size() - 10));
+  CHECK(cli.Ok({"get", "piped/big.bin", "-"}).out == big);
+  CHECK(Tree(tmp.path()).empty());
+
+  // An empty pipe stores an empty object.
+  REQUIRE(
+      RunPiped(cli, {"put", "-", "piped/empty"}, "", tmp.path()).exit_code ==
+      0);
+  CHECK_THAT(cli.Ok({"--json", "stat", "piped/empty"}).out,
+             Catch::Contains(R"("size":0)"));
+
+  // A pipe with --size streams, and is held to it.
+  REQUIRE(RunPiped(cli, {"put", "-", "piped/sized", "--size", "5"}, "hello",
+                   tmp.path())
+              .exit_code == 0);
+  CHECK(cli.Ok({"get", "piped/sized", "-"}).out == "hello");
+  CheckFailure(RunPiped(cli, {"put", "-", "piped/long", "--size", "4"}, "hello",
+                        tmp.path()),
+               "more than the 4 bytes");
+
+  // A file redirected to standard input needs no --size.
+  const std::string file = Payload(4, 70001);
+  CHECK_THAT(cli.Ok({"put", "-", "piped/file.bin"}, "", file).out,
+             Catch::StartsWith(
+                 "uploaded standard input to piped/file.bin (68.4 KiB, "));
+  CHECK(cli.Ok({"get", "piped/file.bin", "-"}).out == file);
+
+  // A temporary directory that cannot hold the copy: a clear error that
+  // says how to do without it, and nothing stored.
+  CliRun no_tmp =
+      RunPiped(cli, {"put", "-", "piped/lost"}, "hello", tmp.Join("none"));
+  CheckFailure(no_tmp, tmp.Join("none"));
+  CHECK_THAT(no_tmp.err, Catch::Contains("--size"));
+  CheckFailure(cli.Run({"stat", "piped/lost"}), "lost");
 }
 
 TEST_CASE("get never writes outside the directory it was given",
