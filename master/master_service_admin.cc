@@ -1,5 +1,6 @@
 // MasterService: servers, volumes, compaction and access keys (admin only).
 #include <algorithm>
+#include <map>
 #include <string>
 #include <utility>
 #include <vector>
@@ -30,6 +31,8 @@ grpc::Status MasterService::ListVolumes(grpc::ServerContext* context,
                                         v1::ListVolumesResponse* response) {
   return ToGrpcStatus([&]() -> absl::Status {
     RETURN_IF_ERROR(Authorize(*context, "ListVolumes", Right::kAdmin).status());
+    const std::map<uint32_t, CompactionScheduler::VolumeCompaction>
+        compactions = compactions_->Latest();
     for (const VolumeLocation& location :
          topology_->Volumes(request->server_id())) {
       v1::VolumeInfo& info = *response->add_volumes();
@@ -38,6 +41,10 @@ grpc::Status MasterService::ListVolumes(grpc::ServerContext* context,
       info.set_server_address(location.public_address);
       info.set_server_status(location.online ? v1::SERVER_STATUS_ONLINE
                                              : v1::SERVER_STATUS_OFFLINE);
+      auto compaction = compactions.find(location.volume.volume_id);
+      if (compaction != compactions.end()) {
+        *info.mutable_last_compaction() = ToProto(compaction->second);
+      }
     }
     return absl::OkStatus();
   }());

@@ -81,6 +81,30 @@ v1::ServerInfo ToProto(const ServerView& server) {
   return info;
 }
 
+v1::CompactionRecord ToProto(
+    const CompactionScheduler::VolumeCompaction& compaction) {
+  using State = CompactionScheduler::VolumeCompaction::State;
+  v1::CompactionRecord record;
+  switch (compaction.state) {
+    case State::kRunning:
+      record.set_state(v1::COMPACTION_STATE_RUNNING);
+      break;
+    case State::kSucceeded:
+      record.set_state(v1::COMPACTION_STATE_SUCCEEDED);
+      record.set_bytes_reclaimed(compaction.bytes_reclaimed);
+      break;
+    case State::kFailed:
+      record.set_state(v1::COMPACTION_STATE_FAILED);
+      record.set_error(compaction.error);
+      break;
+  }
+  record.set_started_unix_ms(absl::ToUnixMillis(compaction.started));
+  if (compaction.finished != absl::InfinitePast()) {
+    record.set_finished_unix_ms(absl::ToUnixMillis(compaction.finished));
+  }
+  return record;
+}
+
 v1::BucketInfo ToProto(const BucketInfo& bucket) {
   v1::BucketInfo info;
   info.set_name(bucket.name);

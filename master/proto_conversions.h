@@ -3,6 +3,7 @@
 #ifndef WAREHOUSE_MASTER_PROTO_CONVERSIONS_H_
 #define WAREHOUSE_MASTER_PROTO_CONVERSIONS_H_
 
+#include "master/compaction_scheduler.h"
 #include "master/consistency_check.h"
 #include "master/metadata_records.h"
 #include "master/topology.h"
@@ -24,6 +25,8 @@ v1::ObjectInfo ToProto(const ObjectRecord& object);
 v1::Role ToProto(AccessRole role);
 v1::AccessKeyInfo ToProto(const AccessKey& key);
 v1::CheckConsistencyResponse ToProto(const ConsistencyReport& report);
+v1::CompactionRecord ToProto(
+    const CompactionScheduler::VolumeCompaction& compaction);
 
 }  // namespace warehouse::master
 

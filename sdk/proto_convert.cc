@@ -49,6 +49,27 @@ VolumeInfo FromProto(const v1::VolumeInfo& volume) {
   out.needle_count = status.needle_count();
   out.read_only = status.read_only();
   out.compacting = status.compacting();
+  if (volume.has_last_compaction()) {
+    const v1::CompactionRecord& record = volume.last_compaction();
+    CompactionInfo& compaction = out.last_compaction.emplace();
+    switch (record.state()) {
+      case v1::COMPACTION_STATE_SUCCEEDED:
+        compaction.state = CompactionInfo::State::kSucceeded;
+        break;
+      case v1::COMPACTION_STATE_FAILED:
+        compaction.state = CompactionInfo::State::kFailed;
+        break;
+      default:
+        compaction.state = CompactionInfo::State::kRunning;
+        break;
+    }
+    compaction.started = absl::FromUnixMillis(record.started_unix_ms());
+    compaction.finished = record.finished_unix_ms() == 0
+                              ? absl::InfinitePast()
+                              : absl::FromUnixMillis(record.finished_unix_ms());
+    compaction.bytes_reclaimed = record.bytes_reclaimed();
+    compaction.error = record.error();
+  }
   return out;
 }
 

@@ -1,10 +1,12 @@
 // Objects end to end through the master, with a scripted volume server in
 // place of a real one: upload, report, lookup with signed URLs, overwrite,
 // delete, expiry, compaction.
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
 #include "catch2/catch.hpp"
 #include "common/signed_url.h"
 #include "tests/master/master_test_util.h"
@@ -343,6 +345,20 @@ TEST_CASE("an object on an offline server cannot be looked up",
             .ok());
 }
 
+// The master's record of volume 1's latest compaction, from ListVolumes.
+std::optional<v1::CompactionRecord> LastCompaction(TestMaster& m) {
+  v1::ListVolumesResponse volumes;
+  REQUIRE(MASTER_CALL(m, ListVolumes, v1::ListVolumesRequest(), &volumes,
+                      &m.admin())
+              .ok());
+  for (const v1::VolumeInfo& volume : volumes.volumes()) {
+    if (volume.status().volume_id() == 1 && volume.has_last_compaction()) {
+      return volume.last_compaction();
+    }
+  }
+  return std::nullopt;
+}
+
 TEST_CASE("compaction is started on the volume's server and its result kept",
           "[master][compaction]") {
   Cluster c;
@@ -350,8 +366,15 @@ TEST_CASE("compaction is started on the volume's server and its result kept",
   v1::CompactVolumeRequest request;
   v1::CompactVolumeResponse response;
 
+  CHECK_FALSE(LastCompaction(m).has_value());
   request.set_volume_id(1);
+  const int64_t asked_ms = absl::ToUnixMillis(absl::Now());
   REQUIRE(MASTER_CALL(m, CompactVolume, request, &response, &m.admin()).ok());
+  std::optional<v1::CompactionRecord> record = LastCompaction(m);
+  REQUIRE(record.has_value());
+  CHECK(record->state() == v1::COMPACTION_STATE_RUNNING);
+  CHECK(record->started_unix_ms() >= asked_ms);
+  CHECK(record->finished_unix_ms() == 0);
   REQUIRE(response.volume_ids_size() == 1);
   CHECK(response.volume_ids(0) == 1);
   std::optional<v1::MasterCommand> command = c.vs().NextCommand();
@@ -366,6 +389,15 @@ TEST_CASE("compaction is started on the volume's server and its result kept",
     const CompactionScheduler::Stats stats = m.server().compactions().stats();
     return stats.succeeded == 1 && stats.bytes_reclaimed == 4096;
   }));
+  // ListVolumes tells the outcome the server reported.
+  const int64_t started_ms = record->started_unix_ms();
+  record = LastCompaction(m);
+  REQUIRE(record.has_value());
+  CHECK(record->state() == v1::COMPACTION_STATE_SUCCEEDED);
+  CHECK(record->bytes_reclaimed() == 4096);
+  CHECK(record->started_unix_ms() == started_ms);
+  CHECK(record->finished_unix_ms() >= started_ms);
+  CHECK(record->error().empty());
 
   SECTION("by garbage ratio") {
     v1::VolumeStatus dirty = Volume(1, 1000);
@@ -392,6 +424,11 @@ TEST_CASE("compaction is started on the volume's server and its result kept",
                               absl::FailedPreconditionError("read-only")));
     CHECK(Eventually(
         [&] { return m.server().compactions().stats().failed == 1; }));
+    record = LastCompaction(m);
+    REQUIRE(record.has_value());
+    CHECK(record->state() == v1::COMPACTION_STATE_FAILED);
+    CHECK_THAT(record->error(), Catch::Contains("read-only"));
+    CHECK(record->bytes_reclaimed() == 0);
   }
   SECTION("refused for a bad ratio, an unknown volume, an offline server") {
     v1::CompactVolumeRequest bad;

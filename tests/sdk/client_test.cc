@@ -2,14 +2,15 @@
 // processes on 127.0.0.1 (tests/support/cluster.h).
 #include "warehouse/client.h"
 
+#include <netinet/in.h>
 #include <signal.h>
 #include <sys/socket.h>
-#include <netinet/in.h>
 #include <unistd.h>
 
 #include <atomic>
 #include <filesystem>
 #include <fstream>
+#include <optional>
 #include <random>
 #include <sstream>
 #include <thread>
@@ -1025,7 +1026,24 @@ TEST_CASE("administrators list servers and volumes, compact, and manage keys",
     }
   }
   CHECK(found);
+  const absl::Time asked = absl::Now();
   REQUIRE_OK(client->CompactVolume(volume_id));
+  // The master's record of it, running until the server reports (bounded).
+  std::optional<CompactionInfo> compaction;
+  for (int i = 0; i < 300; ++i) {
+    volumes = client->ListVolumes();
+    REQUIRE(volumes.ok());
+    for (const VolumeInfo& volume : *volumes) {
+      if (volume.volume_id == volume_id) compaction = volume.last_compaction;
+    }
+    REQUIRE(compaction.has_value());
+    if (compaction->state != CompactionInfo::State::kRunning) break;
+    absl::SleepFor(absl::Milliseconds(20));
+  }
+  CHECK(compaction->state == CompactionInfo::State::kSucceeded);
+  CHECK(compaction->started >= absl::FromUnixMillis(absl::ToUnixMillis(asked)));
+  CHECK(compaction->finished >= compaction->started);
+  CHECK(compaction->error.empty());
   CHECK(client->CompactVolume(999999).code() == absl::StatusCode::kNotFound);
   CHECK(client->CompactVolumes(1.5).status().code() ==
         absl::StatusCode::kInvalidArgument);

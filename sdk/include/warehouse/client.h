@@ -257,8 +257,9 @@ class Client {
   // Every volume, by id.
   absl::StatusOr<std::vector<VolumeInfo>> ListVolumes();
   // Queues the compaction of one volume and returns at once; ListVolumes
-  // shows it `compacting` until it is done. Errors: NotFound; Unavailable
-  // (its server is offline); FailedPrecondition (already compacting).
+  // shows it as the volume's last_compaction, kRunning until its server
+  // reports the outcome. Errors: NotFound; Unavailable (its server is
+  // offline); FailedPrecondition (already compacting).
   absl::Status CompactVolume(uint32_t volume_id);
   // Queues the compaction of every writable volume whose garbage is at
   // least `min_garbage_ratio` of its size, and returns their ids. Errors:

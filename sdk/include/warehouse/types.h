@@ -89,6 +89,17 @@ struct ServerInfo {
   uint64_t disk_free_bytes = 0;
 };
 
+// What became of a compaction the master started, as its volume server
+// reported it.
+struct CompactionInfo {
+  enum class State { kRunning, kSucceeded, kFailed };
+  State state = State::kRunning;
+  absl::Time started;   // when the master sent it, in the master's clock
+  absl::Time finished;  // InfinitePast while running
+  uint64_t bytes_reclaimed = 0;  // kSucceeded
+  std::string error;             // kFailed
+};
+
 // A volume and its usage, as last reported by its server's heartbeat.
 struct VolumeInfo {
   uint32_t volume_id = 0;
@@ -102,6 +113,8 @@ struct VolumeInfo {
   uint64_t needle_count = 0;   // live needles
   bool read_only = false;
   bool compacting = false;
+  // The latest compaction the master started since it started, if any.
+  std::optional<CompactionInfo> last_compaction;
 };
 
 // One thing the consistency check found (Client::CheckConsistency).
