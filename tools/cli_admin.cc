@@ -2,7 +2,7 @@
 #include <algorithm>
 #include <map>
 #include <memory>
-#include <set>
+#include <optional>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
@@ -129,79 +129,68 @@ struct CompactFlags {
 // What the waiting knows about one volume being compacted.
 struct Compaction {
   VolumeInfo before;
-  std::string server_id;
-  bool seen_compacting = false;
-  bool done = false;
-  uint64_t size_after = 0;
+  // The master's record of this volume's previous compaction, if any: the
+  // one asked for here is the next.
+  std::optional<absl::Time> previous_start;
+  std::optional<CompactionInfo> outcome;  // once it has ended
 };
 
-// Polls ListVolumes until every compaction in `compactions` is over, or
-// until `wait` passes. The master reports what heartbeats say, so a
-// compaction is over when the volume was seen compacting and no longer is,
-// when its size or garbage went down, or when its server has sent two
-// heartbeats since `started` without it compacting (a compaction too quick
-// to be seen). Errors: DeadlineExceeded naming the volumes still running.
+// Polls ListVolumes until every compaction in `compactions` has ended, as
+// the master's record of it says (the outcome the volume server
+// reported), or until `wait` passes. Errors: DeadlineExceeded naming the
+// volumes still running; Unavailable when the master no longer follows a
+// compaction (it restarted).
 absl::Status WaitForCompactions(CliContext& context, Client* client,
                                 std::map<uint32_t, Compaction>& compactions,
-                                absl::Time started, absl::Duration wait) {
+                                absl::Duration wait) {
   const absl::Time deadline = absl::Now() + wait;
-  // The server's heartbeats seen after `started`, by server id.
-  std::map<std::string, std::set<int64_t>> beats;
   while (true) {
     ASSIGN_OR_RETURN(std::vector<VolumeInfo> volumes, client->ListVolumes());
-    ASSIGN_OR_RETURN(std::vector<ServerInfo> servers, client->ListServers());
-    for (const ServerInfo& server : servers) {
-      if (server.last_heartbeat > started) {
-        beats[server.server_id].insert(absl::ToUnixMillis(server.last_heartbeat));
-      }
-    }
     size_t running = 0;
-    for (const VolumeInfo& volume : volumes) {
-      auto it = compactions.find(volume.volume_id);
-      if (it == compactions.end() || it->second.done) continue;
-      Compaction& c = it->second;
-      if (volume.compacting) c.seen_compacting = true;
-      const bool shrank = volume.size_bytes < c.before.size_bytes ||
-                          volume.garbage_bytes < c.before.garbage_bytes;
-      const bool quiet = beats[volume.server_id].size() >= 2;
-      if (!volume.compacting && (c.seen_compacting || shrank || quiet)) {
-        c.done = true;
-        c.size_after = volume.size_bytes;
-        if (!context.json) {
-          const uint64_t reclaimed = c.before.size_bytes > volume.size_bytes
-                                         ? c.before.size_bytes - volume.size_bytes
-                                         : 0;
-          CliContext::Out(absl::StrCat(
-              "volume ", volume.volume_id, ": ",
-              FormatBytes(c.before.size_bytes), " -> ",
-              FormatBytes(volume.size_bytes), ", reclaimed ",
-              FormatBytes(reclaimed), "\n"));
-        }
-      } else {
-        ++running;
-      }
-    }
     for (auto& [id, c] : compactions) {
-      if (!c.done && std::none_of(volumes.begin(), volumes.end(),
-                                  [id = id](const VolumeInfo& v) {
-                                    return v.volume_id == id;
-                                  })) {
+      if (c.outcome) continue;
+      auto volume = std::find_if(
+          volumes.begin(), volumes.end(),
+          [id = id](const VolumeInfo& v) { return v.volume_id == id; });
+      if (volume == volumes.end()) {
         return absl::NotFoundError(
             absl::StrCat("volume ", id, ": no longer listed by the master"));
+      }
+      const std::optional<CompactionInfo>& latest = volume->last_compaction;
+      if (!latest || latest->started == c.previous_start) {
+        return absl::UnavailableError(absl::StrCat(
+            "volume ", id,
+            ": the master no longer follows its compaction "
+            "(it restarted); the compaction may go on: follow it with "
+            "warehouse volumes"));
+      }
+      if (latest->state == CompactionInfo::State::kRunning) {
+        ++running;
+        continue;
+      }
+      c.outcome = *latest;
+      if (context.json) continue;
+      if (latest->state == CompactionInfo::State::kSucceeded) {
+        CliContext::Out(absl::StrCat("volume ", id, ": reclaimed ",
+                                     FormatBytes(latest->bytes_reclaimed),
+                                     "\n"));
+      } else {
+        CliContext::Out(
+            absl::StrCat("volume ", id, ": failed: ", latest->error, "\n"));
       }
     }
     if (running == 0) return absl::OkStatus();
     if (absl::Now() >= deadline) {
       std::vector<uint32_t> left;
       for (const auto& [id, c] : compactions) {
-        if (!c.done) left.push_back(id);
+        if (!c.outcome) left.push_back(id);
       }
       return absl::DeadlineExceededError(absl::StrCat(
           "volumes ", absl::StrJoin(left, ", "), ": compaction not finished "
           "after ", absl::FormatDuration(wait),
           "; it goes on: follow it with warehouse volumes"));
     }
-    absl::SleepFor(absl::Milliseconds(500));
+    absl::SleepFor(absl::Milliseconds(200));
   }
 }
 
@@ -217,7 +206,6 @@ absl::Status Compact(CliContext& context, const CompactFlags& flags) {
   }
   ASSIGN_OR_RETURN(Client * client, context.client());
   ASSIGN_OR_RETURN(std::vector<VolumeInfo> before, client->ListVolumes());
-  const absl::Time started = absl::Now();
   std::vector<uint32_t> ids;
   if (flags.all) {
     ASSIGN_OR_RETURN(ids, client->CompactVolumes(flags.min_garbage));
@@ -230,7 +218,11 @@ absl::Status Compact(CliContext& context, const CompactFlags& flags) {
     Compaction& c = compactions[id];
     c.before.volume_id = id;
     for (const VolumeInfo& volume : before) {
-      if (volume.volume_id == id) c.before = volume;
+      if (volume.volume_id != id) continue;
+      c.before = volume;
+      if (volume.last_compaction) {
+        c.previous_start = volume.last_compaction->started;
+      }
     }
     if (!context.json) {
       CliContext::Out(absl::StrCat(
@@ -245,27 +237,43 @@ absl::Status Compact(CliContext& context, const CompactFlags& flags) {
   }
   absl::Status waited = absl::OkStatus();
   if (!flags.no_wait && !ids.empty()) {
-    waited = WaitForCompactions(context, client, compactions, started, wait);
+    waited = WaitForCompactions(context, client, compactions, wait);
+  }
+  std::vector<uint32_t> failed;
+  for (const auto& [id, c] : compactions) {
+    if (c.outcome && c.outcome->state == CompactionInfo::State::kFailed) {
+      failed.push_back(id);
+    }
   }
   if (context.json) {
     JsonWriter json;
     json.BeginArray();
     for (const auto& [id, c] : compactions) {
       json.BeginObject()
-          .Key("volume_id").Number(uint64_t{id})
-          .Key("size_before").Number(c.before.size_bytes)
-          .Key("done").Bool(c.done);
-      if (c.done) {
-        json.Key("size_after").Number(c.size_after)
-            .Key("reclaimed_bytes")
-            .Number(c.before.size_bytes > c.size_after
-                        ? c.before.size_bytes - c.size_after
-                        : 0);
+          .Key("volume_id")
+          .Number(uint64_t{id})
+          .Key("size_before")
+          .Number(c.before.size_bytes)
+          .Key("done")
+          .Bool(c.outcome.has_value());
+      if (c.outcome && c.outcome->state == CompactionInfo::State::kSucceeded) {
+        json.Key("reclaimed_bytes").Number(c.outcome->bytes_reclaimed);
+      } else if (c.outcome) {
+        json.Key("error").String(c.outcome->error);
       }
       json.EndObject();
     }
     json.EndArray();
     CliContext::Out(json.str() + "\n");
+  }
+  if (waited.ok() && failed.size() == 1) {
+    return absl::AbortedError(absl::StrCat(
+        "volume ", failed[0],
+        ": compaction failed: ", compactions[failed[0]].outcome->error));
+  }
+  if (waited.ok() && failed.size() > 1) {
+    return absl::AbortedError(absl::StrCat(
+        "volumes ", absl::StrJoin(failed, ", "), ": compaction failed"));
   }
   return waited;
 }

@@ -85,6 +85,8 @@ class Cluster {
   const std::string& volume_address(size_t i) const {
     return volumes_[i].address;
   }
+  // The data directory of volume server `i`.
+  const std::string& volume_dir(size_t i) const { return volumes_[i].data_dir; }
   Process& master() { return *master_; }
   Process& volume_server(size_t i) { return *volumes_[i].process; }
 
