@@ -23,6 +23,8 @@ VolumeView FromProto(const v1::VolumeStatus& status) {
   volume.max_needle_id = status.max_needle_id();
   volume.read_only = status.read_only();
   volume.compacting = status.compacting();
+  volume.compaction_copied_bytes = status.compaction_copied_bytes();
+  volume.compaction_total_bytes = status.compaction_total_bytes();
   return volume;
 }
 
@@ -62,6 +64,8 @@ v1::VolumeStatus ToProto(const VolumeView& volume) {
   status.set_compacting(volume.compacting);
   status.set_max_size_bytes(volume.max_size_bytes);
   status.set_max_needle_id(volume.max_needle_id);
+  status.set_compaction_copied_bytes(volume.compaction_copied_bytes);
+  status.set_compaction_total_bytes(volume.compaction_total_bytes);
   return status;
 }
 

@@ -44,6 +44,9 @@ struct VolumeView {
   uint64_t max_needle_id = 0;
   bool read_only = false;
   bool compacting = false;
+  // While compacting, as last reported (VolumeStatus).
+  uint64_t compaction_copied_bytes = 0;
+  uint64_t compaction_total_bytes = 0;
   // Bytes of uploads placed on the volume since its last report: an
   // estimate of growth the report does not show yet.
   uint64_t reserved_bytes = 0;

@@ -49,6 +49,8 @@ VolumeInfo FromProto(const v1::VolumeInfo& volume) {
   out.needle_count = status.needle_count();
   out.read_only = status.read_only();
   out.compacting = status.compacting();
+  out.compaction_copied_bytes = status.compaction_copied_bytes();
+  out.compaction_total_bytes = status.compaction_total_bytes();
   if (volume.has_last_compaction()) {
     const v1::CompactionRecord& record = volume.last_compaction();
     CompactionInfo& compaction = out.last_compaction.emplace();

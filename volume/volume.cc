@@ -225,6 +225,7 @@ VolumeUsage Volume::Usage() const {
   usage.compaction_revision = revision_;
   usage.read_only = read_only_;
   usage.compacting = compaction_ != nullptr;
+  AddCompactionProgressLocked(usage);
   return usage;
 }
 

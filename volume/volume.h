@@ -100,6 +100,11 @@ struct VolumeUsage {
   uint64_t compaction_revision = 0;
   bool read_only = false;
   bool compacting = false;
+  // While compacting: live bytes copied so far, of those there were when
+  // it began (writes meanwhile are copied too: the first may pass the
+  // second).
+  uint64_t compaction_copied_bytes = 0;
+  uint64_t compaction_total_bytes = 0;
 };
 
 // Appends of needles larger than this (header and footer included) grow
@@ -352,6 +357,9 @@ class Volume {
   void RecordForCompactionLocked(const NeedleHeader& header,
                                  NeedleLocation location)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // While a compaction runs, sets how far its copy has come in `usage`.
+  void AddCompactionProgressLocked(VolumeUsage& usage) const
+      ABSL_SHARED_LOCKS_REQUIRED(mu_);
   void TurnReadOnlyLocked(const absl::Status& cause)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   uint64_t WatermarkLocked() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);

@@ -13,6 +13,7 @@
 // Opening a volume finishes steps 6 when the marker exists and otherwise
 // deletes 7.cpd and 7.cpx (FinishInterruptedCompaction).
 #include <algorithm>
+#include <atomic>
 #include <cstring>
 #include <thread>
 #include <vector>
@@ -134,8 +135,10 @@ struct Volume::CompactionState {
   uint64_t written_back = 0;  // the new file's bytes handed to write-back
   NeedleIndex index;          // of the new file
   uint64_t tombstones = 0;    // written into the new file
-  uint64_t copied = 0;        // bytes copied so far
-  uint64_t to_copy = 0;
+  // Bytes copied so far, and to copy; Usage() reads them while the copy
+  // runs.
+  std::atomic<uint64_t> copied{0};
+  std::atomic<uint64_t> to_copy{0};
   absl::Time started;
   uint64_t created_ms = 0;
   uint64_t new_revision = 0;
@@ -152,6 +155,12 @@ void Volume::RecordForCompactionLocked(const NeedleHeader& header,
   if (compaction_ == nullptr) return;
   compaction_->changes.push_back(
       CompactionChange{header.id, header.tombstone(), location});
+}
+
+void Volume::AddCompactionProgressLocked(VolumeUsage& usage) const {
+  if (compaction_ == nullptr) return;
+  usage.compaction_copied_bytes = compaction_->copied.load();
+  usage.compaction_total_bytes = compaction_->to_copy.load();
 }
 
 absl::Status Volume::RemoveCompactionFiles() {

@@ -19,6 +19,8 @@ v1::VolumeStatus ToVolumeStatus(const VolumeUsage& usage) {
   status.set_compacting(usage.compacting);
   status.set_max_size_bytes(usage.max_size);
   status.set_max_needle_id(usage.max_needle_id);
+  status.set_compaction_copied_bytes(usage.compaction_copied_bytes);
+  status.set_compaction_total_bytes(usage.compaction_total_bytes);
   return status;
 }
 

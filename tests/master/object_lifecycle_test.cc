@@ -384,6 +384,22 @@ TEST_CASE("compaction is started on the volume's server and its result kept",
   // Not twice at once.
   CHECK(MASTER_CALL(m, CompactVolume, request, &response, &m.admin())
             .error_code() == grpc::StatusCode::FAILED_PRECONDITION);
+  // The copy's progress, as the server's heartbeat reports it.
+  v1::VolumeStatus busy = Volume(1, 1000);
+  busy.set_compacting(true);
+  busy.set_compaction_copied_bytes(300);
+  busy.set_compaction_total_bytes(900);
+  REQUIRE(c.vs().Heartbeat({busy}));
+  CHECK(Eventually([&] {
+    v1::ListVolumesResponse volumes;
+    REQUIRE(MASTER_CALL(m, ListVolumes, v1::ListVolumesRequest(), &volumes,
+                        &m.admin())
+                .ok());
+    return volumes.volumes_size() == 1 &&
+           volumes.volumes(0).status().compacting() &&
+           volumes.volumes(0).status().compaction_copied_bytes() == 300 &&
+           volumes.volumes(0).status().compaction_total_bytes() == 900;
+  }));
   REQUIRE(c.vs().SendResult(command->command_id(), absl::OkStatus(), 4096));
   CHECK(Eventually([&] {
     const CompactionScheduler::Stats stats = m.server().compactions().stats();

@@ -55,10 +55,18 @@ TEST_CASE("compaction reclaims deleted and overwritten space",
   options.progress = [&](uint64_t done, uint64_t total) {
     CHECK(done <= total);
     last_progress = done;
+    // What heartbeats report meanwhile.
+    const VolumeUsage during = (*volume)->Usage();
+    CHECK(during.compacting);
+    CHECK(during.compaction_copied_bytes == done);
+    CHECK(during.compaction_total_bytes == total);
   };
   auto result = (*volume)->Compact(options);
   REQUIRE(result.ok());
   VolumeUsage after = (*volume)->Usage();
+  CHECK_FALSE(after.compacting);
+  CHECK(after.compaction_copied_bytes == 0);
+  CHECK(after.compaction_total_bytes == 0);
   CHECK(result->old_size == before.file_size);
   CHECK(result->new_size == after.file_size);
   CHECK(result->bytes_reclaimed == before.garbage_bytes);

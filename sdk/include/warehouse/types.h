@@ -113,6 +113,10 @@ struct VolumeInfo {
   uint64_t needle_count = 0;   // live needles
   bool read_only = false;
   bool compacting = false;
+  // While compacting: live bytes copied so far, of those there were when
+  // it began (the first may pass the second).
+  uint64_t compaction_copied_bytes = 0;
+  uint64_t compaction_total_bytes = 0;
   // The latest compaction the master started since it started, if any.
   std::optional<CompactionInfo> last_compaction;
 };
