@@ -28,6 +28,17 @@ std::string Percent(uint64_t part, uint64_t whole) {
 
 // ---- servers, volumes ----
 
+// "no", or how far the copy has come: "yes (45.0%)".
+std::string Compacting(const VolumeInfo& volume) {
+  if (!volume.compacting) return "no";
+  if (volume.compaction_total_bytes == 0) return "yes";
+  return absl::StrCat("yes (",
+                      Percent(std::min(volume.compaction_copied_bytes,
+                                       volume.compaction_total_bytes),
+                              volume.compaction_total_bytes),
+                      ")");
+}
+
 absl::Status Servers(CliContext& context) {
   ASSIGN_OR_RETURN(Client * client, context.client());
   ASSIGN_OR_RETURN(std::vector<ServerInfo> servers, client->ListServers());
@@ -77,23 +88,40 @@ absl::Status Volumes(CliContext& context) {
     json.BeginArray();
     for (const VolumeInfo& volume : volumes) {
       json.BeginObject()
-          .Key("volume_id").Number(uint64_t{volume.volume_id})
-          .Key("server_id").String(volume.server_id)
-          .Key("server_address").String(volume.server_address)
-          .Key("server_online").Bool(volume.server_online)
-          .Key("size_bytes").Number(volume.size_bytes)
-          .Key("max_size_bytes").Number(volume.max_size_bytes)
-          .Key("live_bytes").Number(volume.live_bytes)
-          .Key("garbage_bytes").Number(volume.garbage_bytes)
+          .Key("volume_id")
+          .Number(uint64_t{volume.volume_id})
+          .Key("server_id")
+          .String(volume.server_id)
+          .Key("server_address")
+          .String(volume.server_address)
+          .Key("server_online")
+          .Bool(volume.server_online)
+          .Key("size_bytes")
+          .Number(volume.size_bytes)
+          .Key("max_size_bytes")
+          .Number(volume.max_size_bytes)
+          .Key("live_bytes")
+          .Number(volume.live_bytes)
+          .Key("garbage_bytes")
+          .Number(volume.garbage_bytes)
           .Key("garbage_ratio")
           .Number(volume.size_bytes == 0
                       ? 0.0
                       : static_cast<double>(volume.garbage_bytes) /
                             static_cast<double>(volume.size_bytes))
-          .Key("needles").Number(volume.needle_count)
-          .Key("read_only").Bool(volume.read_only)
-          .Key("compacting").Bool(volume.compacting)
-          .EndObject();
+          .Key("needles")
+          .Number(volume.needle_count)
+          .Key("read_only")
+          .Bool(volume.read_only)
+          .Key("compacting")
+          .Bool(volume.compacting);
+      if (volume.compacting) {
+        json.Key("compaction_copied_bytes")
+            .Number(volume.compaction_copied_bytes)
+            .Key("compaction_total_bytes")
+            .Number(volume.compaction_total_bytes);
+      }
+      json.EndObject();
     }
     json.EndArray();
     CliContext::Out(json.str() + "\n");
@@ -105,12 +133,12 @@ absl::Status Volumes(CliContext& context) {
   for (const VolumeInfo& volume : volumes) {
     table.AddRow({absl::StrCat(volume.volume_id),
                   volume.server_id + (volume.server_online ? "" : " (offline)"),
-                  FormatBytes(volume.size_bytes), FormatBytes(volume.live_bytes),
+                  FormatBytes(volume.size_bytes),
+                  FormatBytes(volume.live_bytes),
                   FormatBytes(volume.garbage_bytes),
                   Percent(volume.garbage_bytes, volume.size_bytes),
                   absl::StrCat(volume.needle_count),
-                  volume.read_only ? "yes" : "no",
-                  volume.compacting ? "yes" : "no"});
+                  volume.read_only ? "yes" : "no", Compacting(volume)});
   }
   CliContext::Out(table.Render());
   return absl::OkStatus();
@@ -133,17 +161,25 @@ struct Compaction {
   // one asked for here is the next.
   std::optional<absl::Time> previous_start;
   std::optional<CompactionInfo> outcome;  // once it has ended
+  // How far its copy has come, as the volume server's heartbeats said.
+  uint64_t copied_bytes = 0;
+  uint64_t total_bytes = 0;
 };
 
 // Polls ListVolumes until every compaction in `compactions` has ended, as
 // the master's record of it says (the outcome the volume server
-// reported), or until `wait` passes. Errors: DeadlineExceeded naming the
-// volumes still running; Unavailable when the master no longer follows a
-// compaction (it restarted).
+// reported), or until `wait` passes, drawing the copy's progress on a
+// terminal. Errors: DeadlineExceeded naming the volumes still running;
+// Unavailable when the master no longer follows a compaction (it
+// restarted).
 absl::Status WaitForCompactions(CliContext& context, Client* client,
                                 std::map<uint32_t, Compaction>& compactions,
                                 absl::Duration wait) {
   const absl::Time deadline = absl::Now() + wait;
+  ProgressBar bar(
+      compactions.size() == 1
+          ? absl::StrCat("compact volume ", compactions.begin()->first)
+          : absl::StrCat("compact ", compactions.size(), " volumes"));
   while (true) {
     ASSIGN_OR_RETURN(std::vector<VolumeInfo> volumes, client->ListVolumes());
     size_t running = 0;
@@ -165,11 +201,18 @@ absl::Status WaitForCompactions(CliContext& context, Client* client,
             "warehouse volumes"));
       }
       if (latest->state == CompactionInfo::State::kRunning) {
+        if (volume->compacting) {
+          c.total_bytes = volume->compaction_total_bytes;
+          c.copied_bytes =
+              std::min(volume->compaction_copied_bytes, c.total_bytes);
+        }
         ++running;
         continue;
       }
       c.outcome = *latest;
+      c.copied_bytes = c.total_bytes;
       if (context.json) continue;
+      bar.Finish();
       if (latest->state == CompactionInfo::State::kSucceeded) {
         CliContext::Out(absl::StrCat("volume ", id, ": reclaimed ",
                                      FormatBytes(latest->bytes_reclaimed),
@@ -180,7 +223,15 @@ absl::Status WaitForCompactions(CliContext& context, Client* client,
       }
     }
     if (running == 0) return absl::OkStatus();
+    uint64_t copied = 0;
+    uint64_t total = 0;
+    for (const auto& [id, c] : compactions) {
+      copied += c.copied_bytes;
+      total += c.total_bytes;
+    }
+    if (!context.json) bar.Update(copied, total);
     if (absl::Now() >= deadline) {
+      bar.Finish();
       std::vector<uint32_t> left;
       for (const auto& [id, c] : compactions) {
         if (!c.outcome) left.push_back(id);
