@@ -88,38 +88,25 @@ absl::Status Volumes(CliContext& context) {
     json.BeginArray();
     for (const VolumeInfo& volume : volumes) {
       json.BeginObject()
-          .Key("volume_id")
-          .Number(uint64_t{volume.volume_id})
-          .Key("server_id")
-          .String(volume.server_id)
-          .Key("server_address")
-          .String(volume.server_address)
-          .Key("server_online")
-          .Bool(volume.server_online)
-          .Key("size_bytes")
-          .Number(volume.size_bytes)
-          .Key("max_size_bytes")
-          .Number(volume.max_size_bytes)
-          .Key("live_bytes")
-          .Number(volume.live_bytes)
-          .Key("garbage_bytes")
-          .Number(volume.garbage_bytes)
+          .Key("volume_id").Number(uint64_t{volume.volume_id})
+          .Key("server_id").String(volume.server_id)
+          .Key("server_address").String(volume.server_address)
+          .Key("server_online").Bool(volume.server_online)
+          .Key("size_bytes").Number(volume.size_bytes)
+          .Key("max_size_bytes").Number(volume.max_size_bytes)
+          .Key("live_bytes").Number(volume.live_bytes)
+          .Key("garbage_bytes").Number(volume.garbage_bytes)
           .Key("garbage_ratio")
           .Number(volume.size_bytes == 0
                       ? 0.0
                       : static_cast<double>(volume.garbage_bytes) /
                             static_cast<double>(volume.size_bytes))
-          .Key("needles")
-          .Number(volume.needle_count)
-          .Key("read_only")
-          .Bool(volume.read_only)
-          .Key("compacting")
-          .Bool(volume.compacting);
+          .Key("needles").Number(volume.needle_count)
+          .Key("read_only").Bool(volume.read_only)
+          .Key("compacting").Bool(volume.compacting);
       if (volume.compacting) {
-        json.Key("compaction_copied_bytes")
-            .Number(volume.compaction_copied_bytes)
-            .Key("compaction_total_bytes")
-            .Number(volume.compaction_total_bytes);
+        json.Key("compaction_copied_bytes").Number(volume.compaction_copied_bytes)
+            .Key("compaction_total_bytes").Number(volume.compaction_total_bytes);
       }
       json.EndObject();
     }
@@ -133,12 +120,12 @@ absl::Status Volumes(CliContext& context) {
   for (const VolumeInfo& volume : volumes) {
     table.AddRow({absl::StrCat(volume.volume_id),
                   volume.server_id + (volume.server_online ? "" : " (offline)"),
-                  FormatBytes(volume.size_bytes),
-                  FormatBytes(volume.live_bytes),
+                  FormatBytes(volume.size_bytes), FormatBytes(volume.live_bytes),
                   FormatBytes(volume.garbage_bytes),
                   Percent(volume.garbage_bytes, volume.size_bytes),
                   absl::StrCat(volume.needle_count),
-                  volume.read_only ? "yes" : "no", Compacting(volume)});
+                  volume.read_only ? "yes" : "no",
+                  Compacting(volume)});
   }
   CliContext::Out(table.Render());
   return absl::OkStatus();
@@ -301,12 +288,9 @@ absl::Status Compact(CliContext& context, const CompactFlags& flags) {
     json.BeginArray();
     for (const auto& [id, c] : compactions) {
       json.BeginObject()
-          .Key("volume_id")
-          .Number(uint64_t{id})
-          .Key("size_before")
-          .Number(c.before.size_bytes)
-          .Key("done")
-          .Bool(c.outcome.has_value());
+          .Key("volume_id").Number(uint64_t{id})
+          .Key("size_before").Number(c.before.size_bytes)
+          .Key("done").Bool(c.outcome.has_value());
       if (c.outcome && c.outcome->state == CompactionInfo::State::kSucceeded) {
         json.Key("reclaimed_bytes").Number(c.outcome->bytes_reclaimed);
       } else if (c.outcome) {
