@@ -3,12 +3,15 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
+#include <filesystem>
 #include <memory>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
@@ -183,10 +186,114 @@ struct PutFlags {
   std::string target;
   std::string content_type;
   std::string size;
+  bool recursive = false;
 };
+
+// One upload's line, or its JSON object (into `json`, which the caller
+// writes out).
+void ReportPut(CliContext& context, JsonWriter& json, const ObjectPath& path,
+               absl::string_view from, absl::string_view content_type,
+               const PutResult& put) {
+  if (context.json) {
+    json.BeginObject()
+        .Key("bucket").String(path.bucket)
+        .Key("key").String(path.key)
+        .Key("size").Number(put.size_bytes)
+        .Key("etag").String(put.etag)
+        .Key("content_type").String(std::string(content_type))
+        .Key("file_id").String(put.file_id)
+        .EndObject();
+    return;
+  }
+  CliContext::Out(absl::StrCat("uploaded ", from, " to ", path.bucket, "/",
+                               path.key, " (", FormatBytes(put.size_bytes),
+                               ", etag ", put.etag, ")\n"));
+}
+
+// The regular files under `dir` (symbolic links to files included; links
+// to directories not followed), as paths relative to it with '/' between
+// segments, sorted. Errors: those of reading a directory.
+absl::StatusOr<std::vector<std::string>> FilesUnder(const std::string& dir) {
+  std::vector<std::string> files;
+  std::error_code error;
+  std::filesystem::recursive_directory_iterator it(dir, error);
+  for (; !error && it != std::filesystem::recursive_directory_iterator();
+       it.increment(error)) {
+    std::error_code kind_error;
+    if (std::filesystem::is_regular_file(it->path(), kind_error)) {
+      // Lexically: a link is keyed where it is, not where it points.
+      files.push_back(it->path().lexically_relative(dir).generic_string());
+    }
+  }
+  if (error) {
+    return absl::UnavailableError(absl::StrCat(
+        dir, ": reading the directory: ", error.message()));
+  }
+  std::sort(files.begin(), files.end());
+  return files;
+}
+
+// put --recursive DIR BUCKET[/FOLDER]: every file under DIR, keyed by its
+// path below DIR after FOLDER/. Stops at the first failure; the files
+// uploaded before it stay.
+absl::Status PutTree(CliContext& context, const PutFlags& flags,
+                     ObjectPath path) {
+  if (flags.local == "-" || !flags.size.empty()) {
+    return absl::InvalidArgumentError(
+        "--recursive uploads a directory: not with - or --size");
+  }
+  if (!std::filesystem::is_directory(flags.local)) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        flags.local, ": not a directory (--recursive uploads what one "
+                     "holds)"));
+  }
+  if (!path.key.empty() && !absl::EndsWith(path.key, "/")) path.key += '/';
+  ASSIGN_OR_RETURN(std::vector<std::string> files, FilesUnder(flags.local));
+  ASSIGN_OR_RETURN(Client * client, context.client());
+  const std::string dir =
+      absl::EndsWith(flags.local, "/") ? flags.local : flags.local + "/";
+  JsonWriter json;
+  if (context.json) json.BeginArray();
+  for (const std::string& file : files) {
+    const std::string local = dir + file;
+    ObjectPath object{path.bucket, path.key + file};
+    const std::string content_type = !flags.content_type.empty()
+                                         ? flags.content_type
+                                         : GuessContentType(file);
+    ProgressBar bar(absl::StrCat("put ", object.key));
+    PutOptions options;
+    options.content_type = content_type;
+    options.progress = [&bar](uint64_t done, uint64_t total) {
+      bar.Update(done, total);
+    };
+    absl::StatusOr<PutResult> put =
+        client->PutFile(object.bucket, object.key, local, options);
+    bar.Finish();
+    if (!put.ok()) {
+      if (context.json) CliContext::Out(json.EndArray().Take() + "\n");
+      return absl::Status(put.status().code(),
+                          absl::StrCat("put ", local, ": ",
+                                       put.status().message()));
+    }
+    ReportPut(context, json, object, local, content_type, *put);
+    if (context.json) CliContext::Out(json.Take());
+  }
+  if (context.json) {
+    CliContext::Out(json.EndArray().Take() + "\n");
+  } else if (files.empty()) {
+    CliContext::Out(absl::StrCat("no files under ", flags.local, "\n"));
+  }
+  return absl::OkStatus();
+}
 
 absl::Status Put(CliContext& context, const PutFlags& flags) {
   ASSIGN_OR_RETURN(ObjectPath path, ParseObjectPath(flags.target, false));
+  if (flags.recursive) return PutTree(context, flags, std::move(path));
+  if (flags.local != "-" && std::filesystem::is_directory(flags.local)) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        flags.local, " is a directory: put --recursive uploads the files "
+                     "under it"));
+  }
   const bool from_stdin = flags.local == "-";
   if (path.key.empty() || absl::EndsWith(path.key, "/")) {
     if (from_stdin) {
@@ -234,23 +341,10 @@ absl::Status Put(CliContext& context, const PutFlags& flags) {
   }
   bar.Finish();
   if (!put.ok()) return put.status();
-  if (context.json) {
-    JsonWriter json;
-    json.BeginObject()
-        .Key("bucket").String(path.bucket)
-        .Key("key").String(path.key)
-        .Key("size").Number(put->size_bytes)
-        .Key("etag").String(put->etag)
-        .Key("content_type").String(content_type)
-        .Key("file_id").String(put->file_id)
-        .EndObject();
-    CliContext::Out(json.str() + "\n");
-  } else {
-    CliContext::Out(absl::StrCat(
-        "uploaded ", from_stdin ? "standard input" : flags.local, " to ",
-        path.bucket, "/", path.key, " (", FormatBytes(put->size_bytes),
-        ", etag ", put->etag, ")\n"));
-  }
+  JsonWriter json;
+  ReportPut(context, json, path, from_stdin ? "standard input" : flags.local,
+            content_type, *put);
+  if (context.json) CliContext::Out(json.str() + "\n");
   return absl::OkStatus();
 }
 
@@ -402,8 +496,65 @@ absl::Status Stat(CliContext& context, const std::string& target) {
   return absl::OkStatus();
 }
 
-absl::Status Rm(CliContext& context, const std::string& target) {
-  ASSIGN_OR_RETURN(ObjectPath path, ParseObjectPath(target, true));
+struct RmFlags {
+  std::string target;
+  bool recursive = false;
+};
+
+// rm --recursive BUCKET[/FOLDER]: every object under FOLDER/ (every object
+// of the bucket without one), page by page as listed. FOLDER is a folder
+// even without its trailing '/': "photos/2024" does not reach
+// "photos/2024-old/". An object deleted meanwhile by someone else counts
+// as deleted; any other failure stops it, and the objects deleted before
+// stay deleted.
+absl::Status RmTree(CliContext& context, ObjectPath path) {
+  if (!path.key.empty() && !absl::EndsWith(path.key, "/")) path.key += '/';
+  ASSIGN_OR_RETURN(Client * client, context.client());
+  ListOptions options;
+  options.prefix = path.key;
+  absl::Status failed;
+  uint64_t deleted = 0;
+  JsonWriter json;
+  if (context.json) json.BeginObject().Key("deleted").BeginArray();
+  absl::Status listed = client->ListPages(
+      path.bucket, options, [&](const ListPage& page) {
+        std::string out;
+        for (const ObjectInfo& object : page.objects) {
+          absl::Status status = client->Delete(path.bucket, object.key);
+          if (!status.ok() && !absl::IsNotFound(status)) {
+            failed = status;
+            break;
+          }
+          ++deleted;
+          if (context.json) {
+            json.BeginObject()
+                .Key("bucket").String(path.bucket)
+                .Key("key").String(object.key)
+                .EndObject();
+          } else {
+            absl::StrAppend(&out, "deleted ", path.bucket, "/", object.key,
+                            "\n");
+          }
+        }
+        CliContext::Out(context.json ? json.Take() : out);
+        return failed.ok();
+      });
+  if (context.json) CliContext::Out(json.EndArray().EndObject().Take() + "\n");
+  if (!failed.ok()) return failed;
+  if (!listed.ok()) return listed;
+  if (deleted == 0 && !context.json) {
+    CliContext::Out(
+        absl::StrCat("no object under ", path.bucket, "/", path.key, "\n"));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status Rm(CliContext& context, const RmFlags& flags) {
+  if (flags.recursive) {
+    ASSIGN_OR_RETURN(ObjectPath path, ParseObjectPath(flags.target, false));
+    return RmTree(context, path);
+  }
+  ASSIGN_OR_RETURN(ObjectPath path, ParseObjectPath(flags.target, true));
   ASSIGN_OR_RETURN(Client * client, context.client());
   RETURN_IF_ERROR(client->Delete(path.bucket, path.key));
   if (context.json) {
@@ -530,6 +681,9 @@ void AddObjectCommands(CLI::App& app, CliContext& context,
       ->required();
   put->add_option("--content-type", put_flags->content_type,
                   "Media type (default: guessed from the extension)");
+  put->add_flag("--recursive,-r", put_flags->recursive,
+                "LOCAL_FILE is a directory: upload every file under it, "
+                "keyed by its path below it, in the folder BUCKET/FOLDER");
   put->add_option("--size", put_flags->size,
                   "With -: exactly how many bytes standard input holds "
                   "(e.g. 1048576, 10M), to stream a pipe without copying it "
@@ -568,11 +722,17 @@ void AddObjectCommands(CLI::App& app, CliContext& context,
     return Stat(context, *stat_target);
   });
 
-  auto rm_target = std::make_shared<std::string>();
-  CLI::App* rm = app.add_subcommand("rm", "Delete an object");
-  rm->add_option("BUCKET/KEY", *rm_target, "The object")->required();
-  runners.emplace_back(rm, [&context, rm_target] {
-    return Rm(context, *rm_target);
+  auto rm_flags = std::make_shared<RmFlags>();
+  CLI::App* rm = app.add_subcommand(
+      "rm", "Delete an object, or with --recursive every object in a folder");
+  rm->add_option("BUCKET/KEY", rm_flags->target,
+                 "The object (with --recursive: BUCKET[/FOLDER])")
+      ->required();
+  rm->add_flag("--recursive,-r", rm_flags->recursive,
+               "Delete every object under the folder (every object of the "
+               "bucket when none is given)");
+  runners.emplace_back(rm, [&context, rm_flags] {
+    return Rm(context, *rm_flags);
   });
 
   auto url_flags = std::make_shared<UrlFlags>();

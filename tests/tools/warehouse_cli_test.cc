@@ -285,6 +285,75 @@ TEST_CASE("put - takes a pipe of any length, or a file redirected to it",
   CheckFailure(cli.Run({"stat", "piped/lost"}), "lost");
 }
 
+TEST_CASE("put -r uploads a directory's files and rm -r empties a folder",
+          "[tools][e2e]") {
+  CliTest cli;
+  cli.Ok({"bucket", "create", "trees"});
+  TempDir work;
+  const std::string tree = work.Join("tree");
+  std::filesystem::create_directories(tree + "/a/b");
+  std::filesystem::create_directories(tree + "/empty");
+  WriteFile(tree + "/one.txt", "one");
+  WriteFile(tree + "/a/two.json", "{}");
+  WriteFile(tree + "/a/b/three.bin", Payload(6, 5000));
+  // A link to a file is uploaded under its own name; a link to a
+  // directory is not followed.
+  std::filesystem::create_symlink("../one.txt", tree + "/a/link.txt");
+  std::filesystem::create_symlink("../a", tree + "/empty/loop");
+
+  // Without -r a directory is refused, and says how.
+  CheckFailure(cli.Run({"put", tree, "trees/x/"}), "--recursive");
+  CliRun put = cli.Ok({"put", "-r", tree, "trees/t"});
+  // In the order of their paths, one line each.
+  const std::vector<std::string> lines = absl::StrSplit(put.out, '\n');
+  REQUIRE(lines.size() == 5);
+  CHECK_THAT(lines[0], Catch::StartsWith("uploaded " + tree +
+                                         "/a/b/three.bin to "
+                                         "trees/t/a/b/three.bin (4.9 KiB, "));
+  CHECK_THAT(lines[1], Catch::StartsWith("uploaded " + tree +
+                                         "/a/link.txt to trees/t/a/link.txt "));
+  CHECK_THAT(lines[2], Catch::StartsWith("uploaded " + tree +
+                                         "/a/two.json to trees/t/a/two.json "));
+  CHECK_THAT(lines[3], Catch::StartsWith("uploaded " + tree +
+                                         "/one.txt to trees/t/one.txt "));
+  CHECK(cli.Ok({"ls", "-r", "trees"}).out.find("empty") == std::string::npos);
+  CHECK(cli.Ok({"get", "trees/t/a/b/three.bin", "-"}).out == Payload(6, 5000));
+  CHECK(cli.Ok({"get", "trees/t/a/link.txt", "-"}).out == "one");
+  CHECK_THAT(cli.Ok({"--json", "stat", "trees/t/a/two.json"}).out,
+             Catch::Contains(R"("content_type":"application/json")"));
+  CHECK(cli.Ok({"put", "-r", tree + "/empty", "trees/e"}).out ==
+        "no files under " + tree + "/empty\n");
+  CliRun json = cli.Ok({"--json", "put", "-r", tree + "/a/b", "trees/j/"});
+  CHECK_THAT(json.out, Catch::StartsWith(
+                           R"([{"bucket":"trees","key":"j/three.bin","size":5000,)"));
+  CHECK_THAT(json.out, Catch::EndsWith("}]\n"));
+  CheckFailure(cli.Run({"put", "-r", tree + "/one.txt", "trees/x/"}),
+               "not a directory");
+  CheckFailure(cli.Run({"put", "-r", "-", "trees/x/"}), "--recursive");
+
+  // rm -r takes a folder, with or without its '/': "t" is not a prefix of
+  // "t-kept" here.
+  WriteFile(work.Join("kept"), "kept");
+  cli.Ok({"put", work.Join("kept"), "trees/t-kept"});
+  cli.Ok({"put", work.Join("kept"), "trees/t"});
+  CliRun rm = cli.Ok({"rm", "-r", "trees/t/a"});
+  CHECK(rm.out ==
+        "deleted trees/t/a/b/three.bin\ndeleted trees/t/a/link.txt\n"
+        "deleted trees/t/a/two.json\n");
+  CHECK(cli.Ok({"--json", "rm", "-r", "trees/t"}).out ==
+        R"({"deleted":[{"bucket":"trees","key":"t/one.txt"}]})"
+        "\n");
+  CHECK(cli.Ok({"ls", "trees"}).out.find("t/") == std::string::npos);
+  CHECK(cli.Ok({"get", "trees/t-kept", "-"}).out == "kept");
+  CHECK(cli.Ok({"get", "trees/t", "-"}).out == "kept");
+  CHECK(cli.Ok({"rm", "-r", "trees/t"}).out == "no object under trees/t/\n");
+  // Without a folder: every object of the bucket, which can then go.
+  cli.Ok({"rm", "-r", "trees"});
+  CHECK(cli.Ok({"ls", "-r", "trees"}).out.empty());
+  cli.Ok({"bucket", "delete", "trees"});
+  CheckFailure(cli.Run({"rm", "-r", "trees/x"}), "trees");
+}
+
 TEST_CASE("get never writes outside the directory it was given",
           "[tools][e2e]") {
   CliTest cli;
