@@ -353,9 +353,98 @@ absl::Status Put(CliContext& context, const PutFlags& flags) {
 struct GetFlags {
   std::string source;
   std::string local;
+  bool recursive = false;
 };
 
+// One download's line, or its JSON object (into `json`).
+void ReportGet(CliContext& context, JsonWriter& json, const ObjectPath& path,
+               const std::string& destination, const ObjectInfo& object) {
+  if (context.json) {
+    json.BeginObject()
+        .Key("bucket").String(path.bucket)
+        .Key("key").String(path.key)
+        .Key("path").String(destination)
+        .Key("size").Number(object.size_bytes)
+        .Key("etag").String(object.etag)
+        .EndObject();
+    return;
+  }
+  CliContext::Out(absl::StrCat("downloaded ", path.bucket, "/", path.key,
+                               " to ", destination, " (",
+                               FormatBytes(object.size_bytes), ")\n"));
+}
+
+// get --recursive BUCKET[/FOLDER] [DIRECTORY]: every object under FOLDER/
+// into DIRECTORY (default: the current one), its path below the folder
+// made of subdirectories there. Stops at the first failure, a key that is
+// no such path included; the files written before it stay.
+absl::Status GetTree(CliContext& context, const GetFlags& flags) {
+  ASSIGN_OR_RETURN(ObjectPath path, ParseObjectPath(flags.source, false));
+  if (flags.local == "-") {
+    return absl::InvalidArgumentError(
+        "--recursive writes files: not to standard output");
+  }
+  if (!path.key.empty() && !absl::EndsWith(path.key, "/")) path.key += '/';
+  ASSIGN_OR_RETURN(Client * client, context.client());
+  ListOptions list;
+  list.prefix = path.key;
+  absl::Status failed;
+  uint64_t written = 0;
+  JsonWriter json;
+  if (context.json) json.BeginArray();
+  absl::Status listed = client->ListPages(
+      path.bucket, list, [&](const ListPage& page) {
+        for (const ObjectInfo& listed_object : page.objects) {
+          const ObjectPath object{path.bucket, listed_object.key};
+          absl::StatusOr<std::string> destination = TreeDownloadPath(
+              absl::string_view(object.key).substr(path.key.size()),
+              flags.local);
+          if (!destination.ok()) {
+            failed = absl::InvalidArgumentError(absl::StrCat(
+                object.bucket, "/", object.key, ": ",
+                destination.status().message(),
+                "; download it by name: warehouse get BUCKET/KEY FILE"));
+            return false;
+          }
+          std::error_code error;
+          const std::filesystem::path parent =
+              std::filesystem::path(*destination).parent_path();
+          if (!parent.empty()) std::filesystem::create_directories(parent, error);
+          if (error) {
+            failed = absl::FailedPreconditionError(absl::StrCat(
+                *destination, ": making its directory: ", error.message()));
+            return false;
+          }
+          ProgressBar bar(absl::StrCat("get ", object.key));
+          GetOptions options;
+          options.progress = [&bar](uint64_t done, uint64_t total) {
+            bar.Update(done, total);
+          };
+          absl::StatusOr<ObjectInfo> got =
+              client->GetFile(object.bucket, object.key, *destination, options);
+          bar.Finish();
+          if (!got.ok()) {
+            failed = got.status();
+            return false;
+          }
+          ++written;
+          ReportGet(context, json, object, *destination, *got);
+          if (context.json) CliContext::Out(json.Take());
+        }
+        return true;
+      });
+  if (context.json) CliContext::Out(json.EndArray().Take() + "\n");
+  if (!failed.ok()) return failed;
+  if (!listed.ok()) return listed;
+  if (written == 0 && !context.json) {
+    CliContext::Out(
+        absl::StrCat("no object under ", path.bucket, "/", path.key, "\n"));
+  }
+  return absl::OkStatus();
+}
+
 absl::Status Get(CliContext& context, const GetFlags& flags) {
+  if (flags.recursive) return GetTree(context, flags);
   ASSIGN_OR_RETURN(ObjectPath path, ParseObjectPath(flags.source, true));
   ASSIGN_OR_RETURN(Client * client, context.client());
   ProgressBar bar(absl::StrCat("get ", path.key));
@@ -373,21 +462,9 @@ absl::Status Get(CliContext& context, const GetFlags& flags) {
       client->GetFile(path.bucket, path.key, destination, options);
   bar.Finish();
   if (!object.ok()) return object.status();
-  if (context.json) {
-    JsonWriter json;
-    json.BeginObject()
-        .Key("bucket").String(path.bucket)
-        .Key("key").String(path.key)
-        .Key("path").String(destination)
-        .Key("size").Number(object->size_bytes)
-        .Key("etag").String(object->etag)
-        .EndObject();
-    CliContext::Out(json.str() + "\n");
-  } else {
-    CliContext::Out(absl::StrCat("downloaded ", path.bucket, "/", path.key,
-                                 " to ", destination, " (",
-                                 FormatBytes(object->size_bytes), ")\n"));
-  }
+  JsonWriter json;
+  ReportGet(context, json, path, destination, *object);
+  if (context.json) CliContext::Out(json.str() + "\n");
   return absl::OkStatus();
 }
 
@@ -694,12 +771,17 @@ void AddObjectCommands(CLI::App& app, CliContext& context,
 
   auto get_flags = std::make_shared<GetFlags>();
   CLI::App* get = app.add_subcommand(
-      "get", "Download BUCKET/KEY to a file, a directory or standard output");
+      "get", "Download BUCKET/KEY to a file, a directory or standard output "
+             "(with --recursive, a folder to a directory)");
   get->add_option("BUCKET/KEY", get_flags->source, "The object")->required();
   get->add_option("LOCAL_FILE", get_flags->local,
                   "File or directory to write (default: the key's last "
                   "segment in the current directory), or - for standard "
                   "output");
+  get->add_flag("--recursive,-r", get_flags->recursive,
+                "Download every object under the folder BUCKET/FOLDER into "
+                "the directory LOCAL_FILE (default: the current one), in "
+                "the subdirectories their keys name");
   runners.emplace_back(get, [&context, get_flags] {
     return Get(context, *get_flags);
   });

@@ -5,6 +5,7 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
 
 namespace warehouse::cli {
 namespace {
@@ -108,6 +109,19 @@ absl::StatusOr<std::string> DownloadPath(absl::string_view key,
     return absl::StrCat(dir, *name);
   }
   return dir;
+}
+
+absl::StatusOr<std::string> TreeDownloadPath(absl::string_view relative,
+                                             absl::string_view dir) {
+  for (absl::string_view segment : absl::StrSplit(relative, '/')) {
+    if (segment.empty() || segment == "." || segment == "..") {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "\"", relative, "\" is not a path of files and directories (an "
+          "empty, . or .. segment)"));
+    }
+  }
+  if (dir.empty()) return std::string(relative);
+  return absl::StrCat(dir, absl::EndsWith(dir, "/") ? "" : "/", relative);
 }
 
 std::string GuessContentType(absl::string_view file_name) {

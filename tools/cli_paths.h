@@ -37,6 +37,15 @@ absl::StatusOr<std::string> KeyFileName(absl::string_view key);
 absl::StatusOr<std::string> DownloadPath(absl::string_view key,
                                          absl::string_view local);
 
+// Where `warehouse get --recursive` writes an object whose key, below the
+// folder downloaded, is `relative`: that path inside `dir` (the current
+// directory when empty). Each of its
+// '/'-separated segments becomes a directory or the file name, so none may
+// be empty, "." or "..": the key chooses a path inside `dir`, never one
+// outside it. Errors: InvalidArgument naming the key otherwise.
+absl::StatusOr<std::string> TreeDownloadPath(absl::string_view relative,
+                                             absl::string_view dir);
+
 // The media type for a file name's extension (case-insensitive), from a
 // small table of common types; "application/octet-stream" otherwise.
 std::string GuessContentType(absl::string_view file_name);

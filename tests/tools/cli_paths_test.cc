@@ -45,6 +45,19 @@ TEST_CASE("a download never leaves the directory it was given", "[tools]") {
   CHECK(*DownloadPath("../../x", dir.Join("chosen")) == dir.Join("chosen"));
 }
 
+TEST_CASE("a tree's download stays inside its directory", "[tools]") {
+  CHECK(*TreeDownloadPath("a/b/c.txt", "out") == "out/a/b/c.txt");
+  CHECK(*TreeDownloadPath("c.txt", "out/") == "out/c.txt");
+  CHECK(*TreeDownloadPath("a/c.txt", "") == "a/c.txt");
+  CHECK(*TreeDownloadPath("..a/b..", ".") == "./..a/b..");
+  for (const char* key : {"", "..", "../x", "a/../../x", ".", "a/./b", "a//b",
+                          "a/", "/a"}) {
+    INFO(key);
+    CHECK(TreeDownloadPath(key, "out").status().code() ==
+          absl::StatusCode::kInvalidArgument);
+  }
+}
+
 TEST_CASE("media types are guessed from extensions", "[tools]") {
   CHECK(GuessContentType("cat.JPG") == "image/jpeg");
   CHECK(GuessContentType("dir.d/page.html") == "text/html");

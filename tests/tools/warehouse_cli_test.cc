@@ -285,8 +285,10 @@ TEST_CASE("put - takes a pipe of any length, or a file redirected to it",
   CheckFailure(cli.Run({"stat", "piped/lost"}), "lost");
 }
 
-TEST_CASE("put -r uploads a directory's files and rm -r empties a folder",
-          "[tools][e2e]") {
+TEST_CASE(
+    "put -r uploads a directory's files, get -r downloads a folder and rm -r "
+    "empties one",
+    "[tools][e2e]") {
   CliTest cli;
   cli.Ok({"bucket", "create", "trees"});
   TempDir work;
@@ -330,6 +332,35 @@ TEST_CASE("put -r uploads a directory's files and rm -r empties a folder",
   CheckFailure(cli.Run({"put", "-r", tree + "/one.txt", "trees/x/"}),
                "not a directory");
   CheckFailure(cli.Run({"put", "-r", "-", "trees/x/"}), "--recursive");
+
+  // get -r: the folder's objects as files, in subdirectories, into a
+  // directory or the current one.
+  TempDir down;
+  CliRun get = cli.Ok({"get", "-r", "trees/t/a", down.Join("into")});
+  CHECK_THAT(get.out, Catch::StartsWith("downloaded trees/t/a/b/three.bin to " +
+                                        down.Join("into/b/three.bin") +
+                                        " (4.9 KiB)\n"));
+  CHECK(Tree(down.Join("into")) ==
+        std::vector<std::string>{"b", "b/three.bin", "link.txt", "two.json"});
+  CHECK(ReadFile(down.Join("into/b/three.bin")) == Payload(6, 5000));
+  CHECK(ReadFile(down.Join("into/link.txt")) == "one");
+  cli.Ok({"get", "-r", "trees/t"}, down.Join("into"));
+  CHECK(ReadFile(down.Join("into/one.txt")) == "one");
+  CHECK(ReadFile(down.Join("into/a/two.json")) == "{}");
+  CHECK(cli.Ok({"get", "-r", "trees/none", down.path()}).out ==
+        "no object under trees/none/\n");
+  CheckFailure(cli.Run({"get", "-r", "trees/t", "-"}), "standard output");
+  // A key that would climb out of the directory stops the download before
+  // anything is written ("." sorts before letters), and says how to get it.
+  cli.Ok({"put", tree + "/one.txt", "trees/t/../../escaped"});
+  TempDir guarded;
+  const std::string inside = guarded.Join("in");
+  std::filesystem::create_directory(inside);
+  CliRun escape = cli.Run({"get", "-r", "trees/t", inside});
+  CheckFailure(escape, "trees/t/../../escaped");
+  CHECK_THAT(escape.err, Catch::Contains("warehouse get BUCKET/KEY FILE"));
+  CHECK(Tree(guarded.path()) == std::vector<std::string>{"in"});
+  cli.Ok({"rm", "trees/t/../../escaped"});
 
   // rm -r takes a folder, with or without its '/': "t" is not a prefix of
   // "t-kept" here.
