@@ -75,8 +75,8 @@ class StdinSource {
 // Standard input of unknown length (a pipe), copied whole to an unnamed
 // temporary file, so that the upload can be sent like a file: its size
 // known before it starts (the url is signed for it), and sent again if it
-// arrives damaged. The file leaves no name behind, however
-// the command ends.
+// arrives damaged. The file leaves no name behind, however the command
+// ends.
 class SpooledStdin {
  public:
   // Errors: those of the temporary directory ($TMPDIR, else /tmp), such as
@@ -144,6 +144,11 @@ std::optional<uint64_t> StdinFileSize() {
   const off_t offset = ::lseek(STDIN_FILENO, 0, SEEK_CUR);
   if (offset < 0 || offset > st.st_size) return std::nullopt;
   return static_cast<uint64_t>(st.st_size - offset);
+}
+
+// A transfer's progress callback that draws `bar`.
+ProgressFunction DrawOn(ProgressBar& bar) {
+  return [&bar](uint64_t done, uint64_t total) { bar.Update(done, total); };
 }
 
 // Writes a download to standard output.
@@ -247,7 +252,7 @@ absl::Status PutTree(CliContext& context, const PutFlags& flags,
         flags.local, ": not a directory (--recursive uploads what one "
                      "holds)"));
   }
-  if (!path.key.empty() && !absl::EndsWith(path.key, "/")) path.key += '/';
+  path.key = AsFolder(path.key);
   ASSIGN_OR_RETURN(std::vector<std::string> files, FilesUnder(flags.local));
   ASSIGN_OR_RETURN(Client * client, context.client());
   const std::string dir =
@@ -263,9 +268,7 @@ absl::Status PutTree(CliContext& context, const PutFlags& flags,
     ProgressBar bar(absl::StrCat("put ", object.key));
     PutOptions options;
     options.content_type = content_type;
-    options.progress = [&bar](uint64_t done, uint64_t total) {
-      bar.Update(done, total);
-    };
+    options.progress = DrawOn(bar);
     absl::StatusOr<PutResult> put =
         client->PutFile(object.bucket, object.key, local, options);
     bar.Finish();
@@ -314,9 +317,7 @@ absl::Status Put(CliContext& context, const PutFlags& flags) {
   ProgressBar bar(absl::StrCat("put ", path.key));
   PutOptions options;
   options.content_type = content_type;
-  options.progress = [&bar](uint64_t done, uint64_t total) {
-    bar.Update(done, total);
-  };
+  options.progress = DrawOn(bar);
   absl::StatusOr<PutResult> put;
   if (from_stdin) {
     std::optional<uint64_t> size = StdinFileSize();
@@ -384,7 +385,7 @@ absl::Status GetTree(CliContext& context, const GetFlags& flags) {
     return absl::InvalidArgumentError(
         "--recursive writes files: not to standard output");
   }
-  if (!path.key.empty() && !absl::EndsWith(path.key, "/")) path.key += '/';
+  path.key = AsFolder(path.key);
   ASSIGN_OR_RETURN(Client * client, context.client());
   ListOptions list;
   list.prefix = path.key;
@@ -417,9 +418,7 @@ absl::Status GetTree(CliContext& context, const GetFlags& flags) {
           }
           ProgressBar bar(absl::StrCat("get ", object.key));
           GetOptions options;
-          options.progress = [&bar](uint64_t done, uint64_t total) {
-            bar.Update(done, total);
-          };
+          options.progress = DrawOn(bar);
           absl::StatusOr<ObjectInfo> got =
               client->GetFile(object.bucket, object.key, *destination, options);
           bar.Finish();
@@ -449,9 +448,7 @@ absl::Status Get(CliContext& context, const GetFlags& flags) {
   ASSIGN_OR_RETURN(Client * client, context.client());
   ProgressBar bar(absl::StrCat("get ", path.key));
   GetOptions options;
-  options.progress = [&bar](uint64_t done, uint64_t total) {
-    bar.Update(done, total);
-  };
+  options.progress = DrawOn(bar);
   if (flags.local == "-") {
     return client->GetStream(path.bucket, path.key, WriteStdout, options)
         .status();
@@ -585,7 +582,7 @@ struct RmFlags {
 // as deleted; any other failure stops it, and the objects deleted before
 // stay deleted.
 absl::Status RmTree(CliContext& context, ObjectPath path) {
-  if (!path.key.empty() && !absl::EndsWith(path.key, "/")) path.key += '/';
+  path.key = AsFolder(path.key);
   ASSIGN_OR_RETURN(Client * client, context.client());
   ListOptions options;
   options.prefix = path.key;

@@ -87,6 +87,11 @@ absl::StatusOr<ObjectPath> ParseObjectPath(absl::string_view text,
   return path;
 }
 
+std::string AsFolder(absl::string_view key) {
+  if (key.empty() || absl::EndsWith(key, "/")) return std::string(key);
+  return absl::StrCat(key, "/");
+}
+
 absl::StatusOr<std::string> KeyFileName(absl::string_view key) {
   const size_t slash = key.rfind('/');
   absl::string_view name =

@@ -21,6 +21,12 @@ struct ObjectPath {
 absl::StatusOr<ObjectPath> ParseObjectPath(absl::string_view text,
                                            bool require_key);
 
+// The prefix of the objects in folder `key`: `key` with a trailing '/'
+// (added when missing), or "" (every object of the bucket). The recursive
+// commands take a folder this way, so that "photos/2024" never reaches
+// "photos/2024-old/".
+std::string AsFolder(absl::string_view key);
+
 // The last '/'-separated segment of `key`: the name a download takes.
 // Errors: InvalidArgument when it is empty, "." or "..", which name no
 // file (a key ending in '/', or "a/..").

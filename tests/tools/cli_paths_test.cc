@@ -45,6 +45,13 @@ TEST_CASE("a download never leaves the directory it was given", "[tools]") {
   CHECK(*DownloadPath("../../x", dir.Join("chosen")) == dir.Join("chosen"));
 }
 
+TEST_CASE("a folder is named with or without its slash", "[tools]") {
+  CHECK(AsFolder("") == "");
+  CHECK(AsFolder("2024") == "2024/");
+  CHECK(AsFolder("2024/") == "2024/");
+  CHECK(AsFolder("a/b") == "a/b/");
+}
+
 TEST_CASE("a tree's download stays inside its directory", "[tools]") {
   CHECK(*TreeDownloadPath("a/b/c.txt", "out") == "out/a/b/c.txt");
   CHECK(*TreeDownloadPath("c.txt", "out/") == "out/c.txt");
