@@ -45,6 +45,8 @@ struct Flags {
   std::string tls_key;
   std::string tls_ca;
   uint64_t max_object_size = uint64_t{4} << 30;
+  std::string url_lifetime = "15m";
+  std::string max_url_lifetime = "168h";
   std::string shutdown_grace = "5s";
   std::string http_idle_timeout = "60s";
   std::string pending_row_delay = "100ms";
@@ -79,6 +81,20 @@ absl::StatusOr<MasterServer::Options> ServerOptions(const Flags& flags) {
   options.tls_key_file = flags.tls_key;
   options.tls_ca_file = flags.tls_ca;
   options.urls.max_object_bytes = flags.max_object_size;
+  absl::StatusOr<absl::Duration> url_lifetime =
+      ParseFlagDuration("--url-lifetime", flags.url_lifetime);
+  if (!url_lifetime.ok()) return url_lifetime.status();
+  absl::StatusOr<absl::Duration> max_url_lifetime =
+      ParseFlagDuration("--max-url-lifetime", flags.max_url_lifetime);
+  if (!max_url_lifetime.ok()) return max_url_lifetime.status();
+  if (*url_lifetime > *max_url_lifetime) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("--url-lifetime ", flags.url_lifetime,
+                     " is longer than --max-url-lifetime ",
+                     flags.max_url_lifetime));
+  }
+  options.urls.url_lifetime = *url_lifetime;
+  options.urls.max_url_lifetime = *max_url_lifetime;
   absl::StatusOr<absl::Duration> interval =
       ParseFlagDuration("--heartbeat-interval", flags.heartbeat_interval);
   if (!interval.ok()) return interval.status();
@@ -274,6 +290,15 @@ int Main(int argc, char** argv) {
   app.add_option("--max-object-size", flags.max_object_size,
                  "Largest object BeginUpload accepts, in bytes")
       ->envname("WAREHOUSE_MAX_OBJECT_SIZE")
+      ->capture_default_str();
+  app.add_option("--url-lifetime", flags.url_lifetime,
+                 "How long a signed URL works unless its caller asks for "
+                 "another lifetime")
+      ->envname("WAREHOUSE_URL_LIFETIME")
+      ->capture_default_str();
+  app.add_option("--max-url-lifetime", flags.max_url_lifetime,
+                 "The longest URL lifetime a caller may ask for")
+      ->envname("WAREHOUSE_MAX_URL_LIFETIME")
       ->capture_default_str();
   app.add_option("--shutdown-grace", flags.shutdown_grace,
                  "How long in-flight calls may finish on SIGINT/SIGTERM")

@@ -91,7 +91,8 @@ grpc::Status MasterService::BeginUpload(grpc::ServerContext* context,
     ASSIGN_OR_RETURN(
         const UploadTicket ticket,
         urls_->BeginUpload(request->bucket(), request->key(),
-                           request->size_bytes(), request->content_type()));
+                           request->size_bytes(), request->content_type(),
+                           absl::Seconds(request->url_lifetime_seconds())));
     response->set_upload_id(ticket.upload_id);
     response->set_file_id(ticket.file_id.ToString());
     response->set_put_url(ticket.put_url);
@@ -113,7 +114,8 @@ grpc::Status MasterService::LookupObject(grpc::ServerContext* context,
     }
     ASSIGN_OR_RETURN(
         const DownloadTicket ticket,
-        urls_->LookupObject(request->bucket(), request->key(), range));
+        urls_->LookupObject(request->bucket(), request->key(), range,
+                            absl::Seconds(request->url_lifetime_seconds())));
     response->set_get_url(ticket.get_url);
     response->set_expires_unix_seconds(absl::ToUnixSeconds(ticket.expires));
     *response->mutable_object() = ToProto(ticket.object);

@@ -19,8 +19,18 @@ UrlIssuer::UrlIssuer(MetadataStore* store, Topology* topology,
       keys_(keys),
       options_(options) {}
 
-absl::Time UrlIssuer::UrlExpiry() const {
-  const absl::Time expires = absl::Now() + options_.url_lifetime;
+absl::StatusOr<absl::Time> UrlIssuer::UrlExpiry(
+    absl::Duration lifetime) const {
+  if (lifetime < absl::ZeroDuration() ||
+      lifetime > options_.max_url_lifetime) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "a url lifetime of ", absl::FormatDuration(lifetime),
+        " is outside what this master signs: up to ",
+        absl::FormatDuration(options_.max_url_lifetime),
+        " (warehouse-master --max-url-lifetime)"));
+  }
+  if (lifetime == absl::ZeroDuration()) lifetime = options_.url_lifetime;
+  const absl::Time expires = absl::Now() + lifetime;
   int64_t seconds = absl::ToUnixSeconds(expires);
   if (absl::FromUnixSeconds(seconds) < expires) ++seconds;
   return absl::FromUnixSeconds(seconds);
@@ -28,7 +38,7 @@ absl::Time UrlIssuer::UrlExpiry() const {
 
 absl::StatusOr<UploadTicket> UrlIssuer::BeginUpload(
     absl::string_view bucket, absl::string_view key, uint64_t size,
-    absl::string_view content_type) {
+    absl::string_view content_type, absl::Duration lifetime) {
   RETURN_IF_ERROR(ValidateBucketName(bucket));
   RETURN_IF_ERROR(ValidateObjectKey(key));
   const std::string type =
@@ -40,6 +50,8 @@ absl::StatusOr<UploadTicket> UrlIssuer::BeginUpload(
                      " bytes is more than the largest object allowed, ",
                      options_.max_object_bytes, " bytes"));
   }
+  // Checked before anything is placed or written.
+  ASSIGN_OR_RETURN(const absl::Time url_expires, UrlExpiry(lifetime));
   // A missing bucket is refused before a volume is chosen (or created).
   RETURN_IF_ERROR(store_->GetBucket(bucket).status());
   ASSIGN_OR_RETURN(const Placement placement, allocator_->Allocate(size));
@@ -47,7 +59,6 @@ absl::StatusOr<UploadTicket> UrlIssuer::BeginUpload(
 
   // The upload expires with its URL plus the grace for a PUT still
   // streaming.
-  const absl::Time url_expires = UrlExpiry();
   BeginUploadRequest request;
   request.bucket = std::string(bucket);
   request.key = std::string(key);
@@ -80,9 +91,10 @@ absl::StatusOr<UploadTicket> UrlIssuer::BeginUpload(
 
 absl::StatusOr<DownloadTicket> UrlIssuer::LookupObject(
     absl::string_view bucket, absl::string_view key,
-    std::optional<ByteRange> range) {
+    std::optional<ByteRange> range, absl::Duration lifetime) {
   RETURN_IF_ERROR(ValidateBucketName(bucket));
   RETURN_IF_ERROR(ValidateObjectKey(key));
+  ASSIGN_OR_RETURN(const absl::Time url_expires, UrlExpiry(lifetime));
   if (range.has_value() && range->first > range->last) {
     return absl::InvalidArgumentError(
         absl::StrCat("object ", bucket, "/", key, ": range ", range->first, "-",
@@ -118,7 +130,7 @@ absl::StatusOr<DownloadTicket> UrlIssuer::LookupObject(
         " is on volume server ", location->server_id, " (",
         location->public_address, "), which is offline; retry later"));
   }
-  ticket.expires = UrlExpiry();
+  ticket.expires = url_expires;
   ticket.range = range;
   UrlGrant grant;
   grant.access = UrlAccess::kRead;

@@ -49,8 +49,10 @@ struct DownloadTicket {
 class UrlIssuer {
  public:
   struct Options {
-    // How long a signed URL works.
+    // How long a signed URL works, unless its caller asks otherwise.
     absl::Duration url_lifetime = absl::Minutes(15);
+    // The longest a caller may ask for.
+    absl::Duration max_url_lifetime = absl::Hours(7 * 24);
     // How long after its URL expired an upload may still commit: a PUT that
     // began in time may take this long to stream its bytes.
     absl::Duration commit_grace = absl::Hours(1);
@@ -63,26 +65,33 @@ class UrlIssuer {
   UrlIssuer(const UrlIssuer&) = delete;
   UrlIssuer& operator=(const UrlIssuer&) = delete;
 
-  // Errors: InvalidArgument (bucket name, key or content type, saying
-  // why); NotFound (bucket); OutOfRange (size above max_object_bytes);
-  // ResourceExhausted, Unavailable (VolumeAllocator::Allocate); the
-  // store's errors.
-  absl::StatusOr<UploadTicket> BeginUpload(absl::string_view bucket,
-                                           absl::string_view key, uint64_t size,
-                                           absl::string_view content_type);
+  // Both sign a URL that works for `lifetime`, or url_lifetime when it is
+  // zero.
 
-  // Errors: InvalidArgument (bucket name, key, a range with first > last);
-  // NotFound (bucket or object); OutOfRange (the range starts at or past
-  // the object's end); DataLoss (the object's volume was declared lost);
-  // Unavailable (the volume's server is offline, or unknown).
-  absl::StatusOr<DownloadTicket> LookupObject(absl::string_view bucket,
-                                              absl::string_view key,
-                                              std::optional<ByteRange> range);
+  // Errors: InvalidArgument (bucket name, key or content type, saying
+  // why; a lifetime that is negative or above max_url_lifetime); NotFound
+  // (bucket); OutOfRange (size above max_object_bytes); ResourceExhausted,
+  // Unavailable (VolumeAllocator::Allocate); the store's errors.
+  absl::StatusOr<UploadTicket> BeginUpload(
+      absl::string_view bucket, absl::string_view key, uint64_t size,
+      absl::string_view content_type,
+      absl::Duration lifetime = absl::ZeroDuration());
+
+  // Errors: InvalidArgument (bucket name, key, a range with first > last,
+  // a lifetime as for BeginUpload); NotFound (bucket or object); OutOfRange
+  // (the range starts at or past the object's end); DataLoss (the object's
+  // volume was declared lost); Unavailable (the volume's server is
+  // offline, or unknown).
+  absl::StatusOr<DownloadTicket> LookupObject(
+      absl::string_view bucket, absl::string_view key,
+      std::optional<ByteRange> range,
+      absl::Duration lifetime = absl::ZeroDuration());
 
  private:
-  // Now plus url_lifetime, rounded up to a whole second (signed URLs carry
-  // whole seconds).
-  absl::Time UrlExpiry() const;
+  // Now plus `lifetime` (url_lifetime when zero), rounded up to a whole
+  // second (signed URLs carry whole seconds). Errors: InvalidArgument for
+  // a negative lifetime or one above max_url_lifetime.
+  absl::StatusOr<absl::Time> UrlExpiry(absl::Duration lifetime) const;
 
   // Immutable after construction.
   MetadataStore* const store_;

@@ -36,6 +36,20 @@ absl::StatusOr<std::optional<v1::ByteRange>> RangeOf(
   return range;
 }
 
+// A URL lifetime in whole seconds, rounded up; 0 for the master's default.
+// Errors: InvalidArgument when negative or beyond what the field holds.
+absl::StatusOr<uint32_t> LifetimeSeconds(absl::Duration lifetime) {
+  if (lifetime < absl::ZeroDuration() ||
+      lifetime > absl::Seconds(std::numeric_limits<uint32_t>::max())) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("a url lifetime of ", absl::FormatDuration(lifetime),
+                     " is not one a master signs"));
+  }
+  return static_cast<uint32_t>(
+      absl::ToInt64Seconds(absl::Ceil(lifetime, absl::Seconds(1))));
+}
+
+
 }  // namespace
 
 // ---- Creation ----
@@ -214,13 +228,16 @@ absl::StatusOr<ListPage> ObjectLister::Next() {
 
 absl::StatusOr<SignedUrl> Client::PresignGet(absl::string_view bucket,
                                              absl::string_view key,
-                                             const GetOptions& options) {
+                                             const GetOptions& options,
+                                             absl::Duration lifetime) {
   ASSIGN_OR_RETURN(std::optional<v1::ByteRange> range,
                    RangeOf(bucket, key, options));
+  ASSIGN_OR_RETURN(const uint32_t seconds, LifetimeSeconds(lifetime));
   v1::LookupObjectRequest request;
   request.set_bucket(std::string(bucket));
   request.set_key(std::string(key));
   if (range) *request.mutable_range() = *range;
+  request.set_url_lifetime_seconds(seconds);
   v1::LookupObjectResponse response;
   RETURN_IF_ERROR(impl_->rpc().Call(&Stub::LookupObject, "LookupObject",
                                     request, &response, Idempotence::kSafe));
@@ -239,8 +256,11 @@ absl::StatusOr<SignedUrl> Client::PresignGet(absl::string_view bucket,
 absl::StatusOr<SignedUrl> Client::PresignPut(absl::string_view bucket,
                                              absl::string_view key,
                                              uint64_t size,
-                                             absl::string_view content_type) {
+                                             absl::string_view content_type,
+                                             absl::Duration lifetime) {
+  ASSIGN_OR_RETURN(const uint32_t seconds, LifetimeSeconds(lifetime));
   v1::BeginUploadRequest request;
+  request.set_url_lifetime_seconds(seconds);
   request.set_bucket(std::string(bucket));
   request.set_key(std::string(key));
   request.set_size_bytes(size);

@@ -179,6 +179,12 @@ v1::LookupObjectRequest LookupObject(const std::string& bucket,
   }
   return request;
 }
+// A request with a URL lifetime, in seconds.
+template <typename Request>
+Request WithUrlLifetime(Request request, uint32_t seconds) {
+  request.set_url_lifetime_seconds(seconds);
+  return request;
+}
 v1::ListObjectsRequest ListObjects(const std::string& bucket,
                                    const std::string& prefix = "",
                                    const std::string& delimiter = "",
@@ -462,6 +468,16 @@ std::vector<GrpcRow> GrpcRows(BadInputFixture& fx) {
           MASTER_ROW("a key that differs only in case", Auth::kAdmin,
                      LookupObject, LookupObject("alpha", "A.TXT"), NOT_FOUND,
                      "A.TXT"),
+          MASTER_ROW("a GET url lifetime past the master's maximum",
+                     Auth::kAdmin, LookupObject,
+                     WithUrlLifetime(LookupObject("alpha", "a.txt"),
+                                     7 * 24 * 3600 + 1),
+                     INVALID_ARGUMENT, "168h"),
+          MASTER_ROW("a PUT url lifetime past the master's maximum",
+                     Auth::kAdmin, BeginUpload,
+                     WithUrlLifetime(BeginUpload("alpha", "new", 1),
+                                     0xffffffff),
+                     INVALID_ARGUMENT, "max-url-lifetime"),
 
       });
   // Listings.

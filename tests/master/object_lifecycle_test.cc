@@ -51,12 +51,14 @@ class Cluster {
   ScriptedVolumeServer& vs() { return vs_; }
 
   v1::BeginUploadResponse Begin(const std::string& key, uint64_t size,
-                                const std::string& content_type = "") {
+                                const std::string& content_type = "",
+                                uint32_t url_lifetime_seconds = 0) {
     v1::BeginUploadRequest request;
     request.set_bucket("photos");
     request.set_key(key);
     request.set_size_bytes(size);
     request.set_content_type(content_type);
+    request.set_url_lifetime_seconds(url_lifetime_seconds);
     v1::BeginUploadResponse response;
     grpc::Status status =
         MASTER_CALL(master_, BeginUpload, request, &response, &master_.admin());
@@ -318,6 +320,64 @@ TEST_CASE("an upload that is never reported expires and its needle is deleted",
   // Too late to report it now.
   CHECK(c.Report(Cluster::ReportOf(upload, 10, 1, "application/octet-stream"))
             .code() == absl::StatusCode::kNotFound);
+}
+
+TEST_CASE("a url lasts the lifetime its caller asks for, up to a maximum",
+          "[master][upload]") {
+  Cluster c([](MasterServer::Options& options) {
+    options.urls.max_url_lifetime = absl::Hours(2);
+  });
+  TestMaster& m = c.master();
+  c.Put("k", 10);
+  // The seconds a url is signed for, from its expiry (rounded up).
+  auto lasts = [](int64_t expires_unix_seconds) {
+    return expires_unix_seconds - absl::ToUnixSeconds(absl::Now());
+  };
+  v1::LookupObjectRequest lookup;
+  lookup.set_bucket("photos");
+  lookup.set_key("k");
+  v1::LookupObjectResponse found;
+  REQUIRE(MASTER_CALL(m, LookupObject, lookup, &found, &m.admin()).ok());
+  CHECK(lasts(found.expires_unix_seconds()) > 14 * 60);
+  CHECK(lasts(found.expires_unix_seconds()) <= 15 * 60 + 1);
+  lookup.set_url_lifetime_seconds(7200);
+  REQUIRE(MASTER_CALL(m, LookupObject, lookup, &found, &m.admin()).ok());
+  CHECK(lasts(found.expires_unix_seconds()) > 7200 - 60);
+  CHECK(lasts(found.expires_unix_seconds()) <= 7200 + 1);
+  const UrlParts get = SplitUrl(found.get_url());
+  absl::StatusOr<UrlGrant> read = VerifySignedRequest(
+      "GET", get.path, get.query, absl::Now() + absl::Hours(1), m.keys());
+  INFO(read.status().ToString());
+  CHECK(read.ok());
+  lookup.set_url_lifetime_seconds(7201);
+  grpc::Status refused = MASTER_CALL(m, LookupObject, lookup, &found, &m.admin());
+  CHECK(refused.error_code() == grpc::StatusCode::INVALID_ARGUMENT);
+  CHECK_THAT(refused.error_message(), Catch::Contains("2h"));
+
+  const v1::BeginUploadResponse upload = c.Begin("long", 10, "", 3600);
+  CHECK(lasts(upload.expires_unix_seconds()) > 3600 - 60);
+  CHECK(lasts(upload.expires_unix_seconds()) <= 3600 + 1);
+  v1::BeginUploadRequest too_long;
+  too_long.set_bucket("photos");
+  too_long.set_key("too-long");
+  too_long.set_size_bytes(10);
+  too_long.set_url_lifetime_seconds(3 * 3600);
+  v1::BeginUploadResponse none;
+  CHECK(MASTER_CALL(m, BeginUpload, too_long, &none, &m.admin())
+            .error_code() == grpc::StatusCode::INVALID_ARGUMENT);
+}
+
+TEST_CASE("an upload expires with the url lifetime its caller asked for",
+          "[master][deletion]") {
+  Cluster c([](MasterServer::Options& options) {
+    options.urls.commit_grace = absl::ZeroDuration();
+    options.deletion.expire_interval = absl::Milliseconds(50);
+  });
+  // The default lifetime is 15 minutes; this one asked for a second.
+  const v1::BeginUploadResponse upload = c.Begin("brief", 10, "", 1);
+  v1::MasterCommand deletion = c.NextDelete();
+  REQUIRE(deletion.delete_needles().file_ids_size() == 1);
+  CHECK(deletion.delete_needles().file_ids(0) == upload.file_id());
 }
 
 TEST_CASE("an object on an offline server cannot be looked up",

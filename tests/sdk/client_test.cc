@@ -951,6 +951,25 @@ TEST_CASE("signed urls work without credentials", "[sdk][e2e]") {
   REQUIRE(response.ok());
   CHECK(response->status == 200);
   CHECK(response->body == data);
+
+  // The lifetime asked for, up to the master's maximum (7 days).
+  const absl::Time asked = absl::Now();
+  absl::StatusOr<SignedUrl> day = client->PresignGet(
+      "shared", "via-url.txt", {}, absl::Hours(24) + absl::Milliseconds(1));
+  REQUIRE(day.ok());
+  CHECK(day->expires >= asked + absl::Hours(24));
+  CHECK(day->expires <= absl::Now() + absl::Hours(24) + absl::Seconds(2));
+  CHECK(get->expires < asked + absl::Minutes(16));  // the default
+  absl::StatusOr<SignedUrl> upload = client->PresignPut(
+      "shared", "later.txt", 3, "text/plain", absl::Hours(48));
+  REQUIRE(upload.ok());
+  CHECK(upload->expires >= asked + absl::Hours(48));
+  CHECK(client->PresignGet("shared", "via-url.txt", {}, absl::Hours(169))
+            .status()
+            .code() == absl::StatusCode::kInvalidArgument);
+  CHECK(client->PresignPut("shared", "x", 3, "", -absl::Seconds(1))
+            .status()
+            .code() == absl::StatusCode::kInvalidArgument);
 }
 
 TEST_CASE("cached read urls spare the master and are dropped when stale",

@@ -238,18 +238,24 @@ class Client {
 
   // ---- Signed URLs ----
 
+  // Both sign a URL that works for `lifetime`, or for the master's default
+  // (15 minutes unless configured) when it is zero; SignedUrl::expires
+  // says until when. A lifetime above the master's maximum (7 days unless
+  // configured) is InvalidArgument.
+
   // A URL to download the object (or the range of `options`; its progress
-  // is ignored) without credentials, valid for the master's URL lifetime.
-  // Errors: as Stat, and OutOfRange.
-  absl::StatusOr<SignedUrl> PresignGet(absl::string_view bucket,
-                                       absl::string_view key,
-                                       const GetOptions& options = {});
+  // is ignored) without credentials. Errors: as Stat, and OutOfRange.
+  absl::StatusOr<SignedUrl> PresignGet(
+      absl::string_view bucket, absl::string_view key,
+      const GetOptions& options = {},
+      absl::Duration lifetime = absl::ZeroDuration());
   // A URL to upload exactly `size` bytes of `content_type` (empty means
   // "application/octet-stream") to `key` without credentials. Errors: as
   // Put.
-  absl::StatusOr<SignedUrl> PresignPut(absl::string_view bucket,
-                                       absl::string_view key, uint64_t size,
-                                       absl::string_view content_type = "");
+  absl::StatusOr<SignedUrl> PresignPut(
+      absl::string_view bucket, absl::string_view key, uint64_t size,
+      absl::string_view content_type = "",
+      absl::Duration lifetime = absl::ZeroDuration());
 
   // ---- Administration (admin keys only; others get PermissionDenied) ----
 
