@@ -670,15 +670,14 @@ std::string ShellQuote(absl::string_view text) {
 
 absl::Status Url(CliContext& context, const UrlFlags& flags) {
   ASSIGN_OR_RETURN(ObjectPath path, ParseObjectPath(flags.target, true));
-  std::optional<absl::Duration> wanted;
-  if (!flags.expires.empty()) {
-    absl::Duration d;
-    if (!absl::ParseDuration(flags.expires, &d) || d <= absl::ZeroDuration()) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          "--expires ", flags.expires,
-          ": not a positive duration such as 30m or 1h"));
-    }
-    wanted = d;
+  // Zero: the master's default lifetime.
+  absl::Duration lifetime = absl::ZeroDuration();
+  if (!flags.expires.empty() &&
+      (!absl::ParseDuration(flags.expires, &lifetime) ||
+       lifetime <= absl::ZeroDuration())) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("--expires ", flags.expires,
+                     ": not a positive duration such as 30m or 1h"));
   }
   if (flags.upload == flags.size.empty()) {
     return absl::InvalidArgumentError(
@@ -697,18 +696,10 @@ absl::Status Url(CliContext& context, const UrlFlags& flags) {
                                          ? flags.content_type
                                          : GuessContentType(path.key);
     ASSIGN_OR_RETURN(url, client->PresignPut(path.bucket, path.key, size,
-                                             content_type));
+                                             content_type, lifetime));
   } else {
-    ASSIGN_OR_RETURN(url, client->PresignGet(path.bucket, path.key));
-  }
-  // The master chooses how long its URLs live: --expires can only check
-  // that this covers what the caller needs, never lengthen or shorten it.
-  const absl::Time now = absl::Now();
-  if (wanted && url.expires < now + *wanted - absl::Seconds(1)) {
-    return absl::FailedPreconditionError(absl::StrCat(
-        "the master signs urls valid until ", FormatLocalTime(url.expires), " (",
-        absl::FormatDuration(absl::Trunc(url.expires - now, absl::Seconds(1))),
-        "), less than --expires ", flags.expires));
+    ASSIGN_OR_RETURN(url,
+                     client->PresignGet(path.bucket, path.key, {}, lifetime));
   }
   if (context.json) {
     JsonWriter json;
@@ -820,8 +811,9 @@ void AddObjectCommands(CLI::App& app, CliContext& context,
              "to upload it) without credentials");
   url->add_option("BUCKET/KEY", url_flags->target, "The object")->required();
   url->add_option("--expires", url_flags->expires,
-                  "Fail unless the url stays valid this long (e.g. 10m); the "
-                  "master sets the lifetime");
+                  "How long the url works (e.g. 10m, 24h; default: the "
+                  "master's, 15m unless configured; at most its maximum, "
+                  "168h unless configured)");
   url->add_flag("--upload", url_flags->upload, "A url to PUT the object");
   url->add_option("--size", url_flags->size,
                   "With --upload: the exact size of the upload");

@@ -228,12 +228,12 @@ std::vector<CliRow> CliRows() {
                 "",
                 1,
                 "2097152"},
-               {"url whose expiry the master will not grant",
+               {"url whose lifetime the master will not grant",
                 {"url", "alpha/a.txt", "--expires", "300h"},
                 admin,
                 "",
                 1,
-                "expire"},
+                "max-url-lifetime"},
 
            });
   // The master.

@@ -466,9 +466,16 @@ TEST_CASE("url prints a download url, and an upload url curl can use",
   REQUIRE(response.ok());
   CHECK(response->status == 200);
   CHECK(response->body == data);
-  // The master sets the lifetime; a longer need is refused, not ignored.
+  // --expires sets the lifetime, up to the master's maximum.
+  const int64_t asked = absl::ToUnixSeconds(absl::Now());
+  CliRun day = cli.Ok({"--json", "url", "links/doc.txt", "--expires", "24h"});
+  const size_t at = day.out.find("\"expires_unix_seconds\":");
+  REQUIRE(at != std::string::npos);
+  const int64_t expires = std::stoll(day.out.substr(at + 23));
+  CHECK(expires >= asked + 24 * 3600);
+  CHECK(expires <= absl::ToUnixSeconds(absl::Now()) + 24 * 3600 + 1);
   CheckFailure(cli.Run({"url", "links/doc.txt", "--expires", "1000h"}),
-               "less than --expires 1000h");
+               "up to 168h");
 
   const std::string upload = Payload(4, 4000);
   WriteFile(work.Join("up.txt"), upload);
