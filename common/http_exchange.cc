@@ -92,7 +92,11 @@ std::string ResponseHead(int status, const bhttp::fields& fields,
     absl::StrAppend(&head, ToView(field.name_string()), ": ",
                     ToView(field.value()), "\r\n");
   }
-  absl::StrAppend(&head, "Content-Length: ", content_length, "\r\n");
+  // A 204 never carries the field, and a 304 may not carry a length other
+  // than the 200's (RFC 9110, section 8.6): neither has a body.
+  if (status != 204 && status != 304) {
+    absl::StrAppend(&head, "Content-Length: ", content_length, "\r\n");
+  }
   if (!keep_alive) {
     head += "Connection: close\r\n";
   } else if (http10) {
@@ -269,7 +273,7 @@ void SocketResponseWriter::SetHeader(absl::string_view name,
 }
 
 absl::Status SocketResponseWriter::Send(int status, absl::string_view body) {
-  RETURN_IF_ERROR(CheckStart(status));
+  RETURN_IF_ERROR(CheckStart(status, body.size()));
   std::string head = Head(status, body.size());
   state_ = State::kDone;
   return Transmit(head, head_ ? absl::string_view() : body);
@@ -277,7 +281,7 @@ absl::Status SocketResponseWriter::Send(int status, absl::string_view body) {
 
 absl::Status SocketResponseWriter::BeginStream(int status,
                                                uint64_t content_length) {
-  RETURN_IF_ERROR(CheckStart(status));
+  RETURN_IF_ERROR(CheckStart(status, content_length));
   pending_head_ = Head(status, content_length);
   state_ = State::kStreaming;
   declared_ = content_length;
@@ -337,7 +341,8 @@ void SocketResponseWriter::ClearHeaders() {
   header_error_ = absl::OkStatus();
 }
 
-absl::Status SocketResponseWriter::CheckStart(int status) {
+absl::Status SocketResponseWriter::CheckStart(int status,
+                                              uint64_t content_length) {
   if (state_ != State::kNone) {
     return absl::FailedPreconditionError(
         absl::StrCat(remote_, ": response already started"));
@@ -345,6 +350,10 @@ absl::Status SocketResponseWriter::CheckStart(int status) {
   if (status < 200 || status > 599) {
     return absl::InvalidArgumentError(
         absl::StrCat("response status ", status, ": not in 200..599"));
+  }
+  if ((status == 204 || status == 304) && content_length != 0) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("response status ", status, " has no body"));
   }
   return header_error_;
 }

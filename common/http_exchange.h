@@ -120,7 +120,9 @@ class SocketResponseWriter final : public ResponseWriter {
  private:
   enum class State { kNone, kStreaming, kDone };
 
-  absl::Status CheckStart(int status);
+  // Errors: FailedPrecondition (already started), InvalidArgument (a
+  // status outside 200..599, a body for a 204 or 304, a bad header).
+  absl::Status CheckStart(int status, uint64_t content_length);
   // The response header; decides whether the connection stays open.
   std::string Head(int status, uint64_t content_length);
   // Sends `a` then `b`, in one system call when the socket takes them.

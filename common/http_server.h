@@ -122,10 +122,12 @@ class ResponseWriter {
   // header has been sent.
   virtual void SetHeader(absl::string_view name, absl::string_view value) = 0;
 
-  // Sends `status` (200..599) with `body`, setting Content-Length. Errors:
+  // Sends `status` (200..599) with `body`, setting Content-Length (except
+  // for 204 and 304, which have no body: RFC 9110, section 8.6). Errors:
   // FailedPrecondition (a response was already started), InvalidArgument
-  // (bad status or header), DeadlineExceeded or Unavailable (the client
-  // did not take the bytes; the connection is closed).
+  // (bad status or header, a body for a 204 or 304), DeadlineExceeded or
+  // Unavailable (the client did not take the bytes; the connection is
+  // closed).
   virtual absl::Status Send(int status, absl::string_view body) = 0;
 
   // Starts a response of exactly `content_length` body bytes. The header

@@ -8,6 +8,7 @@
 #include "absl/time/clock.h"
 #include "common/crash_point.h"
 #include "common/crc32c.h"
+#include "common/http_conditional.h"
 #include "common/http_range.h"
 #include "common/signed_url.h"
 #include "common/status_mapping.h"
@@ -315,6 +316,30 @@ void DataPath::Get(http::Request& request, http::ResponseWriter& response) {
       grant->file_id.needle_id, grant->file_id.cookie);
   if (!reader.ok()) return fail(reader.status());
   const NeedleInfo& info = reader->info();
+  const http::Validators validators{
+      ETag(info.crc32c),
+      absl::FromUnixMillis(static_cast<int64_t>(info.last_modified_ms))};
+  const std::string last_modified = HttpDate(info.last_modified_ms);
+  switch (http::EvaluatePreconditions(request.headers, validators)) {
+    case http::Precondition::kPass:
+      break;
+    case http::Precondition::kNotModified:
+      response.SetHeader("ETag", validators.etag);
+      response.SetHeader("Last-Modified", last_modified);
+      response.Send(304, "").IgnoreError();
+      return;
+    case http::Precondition::kFailed:
+      response.SetHeader("ETag", validators.etag);
+      return http::SendError(
+                 response,
+                 absl::FailedPreconditionError(absl::StrCat(
+                     grant->file_id.ToString(), ": its etag ",
+                     validators.etag, " and last modification, ",
+                     last_modified, ", fail the request's If-Match or "
+                     "If-Unmodified-Since")),
+                 412)
+          .IgnoreError();
+  }
 
   // A 416 names the object's size (RFC 9110, section 15.5.17).
   auto unsatisfiable = [&](const absl::Status& status) {
@@ -329,7 +354,13 @@ void DataPath::Get(http::Request& request, http::ResponseWriter& response) {
         info.size, " bytes")));
   }
   if (range && range->last >= info.size) range->last = info.size - 1;
-  if (std::optional<std::string> header = request.Header("Range")) {
+  std::optional<std::string> header = request.Header("Range");
+  // A Range under an If-Range the object no longer matches asks for the
+  // whole of it (RFC 9110, section 13.1.5).
+  if (header && !http::IfRangeHolds(request.headers, validators)) {
+    header.reset();
+  }
+  if (header) {
     // A unit other than bytes parses as nullopt and is ignored.
     absl::StatusOr<std::optional<ByteRange>> asked =
         ParseRangeHeader(*header, info.size);
@@ -353,8 +384,8 @@ void DataPath::Get(http::Request& request, http::ResponseWriter& response) {
   response.SetHeader("Content-Type", info.content_type.empty()
                                          ? "application/octet-stream"
                                          : info.content_type);
-  response.SetHeader("ETag", ETag(info.crc32c));
-  response.SetHeader("Last-Modified", HttpDate(info.last_modified_ms));
+  response.SetHeader("ETag", validators.etag);
+  response.SetHeader("Last-Modified", last_modified);
   response.SetHeader("Accept-Ranges", "bytes");
   uint64_t begin = 0, length = info.size;
   int status = 200;

@@ -314,6 +314,76 @@ TEST_CASE("byte ranges answer 206, 416 and honour the signed range",
   CHECK(cluster.Send("GET", cluster.GetUrl(Fid(3))).body == small);
 }
 
+TEST_CASE("conditional GETs answer 304 and 412, and If-Range guards a range",
+          "[e2e][volume]") {
+  Cluster cluster;
+  const std::string data = Payload(5, 100000);
+  REQUIRE(
+      cluster.Send("PUT", cluster.PutUrl(Fid(4), data.size()), data).status ==
+      200);
+  auto get = cluster.Send("GET", cluster.GetUrl(Fid(4)));
+  REQUIRE(get.status == 200);
+  const std::string etag = *get.Header("ETag");
+  const std::string modified = *get.Header("Last-Modified");
+
+  // A cache holding this copy is told so, with no body and no length
+  // other than the object's; the connection goes on serving.
+  for (const auto& condition :
+       std::vector<std::pair<std::string, std::string>>{
+           {"If-None-Match", etag},
+           {"If-None-Match", "\"other\", W/" + etag},
+           {"If-Modified-Since", modified}}) {
+    INFO(condition.first << ": " << condition.second);
+    for (const char* method : {"GET", "HEAD"}) {
+      auto cached =
+          cluster.Send(method, cluster.GetUrl(Fid(4)), "", {condition});
+      CHECK(cached.status == 304);
+      CHECK(cached.body.empty());
+      CHECK_FALSE(cached.Header("Content-Length").has_value());
+      CHECK(cached.Header("ETag") == etag);
+      CHECK(cached.Header("Last-Modified") == modified);
+    }
+  }
+  CHECK(cluster.Send("GET", cluster.GetUrl(Fid(4)), "",
+                     {{"If-None-Match", "\"other\""}})
+            .body == data);
+  CHECK(cluster.Send("GET", cluster.GetUrl(Fid(4)), "",
+                     {{"If-Modified-Since", "Thu, 01 Jan 2015 00:00:00 GMT"}})
+            .body == data);
+
+  // If-Match names the copy a writer expects: another one fails.
+  CHECK(cluster.Send("GET", cluster.GetUrl(Fid(4)), "", {{"If-Match", etag}})
+            .body == data);
+  auto mismatch = cluster.Send("GET", cluster.GetUrl(Fid(4)), "",
+                               {{"If-Match", "\"other\""}});
+  CHECK(mismatch.status == 412);
+  CHECK_THAT(mismatch.body, Catch::Contains("If-Match"));
+  CHECK(cluster.Send("GET", cluster.GetUrl(Fid(4)), "",
+                     {{"If-Unmodified-Since", "Thu, 01 Jan 2015 00:00:00 GMT"}})
+            .status == 412);
+
+  // A resumed download: the range only for the same object, else all of it.
+  auto resumed = cluster.Send("GET", cluster.GetUrl(Fid(4)), "",
+                              {{"Range", "bytes=100-"}, {"If-Range", etag}});
+  CHECK(resumed.status == 206);
+  CHECK(resumed.body == data.substr(100));
+  auto changed =
+      cluster.Send("GET", cluster.GetUrl(Fid(4)), "",
+                   {{"Range", "bytes=100-"}, {"If-Range", "\"other\""}});
+  CHECK(changed.status == 200);
+  CHECK(changed.body == data);
+  CHECK_FALSE(changed.Header("Content-Range").has_value());
+  CHECK(cluster.Send("GET", cluster.GetUrl(Fid(4)), "",
+                     {{"Range", "bytes=100-"}, {"If-Range", modified}})
+            .status == 206);
+
+  // A 204 carries no Content-Length either.
+  auto deleted = cluster.Send("DELETE", cluster.DeleteUrl(Fid(4)));
+  CHECK(deleted.status == 204);
+  CHECK_FALSE(deleted.Header("Content-Length").has_value());
+  CHECK(cluster.Send("GET", cluster.GetUrl(Fid(4))).status == 404);
+}
+
 TEST_CASE("every way a url can be wrong is refused", "[e2e][volume]") {
   Cluster cluster;
   const std::string data = Payload(4, 100);
