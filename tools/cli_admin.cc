@@ -28,6 +28,19 @@ std::string Percent(uint64_t part, uint64_t whole) {
 
 // ---- servers, volumes ----
 
+// "running", "succeeded" or "failed".
+std::string CompactionState(const CompactionInfo& compaction) {
+  switch (compaction.state) {
+    case CompactionInfo::State::kRunning:
+      return "running";
+    case CompactionInfo::State::kSucceeded:
+      return "succeeded";
+    case CompactionInfo::State::kFailed:
+      return "failed";
+  }
+  return "running";
+}
+
 // "no", or how far the copy has come: "yes (45.0%)".
 std::string Compacting(const VolumeInfo& volume) {
   if (!volume.compacting) return "no";
@@ -107,6 +120,23 @@ absl::Status Volumes(CliContext& context) {
       if (volume.compacting) {
         json.Key("compaction_copied_bytes").Number(volume.compaction_copied_bytes)
             .Key("compaction_total_bytes").Number(volume.compaction_total_bytes);
+      }
+      if (const std::optional<CompactionInfo>& last = volume.last_compaction) {
+        json.Key("last_compaction").BeginObject()
+            .Key("state").String(CompactionState(*last))
+            .Key("started_unix_ms")
+            .Number(static_cast<uint64_t>(absl::ToUnixMillis(last->started)));
+        if (last->state != CompactionInfo::State::kRunning) {
+          json.Key("finished_unix_ms")
+              .Number(static_cast<uint64_t>(absl::ToUnixMillis(last->finished)));
+        }
+        if (last->state == CompactionInfo::State::kSucceeded) {
+          json.Key("bytes_reclaimed").Number(last->bytes_reclaimed);
+        }
+        if (last->state == CompactionInfo::State::kFailed) {
+          json.Key("error").String(last->error);
+        }
+        json.EndObject();
       }
       json.EndObject();
     }

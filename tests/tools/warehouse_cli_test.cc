@@ -566,10 +566,17 @@ TEST_CASE("administrators see servers and volumes, compact, and manage keys",
   CHECK_THAT(failed.err, Catch::StartsWith("warehouse: volume " + volume +
                                            ": compaction failed: "));
   CHECK_THAT(failed.err, Catch::Contains(".cpd"));
+  // volumes --json keeps the outcome for scripts.
+  CliRun after_failure = cli.Ok({"--json", "volumes"});
+  CHECK_THAT(after_failure.out,
+             Catch::Contains(R"("last_compaction":{"state":"failed",)"));
+  CHECK_THAT(after_failure.out, Catch::Contains(".cpd"));
   std::filesystem::remove_all(in_the_way);
   REQUIRE(cli.cluster().RestartVolumeServer(0).ok());
   CHECK_THAT(cli.Ok({"compact", volume, "--wait", "60s"}).out,
              Catch::EndsWith("\nvolume " + volume + ": reclaimed 0 B\n"));
+  CHECK_THAT(cli.Ok({"--json", "volumes"}).out,
+             Catch::Contains(R"("last_compaction":{"state":"succeeded",)"));
   CheckFailure(cli.Run({"compact", "424242"}), "424242");
   CheckFailure(cli.Run({"compact"}), "--all");
 
