@@ -49,7 +49,6 @@ absl::StatusOr<uint32_t> LifetimeSeconds(absl::Duration lifetime) {
       absl::ToInt64Seconds(absl::Ceil(lifetime, absl::Seconds(1))));
 }
 
-
 }  // namespace
 
 // ---- Creation ----
@@ -260,12 +259,12 @@ absl::StatusOr<SignedUrl> Client::PresignPut(absl::string_view bucket,
                                              absl::Duration lifetime) {
   ASSIGN_OR_RETURN(const uint32_t seconds, LifetimeSeconds(lifetime));
   v1::BeginUploadRequest request;
-  request.set_url_lifetime_seconds(seconds);
   request.set_bucket(std::string(bucket));
   request.set_key(std::string(key));
   request.set_size_bytes(size);
   request.set_content_type(content_type.empty() ? kDefaultContentType
                                                 : std::string(content_type));
+  request.set_url_lifetime_seconds(seconds);
   v1::BeginUploadResponse response;
   RETURN_IF_ERROR(impl_->rpc().Call(&Stub::BeginUpload, "BeginUpload", request,
                                     &response, Idempotence::kSafe));

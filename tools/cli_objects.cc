@@ -8,6 +8,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <filesystem>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -375,71 +376,81 @@ void ReportGet(CliContext& context, JsonWriter& json, const ObjectPath& path,
                                FormatBytes(object.size_bytes), ")\n"));
 }
 
+// Calls `each` for every object in `folder` (a bucket and a prefix from
+// AsFolder), page by page as they are listed, until it fails. Returns that
+// failure, or the listing's; says so on standard output when the folder
+// holds nothing (unless printing JSON).
+absl::Status ForEachObjectIn(
+    CliContext& context, Client* client, const ObjectPath& folder,
+    const std::function<absl::Status(const ObjectPath& object)>& each) {
+  ListOptions options;
+  options.prefix = folder.key;
+  absl::Status failed;
+  uint64_t count = 0;
+  absl::Status listed = client->ListPages(
+      folder.bucket, options, [&](const ListPage& page) {
+        for (const ObjectInfo& object : page.objects) {
+          failed = each(ObjectPath{folder.bucket, object.key});
+          if (!failed.ok()) return false;
+          ++count;
+        }
+        return true;
+      });
+  if (!failed.ok()) return failed;
+  if (!listed.ok()) return listed;
+  if (count == 0 && !context.json) {
+    CliContext::Out(absl::StrCat("no object under ", folder.bucket, "/",
+                                 folder.key, "\n"));
+  }
+  return absl::OkStatus();
+}
+
 // get --recursive BUCKET[/FOLDER] [DIRECTORY]: every object under FOLDER/
 // into DIRECTORY (default: the current one), its path below the folder
 // made of subdirectories there. Stops at the first failure, a key that is
 // no such path included; the files written before it stay.
 absl::Status GetTree(CliContext& context, const GetFlags& flags) {
-  ASSIGN_OR_RETURN(ObjectPath path, ParseObjectPath(flags.source, false));
+  ASSIGN_OR_RETURN(ObjectPath folder, ParseObjectPath(flags.source, false));
   if (flags.local == "-") {
     return absl::InvalidArgumentError(
         "--recursive writes files: not to standard output");
   }
-  path.key = AsFolder(path.key);
+  folder.key = AsFolder(folder.key);
   ASSIGN_OR_RETURN(Client * client, context.client());
-  ListOptions list;
-  list.prefix = path.key;
-  absl::Status failed;
-  uint64_t written = 0;
   JsonWriter json;
   if (context.json) json.BeginArray();
-  absl::Status listed = client->ListPages(
-      path.bucket, list, [&](const ListPage& page) {
-        for (const ObjectInfo& listed_object : page.objects) {
-          const ObjectPath object{path.bucket, listed_object.key};
-          absl::StatusOr<std::string> destination = TreeDownloadPath(
-              absl::string_view(object.key).substr(path.key.size()),
-              flags.local);
-          if (!destination.ok()) {
-            failed = absl::InvalidArgumentError(absl::StrCat(
-                object.bucket, "/", object.key, ": ",
-                destination.status().message(),
-                "; download it by name: warehouse get BUCKET/KEY FILE"));
-            return false;
-          }
-          std::error_code error;
-          const std::filesystem::path parent =
-              std::filesystem::path(*destination).parent_path();
-          if (!parent.empty()) std::filesystem::create_directories(parent, error);
-          if (error) {
-            failed = absl::FailedPreconditionError(absl::StrCat(
-                *destination, ": making its directory: ", error.message()));
-            return false;
-          }
-          ProgressBar bar(absl::StrCat("get ", object.key));
-          GetOptions options;
-          options.progress = DrawOn(bar);
-          absl::StatusOr<ObjectInfo> got =
-              client->GetFile(object.bucket, object.key, *destination, options);
-          bar.Finish();
-          if (!got.ok()) {
-            failed = got.status();
-            return false;
-          }
-          ++written;
-          ReportGet(context, json, object, *destination, *got);
-          if (context.json) CliContext::Out(json.Take());
+  absl::Status done = ForEachObjectIn(
+      context, client, folder, [&](const ObjectPath& object) -> absl::Status {
+        absl::StatusOr<std::string> destination = TreeDownloadPath(
+            absl::string_view(object.key).substr(folder.key.size()),
+            flags.local);
+        if (!destination.ok()) {
+          return absl::InvalidArgumentError(absl::StrCat(
+              object.bucket, "/", object.key, ": ",
+              destination.status().message(),
+              "; download it by name: warehouse get BUCKET/KEY FILE"));
         }
-        return true;
+        std::error_code error;
+        const std::filesystem::path parent =
+            std::filesystem::path(*destination).parent_path();
+        if (!parent.empty()) std::filesystem::create_directories(parent, error);
+        if (error) {
+          return absl::FailedPreconditionError(absl::StrCat(
+              *destination, ": making its directory: ", error.message()));
+        }
+        ProgressBar bar(absl::StrCat("get ", object.key));
+        GetOptions options;
+        options.progress = DrawOn(bar);
+        absl::StatusOr<ObjectInfo> got =
+            client->GetFile(object.bucket, object.key, *destination, options);
+        bar.Finish();
+        if (!got.ok()) return got.status();
+        ReportGet(context, json, object, *destination, *got);
+        if (context.json) CliContext::Out(json.Take());
+        return absl::OkStatus();
       });
   if (context.json) CliContext::Out(json.EndArray().Take() + "\n");
-  if (!failed.ok()) return failed;
-  if (!listed.ok()) return listed;
-  if (written == 0 && !context.json) {
-    CliContext::Out(
-        absl::StrCat("no object under ", path.bucket, "/", path.key, "\n"));
-  }
-  return absl::OkStatus();
+  return done;
 }
 
 absl::Status Get(CliContext& context, const GetFlags& flags) {
@@ -581,46 +592,29 @@ struct RmFlags {
 // "photos/2024-old/". An object deleted meanwhile by someone else counts
 // as deleted; any other failure stops it, and the objects deleted before
 // stay deleted.
-absl::Status RmTree(CliContext& context, ObjectPath path) {
-  path.key = AsFolder(path.key);
+absl::Status RmTree(CliContext& context, ObjectPath folder) {
+  folder.key = AsFolder(folder.key);
   ASSIGN_OR_RETURN(Client * client, context.client());
-  ListOptions options;
-  options.prefix = path.key;
-  absl::Status failed;
-  uint64_t deleted = 0;
   JsonWriter json;
   if (context.json) json.BeginObject().Key("deleted").BeginArray();
-  absl::Status listed = client->ListPages(
-      path.bucket, options, [&](const ListPage& page) {
-        std::string out;
-        for (const ObjectInfo& object : page.objects) {
-          absl::Status status = client->Delete(path.bucket, object.key);
-          if (!status.ok() && !absl::IsNotFound(status)) {
-            failed = status;
-            break;
-          }
-          ++deleted;
-          if (context.json) {
-            json.BeginObject()
-                .Key("bucket").String(path.bucket)
-                .Key("key").String(object.key)
-                .EndObject();
-          } else {
-            absl::StrAppend(&out, "deleted ", path.bucket, "/", object.key,
-                            "\n");
-          }
+  absl::Status done = ForEachObjectIn(
+      context, client, folder, [&](const ObjectPath& object) -> absl::Status {
+        absl::Status status = client->Delete(object.bucket, object.key);
+        if (!status.ok() && !absl::IsNotFound(status)) return status;
+        if (context.json) {
+          json.BeginObject()
+              .Key("bucket").String(object.bucket)
+              .Key("key").String(object.key)
+              .EndObject();
+          CliContext::Out(json.Take());
+        } else {
+          CliContext::Out(
+              absl::StrCat("deleted ", object.bucket, "/", object.key, "\n"));
         }
-        CliContext::Out(context.json ? json.Take() : out);
-        return failed.ok();
+        return absl::OkStatus();
       });
   if (context.json) CliContext::Out(json.EndArray().EndObject().Take() + "\n");
-  if (!failed.ok()) return failed;
-  if (!listed.ok()) return listed;
-  if (deleted == 0 && !context.json) {
-    CliContext::Out(
-        absl::StrCat("no object under ", path.bucket, "/", path.key, "\n"));
-  }
-  return absl::OkStatus();
+  return done;
 }
 
 absl::Status Rm(CliContext& context, const RmFlags& flags) {
