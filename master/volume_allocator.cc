@@ -19,6 +19,22 @@ bool HasRoom(const VolumeView& volume, uint64_t size, uint64_t slack) {
   return room >= slack && room - slack >= size;
 }
 
+// Whether `server` holds a volume that could take `size` bytes.
+bool HasWritableVolume(const ServerView& server, uint64_t size,
+                       uint64_t slack) {
+  for (const VolumeView& volume : server.volumes) {
+    if (!volume.read_only && !volume.compacting &&
+        HasRoom(volume, size, slack)) {
+      return true;
+    }
+  }
+  return false;
+}
+
+bool HasFreeSlot(const ServerView& server) {
+  return server.volumes.size() < server.max_volumes;
+}
+
 }  // namespace
 
 VolumeAllocator::VolumeAllocator(Topology* topology, MetadataStore* store,
@@ -30,9 +46,10 @@ VolumeAllocator::VolumeAllocator(Topology* topology, MetadataStore* store,
 
 absl::StatusOr<Placement> VolumeAllocator::Allocate(uint64_t size) {
   int probe_fits = 0;
-  absl::StatusOr<Placement> placement = Pick(size, &probe_fits);
+  int idle_servers = 0;
+  absl::StatusOr<Placement> placement = Pick(size, &probe_fits, &idle_servers);
   if (placement.ok()) {
-    if (probe_fits < options_.min_writable_volumes) {
+    if (probe_fits < options_.min_writable_volumes || idle_servers > 0) {
       // Grow ahead of need; this upload does not wait for it.
       absl::StatusOr<uint32_t> grown = Grow();
       if (!grown.ok()) {
@@ -51,7 +68,7 @@ absl::StatusOr<Placement> VolumeAllocator::Allocate(uint64_t size) {
         volume_id, " was not reported by its server within ",
         absl::FormatDuration(options_.growth_timeout), "; retry"));
   }
-  placement = Pick(size, &probe_fits);
+  placement = Pick(size, &probe_fits, &idle_servers);
   if (!placement.ok()) {
     return absl::ResourceExhaustedError(
         absl::StrCat("no volume has room for ", size,
@@ -62,13 +79,20 @@ absl::StatusOr<Placement> VolumeAllocator::Allocate(uint64_t size) {
 }
 
 absl::StatusOr<Placement> VolumeAllocator::Pick(uint64_t size,
-                                                int* probe_fits) const {
+                                                int* probe_fits,
+                                                int* idle_servers) const {
   *probe_fits = 0;
+  *idle_servers = 0;
   bool found = false;
   uint64_t best_used = 0;
   Placement best;
   for (const ServerView& server : topology_->Servers()) {
     if (!server.online || server.draining) continue;
+    if (HasFreeSlot(server) &&
+        !HasWritableVolume(server, options_.growth_probe_bytes,
+                           options_.slack_bytes)) {
+      ++*idle_servers;
+    }
     for (const VolumeView& volume : server.volumes) {
       if (volume.read_only || volume.compacting) continue;
       if (HasRoom(volume, options_.growth_probe_bytes, options_.slack_bytes)) {
@@ -103,19 +127,26 @@ absl::StatusOr<uint32_t> VolumeAllocator::Grow() {
   }
   int online = 0;
   const ServerView* chosen = nullptr;
+  bool chosen_idle = false;
   int chosen_free = 0;
   const std::vector<ServerView> servers = topology_->Servers();
   for (const ServerView& server : servers) {
     if (!server.online) continue;
     ++online;
-    if (server.draining) continue;
+    if (server.draining || !HasFreeSlot(server)) continue;
+    // A server no upload could use (one just added) first, then the most
+    // free slots, then the most free disk.
+    const bool idle = !HasWritableVolume(server, options_.growth_probe_bytes,
+                                         options_.slack_bytes);
     const int free_slots = static_cast<int>(server.max_volumes) -
                            static_cast<int>(server.volumes.size());
-    if (free_slots <= 0) continue;
-    if (chosen == nullptr || free_slots > chosen_free ||
-        (free_slots == chosen_free &&
-         server.disk_free_bytes > chosen->disk_free_bytes)) {
+    if (chosen == nullptr || (idle && !chosen_idle) ||
+        (idle == chosen_idle &&
+         (free_slots > chosen_free ||
+          (free_slots == chosen_free &&
+           server.disk_free_bytes > chosen->disk_free_bytes)))) {
       chosen = &server;
+      chosen_idle = idle;
       chosen_free = free_slots;
     }
   }

@@ -10,10 +10,12 @@
 // volumes and servers.
 //
 // When fewer than `min_writable_volumes` volumes could take an object of
-// `growth_probe_bytes`, or none can take this one, the allocator asks an
-// online server with a free volume slot to create a volume: it records the
-// volume in the store (CreateVolumeRecord, which allocates the id) and
-// sends a CreateVolumeCommand on the server's stream. An upload that found
+// `growth_probe_bytes`, or an online server with a free volume slot holds
+// no volume that could (one just added), or none can take this one, the
+// allocator asks an online server with a free volume slot (such a server
+// first) to create a volume: it records the volume in the store
+// (CreateVolumeRecord, which allocates the id) and sends a
+// CreateVolumeCommand on the server's stream. An upload that found
 // no room waits, a bounded time, until the server reports the new volume
 // in a heartbeat. docs/master.md describes placement and growth.
 #ifndef WAREHOUSE_MASTER_VOLUME_ALLOCATOR_H_
@@ -83,10 +85,14 @@ class VolumeAllocator {
   };
 
   // The least used volume that can take `size` bytes, or NotFound; counts
-  // how many volumes could take growth_probe_bytes in `*probe_fits`.
-  absl::StatusOr<Placement> Pick(uint64_t size, int* probe_fits) const;
-  // Starts creating a volume on the online server with the most free
-  // slots, unless every candidate already has a creation in progress.
+  // how many volumes could take growth_probe_bytes in `*probe_fits`, and
+  // how many online servers with a free slot hold none that could in
+  // `*idle_servers`.
+  absl::StatusOr<Placement> Pick(uint64_t size, int* probe_fits,
+                                 int* idle_servers) const;
+  // Starts creating a volume on an online server with a free slot: one
+  // holding no volume that could take growth_probe_bytes first, then the
+  // one with the most free slots, unless a creation is in progress.
   // Returns the new (or in-progress) volume id. Errors: Unavailable (no
   // server online); ResourceExhausted (every online server is full).
   absl::StatusOr<uint32_t> Grow() ABSL_LOCKS_EXCLUDED(grow_mu_, mu_);

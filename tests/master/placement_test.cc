@@ -102,6 +102,37 @@ TEST_CASE("a volume is asked for ahead of need when few are writable",
   CHECK_FALSE(vs.NextCommand(absl::Milliseconds(200)).has_value());
 }
 
+TEST_CASE("a volume server that joins is given a volume at the next upload",
+          "[master][placement]") {
+  TestMaster m;
+  CreateBucket(m, "photos");
+  ScriptedVolumeServer first(m.channel(), &m.keys(), "vs1", "127.0.0.1:8081");
+  first.ConnectAndAwaitOnline(m, {Volume(1), Volume(2)}, 8);
+  // Two volumes with room: nothing to grow.
+  CHECK(PlacedOn(m, 1000) == 1);
+  CHECK_FALSE(first.NextCommand(absl::Milliseconds(200)).has_value());
+
+  // A second server with fewer free slots than the first still gets the
+  // next volume: until it holds one, no upload could reach it.
+  ScriptedVolumeServer second(m.channel(), &m.keys(), "vs2",
+                              "127.0.0.1:8082");
+  second.ConnectAndAwaitOnline(m, {}, 4);
+  CHECK(PlacedOn(m, 1000) == 2);
+  std::optional<v1::MasterCommand> command = second.NextCommand();
+  REQUIRE(command.has_value());
+  REQUIRE(command->has_create_volume());
+  const uint32_t created = command->create_volume().volume_id();
+  CHECK_FALSE(first.NextCommand(absl::Milliseconds(200)).has_value());
+  REQUIRE(second.SendResult(command->command_id(), absl::OkStatus()));
+  REQUIRE(second.Heartbeat({Volume(created)}));
+  REQUIRE(Eventually(
+      [&] { return m.server().topology().LocateVolume(created).ok(); }));
+  // The least used volume is now the new one, and nobody grows further.
+  CHECK(PlacedOn(m, 1000) == created);
+  CHECK_FALSE(first.NextCommand(absl::Milliseconds(200)).has_value());
+  CHECK_FALSE(second.NextCommand(absl::Milliseconds(200)).has_value());
+}
+
 TEST_CASE("an upload waiting for a volume that never comes fails to retry",
           "[master][placement]") {
   TestMaster m([](MasterServer::Options& options) {
