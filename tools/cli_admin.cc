@@ -20,12 +20,6 @@ uint64_t UnixSeconds(absl::Time time) {
   return static_cast<uint64_t>(std::max<int64_t>(0, absl::ToUnixSeconds(time)));
 }
 
-std::string Percent(uint64_t part, uint64_t whole) {
-  if (whole == 0) return "0.0%";
-  return absl::StrFormat("%.1f%%", 100.0 * static_cast<double>(part) /
-                                       static_cast<double>(whole));
-}
-
 // ---- servers, volumes ----
 
 // "running", "succeeded" or "failed".
@@ -39,17 +33,6 @@ std::string CompactionState(const CompactionInfo& compaction) {
       return "failed";
   }
   return "running";
-}
-
-// "no", or how far the copy has come: "yes (45.0%)".
-std::string Compacting(const VolumeInfo& volume) {
-  if (!volume.compacting) return "no";
-  if (volume.compaction_total_bytes == 0) return "yes";
-  return absl::StrCat("yes (",
-                      Percent(std::min(volume.compaction_copied_bytes,
-                                       volume.compaction_total_bytes),
-                              volume.compaction_total_bytes),
-                      ")");
 }
 
 absl::Status Servers(CliContext& context) {
@@ -152,10 +135,12 @@ absl::Status Volumes(CliContext& context) {
                   volume.server_id + (volume.server_online ? "" : " (offline)"),
                   FormatBytes(volume.size_bytes), FormatBytes(volume.live_bytes),
                   FormatBytes(volume.garbage_bytes),
-                  Percent(volume.garbage_bytes, volume.size_bytes),
+                  FormatPercent(volume.garbage_bytes, volume.size_bytes),
                   absl::StrCat(volume.needle_count),
                   volume.read_only ? "yes" : "no",
-                  Compacting(volume)});
+                  FormatCompacting(volume.compacting,
+                                   volume.compaction_copied_bytes,
+                                   volume.compaction_total_bytes)});
   }
   CliContext::Out(table.Render());
   return absl::OkStatus();
@@ -296,7 +281,7 @@ absl::Status Compact(CliContext& context, const CompactFlags& flags) {
       CliContext::Out(absl::StrCat(
           "compacting volume ", id, " on ", c.before.server_id, " (",
           FormatBytes(c.before.size_bytes), ", ",
-          Percent(c.before.garbage_bytes, c.before.size_bytes), " garbage)\n"));
+          FormatPercent(c.before.garbage_bytes, c.before.size_bytes), " garbage)\n"));
     }
   }
   if (ids.empty() && !context.json) {

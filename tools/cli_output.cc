@@ -145,6 +145,20 @@ std::string FormatLocalTime(absl::Time time) {
   return absl::FormatTime("%Y-%m-%d %H:%M:%S", time, absl::LocalTimeZone());
 }
 
+std::string FormatPercent(uint64_t part, uint64_t whole) {
+  if (whole == 0) return "0.0%";
+  return absl::StrFormat("%.1f%%", 100.0 * static_cast<double>(part) /
+                                       static_cast<double>(whole));
+}
+
+std::string FormatCompacting(bool compacting, uint64_t copied,
+                             uint64_t total) {
+  if (!compacting) return "no";
+  if (total == 0) return "yes";
+  return absl::StrCat("yes (", FormatPercent(std::min(copied, total), total),
+                      ")");
+}
+
 ProgressBar::ProgressBar(std::string label, uint64_t threshold)
     : label_(std::move(label)),
       threshold_(threshold),

@@ -77,6 +77,14 @@ class JsonWriter {
 // "2024-05-01 13:45:02" in the local time zone; "-" for the epoch.
 std::string FormatLocalTime(absl::Time time);
 
+// `part` of `whole` with one decimal, "33.4%"; "0.0%" when `whole` is 0.
+std::string FormatPercent(uint64_t part, uint64_t whole);
+
+// The COMPACTING cell of `warehouse volumes`: "no", "yes", or with how far
+// the copy has come, "yes (45.0%)" (at most 100.0%: writes that arrive
+// meanwhile are copied too and may take `copied` past `total`).
+std::string FormatCompacting(bool compacting, uint64_t copied, uint64_t total);
+
 // A transfer's progress on stderr, redrawn in place at most ten times a
 // second: percentage, bar, bytes done and total, rate. Shown only when
 // stderr is a terminal and the transfer is at least `threshold` bytes.

@@ -25,6 +25,17 @@ TEST_CASE("table widths count characters, not bytes", "[tools]") {
         "abcd  2\n");
 }
 
+TEST_CASE("percentages and a compaction's progress read as people expect",
+          "[tools]") {
+  CHECK(FormatPercent(0, 0) == "0.0%");
+  CHECK(FormatPercent(1, 3) == "33.3%");
+  CHECK(FormatPercent(9408, 32752) == "28.7%");
+  CHECK(FormatCompacting(false, 5, 10) == "no");
+  CHECK(FormatCompacting(true, 0, 0) == "yes");  // not counted yet
+  CHECK(FormatCompacting(true, 45, 100) == "yes (45.0%)");
+  CHECK(FormatCompacting(true, 130, 100) == "yes (100.0%)");
+}
+
 TEST_CASE("json is written with commas, escapes and nesting", "[tools]") {
   JsonWriter json;
   json.BeginObject()
