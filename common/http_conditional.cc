@@ -9,43 +9,12 @@
 namespace warehouse::http {
 namespace {
 
-// The condition fields of a request; a field sent more than once is taken
-// as its values joined with ", ", as list fields are.
-struct Conditions {
-  std::optional<std::string> if_match;
-  std::optional<std::string> if_none_match;
-  std::optional<std::string> if_modified_since;
-  std::optional<std::string> if_unmodified_since;
-  std::optional<std::string> if_range;
-};
-
 void Add(std::optional<std::string>& field, const std::string& value) {
   if (field) {
     *field += ", " + value;
   } else {
     field = value;
   }
-}
-
-// One pass over the header fields: most requests carry none of these.
-Conditions Collect(
-    const std::vector<std::pair<std::string, std::string>>& headers) {
-  Conditions found;
-  for (const auto& [name, value] : headers) {
-    if (!absl::StartsWithIgnoreCase(name, "if-")) continue;
-    if (absl::EqualsIgnoreCase(name, "If-Match")) {
-      Add(found.if_match, value);
-    } else if (absl::EqualsIgnoreCase(name, "If-None-Match")) {
-      Add(found.if_none_match, value);
-    } else if (absl::EqualsIgnoreCase(name, "If-Modified-Since")) {
-      found.if_modified_since = value;
-    } else if (absl::EqualsIgnoreCase(name, "If-Unmodified-Since")) {
-      found.if_unmodified_since = value;
-    } else if (absl::EqualsIgnoreCase(name, "If-Range")) {
-      found.if_range = value;
-    }
-  }
-  return found;
 }
 
 // Whether the list of entity tags `field` ("*", or tags separated by
@@ -90,42 +59,51 @@ bool ParseHttpDate(absl::string_view text, absl::Time* time) {
   return false;
 }
 
-Precondition EvaluatePreconditions(
-    const std::vector<std::pair<std::string, std::string>>& headers,
-    const Validators& validators) {
-  const Conditions conditions = Collect(headers);
+ConditionalRequest::ConditionalRequest(
+    const std::vector<std::pair<std::string, std::string>>& headers) {
+  for (const auto& [name, value] : headers) {
+    if (!absl::StartsWithIgnoreCase(name, "if-")) continue;
+    if (absl::EqualsIgnoreCase(name, "If-Match")) {
+      Add(if_match_, value);
+    } else if (absl::EqualsIgnoreCase(name, "If-None-Match")) {
+      Add(if_none_match_, value);
+    } else if (absl::EqualsIgnoreCase(name, "If-Modified-Since")) {
+      if_modified_since_ = value;
+    } else if (absl::EqualsIgnoreCase(name, "If-Unmodified-Since")) {
+      if_unmodified_since_ = value;
+    } else if (absl::EqualsIgnoreCase(name, "If-Range")) {
+      if_range_ = value;
+    }
+  }
+}
+
+Precondition ConditionalRequest::Evaluate(const Validators& validators) const {
   const absl::Time modified = WholeSeconds(validators.last_modified);
-  if (conditions.if_match) {
-    if (!Names(*conditions.if_match, validators.etag, /*weak=*/false)) {
+  if (if_match_) {
+    if (!Names(*if_match_, validators.etag, /*weak=*/false)) {
       return Precondition::kFailed;
     }
-  } else if (std::optional<absl::Time> since =
-                 DateOf(conditions.if_unmodified_since)) {
+  } else if (std::optional<absl::Time> since = DateOf(if_unmodified_since_)) {
     if (modified > *since) return Precondition::kFailed;
   }
-  if (conditions.if_none_match) {
-    if (Names(*conditions.if_none_match, validators.etag, /*weak=*/true)) {
+  if (if_none_match_) {
+    if (Names(*if_none_match_, validators.etag, /*weak=*/true)) {
       return Precondition::kNotModified;
     }
-  } else if (std::optional<absl::Time> since =
-                 DateOf(conditions.if_modified_since)) {
+  } else if (std::optional<absl::Time> since = DateOf(if_modified_since_)) {
     if (modified <= *since) return Precondition::kNotModified;
   }
   return Precondition::kPass;
 }
 
-bool IfRangeHolds(
-    const std::vector<std::pair<std::string, std::string>>& headers,
-    const Validators& validators) {
-  const Conditions conditions = Collect(headers);
-  if (!conditions.if_range) return true;
-  const absl::string_view value =
-      absl::StripAsciiWhitespace(*conditions.if_range);
+bool ConditionalRequest::RangeHolds(const Validators& validators) const {
+  if (!if_range_) return true;
+  const absl::string_view value = absl::StripAsciiWhitespace(*if_range_);
   if (absl::StartsWith(value, "\"") || absl::StartsWith(value, "W/")) {
     // An entity tag: only a strong one can match.
     return value == validators.etag;
   }
-  std::optional<absl::Time> date = DateOf(conditions.if_range);
+  std::optional<absl::Time> date = DateOf(if_range_);
   return date && *date == WholeSeconds(validators.last_modified);
 }
 

@@ -6,6 +6,7 @@
 #ifndef WAREHOUSE_COMMON_HTTP_CONDITIONAL_H_
 #define WAREHOUSE_COMMON_HTTP_CONDITIONAL_H_
 
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -27,21 +28,33 @@ enum class Precondition {
   kFailed,       // 412: a precondition does not hold
 };
 
-// Evaluates the preconditions among `headers` for a GET or HEAD, in the
-// order of RFC 9110, section 13.2.2: If-Match (strong comparison; 412),
-// else If-Unmodified-Since (412), then If-None-Match (weak comparison;
-// 304), else If-Modified-Since (304). A field that does not parse (a date
-// in no HTTP format) is ignored, as the RFC asks.
-Precondition EvaluatePreconditions(
-    const std::vector<std::pair<std::string, std::string>>& headers,
-    const Validators& validators);
+// The condition fields of one request, read in one pass over its header
+// fields (most requests carry none). A list field sent more than once is
+// taken as its values joined with ", ".
+class ConditionalRequest {
+ public:
+  explicit ConditionalRequest(
+      const std::vector<std::pair<std::string, std::string>>& headers);
 
-// Whether the Range header counts: true without If-Range, or when its
-// entity tag matches strongly or its date equals last_modified (section
-// 13.1.5); false, and the whole representation is sent, otherwise.
-bool IfRangeHolds(
-    const std::vector<std::pair<std::string, std::string>>& headers,
-    const Validators& validators);
+  // The preconditions for a GET or HEAD, in the order of RFC 9110, section
+  // 13.2.2: If-Match (strong comparison; 412), else If-Unmodified-Since
+  // (412), then If-None-Match (weak comparison; 304), else
+  // If-Modified-Since (304). A field that does not parse (a date in no
+  // HTTP format) is ignored, as the RFC asks.
+  Precondition Evaluate(const Validators& validators) const;
+
+  // Whether the Range header counts: true without If-Range, or when its
+  // entity tag matches strongly or its date equals last_modified (section
+  // 13.1.5); false, and the whole representation is sent, otherwise.
+  bool RangeHolds(const Validators& validators) const;
+
+ private:
+  std::optional<std::string> if_match_;
+  std::optional<std::string> if_none_match_;
+  std::optional<std::string> if_modified_since_;
+  std::optional<std::string> if_unmodified_since_;
+  std::optional<std::string> if_range_;
+};
 
 // Parses an HTTP date in the preferred format ("Sun, 06 Nov 1994 08:49:37
 // GMT") or either obsolete one (RFC 9110, section 5.6.7). False when it

@@ -88,15 +88,12 @@ absl::StatusOr<Placement> VolumeAllocator::Pick(uint64_t size,
   Placement best;
   for (const ServerView& server : topology_->Servers()) {
     if (!server.online || server.draining) continue;
-    if (HasFreeSlot(server) &&
-        !HasWritableVolume(server, options_.growth_probe_bytes,
-                           options_.slack_bytes)) {
-      ++*idle_servers;
-    }
+    bool server_fits_probe = false;
     for (const VolumeView& volume : server.volumes) {
       if (volume.read_only || volume.compacting) continue;
       if (HasRoom(volume, options_.growth_probe_bytes, options_.slack_bytes)) {
         ++*probe_fits;
+        server_fits_probe = true;
       }
       if (!HasRoom(volume, size, options_.slack_bytes)) continue;
       const uint64_t used = volume.size_bytes + volume.reserved_bytes;
@@ -109,6 +106,7 @@ absl::StatusOr<Placement> VolumeAllocator::Pick(uint64_t size,
         best.http_tls = server.http_tls;
       }
     }
+    if (!server_fits_probe && HasFreeSlot(server)) ++*idle_servers;
   }
   if (!found) {
     return absl::NotFoundError(

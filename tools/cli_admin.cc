@@ -158,10 +158,9 @@ struct CompactFlags {
 
 // What the waiting knows about one volume being compacted.
 struct Compaction {
+  // As listed before the compaction was asked for; its last_compaction is
+  // the previous one, and the one asked for here is the next.
   VolumeInfo before;
-  // The master's record of this volume's previous compaction, if any: the
-  // one asked for here is the next.
-  std::optional<absl::Time> previous_start;
   std::optional<CompactionInfo> outcome;  // once it has ended
   // How far its copy has come, as the volume server's heartbeats said.
   uint64_t copied_bytes = 0;
@@ -195,7 +194,9 @@ absl::Status WaitForCompactions(CliContext& context, Client* client,
             absl::StrCat("volume ", id, ": no longer listed by the master"));
       }
       const std::optional<CompactionInfo>& latest = volume->last_compaction;
-      if (!latest || latest->started == c.previous_start) {
+      const std::optional<CompactionInfo>& previous =
+          c.before.last_compaction;
+      if (!latest || (previous && latest->started == previous->started)) {
         return absl::UnavailableError(absl::StrCat(
             "volume ", id,
             ": the master no longer follows its compaction "
@@ -271,11 +272,7 @@ absl::Status Compact(CliContext& context, const CompactFlags& flags) {
     Compaction& c = compactions[id];
     c.before.volume_id = id;
     for (const VolumeInfo& volume : before) {
-      if (volume.volume_id != id) continue;
-      c.before = volume;
-      if (volume.last_compaction) {
-        c.previous_start = volume.last_compaction->started;
-      }
+      if (volume.volume_id == id) c.before = volume;
     }
     if (!context.json) {
       CliContext::Out(absl::StrCat(

@@ -87,6 +87,16 @@ absl::StatusOr<ObjectPath> ParseObjectPath(absl::string_view text,
   return path;
 }
 
+namespace {
+
+// Whether `segment` of a key can name a file or directory: not empty, "."
+// or "..".
+bool NamesAFile(absl::string_view segment) {
+  return !segment.empty() && segment != "." && segment != "..";
+}
+
+}  // namespace
+
 std::string AsFolder(absl::string_view key) {
   if (key.empty() || absl::EndsWith(key, "/")) return std::string(key);
   return absl::StrCat(key, "/");
@@ -96,7 +106,7 @@ absl::StatusOr<std::string> KeyFileName(absl::string_view key) {
   const size_t slash = key.rfind('/');
   absl::string_view name =
       slash == absl::string_view::npos ? key : key.substr(slash + 1);
-  if (name.empty() || name == "." || name == "..") {
+  if (!NamesAFile(name)) {
     return absl::InvalidArgumentError(absl::StrCat(
         "key \"", key, "\" does not end in a file name: give LOCAL_FILE"));
   }
@@ -119,7 +129,7 @@ absl::StatusOr<std::string> DownloadPath(absl::string_view key,
 absl::StatusOr<std::string> TreeDownloadPath(absl::string_view relative,
                                              absl::string_view dir) {
   for (absl::string_view segment : absl::StrSplit(relative, '/')) {
-    if (segment.empty() || segment == "." || segment == "..") {
+    if (!NamesAFile(segment)) {
       return absl::InvalidArgumentError(absl::StrCat(
           "\"", relative, "\" is not a path of files and directories (an "
           "empty, . or .. segment)"));

@@ -320,7 +320,8 @@ void DataPath::Get(http::Request& request, http::ResponseWriter& response) {
       ETag(info.crc32c),
       absl::FromUnixMillis(static_cast<int64_t>(info.last_modified_ms))};
   const std::string last_modified = HttpDate(info.last_modified_ms);
-  switch (http::EvaluatePreconditions(request.headers, validators)) {
+  const http::ConditionalRequest conditions(request.headers);
+  switch (conditions.Evaluate(validators)) {
     case http::Precondition::kPass:
       break;
     case http::Precondition::kNotModified:
@@ -357,7 +358,7 @@ void DataPath::Get(http::Request& request, http::ResponseWriter& response) {
   std::optional<std::string> header = request.Header("Range");
   // A Range under an If-Range the object no longer matches asks for the
   // whole of it (RFC 9110, section 13.1.5).
-  if (header && !http::IfRangeHolds(request.headers, validators)) {
+  if (header && !conditions.RangeHolds(validators)) {
     header.reset();
   }
   if (header) {
