@@ -10,10 +10,16 @@
 namespace warehouse::master {
 namespace {
 
+// The bytes `volume` holds, counting what was reserved since its last
+// report.
+uint64_t Used(const VolumeView& volume) {
+  return volume.size_bytes + volume.reserved_bytes;
+}
+
 // Whether `volume` has room for `size` bytes plus `slack`, counting what
 // was reserved since its last report. Overflow-safe.
 bool HasRoom(const VolumeView& volume, uint64_t size, uint64_t slack) {
-  const uint64_t used = volume.size_bytes + volume.reserved_bytes;
+  const uint64_t used = Used(volume);
   if (used < volume.size_bytes || used > volume.max_size_bytes) return false;
   const uint64_t room = volume.max_size_bytes - used;
   return room >= slack && room - slack >= size;
@@ -80,15 +86,15 @@ absl::StatusOr<Placement> VolumeAllocator::Allocate(uint64_t size) {
 
 absl::StatusOr<Placement> VolumeAllocator::Pick(uint64_t size,
                                                 int* probe_fits,
-                                                int* idle_servers) const {
+                                                int* idle_servers) {
   *probe_fits = 0;
   *idle_servers = 0;
-  bool found = false;
-  uint64_t best_used = 0;
-  Placement best;
+  // Each server's least used volume that can take the object.
+  std::vector<Placement> candidates;
   for (const ServerView& server : topology_->Servers()) {
     if (!server.online || server.draining) continue;
     bool server_fits_probe = false;
+    const VolumeView* best = nullptr;
     for (const VolumeView& volume : server.volumes) {
       if (volume.read_only || volume.compacting) continue;
       if (HasRoom(volume, options_.growth_probe_bytes, options_.slack_bytes)) {
@@ -96,23 +102,21 @@ absl::StatusOr<Placement> VolumeAllocator::Pick(uint64_t size,
         server_fits_probe = true;
       }
       if (!HasRoom(volume, size, options_.slack_bytes)) continue;
-      const uint64_t used = volume.size_bytes + volume.reserved_bytes;
-      if (!found || used < best_used) {
-        found = true;
-        best_used = used;
-        best.volume_id = volume.volume_id;
-        best.server_id = server.server_id;
-        best.public_address = server.public_address;
-        best.http_tls = server.http_tls;
-      }
+      if (best == nullptr || Used(volume) < Used(*best)) best = &volume;
     }
     if (!server_fits_probe && HasFreeSlot(server)) ++*idle_servers;
+    if (best != nullptr) {
+      candidates.push_back(Placement{best->volume_id, server.server_id,
+                                     server.public_address, server.http_tls});
+    }
   }
-  if (!found) {
+  if (candidates.empty()) {
     return absl::NotFoundError(
         absl::StrCat("no writable volume has room for ", size, " bytes"));
   }
-  return best;
+  // The servers take turns.
+  const uint64_t turn = next_turn_.fetch_add(1, std::memory_order_relaxed);
+  return std::move(candidates[turn % candidates.size()]);
 }
 
 absl::StatusOr<uint32_t> VolumeAllocator::Grow() {

@@ -5,9 +5,11 @@
 // and not draining, the volume is neither read-only nor compacting, its
 // maximum size is known, and max size - (size + reserved) >= n + slack,
 // where `reserved` counts uploads placed since the volume's last report and
-// `slack` covers the needle's header, footer and padding. Among writable
-// volumes the least used gets the object, which spreads uploads over
-// volumes and servers.
+// `slack` covers the needle's header, footer and padding. The servers
+// holding a writable volume take turns, and on a server the least used
+// writable volume gets the object: uploads spread evenly over servers (a
+// server just added takes its share, not every upload until it has caught
+// up) and by bytes over a server's volumes.
 //
 // When fewer than `min_writable_volumes` volumes could take an object of
 // `growth_probe_bytes`, or an online server with a free volume slot holds
@@ -21,6 +23,7 @@
 #ifndef WAREHOUSE_MASTER_VOLUME_ALLOCATOR_H_
 #define WAREHOUSE_MASTER_VOLUME_ALLOCATOR_H_
 
+#include <atomic>
 #include <cstdint>
 #include <map>
 #include <string>
@@ -84,12 +87,12 @@ class VolumeAllocator {
     uint64_t command_id = 0;
   };
 
-  // The least used volume that can take `size` bytes, or NotFound; counts
-  // how many volumes could take growth_probe_bytes in `*probe_fits`, and
-  // how many online servers with a free slot hold none that could in
-  // `*idle_servers`.
+  // The least used volume that can take `size` bytes on the server whose
+  // turn it is, or NotFound; counts how many volumes could take
+  // growth_probe_bytes in `*probe_fits`, and how many online servers with
+  // a free slot hold none that could in `*idle_servers`.
   absl::StatusOr<Placement> Pick(uint64_t size, int* probe_fits,
-                                 int* idle_servers) const;
+                                 int* idle_servers);
   // Starts creating a volume on an online server with a free slot: one
   // holding no volume that could take growth_probe_bytes first, then the
   // one with the most free slots, unless a creation is in progress.
@@ -114,6 +117,10 @@ class VolumeAllocator {
   mutable absl::Mutex mu_;
   // Volume creations in progress, by volume id.
   std::map<uint32_t, Growth> growths_ ABSL_GUARDED_BY(mu_);
+
+  // Counts placements; modulo the servers that can take an upload, it
+  // names the one whose turn it is.
+  std::atomic<uint64_t> next_turn_{0};
 };
 
 }  // namespace warehouse::master

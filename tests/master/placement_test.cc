@@ -1,5 +1,7 @@
 // Placement through BeginUpload: which volume an upload goes to, growing
 // the cluster by a volume, and read-only keys.
+#include <map>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -127,10 +129,37 @@ TEST_CASE("a volume server that joins is given a volume at the next upload",
   REQUIRE(second.Heartbeat({Volume(created)}));
   REQUIRE(Eventually(
       [&] { return m.server().topology().LocateVolume(created).ok(); }));
-  // The least used volume is now the new one, and nobody grows further.
-  CHECK(PlacedOn(m, 1000) == created);
+  // The two servers now take turns, and nobody grows further.
+  std::set<uint32_t> placed = {PlacedOn(m, 1000), PlacedOn(m, 1000)};
+  CHECK(placed.count(created) == 1);
+  CHECK(placed.size() == 2);
   CHECK_FALSE(first.NextCommand(absl::Milliseconds(200)).has_value());
   CHECK_FALSE(second.NextCommand(absl::Milliseconds(200)).has_value());
+}
+
+TEST_CASE("servers take turns whatever their volumes hold",
+          "[master][placement]") {
+  TestMaster m;
+  CreateBucket(m, "photos");
+  const uint64_t max = 1024 * kMiB;
+  ScriptedVolumeServer full(m.channel(), &m.keys(), "vs1", "127.0.0.1:8081");
+  full.ConnectAndAwaitOnline(
+      m, {Volume(1, 900 * kMiB, max), Volume(2, 800 * kMiB, max)});
+  ScriptedVolumeServer empty(m.channel(), &m.keys(), "vs2", "127.0.0.1:8082");
+  empty.ConnectAndAwaitOnline(m, {Volume(3, 0, max), Volume(4, 0, max)});
+
+  // An empty server does not take every upload until it has caught up
+  // (new objects are often the most read): each server gets every other
+  // upload, and on a server the least used volume gets it.
+  std::map<uint32_t, int> placed;
+  for (int i = 0; i < 8; ++i) ++placed[PlacedOn(m, kMiB)];
+  CHECK(placed[1] == 0);
+  CHECK(placed[2] == 4);
+  CHECK(placed[3] + placed[4] == 4);
+  CHECK(placed[3] == 2);
+
+  // A server with no room for the object sits its turns out.
+  for (int i = 0; i < 4; ++i) CHECK(PlacedOn(m, 300 * kMiB) >= 3);
 }
 
 TEST_CASE("an upload waiting for a volume that never comes fails to retry",
