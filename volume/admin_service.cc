@@ -74,14 +74,9 @@ grpc::Status AdminService::SetReadOnly(grpc::ServerContext* context,
   if (!auth.ok()) return ToGrpcStatus(auth);
   absl::StatusOr<Volume*> volume = store_->GetVolume(request->volume_id());
   if (!volume.ok()) return ToGrpcStatus(volume.status());
-  (*volume)->SetReadOnly(request->read_only());
-  VolumeUsage usage = (*volume)->Usage();
-  if (!request->read_only() && usage.read_only) {
-    return ToGrpcStatus(absl::FailedPreconditionError(absl::StrCat(
-        "volume ", request->volume_id(),
-        ": read-only after an I/O error; restart the server to reopen it")));
-  }
-  *response->mutable_volume() = ToVolumeStatus(usage);
+  absl::Status changed = (*volume)->SetReadOnly(request->read_only());
+  if (!changed.ok()) return ToGrpcStatus(changed);
+  *response->mutable_volume() = ToVolumeStatus((*volume)->Usage());
   return grpc::Status::OK;
 }
 

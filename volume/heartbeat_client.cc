@@ -219,6 +219,18 @@ void HeartbeatClient::Execute(const v1::MasterCommand& command) {
       workers_.push_back(Worker{std::move(thread), std::move(done)});
       return;
     }
+    case v1::MasterCommand::kSetReadOnly: {
+      const v1::SetReadOnlyCommand& set = command.set_read_only();
+      absl::StatusOr<Volume*> volume = store_->GetVolume(set.volume_id());
+      const absl::Status status =
+          volume.ok() ? (*volume)->SetReadOnly(set.read_only())
+                      : volume.status();
+      // The master answers its caller on the result: its view of the
+      // volume must show the change by then.
+      if (status.ok()) SendHeartbeat();
+      SendResult(id, status, 0);
+      return;
+    }
     case v1::MasterCommand::COMMAND_NOT_SET:
       SendResult(id,
                  absl::InvalidArgumentError(absl::StrCat(

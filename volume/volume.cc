@@ -62,6 +62,10 @@ std::string Volume::IndexPath(const std::string& dir, uint32_t id) {
   return absl::StrCat(dir, "/", id, ".idx");
 }
 
+std::string Volume::ReadOnlyMarkerPath(const std::string& dir, uint32_t id) {
+  return absl::StrCat(dir, "/", id, ".readonly");
+}
+
 absl::StatusOr<std::unique_ptr<Volume>> Volume::Create(
     const std::string& dir, uint32_t id, const VolumeOptions& options) {
   if (options.max_size <= kSuperBlockSize || options.max_size > kMaxVolumeSize) {
@@ -84,7 +88,10 @@ absl::StatusOr<std::unique_ptr<Volume>> Volume::Create(
   RETURN_IF_ERROR(data->Sync());
   ASSIGN_OR_RETURN(std::unique_ptr<IndexFile> index,
                    IndexFile::Create(fs, IndexPath(dir, id), id, 0));
-  // The directory sync makes both files' names durable: after it, the volume
+  // A marker left by files of this id removed by hand is not this volume's.
+  absl::Status unmarked = fs->Remove(ReadOnlyMarkerPath(dir, id));
+  if (!unmarked.ok() && !absl::IsNotFound(unmarked)) return unmarked;
+  // The directory sync makes the names durable: after it, the volume
   // exists even if the machine loses power.
   RETURN_IF_ERROR(fs->SyncDir(dir));
 
@@ -202,9 +209,44 @@ void Volume::TurnReadOnlyLocked(const absl::Status& cause) {
                 cause.ToString());
 }
 
-void Volume::SetReadOnly(bool read_only) {
+absl::Status Volume::SetReadOnly(bool read_only) {
+  absl::MutexLock marker_lock(&marker_mu_);
+  {
+    absl::MutexLock lock(&mu_);
+    if (!read_only && !failure_.ok()) {
+      return absl::FailedPreconditionError(absl::StrCat(
+          "volume ", id_, ": read-only after an I/O error (",
+          failure_.message(), "); restart the server to reopen it"));
+    }
+  }
+  // The marker is durable before the volume changes: a restart never
+  // undoes a change the caller was told about.
+  const std::string marker = ReadOnlyMarkerPath(dir_, id_);
+  if (read_only) {
+    absl::StatusOr<std::unique_ptr<File>> created =
+        fs_->Open(marker, OpenMode::kCreateExclusive);
+    if (!created.ok() && !absl::IsAlreadyExists(created.status())) {
+      return created.status();
+    }
+  } else {
+    absl::Status removed = fs_->Remove(marker);
+    if (!removed.ok() && !absl::IsNotFound(removed)) return removed;
+  }
+  absl::Status synced = fs_->SyncDir(dir_);
+  if (!synced.ok()) {
+    // Put the marker back as the volume is, so that a restart does not
+    // make the change the caller is told failed.
+    if (read_only) {
+      fs_->Remove(marker).IgnoreError();
+    } else {
+      fs_->Open(marker, OpenMode::kCreateExclusive).status().IgnoreError();
+    }
+    return synced;
+  }
   absl::MutexLock lock(&mu_);
   read_only_ = read_only || !failure_.ok();
+  spdlog::info("volume {}: {}", id_, read_only ? "read-only" : "writable");
+  return absl::OkStatus();
 }
 
 VolumeUsage Volume::Usage() const {

@@ -304,16 +304,23 @@ class Volume {
   absl::StatusOr<CompactionResult> Compact(const CompactionOptions& options)
       ABSL_LOCKS_EXCLUDED(mu_);
 
-  // Refuses (or again accepts) appends; deletes go on. A volume made
-  // read-only by an I/O error refuses deletes too, and stays so until
-  // reopened.
-  void SetReadOnly(bool read_only) ABSL_LOCKS_EXCLUDED(mu_);
+  // Refuses (or again accepts) appends; deletes go on. The choice is kept
+  // across restarts: a read-only volume has a marker file beside it
+  // (ReadOnlyMarkerPath), written and its directory synced before the
+  // volume changes. A volume made read-only by an I/O error refuses deletes
+  // too, and stays so until reopened. Errors: FailedPrecondition (writable
+  // asked of a volume read-only after an I/O error); I/O errors writing or
+  // removing the marker (the volume is left as it was).
+  absl::Status SetReadOnly(bool read_only)
+      ABSL_LOCKS_EXCLUDED(marker_mu_, mu_);
 
   VolumeUsage Usage() const ABSL_LOCKS_EXCLUDED(mu_);
   uint32_t id() const { return id_; }
 
   static std::string DataPath(const std::string& dir, uint32_t id);
   static std::string IndexPath(const std::string& dir, uint32_t id);
+  // An empty file that exists while an operator wants the volume read-only.
+  static std::string ReadOnlyMarkerPath(const std::string& dir, uint32_t id);
 
   // Index heap bytes, for benchmarks.
   size_t IndexMemoryBytesForTesting() const ABSL_LOCKS_EXCLUDED(mu_);
@@ -387,6 +394,9 @@ class Volume {
   const uint32_t salt_;
   FileSystem* const fs_;
 
+  // Serializes SetReadOnly, so that the marker file and read_only_ agree
+  // once it returns; held across its file system calls, which mu_ is not.
+  absl::Mutex marker_mu_ ABSL_ACQUIRED_BEFORE(mu_);
   mutable absl::Mutex mu_;
   // Signalled when in-flight work finishes or a switch-over ends.
   absl::CondVar cv_;

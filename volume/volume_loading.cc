@@ -50,6 +50,13 @@ absl::StatusOr<std::unique_ptr<Volume>> Volume::Open(
     volume->revision_ = sb->compaction_revision;
   }
   RETURN_IF_ERROR(volume->Load());
+  ASSIGN_OR_RETURN(const bool marked,
+                   fs->Exists(ReadOnlyMarkerPath(dir, id)));
+  if (marked) {
+    absl::MutexLock lock(&volume->mu_);
+    volume->read_only_ = true;
+    spdlog::info("volume {}: read-only, as marked", id);
+  }
   return volume;
 }
 

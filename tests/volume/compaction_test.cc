@@ -164,13 +164,13 @@ TEST_CASE("compaction works on read-only and full volumes",
   while ((*volume)->Append(Request(id, 500), Payload(id, 500)).ok()) ++id;
   const uint64_t last = id - 1;
   for (uint64_t i = 1; i <= last; i += 2) REQUIRE((*volume)->Delete(i, CookieOf(i)).ok());
-  (*volume)->SetReadOnly(true);
+  REQUIRE((*volume)->SetReadOnly(true).ok());
   auto result = (*volume)->Compact({});
   REQUIRE(result.ok());
   CHECK(result->bytes_reclaimed > 0);
   CHECK((*volume)->Usage().read_only);
   for (uint64_t i = 1; i <= last; ++i) ExpectNeedle(**volume, i, i % 2 ? -1 : 500);
-  (*volume)->SetReadOnly(false);
+  REQUIRE((*volume)->SetReadOnly(false).ok());
   CHECK((*volume)->Append(Request(id, 500), Payload(id, 500)).ok());
 }
 

@@ -510,7 +510,8 @@ TEST_CASE("a failed fsync turns the volume read-only and acknowledges nothing",
   CHECK((*volume)->Usage().read_only);
   CHECK((*volume)->Append(Request(3, 100), Payload(3, 100)).status().code() ==
         absl::StatusCode::kFailedPrecondition);
-  (*volume)->SetReadOnly(false);
+  CHECK((*volume)->SetReadOnly(false).code() ==
+        absl::StatusCode::kFailedPrecondition);
   CHECK((*volume)->Usage().read_only);
   ExpectNeedle(**volume, 1, 100);
   ExpectNeedle(**volume, 2, -1);
@@ -577,7 +578,8 @@ TEST_CASE("under no sync a failed sync turns the volume read-only",
   CHECK((*volume)->Usage().read_only);
   CHECK((*volume)->Append(Request(3, 100), Payload(3, 100)).status().code() ==
         absl::StatusCode::kFailedPrecondition);
-  (*volume)->SetReadOnly(false);
+  CHECK((*volume)->SetReadOnly(false).code() ==
+        absl::StatusCode::kFailedPrecondition);
   CHECK((*volume)->Usage().read_only);
   CHECK((*volume)->Close().code() == absl::StatusCode::kUnavailable);
   volume->reset();

@@ -1,10 +1,13 @@
 #include "volume/volume.h"
 
+#include <filesystem>
+#include <fstream>
 #include <optional>
 #include <thread>
 #include <vector>
 
 #include "catch2/catch.hpp"
+#include "tests/support/fault_injection_file_system.h"
 #include "tests/support/temp_dir.h"
 #include "tests/volume/volume_test_util.h"
 #include "volume/needle_format.h"
@@ -242,14 +245,72 @@ TEST_CASE("a read-only volume refuses new data and serves reads and deletes",
   auto volume = CreateVolume(dir);
   REQUIRE(volume->Append(Request(1, 10), Payload(1, 10)).ok());
   REQUIRE(volume->Append(Request(2, 10), Payload(2, 10)).ok());
-  volume->SetReadOnly(true);
+  REQUIRE(volume->SetReadOnly(true).ok());
   CHECK(volume->Append(Request(3, 10), Payload(3, 10)).status().code() ==
         absl::StatusCode::kFailedPrecondition);
   CHECK(volume->Delete(2, CookieOf(2)).ok());
   CHECK(ReadNeedle(*volume, 1) == Payload(1, 10));
   CHECK(volume->Usage().read_only);
-  volume->SetReadOnly(false);
+  REQUIRE(volume->SetReadOnly(false).ok());
   CHECK(volume->Append(Request(3, 10), Payload(3, 10)).ok());
+}
+
+TEST_CASE("an operator's read-only mark survives a restart, and its removal",
+          "[volume]") {
+  TempDir dir;
+  const std::string marker = Volume::ReadOnlyMarkerPath(dir.path(), 7);
+  auto volume = CreateVolume(dir);
+  REQUIRE(volume->Append(Request(1, 10), Payload(1, 10)).ok());
+  REQUIRE(volume->SetReadOnly(true).ok());
+  REQUIRE(volume->SetReadOnly(true).ok());  // again: no change, no error
+  CHECK(std::filesystem::exists(marker));
+  REQUIRE(volume->Close().ok());
+  volume.reset();
+
+  volume = OpenVolume(dir);
+  CHECK(volume->Usage().read_only);
+  CHECK(volume->Append(Request(2, 10), Payload(2, 10)).status().code() ==
+        absl::StatusCode::kFailedPrecondition);
+  CHECK(ReadNeedle(*volume, 1) == Payload(1, 10));
+  REQUIRE(volume->SetReadOnly(false).ok());
+  CHECK_FALSE(std::filesystem::exists(marker));
+  REQUIRE(volume->Close().ok());
+  volume.reset();
+
+  volume = OpenVolume(dir);
+  CHECK_FALSE(volume->Usage().read_only);
+  CHECK(volume->Append(Request(2, 10), Payload(2, 10)).ok());
+}
+
+TEST_CASE("a read-only mark that cannot be made durable changes nothing",
+          "[volume]") {
+  TempDir dir;
+  warehouse::testing::FaultInjectionFileSystem fs;
+  VolumeOptions options;
+  options.fs = &fs;
+  const std::string marker = Volume::ReadOnlyMarkerPath(dir.path(), 7);
+  auto volume = CreateVolume(dir, options);
+  fs.SetSyncFails(true);
+  CHECK(volume->SetReadOnly(true).code() == absl::StatusCode::kUnavailable);
+  CHECK_FALSE(volume->Usage().read_only);
+  CHECK_FALSE(std::filesystem::exists(marker));
+  fs.SetSyncFails(false);
+
+  REQUIRE(volume->SetReadOnly(true).ok());
+  fs.SetSyncFails(true);
+  CHECK(volume->SetReadOnly(false).code() == absl::StatusCode::kUnavailable);
+  CHECK(volume->Usage().read_only);
+  CHECK(std::filesystem::exists(marker));
+}
+
+TEST_CASE("a new volume is writable whatever marker its id left behind",
+          "[volume]") {
+  TempDir dir;
+  std::ofstream(Volume::ReadOnlyMarkerPath(dir.path(), 7)).put('\n');
+  auto volume = CreateVolume(dir);
+  CHECK_FALSE(volume->Usage().read_only);
+  volume.reset();
+  CHECK_FALSE(OpenVolume(dir)->Usage().read_only);
 }
 
 TEST_CASE("a content type longer than 255 bytes is refused", "[volume]") {
