@@ -83,6 +83,8 @@ absl::StatusOr<std::unique_ptr<MasterServer>> MasterServer::Start(
       o.deletion);
   server->compactions_ = std::make_unique<CompactionScheduler>(
       server->topology_.get(), server->commands_.get());
+  server->read_only_ = std::make_unique<ReadOnlySwitch>(
+      server->topology_.get(), server->commands_.get(), o.read_only_timeout);
   server->access_keys_ = std::make_unique<AccessKeys>(
       server->store_.get(), server->sealer_.get(), o.access_keys);
   server->urls_ = std::make_unique<UrlIssuer>(
@@ -97,7 +99,8 @@ absl::StatusOr<std::unique_ptr<MasterServer>> MasterServer::Start(
       server->store_.get(), server->topology_.get(), server->lister_.get());
   server->master_service_ = std::make_unique<MasterService>(
       server->access_keys_.get(), server->store_.get(), server->topology_.get(),
-      server->urls_.get(), server->compactions_.get(), server->checker_.get());
+      server->urls_.get(), server->compactions_.get(), server->read_only_.get(),
+      server->checker_.get());
   server->dashboard_sessions_ =
       std::make_unique<DashboardSessions>(o.dashboard_sessions);
   server->dashboard_ = std::make_unique<DashboardApi>(

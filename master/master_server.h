@@ -28,6 +28,7 @@
 #include "master/master_service.h"
 #include "master/needle_lister.h"
 #include "master/metadata_store.h"
+#include "master/read_only_switch.h"
 #include "master/topology.h"
 #include "master/url_issuer.h"
 #include "master/volume_allocator.h"
@@ -68,6 +69,8 @@ class MasterServer {
     // How long a begun upload's pending row waits in memory for its commit
     // (MetadataStore::Options::pending_row_delay).
     absl::Duration pending_row_delay = absl::Milliseconds(100);
+    // How long SetVolumeReadOnly waits for the volume server's answer.
+    absl::Duration read_only_timeout = absl::Seconds(10);
 
     VolumeAllocator::Options placement;
     DeletionWorker::Options deletion;
@@ -121,6 +124,7 @@ class MasterServer {
   std::unique_ptr<VolumeAllocator> allocator_;
   std::unique_ptr<DeletionWorker> deletion_;
   std::unique_ptr<CompactionScheduler> compactions_;
+  std::unique_ptr<ReadOnlySwitch> read_only_;
   std::unique_ptr<AccessKeys> access_keys_;
   std::unique_ptr<UrlIssuer> urls_;
   std::unique_ptr<ClusterService> cluster_service_;

@@ -19,12 +19,14 @@ namespace warehouse::master {
 MasterService::MasterService(AccessKeys* keys, MetadataStore* store,
                              Topology* topology, UrlIssuer* urls,
                              CompactionScheduler* compactions,
+                             ReadOnlySwitch* read_only,
                              ConsistencyChecker* checker)
     : keys_(keys),
       store_(store),
       topology_(topology),
       urls_(urls),
       compactions_(compactions),
+      read_only_(read_only),
       checker_(checker) {}
 
 absl::StatusOr<Caller> MasterService::Authorize(

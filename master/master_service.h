@@ -4,7 +4,8 @@
 // A thin adapter: every call is authenticated with an access key
 // (AccessKeys), authorized by the key's role and buckets, validated, and
 // handed to the domain object that does the work (MetadataStore, UrlIssuer,
-// Topology, CompactionScheduler); statuses map one to one to gRPC codes.
+// Topology, CompactionScheduler, ReadOnlySwitch); statuses map one to one
+// to gRPC codes.
 //
 // Authorization: admin keys may call everything; read-write keys the
 // bucket and object RPCs on their buckets; read-only keys (which only an
@@ -21,6 +22,7 @@
 #include "master/compaction_scheduler.h"
 #include "master/consistency_check.h"
 #include "master/metadata_store.h"
+#include "master/read_only_switch.h"
 #include "master/topology.h"
 #include "master/url_issuer.h"
 #include "proto/warehouse/master.grpc.pb.h"
@@ -33,7 +35,7 @@ class MasterService final : public v1::Master::Service {
  public:
   MasterService(AccessKeys* keys, MetadataStore* store, Topology* topology,
                 UrlIssuer* urls, CompactionScheduler* compactions,
-                ConsistencyChecker* checker);
+                ReadOnlySwitch* read_only, ConsistencyChecker* checker);
 
   // Buckets and objects (master_service.cc).
   grpc::Status CreateBucket(grpc::ServerContext* context,
@@ -71,6 +73,9 @@ class MasterService final : public v1::Master::Service {
   grpc::Status CompactVolume(grpc::ServerContext* context,
                              const v1::CompactVolumeRequest* request,
                              v1::CompactVolumeResponse* response) override;
+  grpc::Status SetVolumeReadOnly(
+      grpc::ServerContext* context, const v1::SetVolumeReadOnlyRequest* request,
+      v1::SetVolumeReadOnlyResponse* response) override;
   grpc::Status CreateAccessKey(grpc::ServerContext* context,
                                const v1::CreateAccessKeyRequest* request,
                                v1::CreateAccessKeyResponse* response) override;
@@ -96,6 +101,7 @@ class MasterService final : public v1::Master::Service {
   Topology* const topology_;
   UrlIssuer* const urls_;
   CompactionScheduler* const compactions_;
+  ReadOnlySwitch* const read_only_;
   ConsistencyChecker* const checker_;
 };
 

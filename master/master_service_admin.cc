@@ -13,6 +13,27 @@
 #include "master/proto_conversions.h"
 
 namespace warehouse::master {
+namespace {
+
+// A volume as ListVolumes and SetVolumeReadOnly give it.
+v1::VolumeInfo ToVolumeInfo(
+    const VolumeLocation& location,
+    const std::map<uint32_t, CompactionScheduler::VolumeCompaction>&
+        compactions) {
+  v1::VolumeInfo info;
+  *info.mutable_status() = ToProto(location.volume);
+  info.set_server_id(location.server_id);
+  info.set_server_address(location.public_address);
+  info.set_server_status(location.online ? v1::SERVER_STATUS_ONLINE
+                                         : v1::SERVER_STATUS_OFFLINE);
+  auto compaction = compactions.find(location.volume.volume_id);
+  if (compaction != compactions.end()) {
+    *info.mutable_last_compaction() = ToProto(compaction->second);
+  }
+  return info;
+}
+
+}  // namespace
 
 grpc::Status MasterService::ListServers(grpc::ServerContext* context,
                                         const v1::ListServersRequest*,
@@ -35,16 +56,7 @@ grpc::Status MasterService::ListVolumes(grpc::ServerContext* context,
         compactions = compactions_->Latest();
     for (const VolumeLocation& location :
          topology_->Volumes(request->server_id())) {
-      v1::VolumeInfo& info = *response->add_volumes();
-      *info.mutable_status() = ToProto(location.volume);
-      info.set_server_id(location.server_id);
-      info.set_server_address(location.public_address);
-      info.set_server_status(location.online ? v1::SERVER_STATUS_ONLINE
-                                             : v1::SERVER_STATUS_OFFLINE);
-      auto compaction = compactions.find(location.volume.volume_id);
-      if (compaction != compactions.end()) {
-        *info.mutable_last_compaction() = ToProto(compaction->second);
-      }
+      *response->add_volumes() = ToVolumeInfo(location, compactions);
     }
     return absl::OkStatus();
   }());
@@ -73,6 +85,21 @@ grpc::Status MasterService::CompactVolume(
     }
     return absl::InvalidArgumentError(
         "CompactVolume: set volume_id or min_garbage_ratio");
+  }());
+}
+
+grpc::Status MasterService::SetVolumeReadOnly(
+    grpc::ServerContext* context, const v1::SetVolumeReadOnlyRequest* request,
+    v1::SetVolumeReadOnlyResponse* response) {
+  return ToGrpcStatus([&]() -> absl::Status {
+    RETURN_IF_ERROR(
+        Authorize(*context, "SetVolumeReadOnly", Right::kAdmin).status());
+    ASSIGN_OR_RETURN(
+        const VolumeLocation location,
+        read_only_->Set(request->volume_id(), request->read_only()));
+    *response->mutable_volume() =
+        ToVolumeInfo(location, compactions_->Latest());
+    return absl::OkStatus();
   }());
 }
 

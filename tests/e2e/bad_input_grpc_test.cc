@@ -206,6 +206,12 @@ v1::CompactVolumeRequest CompactVolumeId(uint32_t id) {
   request.set_volume_id(id);
   return request;
 }
+v1::SetVolumeReadOnlyRequest MarkReadOnly(uint32_t id) {
+  v1::SetVolumeReadOnlyRequest request;
+  request.set_volume_id(id);
+  request.set_read_only(true);
+  return request;
+}
 v1::CompactVolumeRequest CompactRatio(double ratio) {
   v1::CompactVolumeRequest request;
   request.set_min_garbage_ratio(ratio);
@@ -329,6 +335,9 @@ std::vector<GrpcRow> GrpcRows(BadInputFixture& fx) {
                      ListVolumes, list_volumes, PERMISSION_DENIED, ""),
           MASTER_ROW("read-write key compacting a volume", Auth::kReadWrite,
                      CompactVolume, CompactVolumeId(1), PERMISSION_DENIED, ""),
+          MASTER_ROW("read-write key marking a volume read-only",
+                     Auth::kReadWrite, SetVolumeReadOnly, MarkReadOnly(1),
+                     PERMISSION_DENIED, ""),
           MASTER_ROW("read-write key creating an admin key", Auth::kReadWrite,
                      CreateAccessKey, CreateKey(v1::ROLE_ADMIN, {}),
                      PERMISSION_DENIED, ""),
@@ -578,6 +587,11 @@ std::vector<GrpcRow> GrpcRows(BadInputFixture& fx) {
                      "ratio"),
           MASTER_ROW("compacting with no target", Auth::kAdmin, CompactVolume,
                      v1::CompactVolumeRequest(), INVALID_ARGUMENT, ""),
+          MASTER_ROW("marking volume 0, which is never assigned", Auth::kAdmin,
+                     SetVolumeReadOnly, MarkReadOnly(0), NOT_FOUND, "volume 0"),
+          MASTER_ROW("marking a volume that does not exist", Auth::kAdmin,
+                     SetVolumeReadOnly, MarkReadOnly(4000000), NOT_FOUND,
+                     "4000000"),
           MASTER_ROW("an admin key limited to buckets", Auth::kAdmin,
                      CreateAccessKey, CreateKey(v1::ROLE_ADMIN, {"alpha"}),
                      INVALID_ARGUMENT, "admin"),

@@ -155,6 +155,12 @@ TEST_CASE("a read-write key may not administer", "[master][service][auth]") {
   v1::CompactVolumeResponse compacted;
   CHECK(MASTER_CALL(m, CompactVolume, compact, &compacted, &writer)
             .error_code() == grpc::StatusCode::PERMISSION_DENIED);
+  v1::SetVolumeReadOnlyRequest mark;
+  mark.set_volume_id(1);
+  mark.set_read_only(true);
+  v1::SetVolumeReadOnlyResponse marked;
+  CHECK(MASTER_CALL(m, SetVolumeReadOnly, mark, &marked, &writer)
+            .error_code() == grpc::StatusCode::PERMISSION_DENIED);
   v1::CreateAccessKeyRequest create;
   create.set_role(v1::ROLE_ADMIN);
   v1::CreateAccessKeyResponse created;

@@ -3,6 +3,7 @@
 #include <map>
 #include <set>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "absl/strings/numbers.h"
@@ -160,6 +161,84 @@ TEST_CASE("servers take turns whatever their volumes hold",
 
   // A server with no room for the object sits its turns out.
   for (int i = 0; i < 4; ++i) CHECK(PlacedOn(m, 300 * kMiB) >= 3);
+}
+
+TEST_CASE("an operator marks a volume read-only on its server, and back",
+          "[master][placement]") {
+  TestMaster m([](MasterServer::Options& options) {
+    options.read_only_timeout = absl::Milliseconds(500);
+  });
+  CreateBucket(m, "photos");
+  ScriptedVolumeServer vs(m.channel(), &m.keys(), "vs1", "127.0.0.1:8081");
+  vs.ConnectAndAwaitOnline(m, {Volume(1), Volume(2), Volume(3)});
+  // Asks on a thread of its own: the call waits for the server's answer.
+  grpc::Status status;
+  v1::SetVolumeReadOnlyResponse response;
+  auto ask = [&](uint32_t volume_id, bool read_only) {
+    v1::SetVolumeReadOnlyRequest request;
+    request.set_volume_id(volume_id);
+    request.set_read_only(read_only);
+    return std::thread([&m, &status, &response, request] {
+      status = MASTER_CALL(m, SetVolumeReadOnly, request, &response,
+                           &m.admin());
+    });
+  };
+  CHECK(PlacedOn(m, 1000) == 1);
+
+  // As warehouse-volume does: the change, a heartbeat showing it, then the
+  // result. By the time the caller hears, uploads go elsewhere.
+  std::thread call = ask(1, true);
+  std::optional<v1::MasterCommand> command = vs.NextCommand();
+  REQUIRE(command.has_value());
+  REQUIRE(command->has_set_read_only());
+  CHECK(command->set_read_only().volume_id() == 1);
+  CHECK(command->set_read_only().read_only());
+  v1::VolumeStatus marked = Volume(1, 1000);
+  marked.set_read_only(true);
+  REQUIRE(vs.Heartbeat({marked, Volume(2), Volume(3)}));
+  REQUIRE(vs.SendResult(command->command_id(), absl::OkStatus()));
+  call.join();
+  INFO(status.error_message());
+  REQUIRE(status.ok());
+  CHECK(response.volume().status().volume_id() == 1);
+  CHECK(response.volume().status().read_only());
+  CHECK(response.volume().server_id() == "vs1");
+  for (int i = 0; i < 4; ++i) CHECK(PlacedOn(m, 1000) != 1);
+
+  // The server's refusal reaches the caller, code and reason.
+  call = ask(1, false);
+  command = vs.NextCommand();
+  REQUIRE(command.has_value());
+  REQUIRE(command->has_set_read_only());
+  CHECK_FALSE(command->set_read_only().read_only());
+  REQUIRE(vs.SendResult(command->command_id(),
+                        absl::FailedPreconditionError(
+                            "volume 1: read-only after an I/O error")));
+  call.join();
+  CHECK(status.error_code() == grpc::StatusCode::FAILED_PRECONDITION);
+  CHECK_THAT(status.error_message(), Catch::Contains("I/O error"));
+
+  // No answer in time: the caller is told, and the command is dropped
+  // rather than sent again when the server reconnects.
+  call = ask(1, false);
+  REQUIRE(vs.NextCommand().has_value());
+  call.join();
+  CHECK(status.error_code() == grpc::StatusCode::DEADLINE_EXCEEDED);
+  CHECK_THAT(status.error_message(), Catch::Contains("did not answer"));
+  CHECK(m.server().commands().outstanding("vs1") == 0);
+
+  ask(404, true).join();
+  CHECK(status.error_code() == grpc::StatusCode::NOT_FOUND);
+
+  // An offline server gets no command: the caller hears at once.
+  REQUIRE(vs.Close().ok());
+  REQUIRE(Eventually([&] {
+    auto location = m.server().topology().LocateVolume(2);
+    return location.ok() && !location->online;
+  }));
+  ask(2, true).join();
+  CHECK(status.error_code() == grpc::StatusCode::UNAVAILABLE);
+  CHECK_THAT(status.error_message(), Catch::Contains("offline"));
 }
 
 TEST_CASE("an upload waiting for a volume that never comes fails to retry",
