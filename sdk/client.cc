@@ -371,6 +371,20 @@ absl::StatusOr<std::vector<uint32_t>> Client::CompactVolumes(
                                response.volume_ids().end());
 }
 
+absl::StatusOr<VolumeInfo> Client::SetVolumeReadOnly(uint32_t volume_id,
+                                                     bool read_only) {
+  v1::SetVolumeReadOnlyRequest request;
+  request.set_volume_id(volume_id);
+  request.set_read_only(read_only);
+  v1::SetVolumeReadOnlyResponse response;
+  // Sent once, as the other administrative changes: the master has
+  // already waited for the volume server, and an offline one stays so.
+  RETURN_IF_ERROR(impl_->rpc().Call(&Stub::SetVolumeReadOnly,
+                                    "SetVolumeReadOnly", request, &response,
+                                    Idempotence::kUnsafe));
+  return FromProto(response.volume());
+}
+
 absl::StatusOr<NewAccessKey> Client::CreateAccessKey(
     AccessKeyRole role, const std::vector<std::string>& buckets,
     absl::string_view description) {

@@ -76,53 +76,56 @@ absl::Status Servers(CliContext& context) {
   return absl::OkStatus();
 }
 
+// One volume as `volumes --json` and `mark --json` print it.
+void WriteVolume(JsonWriter& json, const VolumeInfo& volume) {
+  json.BeginObject()
+      .Key("volume_id").Number(uint64_t{volume.volume_id})
+      .Key("server_id").String(volume.server_id)
+      .Key("server_address").String(volume.server_address)
+      .Key("server_online").Bool(volume.server_online)
+      .Key("size_bytes").Number(volume.size_bytes)
+      .Key("max_size_bytes").Number(volume.max_size_bytes)
+      .Key("live_bytes").Number(volume.live_bytes)
+      .Key("garbage_bytes").Number(volume.garbage_bytes)
+      .Key("garbage_ratio")
+      .Number(volume.size_bytes == 0
+                  ? 0.0
+                  : static_cast<double>(volume.garbage_bytes) /
+                        static_cast<double>(volume.size_bytes))
+      .Key("needles").Number(volume.needle_count)
+      .Key("read_only").Bool(volume.read_only)
+      .Key("compacting").Bool(volume.compacting);
+  if (volume.compacting) {
+    json.Key("compaction_copied_bytes").Number(volume.compaction_copied_bytes)
+        .Key("compaction_total_bytes").Number(volume.compaction_total_bytes);
+  }
+  if (const std::optional<CompactionInfo>& last = volume.last_compaction) {
+    json.Key("last_compaction").BeginObject()
+        .Key("state").String(CompactionState(*last))
+        .Key("started_unix_ms")
+        .Number(static_cast<uint64_t>(absl::ToUnixMillis(last->started)));
+    if (last->state != CompactionInfo::State::kRunning) {
+      json.Key("finished_unix_ms")
+          .Number(static_cast<uint64_t>(absl::ToUnixMillis(last->finished)));
+    }
+    if (last->state == CompactionInfo::State::kSucceeded) {
+      json.Key("bytes_reclaimed").Number(last->bytes_reclaimed);
+    }
+    if (last->state == CompactionInfo::State::kFailed) {
+      json.Key("error").String(last->error);
+    }
+    json.EndObject();
+  }
+  json.EndObject();
+}
+
 absl::Status Volumes(CliContext& context) {
   ASSIGN_OR_RETURN(Client * client, context.client());
   ASSIGN_OR_RETURN(std::vector<VolumeInfo> volumes, client->ListVolumes());
   if (context.json) {
     JsonWriter json;
     json.BeginArray();
-    for (const VolumeInfo& volume : volumes) {
-      json.BeginObject()
-          .Key("volume_id").Number(uint64_t{volume.volume_id})
-          .Key("server_id").String(volume.server_id)
-          .Key("server_address").String(volume.server_address)
-          .Key("server_online").Bool(volume.server_online)
-          .Key("size_bytes").Number(volume.size_bytes)
-          .Key("max_size_bytes").Number(volume.max_size_bytes)
-          .Key("live_bytes").Number(volume.live_bytes)
-          .Key("garbage_bytes").Number(volume.garbage_bytes)
-          .Key("garbage_ratio")
-          .Number(volume.size_bytes == 0
-                      ? 0.0
-                      : static_cast<double>(volume.garbage_bytes) /
-                            static_cast<double>(volume.size_bytes))
-          .Key("needles").Number(volume.needle_count)
-          .Key("read_only").Bool(volume.read_only)
-          .Key("compacting").Bool(volume.compacting);
-      if (volume.compacting) {
-        json.Key("compaction_copied_bytes").Number(volume.compaction_copied_bytes)
-            .Key("compaction_total_bytes").Number(volume.compaction_total_bytes);
-      }
-      if (const std::optional<CompactionInfo>& last = volume.last_compaction) {
-        json.Key("last_compaction").BeginObject()
-            .Key("state").String(CompactionState(*last))
-            .Key("started_unix_ms")
-            .Number(static_cast<uint64_t>(absl::ToUnixMillis(last->started)));
-        if (last->state != CompactionInfo::State::kRunning) {
-          json.Key("finished_unix_ms")
-              .Number(static_cast<uint64_t>(absl::ToUnixMillis(last->finished)));
-        }
-        if (last->state == CompactionInfo::State::kSucceeded) {
-          json.Key("bytes_reclaimed").Number(last->bytes_reclaimed);
-        }
-        if (last->state == CompactionInfo::State::kFailed) {
-          json.Key("error").String(last->error);
-        }
-        json.EndObject();
-      }
-      json.EndObject();
-    }
+    for (const VolumeInfo& volume : volumes) WriteVolume(json, volume);
     json.EndArray();
     CliContext::Out(json.str() + "\n");
     return absl::OkStatus();
@@ -143,6 +146,32 @@ absl::Status Volumes(CliContext& context) {
                                    volume.compaction_total_bytes)});
   }
   CliContext::Out(table.Render());
+  return absl::OkStatus();
+}
+
+// ---- mark ----
+
+struct MarkFlags {
+  uint32_t volume_id = 0;
+  std::string mode;  // "read-only" or "writable"
+};
+
+absl::Status Mark(CliContext& context, const MarkFlags& flags) {
+  ASSIGN_OR_RETURN(Client * client, context.client());
+  ASSIGN_OR_RETURN(
+      const VolumeInfo volume,
+      client->SetVolumeReadOnly(flags.volume_id, flags.mode == "read-only"));
+  if (context.json) {
+    JsonWriter json;
+    WriteVolume(json, volume);
+    CliContext::Out(json.str() + "\n");
+    return absl::OkStatus();
+  }
+  // A volume may be read-only for another reason too (an I/O error).
+  CliContext::Out(absl::StrCat("volume ", volume.volume_id, " on ",
+                               volume.server_id, ": ",
+                               volume.read_only ? "read-only" : "writable",
+                               "\n"));
   return absl::OkStatus();
 }
 
@@ -543,6 +572,21 @@ void AddAdminCommands(CLI::App& app, CliContext& context,
                     "Return once the compactions are queued");
   runners.emplace_back(compact, [&context, compact_flags] {
     return Compact(context, *compact_flags);
+  });
+
+  auto mark_flags = std::make_shared<MarkFlags>();
+  CLI::App* mark = app.add_subcommand(
+      "mark",
+      "Mark a volume read-only (it takes no more uploads) or writable again; "
+      "its server keeps the choice across restarts (admin)");
+  mark->add_option("VOLUME_ID", mark_flags->volume_id, "The volume")
+      ->required()
+      ->check(CLI::Range(1u, 0xFFFFFFFFu));
+  mark->add_option("MODE", mark_flags->mode, "read-only or writable")
+      ->required()
+      ->check(CLI::IsMember({"read-only", "writable"}));
+  runners.emplace_back(mark, [&context, mark_flags] {
+    return Mark(context, *mark_flags);
   });
 
   auto fsck_flags = std::make_shared<FsckFlags>();

@@ -1067,6 +1067,20 @@ TEST_CASE("administrators list servers and volumes, compact, and manage keys",
   CHECK(client->CompactVolumes(1.5).status().code() ==
         absl::StatusCode::kInvalidArgument);
 
+  absl::StatusOr<VolumeInfo> marked = client->SetVolumeReadOnly(volume_id, true);
+  REQUIRE(marked.ok());
+  CHECK(marked->volume_id == volume_id);
+  CHECK(marked->read_only);
+  absl::StatusOr<PutResult> elsewhere = client->Put("admin", "k2", "v");
+  REQUIRE(elsewhere.ok());
+  CHECK(elsewhere->file_id.substr(0, elsewhere->file_id.find(',')) !=
+        absl::StrCat(volume_id));
+  marked = client->SetVolumeReadOnly(volume_id, false);
+  REQUIRE(marked.ok());
+  CHECK_FALSE(marked->read_only);
+  CHECK(client->SetVolumeReadOnly(999999, true).status().code() ==
+        absl::StatusCode::kNotFound);
+
   absl::StatusOr<NewAccessKey> key =
       client->CreateAccessKey(AccessKeyRole::kReadWrite, {"admin"}, "app");
   REQUIRE(key.ok());

@@ -594,6 +594,90 @@ TEST_CASE("administrators see servers and volumes, compact, and manage keys",
   CheckFailure(cli.Run({"key", "create", "--role", "superuser"}), "superuser");
 }
 
+// The volume that holds `bucket_key`, from `stat --json`.
+std::string VolumeOf(CliTest& cli, const std::string& bucket_key) {
+  CliRun stat = cli.Ok({"--json", "stat", bucket_key});
+  const size_t at = stat.out.find("\"file_id\":\"") + 11;
+  return stat.out.substr(at, stat.out.find(',', at) - at);
+}
+
+// Whether `volumes --json` shows `volume` read-only (`true`) or not.
+bool ListedReadOnly(CliTest& cli, const std::string& volume) {
+  CliRun v = cli.Ok({"--json", "volumes"});
+  const size_t entry = v.out.find("{\"volume_id\":" + volume + ",");
+  REQUIRE(entry != std::string::npos);
+  const size_t flag = v.out.find("\"read_only\":", entry) + 12;
+  return v.out.substr(flag, 4) == "true";
+}
+
+// Whether the volume server at `address` says in /usage that `volume` is
+// read-only; waits (bounded) for a server just started.
+bool ServedReadOnly(const std::string& address, const std::string& volume) {
+  http::ConnectionPool pool;
+  http::ClientRequest request;
+  request.target = "/usage";
+  absl::StatusOr<http::ClientResponse> response;
+  for (int i = 0; i < 100; ++i) {
+    response = pool.Send({address, false}, request);
+    if (response.ok() && response->status == 200) break;
+    absl::SleepFor(absl::Milliseconds(100));
+  }
+  REQUIRE(response.ok());
+  const size_t entry = response->body.find("{\"volume_id\":" + volume + ",");
+  REQUIRE(entry != std::string::npos);
+  const size_t flag = response->body.find("\"read_only\":", entry) + 12;
+  return response->body.substr(flag, 4) == "true";
+}
+
+TEST_CASE("mark turns a volume read-only across restarts, and writable again",
+          "[tools][e2e]") {
+  CliTest cli;
+  cli.Ok({"bucket", "create", "frozen"});
+  TempDir work;
+  WriteFile(work.Join("f"), Payload(6, 4096));
+  cli.Ok({"put", work.Join("f"), "frozen/a"});
+  const std::string volume = VolumeOf(cli, "frozen/a");
+  const std::string server(absl::StripAsciiWhitespace(
+      ReadFile(cli.cluster().volume_dir(0) + "/server.id")));
+  const std::string marker =
+      cli.cluster().volume_dir(0) + "/" + volume + ".readonly";
+
+  CHECK(cli.Ok({"mark", volume, "read-only"}).out ==
+        "volume " + volume + " on " + server + ": read-only\n");
+  CHECK(std::filesystem::exists(marker));
+  // At once, without waiting for a heartbeat: listed read-only, and new
+  // uploads go to another volume while the old objects still read.
+  CHECK(ListedReadOnly(cli, volume));
+  cli.Ok({"put", work.Join("f"), "frozen/b"});
+  CHECK(VolumeOf(cli, "frozen/b") != volume);
+  CHECK(cli.Ok({"get", "frozen/a", "-"}).out == Payload(6, 4096));
+
+  // The volume server keeps the mark across a restart.
+  REQUIRE(cli.cluster().RestartVolumeServer(0).ok());
+  CHECK(ServedReadOnly(cli.cluster().volume_address(0), volume));
+
+  CliRun writable = cli.Ok({"--json", "mark", volume, "writable"});
+  CHECK_THAT(writable.out,
+             Catch::StartsWith("{\"volume_id\":" + volume + ",\"server_id\":\"" +
+                               server + "\""));
+  CHECK_THAT(writable.out, Catch::Contains("\"read_only\":false"));
+  CHECK_FALSE(std::filesystem::exists(marker));
+  CHECK_FALSE(ListedReadOnly(cli, volume));
+
+  CheckFailure(cli.Run({"mark", "424242", "read-only"}), "424242");
+  CliRun sideways = cli.Run({"mark", volume, "sideways"});
+  CHECK(sideways.exit_code == 2);
+  CHECK_THAT(sideways.err, Catch::Contains("sideways"));
+  cli.cluster().KillVolumeServer(0);
+  bool offline = false;
+  for (int i = 0; i < 100 && !offline; ++i) {
+    offline = absl::StrContains(cli.Ok({"servers"}).out, "  offline");
+    if (!offline) absl::SleepFor(absl::Milliseconds(100));
+  }
+  REQUIRE(offline);
+  CheckFailure(cli.Run({"mark", volume, "read-only"}), "offline");
+}
+
 TEST_CASE("credentials come from a private file when not in the environment",
           "[tools][e2e]") {
   CliTest cli;

@@ -272,6 +272,15 @@ class Client {
   // InvalidArgument (a ratio outside (0, 1]).
   absl::StatusOr<std::vector<uint32_t>> CompactVolumes(
       double min_garbage_ratio);
+  // Marks a volume read-only (no more uploads go to it; reads, deletes and
+  // compaction go on) or writable again; the volume's server keeps the
+  // choice across restarts. Returns the volume after the change. Errors:
+  // NotFound; Unavailable (its server is offline); DeadlineExceeded (its
+  // server did not answer: the change may still happen);
+  // FailedPrecondition (writable asked of a volume read-only after an I/O
+  // error: restart its server).
+  absl::StatusOr<VolumeInfo> SetVolumeReadOnly(uint32_t volume_id,
+                                               bool read_only);
   // Compares the master's metadata with the needles the volume servers
   // hold (Master.CheckConsistency); with `repair_orphans`, queues the
   // orphans found for deletion. Lists at most `max_findings` findings (0:
