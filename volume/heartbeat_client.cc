@@ -212,6 +212,9 @@ void HeartbeatClient::Execute(const v1::MasterCommand& command) {
         absl::StatusOr<Volume*> volume = store_->GetVolume(volume_id);
         absl::StatusOr<CompactionResult> result =
             volume.ok() ? (*volume)->Compact({}) : volume.status();
+        // The volume's new size first: once the result is in, the master
+        // may judge its garbage again (automatic compaction).
+        if (result.ok()) SendHeartbeat();
         SendResult(id, result.status(),
                    result.ok() ? result->bytes_reclaimed : 0);
         *done = true;
