@@ -50,6 +50,8 @@ struct Flags {
   std::string shutdown_grace = "5s";
   std::string http_idle_timeout = "60s";
   std::string pending_row_delay = "100ms";
+  double auto_compact_ratio = 0.3;
+  std::string auto_compact_interval = "15m";
   std::string tls_reload_interval = "60s";
 
   // key create / list / revoke
@@ -121,6 +123,16 @@ absl::StatusOr<MasterServer::Options> ServerOptions(const Flags& flags) {
         ": not a duration from 0s to 1m such as 100ms"));
   }
   options.pending_row_delay = row_delay;
+  if (!(flags.auto_compact_ratio >= 0 && flags.auto_compact_ratio <= 1)) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("--auto-compact-ratio ", flags.auto_compact_ratio,
+                     ": not a garbage ratio from 0 (off) to 1"));
+  }
+  options.auto_compaction.min_garbage_ratio = flags.auto_compact_ratio;
+  absl::StatusOr<absl::Duration> compact_interval =
+      ParseFlagDuration("--auto-compact-interval", flags.auto_compact_interval);
+  if (!compact_interval.ok()) return compact_interval.status();
+  options.auto_compaction.interval = *compact_interval;
   absl::StatusOr<absl::Duration> reload =
       ParseFlagDuration("--tls-reload-interval", flags.tls_reload_interval);
   if (!reload.ok()) return reload.status();
@@ -314,6 +326,16 @@ int Main(int argc, char** argv) {
                  "before its row is written; a killed master forgets the "
                  "uploads begun this long before (0s: none)")
       ->envname("WAREHOUSE_PENDING_ROW_DELAY")
+      ->capture_default_str();
+  app.add_option("--auto-compact-ratio", flags.auto_compact_ratio,
+                 "Compact a volume by itself once this share of it is "
+                 "garbage (and at least 1 MiB), one volume at a time per "
+                 "server; 0 turns it off")
+      ->envname("WAREHOUSE_AUTO_COMPACT_RATIO")
+      ->capture_default_str();
+  app.add_option("--auto-compact-interval", flags.auto_compact_interval,
+                 "How often to look for volumes to compact by themselves")
+      ->envname("WAREHOUSE_AUTO_COMPACT_INTERVAL")
       ->capture_default_str();
 
   CLI::App* key =

@@ -83,6 +83,8 @@ absl::StatusOr<std::unique_ptr<MasterServer>> MasterServer::Start(
       o.deletion);
   server->compactions_ = std::make_unique<CompactionScheduler>(
       server->topology_.get(), server->commands_.get());
+  server->auto_compactor_ = std::make_unique<AutoCompactor>(
+      server->topology_.get(), server->compactions_.get(), o.auto_compaction);
   server->read_only_ = std::make_unique<ReadOnlySwitch>(
       server->topology_.get(), server->commands_.get(), o.read_only_timeout);
   server->access_keys_ = std::make_unique<AccessKeys>(
@@ -135,6 +137,7 @@ absl::StatusOr<std::unique_ptr<MasterServer>> MasterServer::Start(
                                      server->dashboard_.get()));
   server->topology_->StartMonitor();
   server->deletion_->Start();
+  server->auto_compactor_->Start();
   return server;
 }
 
@@ -155,6 +158,7 @@ void MasterServer::Shutdown() {
   }
   if (http_ != nullptr) http_->Shutdown(absl::Seconds(1));
   if (deletion_ != nullptr) deletion_->Stop();
+  if (auto_compactor_ != nullptr) auto_compactor_->Stop();
   if (topology_ != nullptr) topology_->StopMonitor();
 }
 

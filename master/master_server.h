@@ -18,6 +18,7 @@
 #include "common/secret_sealer.h"
 #include "grpcpp/grpcpp.h"
 #include "master/access_keys.h"
+#include "master/auto_compactor.h"
 #include "master/cluster_service.h"
 #include "master/command_queue.h"
 #include "master/compaction_scheduler.h"
@@ -74,6 +75,7 @@ class MasterServer {
 
     VolumeAllocator::Options placement;
     DeletionWorker::Options deletion;
+    AutoCompactor::Options auto_compaction;
     UrlIssuer::Options urls;
     AccessKeys::Options access_keys;
     DashboardSessions::Options dashboard_sessions;
@@ -124,6 +126,7 @@ class MasterServer {
   std::unique_ptr<VolumeAllocator> allocator_;
   std::unique_ptr<DeletionWorker> deletion_;
   std::unique_ptr<CompactionScheduler> compactions_;
+  std::unique_ptr<AutoCompactor> auto_compactor_;
   std::unique_ptr<ReadOnlySwitch> read_only_;
   std::unique_ptr<AccessKeys> access_keys_;
   std::unique_ptr<UrlIssuer> urls_;

@@ -6,6 +6,7 @@
 #include <fstream>
 #include <regex>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "absl/strings/numbers.h"
@@ -279,6 +280,35 @@ TEST_CASE("a pending row delay outside 0s to 1m is refused, naming the flag",
       {WAREHOUSE_MASTER_BINARY, "--schema", "--db", dir.Join("meta.db"),
        "--listen", "127.0.0.1:0", "--http-listen", "127.0.0.1:0",
        "--pending-row-delay", "0s"},
+      BaseEnvironment(keys));
+  REQUIRE(master->ReadUntil("warehouse-master serving", kProcessLimit));
+  StopCleanly(*master);
+}
+
+TEST_CASE("automatic compaction settings out of range are refused",
+          "[master][binary]") {
+  warehouse::testing::TempDir dir;
+  const KeyRing keys = MakeClusterKeys();
+  const std::vector<std::pair<std::string, std::string>> rows = {
+      {"--auto-compact-ratio", "1.5"},
+      {"--auto-compact-ratio", "-0.1"},
+      {"--auto-compact-interval", "0s"},
+      {"--auto-compact-interval", "often"}};
+  for (const auto& [flag, value] : rows) {
+    const CommandResult result = RunCommand(
+        {WAREHOUSE_MASTER_BINARY, "--schema", "--db", dir.Join("meta.db"),
+         "--listen", "127.0.0.1:0", "--http-listen", "127.0.0.1:0", flag,
+         value},
+        BaseEnvironment(keys), kProcessLimit);
+    INFO(flag << " " << value << ": " << result.output);
+    CHECK(result.exit_code != 0);
+    CHECK_THAT(result.output, Catch::Contains(flag + " " + value));
+  }
+  // 0 turns it off.
+  std::unique_ptr<Subprocess> master = Subprocess::Start(
+      {WAREHOUSE_MASTER_BINARY, "--schema", "--db", dir.Join("meta.db"),
+       "--listen", "127.0.0.1:0", "--http-listen", "127.0.0.1:0",
+       "--auto-compact-ratio", "0"},
       BaseEnvironment(keys));
   REQUIRE(master->ReadUntil("warehouse-master serving", kProcessLimit));
   StopCleanly(*master);

@@ -1,0 +1,68 @@
+#include "master/auto_compactor.h"
+
+#include <map>
+
+#include "absl/status/status.h"
+#include "spdlog/spdlog.h"
+
+namespace warehouse::master {
+
+void AutoCompactor::Start() {
+  if (options_.min_garbage_ratio <= 0) return;
+  thread_ = std::thread([this] {
+    while (!stop_.WaitForNotificationWithTimeout(options_.interval)) RunOnce();
+  });
+}
+
+void AutoCompactor::Stop() {
+  if (!stop_.HasBeenNotified()) stop_.Notify();
+  if (thread_.joinable()) thread_.join();
+}
+
+std::vector<uint32_t> AutoCompactor::RunOnce() {
+  const std::map<uint32_t, CompactionScheduler::VolumeCompaction> latest =
+      compactions_->Latest();
+  auto running = [&latest](const VolumeView& volume) {
+    if (volume.compacting) return true;
+    auto it = latest.find(volume.volume_id);
+    return it != latest.end() &&
+           it->second.state ==
+               CompactionScheduler::VolumeCompaction::State::kRunning;
+  };
+  std::vector<uint32_t> started;
+  for (const ServerView& server : topology_->Servers()) {
+    if (!server.online) continue;
+    const VolumeView* chosen = nullptr;
+    double chosen_ratio = 0;
+    bool busy = false;
+    for (const VolumeView& volume : server.volumes) {
+      if (running(volume)) busy = true;
+      if (volume.size_bytes == 0 ||
+          volume.garbage_bytes < options_.min_garbage_bytes) {
+        continue;
+      }
+      const double ratio = static_cast<double>(volume.garbage_bytes) /
+                           static_cast<double>(volume.size_bytes);
+      if (ratio >= options_.min_garbage_ratio &&
+          (chosen == nullptr || ratio > chosen_ratio)) {
+        chosen = &volume;
+        chosen_ratio = ratio;
+      }
+    }
+    if (busy || chosen == nullptr) continue;
+    spdlog::info("volume {}: {} bytes of garbage, {:.1f}% of {} bytes: "
+                 "compacting it",
+                 chosen->volume_id, chosen->garbage_bytes, 100 * chosen_ratio,
+                 chosen->size_bytes);
+    absl::Status status = compactions_->CompactVolume(chosen->volume_id);
+    if (!status.ok()) {
+      spdlog::warn("volume {}: automatic compaction not started: {}",
+                   chosen->volume_id, status.ToString());
+      continue;
+    }
+    started.push_back(chosen->volume_id);
+  }
+  return started;
+}
+
+}  // namespace warehouse::master

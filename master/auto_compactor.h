@@ -1,0 +1,64 @@
+// Compacting volumes without an operator.
+//
+// Deletes and overwrites leave garbage in volumes that only a compaction
+// reclaims (docs/compaction.md). Every `interval` the AutoCompactor looks
+// at the volumes as the last heartbeats reported them and, on each online
+// server with no compaction running, starts one of the volume with the
+// most garbage for its size, if that garbage is at least
+// `min_garbage_ratio` of the volume's size and at least
+// `min_garbage_bytes`. One at a time per server keeps a server's disk
+// serving while it compacts; read-only volumes are included, since full
+// volumes are where garbage stays. The compactions go through the
+// CompactionScheduler, so ListVolumes shows them as any other.
+#ifndef WAREHOUSE_MASTER_AUTO_COMPACTOR_H_
+#define WAREHOUSE_MASTER_AUTO_COMPACTOR_H_
+
+#include <cstdint>
+#include <thread>
+#include <vector>
+
+#include "absl/synchronization/notification.h"
+#include "absl/time/time.h"
+#include "master/compaction_scheduler.h"
+#include "master/topology.h"
+
+namespace warehouse::master {
+
+// Thread-safe. `*topology` and `*compactions` must outlive it.
+class AutoCompactor {
+ public:
+  struct Options {
+    // 0 turns automatic compaction off.
+    double min_garbage_ratio = 0.3;
+    uint64_t min_garbage_bytes = uint64_t{1} << 20;
+    absl::Duration interval = absl::Minutes(15);
+  };
+
+  AutoCompactor(Topology* topology, CompactionScheduler* compactions,
+                Options options)
+      : topology_(topology), compactions_(compactions), options_(options) {}
+  AutoCompactor(const AutoCompactor&) = delete;
+  AutoCompactor& operator=(const AutoCompactor&) = delete;
+  ~AutoCompactor() { Stop(); }
+
+  // Starts the thread, whose first pass comes one interval from now (the
+  // heartbeats have reported by then). Does nothing when turned off.
+  void Start();
+  void Stop();
+
+  // One pass: starts the compactions due and returns their volume ids.
+  std::vector<uint32_t> RunOnce();
+
+ private:
+  // Immutable after construction.
+  Topology* const topology_;
+  CompactionScheduler* const compactions_;
+  const Options options_;
+
+  absl::Notification stop_;
+  std::thread thread_;
+};
+
+}  // namespace warehouse::master
+
+#endif  // WAREHOUSE_MASTER_AUTO_COMPACTOR_H_
