@@ -76,6 +76,9 @@ class MasterService final : public v1::Master::Service {
   grpc::Status SetVolumeReadOnly(
       grpc::ServerContext* context, const v1::SetVolumeReadOnlyRequest* request,
       v1::SetVolumeReadOnlyResponse* response) override;
+  grpc::Status SetServerDraining(
+      grpc::ServerContext* context, const v1::SetServerDrainingRequest* request,
+      v1::SetServerDrainingResponse* response) override;
   grpc::Status CreateAccessKey(grpc::ServerContext* context,
                                const v1::CreateAccessKeyRequest* request,
                                v1::CreateAccessKeyResponse* response) override;

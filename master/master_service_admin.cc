@@ -103,6 +103,20 @@ grpc::Status MasterService::SetVolumeReadOnly(
   }());
 }
 
+grpc::Status MasterService::SetServerDraining(
+    grpc::ServerContext* context, const v1::SetServerDrainingRequest* request,
+    v1::SetServerDrainingResponse* response) {
+  return ToGrpcStatus([&]() -> absl::Status {
+    RETURN_IF_ERROR(
+        Authorize(*context, "SetServerDraining", Right::kAdmin).status());
+    ASSIGN_OR_RETURN(
+        const ServerView server,
+        topology_->SetDraining(request->server_id(), request->draining()));
+    *response->mutable_server() = ToProto(server);
+    return absl::OkStatus();
+  }());
+}
+
 grpc::Status MasterService::CreateAccessKey(
     grpc::ServerContext* context, const v1::CreateAccessKeyRequest* request,
     v1::CreateAccessKeyResponse* response) {

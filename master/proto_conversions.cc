@@ -74,6 +74,7 @@ v1::ServerInfo ToProto(const ServerView& server) {
   info.set_server_id(server.server_id);
   info.set_public_address(server.public_address);
   info.set_http_tls(server.http_tls);
+  info.set_draining(server.draining);
   info.set_status(server.online ? v1::SERVER_STATUS_ONLINE
                                 : v1::SERVER_STATUS_OFFLINE);
   if (server.last_heartbeat != absl::InfinitePast()) {

@@ -417,6 +417,24 @@ absl::Status Topology::PersistOffline(const std::string& server_id) {
   return marked;
 }
 
+absl::StatusOr<ServerView> Topology::SetDraining(absl::string_view server_id,
+                                                 bool draining) {
+  absl::MutexLock persist_lock(&persist_mu_);
+  ASSIGN_OR_RETURN(const ServerView before, GetServer(server_id));
+  RETURN_IF_ERROR(store_->MarkServerStatus(
+      server_id, draining        ? ServerStatus::kDraining
+                 : before.online ? ServerStatus::kAlive
+                                 : ServerStatus::kDown));
+  {
+    absl::MutexLock lock(&mu_);
+    servers_.find(server_id)->second.view.draining = draining;
+  }
+  spdlog::info("volume server {}: {}", std::string(server_id),
+               draining ? "draining: no new uploads or volumes"
+                        : "no longer draining");
+  return GetServer(server_id);
+}
+
 std::vector<ServerView> Topology::Servers() const {
   absl::MutexLock lock(&mu_);
   std::vector<ServerView> views;

@@ -151,6 +151,14 @@ class Topology {
                   absl::string_view reason)
       ABSL_LOCKS_EXCLUDED(persist_mu_, mu_);
 
+  // Stops (or resumes) placing uploads and new volumes on `server_id`;
+  // the store records it (status draining), so that it outlasts restarts
+  // of the master and of the server. Returns the server as it now is.
+  // Errors: NotFound (unknown server); those of the store.
+  absl::StatusOr<ServerView> SetDraining(absl::string_view server_id,
+                                         bool draining)
+      ABSL_LOCKS_EXCLUDED(persist_mu_, mu_);
+
   // Ends every open stream (for shutdown); their handlers then call
   // Disconnect. Returns how many were ended.
   int CancelAllStreams() ABSL_LOCKS_EXCLUDED(mu_);

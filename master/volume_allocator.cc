@@ -128,6 +128,7 @@ absl::StatusOr<uint32_t> VolumeAllocator::Grow() {
     if (!growths_.empty()) return growths_.begin()->first;
   }
   int online = 0;
+  int draining = 0;
   const ServerView* chosen = nullptr;
   bool chosen_idle = false;
   int chosen_free = 0;
@@ -135,6 +136,7 @@ absl::StatusOr<uint32_t> VolumeAllocator::Grow() {
   for (const ServerView& server : servers) {
     if (!server.online) continue;
     ++online;
+    if (server.draining) ++draining;
     if (server.draining || !HasFreeSlot(server)) continue;
     // A server no upload could use (one just added) first, then the most
     // free slots, then the most free disk.
@@ -156,6 +158,12 @@ absl::StatusOr<uint32_t> VolumeAllocator::Grow() {
     return absl::UnavailableError(
         "no volume server is online: start one, or check that volume "
         "servers reach the master with the cluster key");
+  }
+  if (chosen == nullptr && draining == online) {
+    return absl::ResourceExhaustedError(absl::StrCat(
+        "all ", online,
+        " online volume servers are draining: undrain one or add a volume "
+        "server"));
   }
   if (chosen == nullptr) {
     return absl::ResourceExhaustedError(absl::StrCat(

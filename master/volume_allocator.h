@@ -72,8 +72,8 @@ class VolumeAllocator {
   // reserved on it. May wait up to growth_timeout for a new volume.
   // Errors: Unavailable (no volume server online, or the new volume was
   // not reported in time: retry); ResourceExhausted (every online server
-  // is full, or the new volume cannot hold the object either); the store's
-  // errors from recording a new volume.
+  // is full or draining, or the new volume cannot hold the object either);
+  // the store's errors from recording a new volume.
   absl::StatusOr<Placement> Allocate(uint64_t size)
       ABSL_LOCKS_EXCLUDED(grow_mu_, mu_);
 
@@ -97,7 +97,8 @@ class VolumeAllocator {
   // holding no volume that could take growth_probe_bytes first, then the
   // one with the most free slots, unless a creation is in progress.
   // Returns the new (or in-progress) volume id. Errors: Unavailable (no
-  // server online); ResourceExhausted (every online server is full).
+  // server online); ResourceExhausted (every online server is full or
+  // draining).
   absl::StatusOr<uint32_t> Grow() ABSL_LOCKS_EXCLUDED(grow_mu_, mu_);
   // Forgets creations that were reported, failed or timed out.
   void PruneGrowths(absl::Time now) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);

@@ -212,6 +212,12 @@ v1::SetVolumeReadOnlyRequest MarkReadOnly(uint32_t id) {
   request.set_read_only(true);
   return request;
 }
+v1::SetServerDrainingRequest DrainServer(const std::string& id) {
+  v1::SetServerDrainingRequest request;
+  request.set_server_id(id);
+  request.set_draining(true);
+  return request;
+}
 v1::CompactVolumeRequest CompactRatio(double ratio) {
   v1::CompactVolumeRequest request;
   request.set_min_garbage_ratio(ratio);
@@ -338,6 +344,9 @@ std::vector<GrpcRow> GrpcRows(BadInputFixture& fx) {
           MASTER_ROW("read-write key marking a volume read-only",
                      Auth::kReadWrite, SetVolumeReadOnly, MarkReadOnly(1),
                      PERMISSION_DENIED, ""),
+          MASTER_ROW("read-write key draining a server", Auth::kReadWrite,
+                     SetServerDraining, DrainServer("any"), PERMISSION_DENIED,
+                     ""),
           MASTER_ROW("read-write key creating an admin key", Auth::kReadWrite,
                      CreateAccessKey, CreateKey(v1::ROLE_ADMIN, {}),
                      PERMISSION_DENIED, ""),
@@ -592,6 +601,12 @@ std::vector<GrpcRow> GrpcRows(BadInputFixture& fx) {
           MASTER_ROW("marking a volume that does not exist", Auth::kAdmin,
                      SetVolumeReadOnly, MarkReadOnly(4000000), NOT_FOUND,
                      "4000000"),
+          MASTER_ROW("draining a server that never registered", Auth::kAdmin,
+                     SetServerDraining, DrainServer("feedfacefeedface"),
+                     NOT_FOUND, "feedfacefeedface"),
+          MASTER_ROW("draining a server with an empty id", Auth::kAdmin,
+                     SetServerDraining, DrainServer(""), NOT_FOUND,
+                     "volume server"),
           MASTER_ROW("an admin key limited to buckets", Auth::kAdmin,
                      CreateAccessKey, CreateKey(v1::ROLE_ADMIN, {"alpha"}),
                      INVALID_ARGUMENT, "admin"),

@@ -241,6 +241,72 @@ TEST_CASE("an operator marks a volume read-only on its server, and back",
   CHECK_THAT(status.error_message(), Catch::Contains("offline"));
 }
 
+grpc::Status Drain(TestMaster& m, const std::string& server_id, bool draining,
+                   v1::SetServerDrainingResponse* response) {
+  v1::SetServerDrainingRequest request;
+  request.set_server_id(server_id);
+  request.set_draining(draining);
+  return MASTER_CALL(m, SetServerDraining, request, response, &m.admin());
+}
+
+TEST_CASE("a draining server gets no uploads and no new volumes",
+          "[master][placement]") {
+  TestMaster m;
+  CreateBucket(m, "photos");
+  const uint64_t max = 1024 * kMiB;
+  ScriptedVolumeServer first(m.channel(), &m.keys(), "vs1", "127.0.0.1:8081");
+  first.ConnectAndAwaitOnline(m, {Volume(1, 0, max), Volume(2, 0, max)}, 2);
+  ScriptedVolumeServer second(m.channel(), &m.keys(), "vs2",
+                              "127.0.0.1:8082");
+  second.ConnectAndAwaitOnline(m, {Volume(3, 0, max), Volume(4, 0, max)}, 8);
+
+  v1::SetServerDrainingResponse response;
+  REQUIRE(Drain(m, "vs2", true, &response).ok());
+  CHECK(response.server().server_id() == "vs2");
+  CHECK(response.server().draining());
+  CHECK(response.server().status() == v1::SERVER_STATUS_ONLINE);
+  v1::ListServersResponse servers;
+  REQUIRE(MASTER_CALL(m, ListServers, v1::ListServersRequest(), &servers,
+                      &m.admin())
+              .ok());
+  REQUIRE(servers.servers_size() == 2);
+  CHECK_FALSE(servers.servers(0).draining());
+  CHECK(servers.servers(1).draining());
+  for (int i = 0; i < 4; ++i) CHECK(PlacedOn(m, 1000) <= 2);
+  // The database has it, for the next master.
+  auto status_of = [&](const std::string& server_id) {
+    auto records = m.server().store().ListServers();
+    REQUIRE(records.ok());
+    for (const ServerRecord& record : *records) {
+      if (record.server_id == server_id) return record.status;
+    }
+    FAIL("no server " << server_id);
+    return ServerStatus::kDown;
+  };
+  CHECK(status_of("vs2") == ServerStatus::kDraining);
+
+  // vs1 fills up: the next volume is not asked of vs2, though it has the
+  // free slots.
+  REQUIRE(first.Heartbeat({Volume(1, max - 100, max), Volume(2, max - 100, max)}));
+  REQUIRE(Eventually([&] {
+    auto location = m.server().topology().LocateVolume(1);
+    return location.ok() && location->volume.size_bytes == max - 100;
+  }));
+  v1::BeginUploadResponse refused;
+  grpc::Status status = Begin(m, 1000, &refused);
+  CHECK(status.error_code() == grpc::StatusCode::RESOURCE_EXHAUSTED);
+  CHECK_THAT(status.error_message(), Catch::Contains("draining"));
+  CHECK_FALSE(second.NextCommand(absl::Milliseconds(200)).has_value());
+
+  // Resumed, it takes uploads again.
+  REQUIRE(Drain(m, "vs2", false, &response).ok());
+  CHECK_FALSE(response.server().draining());
+  CHECK(status_of("vs2") == ServerStatus::kAlive);
+  CHECK(PlacedOn(m, 1000) >= 3);
+  CHECK(Drain(m, "vs9", true, &response).error_code() ==
+        grpc::StatusCode::NOT_FOUND);
+}
+
 TEST_CASE("an upload waiting for a volume that never comes fails to retry",
           "[master][placement]") {
   TestMaster m([](MasterServer::Options& options) {
