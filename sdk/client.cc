@@ -385,6 +385,18 @@ absl::StatusOr<VolumeInfo> Client::SetVolumeReadOnly(uint32_t volume_id,
   return FromProto(response.volume());
 }
 
+absl::StatusOr<ServerInfo> Client::SetServerDraining(
+    absl::string_view server_id, bool draining) {
+  v1::SetServerDrainingRequest request;
+  request.set_server_id(std::string(server_id));
+  request.set_draining(draining);
+  v1::SetServerDrainingResponse response;
+  RETURN_IF_ERROR(impl_->rpc().Call(&Stub::SetServerDraining,
+                                    "SetServerDraining", request, &response,
+                                    Idempotence::kUnsafe));
+  return FromProto(response.server());
+}
+
 absl::StatusOr<NewAccessKey> Client::CreateAccessKey(
     AccessKeyRole role, const std::vector<std::string>& buckets,
     absl::string_view description) {

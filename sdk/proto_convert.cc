@@ -28,6 +28,7 @@ ServerInfo FromProto(const v1::ServerInfo& server) {
   out.public_address = server.public_address();
   out.http_tls = server.http_tls();
   out.online = server.status() == v1::SERVER_STATUS_ONLINE;
+  out.draining = server.draining();
   out.last_heartbeat = absl::FromUnixMillis(server.last_heartbeat_unix_ms());
   out.volume_count = server.volume_count();
   out.max_volumes = server.max_volumes();

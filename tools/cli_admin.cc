@@ -35,26 +35,36 @@ std::string CompactionState(const CompactionInfo& compaction) {
   return "running";
 }
 
+// One server as `servers --json` and `drain --json` print it.
+void WriteServer(JsonWriter& json, const ServerInfo& server) {
+  json.BeginObject()
+      .Key("server_id").String(server.server_id)
+      .Key("address").String(server.public_address)
+      .Key("tls").Bool(server.http_tls)
+      .Key("online").Bool(server.online)
+      .Key("draining").Bool(server.draining)
+      .Key("last_heartbeat_unix_ms")
+      .Number(static_cast<uint64_t>(
+          std::max<int64_t>(0, absl::ToUnixMillis(server.last_heartbeat))))
+      .Key("volumes").Number(uint64_t{server.volume_count})
+      .Key("max_volumes").Number(uint64_t{server.max_volumes})
+      .Key("disk_free_bytes").Number(server.disk_free_bytes)
+      .EndObject();
+}
+
+// "online" or "offline", and whether it is draining.
+std::string ServerStatusText(const ServerInfo& server) {
+  return absl::StrCat(server.online ? "online" : "offline",
+                      server.draining ? ", draining" : "");
+}
+
 absl::Status Servers(CliContext& context) {
   ASSIGN_OR_RETURN(Client * client, context.client());
   ASSIGN_OR_RETURN(std::vector<ServerInfo> servers, client->ListServers());
   if (context.json) {
     JsonWriter json;
     json.BeginArray();
-    for (const ServerInfo& server : servers) {
-      json.BeginObject()
-          .Key("server_id").String(server.server_id)
-          .Key("address").String(server.public_address)
-          .Key("tls").Bool(server.http_tls)
-          .Key("online").Bool(server.online)
-          .Key("last_heartbeat_unix_ms")
-          .Number(static_cast<uint64_t>(
-              std::max<int64_t>(0, absl::ToUnixMillis(server.last_heartbeat))))
-          .Key("volumes").Number(uint64_t{server.volume_count})
-          .Key("max_volumes").Number(uint64_t{server.max_volumes})
-          .Key("disk_free_bytes").Number(server.disk_free_bytes)
-          .EndObject();
-    }
+    for (const ServerInfo& server : servers) WriteServer(json, server);
     json.EndArray();
     CliContext::Out(json.str() + "\n");
     return absl::OkStatus();
@@ -67,7 +77,7 @@ absl::Status Servers(CliContext& context) {
     table.AddRow({server.server_id,
                   server.http_tls ? "https://" + server.public_address
                                   : server.public_address,
-                  server.online ? "online" : "offline",
+                  ServerStatusText(server),
                   FormatLocalTime(server.last_heartbeat),
                   absl::StrCat(server.volume_count, "/", server.max_volumes),
                   FormatBytes(server.disk_free_bytes)});
@@ -146,6 +156,24 @@ absl::Status Volumes(CliContext& context) {
                                    volume.compaction_total_bytes)});
   }
   CliContext::Out(table.Render());
+  return absl::OkStatus();
+}
+
+// ---- drain ----
+
+absl::Status Drain(CliContext& context, const std::string& server_id,
+                   bool draining) {
+  ASSIGN_OR_RETURN(Client * client, context.client());
+  ASSIGN_OR_RETURN(const ServerInfo server,
+                   client->SetServerDraining(server_id, draining));
+  if (context.json) {
+    JsonWriter json;
+    WriteServer(json, server);
+    CliContext::Out(json.str() + "\n");
+    return absl::OkStatus();
+  }
+  CliContext::Out(absl::StrCat("volume server ", server.server_id, ": ",
+                               ServerStatusText(server), "\n"));
   return absl::OkStatus();
 }
 
@@ -572,6 +600,25 @@ void AddAdminCommands(CLI::App& app, CliContext& context,
                     "Return once the compactions are queued");
   runners.emplace_back(compact, [&context, compact_flags] {
     return Compact(context, *compact_flags);
+  });
+
+  auto drain_id = std::make_shared<std::string>();
+  CLI::App* drain = app.add_subcommand(
+      "drain",
+      "Stop placing uploads and new volumes on a volume server; its objects "
+      "still read, delete and compact (admin)");
+  drain->add_option("SERVER_ID", *drain_id, "The server, as servers lists it")
+      ->required();
+  runners.emplace_back(drain, [&context, drain_id] {
+    return Drain(context, *drain_id, true);
+  });
+  auto undrain_id = std::make_shared<std::string>();
+  CLI::App* undrain = app.add_subcommand(
+      "undrain", "Place uploads and new volumes on a drained server again "
+                 "(admin)");
+  undrain->add_option("SERVER_ID", *undrain_id, "The server")->required();
+  runners.emplace_back(undrain, [&context, undrain_id] {
+    return Drain(context, *undrain_id, false);
   });
 
   auto mark_flags = std::make_shared<MarkFlags>();

@@ -1081,6 +1081,20 @@ TEST_CASE("administrators list servers and volumes, compact, and manage keys",
   CHECK(client->SetVolumeReadOnly(999999, true).status().code() ==
         absl::StatusCode::kNotFound);
 
+  absl::StatusOr<ServerInfo> drained =
+      client->SetServerDraining(servers->at(0).server_id, true);
+  REQUIRE(drained.ok());
+  CHECK(drained->draining);
+  CHECK(drained->online);
+  CHECK(client->Put("admin", "k3", "v").status().code() ==
+        absl::StatusCode::kResourceExhausted);
+  drained = client->SetServerDraining(servers->at(0).server_id, false);
+  REQUIRE(drained.ok());
+  CHECK_FALSE(drained->draining);
+  CHECK(client->Put("admin", "k3", "v").ok());
+  CHECK(client->SetServerDraining("nosuch", true).status().code() ==
+        absl::StatusCode::kNotFound);
+
   absl::StatusOr<NewAccessKey> key =
       client->CreateAccessKey(AccessKeyRole::kReadWrite, {"admin"}, "app");
   REQUIRE(key.ok());

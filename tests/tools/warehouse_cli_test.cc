@@ -678,6 +678,38 @@ TEST_CASE("mark turns a volume read-only across restarts, and writable again",
   CheckFailure(cli.Run({"mark", volume, "read-only"}), "offline");
 }
 
+TEST_CASE("drain keeps uploads off a server across master restarts",
+          "[tools][e2e]") {
+  CliTest cli;
+  cli.Ok({"bucket", "create", "drained"});
+  TempDir work;
+  WriteFile(work.Join("f"), Payload(7, 4096));
+  cli.Ok({"put", work.Join("f"), "drained/a"});
+  const std::string server(absl::StripAsciiWhitespace(
+      ReadFile(cli.cluster().volume_dir(0) + "/server.id")));
+
+  CHECK(cli.Ok({"drain", server}).out ==
+        "volume server " + server + ": online, draining\n");
+  CHECK_THAT(cli.Ok({"servers"}).out, Catch::Contains("  online, draining  "));
+  // Its only server draining, the cluster takes no upload, and says why;
+  // what it holds still reads.
+  CheckFailure(cli.Run({"put", work.Join("f"), "drained/b"}), "draining");
+  CHECK(cli.Ok({"get", "drained/a", "-"}).out == Payload(7, 4096));
+
+  REQUIRE(cli.cluster().RestartMaster().ok());
+  CHECK_THAT(cli.Ok({"--json", "servers"}).out,
+             Catch::Contains("\"online\":true,\"draining\":true"));
+  CheckFailure(cli.Run({"put", work.Join("f"), "drained/b"}), "draining");
+
+  CliRun undrained = cli.Ok({"--json", "undrain", server});
+  CHECK_THAT(undrained.out,
+             Catch::StartsWith("{\"server_id\":\"" + server + "\","));
+  CHECK_THAT(undrained.out, Catch::Contains("\"draining\":false"));
+  cli.Ok({"put", work.Join("f"), "drained/b"});
+  CheckFailure(cli.Run({"drain", "0123456789abcdef"}), "0123456789abcdef");
+  CHECK(cli.Run({"drain"}).exit_code == 2);
+}
+
 TEST_CASE("credentials come from a private file when not in the environment",
           "[tools][e2e]") {
   CliTest cli;

@@ -281,6 +281,12 @@ class Client {
   // error: restart its server).
   absl::StatusOr<VolumeInfo> SetVolumeReadOnly(uint32_t volume_id,
                                                bool read_only);
+  // Stops placing uploads and new volumes on a volume server, or resumes;
+  // its objects still read, delete and compact, and the master keeps the
+  // choice across restarts. Returns the server after the change. Errors:
+  // NotFound (unknown server).
+  absl::StatusOr<ServerInfo> SetServerDraining(absl::string_view server_id,
+                                               bool draining);
   // Compares the master's metadata with the needles the volume servers
   // hold (Master.CheckConsistency); with `repair_orphans`, queues the
   // orphans found for deletion. Lists at most `max_findings` findings (0:

@@ -83,6 +83,7 @@ struct ServerInfo {
   std::string public_address;  // host:port clients transfer objects with
   bool http_tls = false;       // that address speaks TLS (https://)
   bool online = false;         // its heartbeat stream is open
+  bool draining = false;       // an operator stopped uploads and new volumes
   absl::Time last_heartbeat;
   uint32_t volume_count = 0;
   uint32_t max_volumes = 0;
