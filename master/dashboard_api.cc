@@ -105,12 +105,14 @@ absl::Status CheckSameOrigin(const http::Request& request) {
 DashboardApi::DashboardApi(AccessKeys* keys, MetadataStore* store,
                            Topology* topology, UrlIssuer* urls,
                            CompactionScheduler* compactions,
+                           ReadOnlySwitch* read_only,
                            DashboardSessions* sessions)
     : keys_(keys),
       store_(store),
       topology_(topology),
       urls_(urls),
       compactions_(compactions),
+      read_only_(read_only),
       sessions_(sessions) {}
 
 void DashboardApi::Register(http::Router& router) {
@@ -154,7 +156,11 @@ void DashboardApi::Register(http::Router& router) {
           -> absl::StatusOr<std::string> { return Volumes(); });
   Api(router, "POST", "/api/volumes/", true,
       [this](const http::Request& request, const Authorized&) {
-        return Compact(request);
+        return VolumePost(request);
+      });
+  Api(router, "POST", "/api/servers/", true,
+      [this](const http::Request& request, const Authorized&) {
+        return ServerPost(request);
       });
   Api(router, "GET", "/api/buckets", false,
       [this](const http::Request&, const Authorized&) {
@@ -412,22 +418,69 @@ std::string DashboardApi::Volumes() {
   return JsonObject().AddRaw("volumes", JsonArray(items)).Close();
 }
 
-absl::StatusOr<std::string> DashboardApi::Compact(
+namespace {
+
+// The form field `name`, which must be true or false. Errors:
+// InvalidArgument.
+absl::StatusOr<bool> RequiredBool(const FormFields& form,
+                                  absl::string_view name) {
+  ASSIGN_OR_RETURN(const std::string text, RequiredField(form, name));
+  if (text == "true") return true;
+  if (text == "false") return false;
+  return absl::InvalidArgumentError(
+      absl::StrCat("field ", name, ": \"", text, "\" is not true or false"));
+}
+
+}  // namespace
+
+absl::StatusOr<std::string> DashboardApi::VolumePost(
     const http::Request& request) {
-  // /api/volumes/<id>/compact
+  // /api/volumes/<id>/<action>
   const std::vector<absl::string_view> parts =
       absl::StrSplit(absl::StripPrefix(request.path, "/api/volumes/"), '/');
   uint32_t volume_id = 0;
-  if (parts.size() != 2 || parts[1] != "compact" ||
-      !absl::SimpleAtoi(parts[0], &volume_id) || volume_id == 0) {
+  if (parts.size() == 2 && absl::SimpleAtoi(parts[0], &volume_id) &&
+      volume_id != 0) {
+    if (parts[1] == "compact") {
+      RETURN_IF_ERROR(compactions_->CompactVolume(volume_id));
+      return JsonObject()
+          .Add("volume_id", volume_id)
+          .Add("state", "running")
+          .Close();
+    }
+    if (parts[1] == "read-only") {
+      ASSIGN_OR_RETURN(const FormFields form, ReadForm(request));
+      ASSIGN_OR_RETURN(const bool read_only, RequiredBool(form, "read_only"));
+      ASSIGN_OR_RETURN(const VolumeLocation location,
+                       read_only_->Set(volume_id, read_only));
+      return JsonObject()
+          .Add("volume_id", volume_id)
+          .Add("read_only", location.volume.read_only)
+          .Close();
+    }
+  }
+  return absl::NotFoundError(absl::StrCat(
+      "no route for POST ", request.path,
+      "; POST /api/volumes/<id>/compact or /api/volumes/<id>/read-only"));
+}
+
+absl::StatusOr<std::string> DashboardApi::ServerPost(
+    const http::Request& request) {
+  // /api/servers/<id>/draining
+  const std::vector<absl::string_view> parts =
+      absl::StrSplit(absl::StripPrefix(request.path, "/api/servers/"), '/');
+  if (parts.size() != 2 || parts[0].empty() || parts[1] != "draining") {
     return absl::NotFoundError(
         absl::StrCat("no route for POST ", request.path,
-                     "; compact a volume with POST /api/volumes/<id>/compact"));
+                     "; POST /api/servers/<id>/draining"));
   }
-  RETURN_IF_ERROR(compactions_->CompactVolume(volume_id));
+  ASSIGN_OR_RETURN(const FormFields form, ReadForm(request));
+  ASSIGN_OR_RETURN(const bool draining, RequiredBool(form, "draining"));
+  ASSIGN_OR_RETURN(const ServerView server,
+                   topology_->SetDraining(parts[0], draining));
   return JsonObject()
-      .Add("volume_id", volume_id)
-      .Add("state", "running")
+      .Add("server_id", server.server_id)
+      .Add("draining", server.draining)
       .Close();
 }
 

@@ -43,6 +43,7 @@
 #include "master/compaction_scheduler.h"
 #include "master/dashboard_sessions.h"
 #include "master/metadata_store.h"
+#include "master/read_only_switch.h"
 #include "master/topology.h"
 #include "master/url_issuer.h"
 
@@ -69,7 +70,7 @@ class DashboardApi {
  public:
   DashboardApi(AccessKeys* keys, MetadataStore* store, Topology* topology,
                UrlIssuer* urls, CompactionScheduler* compactions,
-               DashboardSessions* sessions);
+               ReadOnlySwitch* read_only, DashboardSessions* sessions);
   DashboardApi(const DashboardApi&) = delete;
   DashboardApi& operator=(const DashboardApi&) = delete;
 
@@ -109,7 +110,10 @@ class DashboardApi {
   absl::StatusOr<std::string> Overview();
   std::string Servers();
   std::string Volumes();
-  absl::StatusOr<std::string> Compact(const http::Request& request);
+  // POST /api/volumes/<id>/compact and /api/volumes/<id>/read-only.
+  absl::StatusOr<std::string> VolumePost(const http::Request& request);
+  // POST /api/servers/<id>/draining.
+  absl::StatusOr<std::string> ServerPost(const http::Request& request);
 
   // Buckets and objects (dashboard_api_objects.cc). `rest` is the path
   // after /api/buckets/.
@@ -129,6 +133,7 @@ class DashboardApi {
   Topology* const topology_;
   UrlIssuer* const urls_;
   CompactionScheduler* const compactions_;
+  ReadOnlySwitch* const read_only_;
   DashboardSessions* const sessions_;
 };
 

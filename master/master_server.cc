@@ -107,7 +107,7 @@ absl::StatusOr<std::unique_ptr<MasterServer>> MasterServer::Start(
       std::make_unique<DashboardSessions>(o.dashboard_sessions);
   server->dashboard_ = std::make_unique<DashboardApi>(
       server->access_keys_.get(), server->store_.get(), server->topology_.get(),
-      server->urls_.get(), server->compactions_.get(),
+      server->urls_.get(), server->compactions_.get(), server->read_only_.get(),
       server->dashboard_sessions_.get());
 
   grpc::ServerBuilder builder;

@@ -162,27 +162,52 @@ async function showOverview() {
 
 // ---- servers ----
 
+// Posts `form` to `path`, then shows `view` again; on an error, says so
+// and lets `button` be pressed again.
+async function act(button, path, form, what, view) {
+  button.disabled = true;
+  try {
+    await api('POST', path, form);
+    await view();
+  } catch (error) {
+    banner(`${what}: ${error.message}`);
+    button.disabled = false;
+  }
+}
+
 async function showServers() {
   const {servers} = await api('GET', '/api/servers');
-  const rows = servers.map((s) => el('tr', {'data-testid': 'server-row'},
-    el('td', {}, el('span', {class: `dot ${s.online ? 'online' : 'offline'}`}),
-       s.online ? 'online' : 'offline', s.draining ? ' (draining)' : ''),
-    el('td', {}, (s.tls ? 'https://' : '') + s.address,
-       el('div', {class: 'muted'}, s.server_id)),
-    el('td', {title: formatTime(s.last_heartbeat_unix_ms)},
-       ago(s.last_heartbeat_unix_ms)),
-    el('td', {class: 'num'}, `${s.volume_count} / ${s.max_volumes}`),
-    el('td', {}, meter([['live', s.live_bytes], ['garbage', s.garbage_bytes]],
-                       s.used_bytes + s.disk_free_bytes,
-                       `${formatBytes(s.used_bytes)} of ` +
-                       formatBytes(s.used_bytes + s.disk_free_bytes)))));
+  const rows = servers.map((s) => {
+    const drain = el('button', {'data-testid': 'drain'},
+                     s.draining ? 'Undrain' : 'Drain');
+    drain.addEventListener('click', () => act(
+      drain, `/api/servers/${encodeURIComponent(s.server_id)}/draining`,
+      {draining: String(!s.draining)}, `volume server ${s.server_id}`,
+      showServers));
+    return el('tr', {'data-testid': 'server-row', 'data-server-id': s.server_id},
+      el('td', {'data-testid': 'server-status'},
+         el('span', {class: `dot ${s.online ? 'online' : 'offline'}`}),
+         s.online ? 'online' : 'offline', s.draining ? ' (draining)' : ''),
+      el('td', {}, (s.tls ? 'https://' : '') + s.address,
+         el('div', {class: 'muted'}, s.server_id)),
+      el('td', {title: formatTime(s.last_heartbeat_unix_ms)},
+         ago(s.last_heartbeat_unix_ms)),
+      el('td', {class: 'num'}, `${s.volume_count} / ${s.max_volumes}`),
+      el('td', {}, meter([['live', s.live_bytes], ['garbage', s.garbage_bytes]],
+                         s.used_bytes + s.disk_free_bytes,
+                         `${formatBytes(s.used_bytes)} of ` +
+                         formatBytes(s.used_bytes + s.disk_free_bytes))),
+      el('td', {}, drain));
+  });
   setView(el('h2', {}, 'Volume servers'),
+    el('p', {class: 'muted'}, 'A draining server takes no new uploads or ' +
+       'volumes; what it holds still reads, deletes and compacts.'),
     el('table', {},
        el('thead', {}, el('tr', {}, el('th', {}, 'Status'), el('th', {}, 'Address'),
           el('th', {}, 'Last heartbeat'), el('th', {class: 'num'}, 'Volumes'),
-          el('th', {}, 'Usage (live, garbage) of disk'))),
+          el('th', {}, 'Usage (live, garbage) of disk'), el('th', {}, ''))),
        el('tbody', {}, rows.length ? rows :
-          el('tr', {}, el('td', {colspan: 5, class: 'muted'}, 'No volume servers.')))));
+          el('tr', {}, el('td', {colspan: 6, class: 'muted'}, 'No volume servers.')))));
 }
 
 // ---- volumes ----
@@ -195,16 +220,6 @@ function compactionText(v) {
   return `failed: ${c.error}`;
 }
 
-async function compact(volumeId, button) {
-  button.disabled = true;
-  try {
-    await api('POST', `/api/volumes/${volumeId}/compact`, {});
-    await showVolumes();
-  } catch (error) {
-    banner(`volume ${volumeId}: ${error.message}`);
-    button.disabled = false;
-  }
-}
 
 async function showVolumes(polls = 0) {
   stopPolling();
@@ -216,7 +231,15 @@ async function showVolumes(polls = 0) {
     const capacity = v.max_size_bytes || v.size_bytes;
     const button = el('button', {'data-testid': 'compact', disabled: busy || !v.server_online},
                       'Compact');
-    button.addEventListener('click', () => compact(v.volume_id, button));
+    button.addEventListener('click', () => act(
+      button, `/api/volumes/${v.volume_id}/compact`, {}, `volume ${v.volume_id}`,
+      () => showVolumes()));
+    const mark = el('button', {'data-testid': 'read-only', disabled: !v.server_online},
+                    v.read_only ? 'Make writable' : 'Make read-only');
+    mark.addEventListener('click', () => act(
+      mark, `/api/volumes/${v.volume_id}/read-only`,
+      {read_only: String(!v.read_only)}, `volume ${v.volume_id}`,
+      () => showVolumes()));
     return el('tr', {'data-testid': 'volume-row', 'data-volume-id': v.volume_id},
       el('td', {class: 'num'}, String(v.volume_id)),
       el('td', {}, v.server_address,
@@ -226,7 +249,8 @@ async function showVolumes(polls = 0) {
                          `${formatBytes(v.live_bytes)} live, ` +
                          `${formatBytes(v.garbage_bytes)} garbage`)),
       el('td', {class: 'num', 'data-testid': 'needles'}, formatCount(v.needle_count)),
-      el('td', {}, v.read_only ? el('span', {class: 'badge ro'}, 'read-only') : ''),
+      el('td', {}, v.read_only ? el('span', {class: 'badge ro'}, 'read-only') : '',
+         ' ', mark),
       el('td', {}, button, ' ',
          el('span', {class: 'muted', 'data-testid': 'compaction-status'},
             compactionText(v))));

@@ -427,10 +427,33 @@ async function run(cluster, browser) {
   console.log(`compacted volume ${dirty.volume_id}: ${dirty.garbage_bytes} bytes of garbage, ` +
               `${after.compaction.bytes_reclaimed} reclaimed`);
 
+  console.log('step: mark a volume read-only and back');
+  await row.locator('[data-testid=read-only]').click();
+  await poll('the volume to show read-only', async () =>
+    (await row.locator('[data-testid=read-only]').textContent()) === 'Make writable');
+  assert.ok(await row.locator('.badge.ro').isVisible(), 'the read-only badge shows');
+  assert.equal((await apiGet(page, '/api/volumes')).body.volumes
+    .find((x) => x.volume_id === dirty.volume_id).read_only, true);
+  await shot(page, '07-volume-read-only');
+  await row.locator('[data-testid=read-only]').click();
+  await poll('the volume to show writable', async () =>
+    (await row.locator('[data-testid=read-only]').textContent()) === 'Make read-only');
+
+  console.log('step: drain the volume server and undrain it');
   await page.goto(`${base}/#/servers`);
   await page.waitForSelector('body[data-loaded="servers"]');
   assert.equal(await page.locator('[data-testid=server-row]').count(), 1);
-  await shot(page, '07-servers');
+  const server = page.locator('[data-testid=server-row]');
+  await server.locator('[data-testid=drain]').click();
+  await poll('the server to show draining', async () =>
+    /draining/.test(await server.locator('[data-testid=server-status]').textContent()));
+  assert.equal(await server.locator('[data-testid=drain]').textContent(), 'Undrain');
+  assert.equal((await apiGet(page, '/api/servers')).body.servers[0].draining, true);
+  await shot(page, '08-server-draining');
+  await server.locator('[data-testid=drain]').click();
+  await poll('the server to show undrained', async () =>
+    (await server.locator('[data-testid=drain]').textContent()) === 'Drain');
+  assert.equal((await apiGet(page, '/api/servers')).body.servers[0].draining, false);
 
   console.log('step: log out');
   await page.click('#logout');

@@ -2,6 +2,7 @@
 // CSRF and origin checks, refusals, and the shapes of the answers.
 #include <optional>
 #include <string>
+#include <thread>
 #include <utility>
 #include <vector>
 
@@ -303,6 +304,63 @@ TEST_CASE("the overview, servers and volumes describe the cluster",
     return absl::StrContains(client.Send("GET", "/api/overview").body,
                              "\"status\":\"all-offline\"");
   }));
+}
+
+TEST_CASE("the dashboard marks volumes read-only and drains servers",
+          "[master][dashboard]") {
+  TestMaster m;
+  ScriptedVolumeServer vs(m.channel(), &m.keys(), "vs1", "127.0.0.1:8081");
+  vs.ConnectAndAwaitOnline(m, {Volume(1, 4096)});
+  DashboardClient client(m.server().http_port());
+  REQUIRE(client.LogIn(m.admin()).status == 200);
+
+  // The server answers as warehouse-volume does, on a thread of its own
+  // while the request waits for it.
+  bool answered = false;
+  std::thread server([&] {
+    std::optional<v1::MasterCommand> command = vs.NextCommand();
+    if (!command.has_value() || !command->has_set_read_only() ||
+        command->set_read_only().volume_id() != 1) {
+      return;
+    }
+    v1::VolumeStatus marked = Volume(1, 4096);
+    marked.set_read_only(command->set_read_only().read_only());
+    answered = vs.Heartbeat({marked}) &&
+               vs.SendResult(command->command_id(), absl::OkStatus());
+  });
+  const http::ClientResponse marked =
+      client.Send("POST", "/api/volumes/1/read-only", "read_only=true");
+  server.join();
+  CHECK(answered);
+  CHECK(marked.status == 200);
+  CHECK(marked.body == "{\"volume_id\":1,\"read_only\":true}\n");
+  CHECK_THAT(client.Send("GET", "/api/volumes").body,
+             Catch::Contains("\"read_only\":true,"));
+  CHECK(client.Send("POST", "/api/volumes/1/read-only", "read_only=maybe")
+            .status == 400);
+  CHECK(client.Send("POST", "/api/volumes/1/read-only").status == 400);
+  CHECK(client.Send("POST", "/api/volumes/9/read-only", "read_only=true")
+            .status == 404);
+  CHECK(client.Send("POST", "/api/volumes/1/sideways").status == 404);
+  // A change without the CSRF token is refused.
+  CHECK(client.Send("POST", "/api/volumes/1/read-only", "read_only=false",
+                    /*with_token=*/false)
+            .status == 403);
+
+  const http::ClientResponse drained =
+      client.Send("POST", "/api/servers/vs1/draining", "draining=true");
+  CHECK(drained.status == 200);
+  CHECK(drained.body == "{\"server_id\":\"vs1\",\"draining\":true}\n");
+  CHECK_THAT(client.Send("GET", "/api/servers").body,
+             Catch::Contains("\"online\":true,\"draining\":true,"));
+  CHECK(client.Send("POST", "/api/servers/vs1/draining", "draining=false")
+            .body == "{\"server_id\":\"vs1\",\"draining\":false}\n");
+  CHECK(client.Send("POST", "/api/servers/vs9/draining", "draining=true")
+            .status == 404);
+  CHECK(client.Send("POST", "/api/servers/vs1/draining", "draining=1")
+            .status == 400);
+  CHECK(client.Send("POST", "/api/servers/vs1", "draining=true").status ==
+        404);
 }
 
 TEST_CASE("the dashboard lists objects by folder and signs upload urls",
