@@ -1,5 +1,6 @@
 #include "master/read_only_switch.h"
 
+#include <algorithm>
 #include <memory>
 #include <utility>
 
@@ -10,6 +11,12 @@
 #include "spdlog/spdlog.h"
 
 namespace warehouse::master {
+namespace {
+
+// How often a wait for the server's answer looks whether it went offline.
+constexpr absl::Duration kOnlineCheckInterval = absl::Milliseconds(100);
+
+}  // namespace
 
 absl::StatusOr<VolumeLocation> ReadOnlySwitch::Set(uint32_t volume_id,
                                                    bool read_only) {
@@ -36,17 +43,30 @@ absl::StatusOr<VolumeLocation> ReadOnlySwitch::Set(uint32_t volume_id,
         answer->status = outcome.status;
         answer->done.Notify();
       });
-  if (!answer->done.WaitForNotificationWithTimeout(timeout_)) {
-    // Not sent again when the server reconnects: the caller was told it
-    // did not happen.
-    if (commands_->Abandon(command_id)) {
-      return absl::DeadlineExceededError(absl::StrCat(
-          "volume ", volume_id, ": volume server ", location.server_id,
-          " did not answer within ", absl::FormatDuration(timeout_),
-          "; the volume may or may not be ", mode, " (see ListVolumes)"));
+  // Waits for the answer, looking now and then whether the server is
+  // still there: one that went away will not answer before it reconnects.
+  const absl::Time deadline = absl::Now() + timeout_;
+  while (!answer->done.WaitForNotificationWithTimeout(std::min(
+      kOnlineCheckInterval, std::max(deadline - absl::Now(),
+                                     absl::ZeroDuration())))) {
+    const bool online = topology_->IsOnline(location.server_id);
+    if (online && absl::Now() < deadline) continue;
+    // Not sent again when the server reconnects: the caller is told it
+    // did not happen, or may not have.
+    if (!commands_->Abandon(command_id)) {
+      answer->done.WaitForNotification();  // the answer arrived just now
+      break;
     }
-    // The answer arrived just now.
-    answer->done.WaitForNotification();
+    if (!online) {
+      return absl::UnavailableError(absl::StrCat(
+          "volume ", volume_id, ": volume server ", location.server_id,
+          " went offline before it answered; the volume may or may not be ",
+          mode, " (see ListVolumes once it is back)"));
+    }
+    return absl::DeadlineExceededError(absl::StrCat(
+        "volume ", volume_id, ": volume server ", location.server_id,
+        " did not answer within ", absl::FormatDuration(timeout_),
+        "; the volume may or may not be ", mode, " (see ListVolumes)"));
   }
   if (!answer->status.ok()) {
     return absl::Status(answer->status.code(),

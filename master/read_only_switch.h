@@ -29,10 +29,11 @@ class ReadOnlySwitch {
 
   // Has the server holding `volume_id` make it read-only (or writable) and
   // returns the volume as the master then sees it. Errors: NotFound (no
-  // server holds it); Unavailable (its server is offline); DeadlineExceeded
-  // (no answer within the timeout: the command is dropped, but the server
-  // may have carried it out); the server's errors (FailedPrecondition for
-  // writable asked of a volume read-only after an I/O error).
+  // server holds it); Unavailable (its server is offline, or went offline
+  // before it answered); DeadlineExceeded (no answer within the timeout);
+  // the server's errors (FailedPrecondition for writable asked of a volume
+  // read-only after an I/O error). Without an answer the command is
+  // dropped, but the server may have carried it out.
   absl::StatusOr<VolumeLocation> Set(uint32_t volume_id, bool read_only);
 
  private:

@@ -166,7 +166,7 @@ TEST_CASE("servers take turns whatever their volumes hold",
 TEST_CASE("an operator marks a volume read-only on its server, and back",
           "[master][placement]") {
   TestMaster m([](MasterServer::Options& options) {
-    options.read_only_timeout = absl::Milliseconds(500);
+    options.read_only_timeout = absl::Seconds(2);
   });
   CreateBucket(m, "photos");
   ScriptedVolumeServer vs(m.channel(), &m.keys(), "vs1", "127.0.0.1:8081");
@@ -230,8 +230,17 @@ TEST_CASE("an operator marks a volume read-only on its server, and back",
   ask(404, true).join();
   CHECK(status.error_code() == grpc::StatusCode::NOT_FOUND);
 
-  // An offline server gets no command: the caller hears at once.
+  // A server that goes away before it answers: the caller hears so, not
+  // a timeout.
+  call = ask(2, true);
+  REQUIRE(vs.NextCommand().has_value());
   REQUIRE(vs.Close().ok());
+  call.join();
+  CHECK(status.error_code() == grpc::StatusCode::UNAVAILABLE);
+  CHECK_THAT(status.error_message(), Catch::Contains("went offline"));
+  CHECK(m.server().commands().outstanding("vs1") == 0);
+
+  // An offline server gets no command.
   REQUIRE(Eventually([&] {
     auto location = m.server().topology().LocateVolume(2);
     return location.ok() && !location->online;

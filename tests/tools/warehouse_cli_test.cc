@@ -601,6 +601,12 @@ std::string VolumeOf(CliTest& cli, const std::string& bucket_key) {
   return stat.out.substr(at, stat.out.find(',', at) - at);
 }
 
+// The id of the cluster's first volume server, from its data directory.
+std::string ServerIdOf(CliTest& cli) {
+  return std::string(absl::StripAsciiWhitespace(
+      ReadFile(cli.cluster().volume_dir(0) + "/server.id")));
+}
+
 // Whether `volumes --json` shows `volume` read-only (`true`) or not.
 bool ListedReadOnly(CliTest& cli, const std::string& volume) {
   CliRun v = cli.Ok({"--json", "volumes"});
@@ -637,8 +643,7 @@ TEST_CASE("mark turns a volume read-only across restarts, and writable again",
   WriteFile(work.Join("f"), Payload(6, 4096));
   cli.Ok({"put", work.Join("f"), "frozen/a"});
   const std::string volume = VolumeOf(cli, "frozen/a");
-  const std::string server(absl::StripAsciiWhitespace(
-      ReadFile(cli.cluster().volume_dir(0) + "/server.id")));
+  const std::string server = ServerIdOf(cli);
   const std::string marker =
       cli.cluster().volume_dir(0) + "/" + volume + ".readonly";
 
@@ -685,8 +690,7 @@ TEST_CASE("drain keeps uploads off a server across master restarts",
   TempDir work;
   WriteFile(work.Join("f"), Payload(7, 4096));
   cli.Ok({"put", work.Join("f"), "drained/a"});
-  const std::string server(absl::StripAsciiWhitespace(
-      ReadFile(cli.cluster().volume_dir(0) + "/server.id")));
+  const std::string server = ServerIdOf(cli);
 
   CHECK(cli.Ok({"drain", server}).out ==
         "volume server " + server + ": online, draining\n");
