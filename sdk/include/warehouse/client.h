@@ -275,8 +275,9 @@ class Client {
   // Marks a volume read-only (no more uploads go to it; reads, deletes and
   // compaction go on) or writable again; the volume's server keeps the
   // choice across restarts. Returns the volume after the change. Errors:
-  // NotFound; Unavailable (its server is offline); DeadlineExceeded (its
-  // server did not answer: the change may still happen);
+  // NotFound; Unavailable (its server is offline, or went offline before
+  // it answered); DeadlineExceeded (its server did not answer); without
+  // an answer the change may still happen;
   // FailedPrecondition (writable asked of a volume read-only after an I/O
   // error: restart its server).
   absl::StatusOr<VolumeInfo> SetVolumeReadOnly(uint32_t volume_id,
