@@ -55,6 +55,10 @@ TSAN_TESTS=(
   # resent, with heartbeat streams on gRPC's threads.
   '^master_cluster_test: ?an upload with no writable volume waits'
   '^master_cluster_test: ?unacknowledged commands are sent again'
+  # A request waiting on a command's answer, and the automatic compactor's
+  # thread, against the streams' threads.
+  '^master_cluster_test: ?an operator marks a volume read-only on its server'
+  '^master_cluster_test: ?volumes with enough garbage are compacted by themselves'
   # One SDK client (its url cache and HTTP connection pool) shared by 16
   # threads against a real master and volume server.
   '^sdk_client_test: ?sixteen threads share one client'

@@ -380,5 +380,58 @@ TEST_CASE("unacknowledged commands are sent again when a server reconnects",
   CHECK(Eventually([&] { return m.server().commands().outstanding() == 0; }));
 }
 
+// A volume of `size` bytes, `garbage` of them garbage.
+v1::VolumeStatus WithGarbage(uint32_t volume_id, uint64_t size,
+                             uint64_t garbage) {
+  v1::VolumeStatus status = Volume(volume_id, size);
+  status.set_live_bytes(size - garbage);
+  status.set_garbage_bytes(garbage);
+  return status;
+}
+
+TEST_CASE("volumes with enough garbage are compacted by themselves",
+          "[master][compaction]") {
+  constexpr uint64_t kMiB = uint64_t{1} << 20;
+  TestMaster m([](MasterServer::Options& options) {
+    options.auto_compaction.min_garbage_ratio = 0.3;
+    options.auto_compaction.min_garbage_bytes = kMiB;
+    options.auto_compaction.interval = absl::Milliseconds(50);
+  });
+  ScriptedVolumeServer a(m.channel(), &m.keys(), "vs1", "127.0.0.1:8081");
+  ScriptedVolumeServer b(m.channel(), &m.keys(), "vs2", "127.0.0.1:8082");
+  // Due: 1 (40%) and 2 (80%). Not due: 3 (90%, but of 1000 bytes) and 4
+  // (20%).
+  std::vector<v1::VolumeStatus> volumes = {
+      WithGarbage(1, 10 * kMiB, 4 * kMiB), WithGarbage(2, 10 * kMiB, 8 * kMiB),
+      WithGarbage(3, 1000, 900), WithGarbage(4, 100 * kMiB, 20 * kMiB)};
+  a.ConnectAndAwaitOnline(m, volumes);
+  b.ConnectAndAwaitOnline(m, {WithGarbage(5, 10 * kMiB, 5 * kMiB)});
+
+  // Each server compacts one volume at a time, the most garbage first.
+  std::optional<v1::MasterCommand> first = a.NextCommand();
+  REQUIRE(first.has_value());
+  REQUIRE(first->has_compact_volume());
+  CHECK(first->compact_volume().volume_id() == 2);
+  std::optional<v1::MasterCommand> other = b.NextCommand();
+  REQUIRE(other.has_value());
+  REQUIRE(other->has_compact_volume());
+  CHECK(other->compact_volume().volume_id() == 5);
+  CHECK_FALSE(a.NextCommand(absl::Milliseconds(300)).has_value());
+
+  // As warehouse-volume does: the volume's new size, then the result.
+  volumes[1] = WithGarbage(2, 2 * kMiB, 0);
+  REQUIRE(a.Heartbeat(volumes));
+  REQUIRE(a.SendResult(first->command_id(), absl::OkStatus(), 8 * kMiB));
+  std::optional<v1::MasterCommand> second = a.NextCommand();
+  REQUIRE(second.has_value());
+  REQUIRE(second->has_compact_volume());
+  CHECK(second->compact_volume().volume_id() == 1);
+  volumes[0] = WithGarbage(1, 6 * kMiB, 0);
+  REQUIRE(a.Heartbeat(volumes));
+  REQUIRE(a.SendResult(second->command_id(), absl::OkStatus(), 4 * kMiB));
+  CHECK_FALSE(a.NextCommand(absl::Milliseconds(300)).has_value());
+  CHECK(m.server().compactions().stats().succeeded == 2);
+}
+
 }  // namespace
 }  // namespace warehouse::master::testing
