@@ -3,6 +3,7 @@
 #include <dirent.h>
 #include <fcntl.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -147,6 +148,14 @@ class PosixFileSystem final : public FileSystem {
       }
     }
     return absl::OkStatus();
+  }
+
+  absl::StatusOr<uint64_t> FreeBytes(const std::string& dir) override {
+    struct statvfs st;
+    if (::statvfs(dir.c_str(), &st) != 0) {
+      return ErrnoToStatus(errno, "statvfs", dir);
+    }
+    return static_cast<uint64_t>(st.f_bavail) * st.f_frsize;
   }
 };
 

@@ -102,6 +102,8 @@ class FileSystem {
       const std::string& dir) = 0;
   // Creates `dir` and any missing parents; OK if it already exists.
   virtual absl::Status CreateDirs(const std::string& dir) = 0;
+  // Bytes free for this process's writes on the file system holding `dir`.
+  virtual absl::StatusOr<uint64_t> FreeBytes(const std::string& dir) = 0;
 };
 
 // Reads exactly `n` bytes at `offset`. Errors: DataLoss when the file ends

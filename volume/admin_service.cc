@@ -28,7 +28,7 @@ grpc::Status AdminService::ListVolumes(grpc::ServerContext* context,
   for (const VolumeUsage& usage : store_->Usage()) {
     *response->add_volumes() = ToVolumeStatus(usage);
   }
-  absl::StatusOr<uint64_t> free = FreeDiskBytes(store_->dir());
+  absl::StatusOr<uint64_t> free = store_->FreeBytes();
   if (free.ok()) response->set_disk_free_bytes(*free);
   return grpc::Status::OK;
 }
@@ -57,7 +57,8 @@ grpc::Status AdminService::CompactVolume(
     step->set_copied_needles(needles);
     writer->Write(progress);
   };
-  absl::StatusOr<CompactionResult> result = (*volume)->Compact(options);
+  absl::StatusOr<CompactionResult> result =
+      store_->Compact(request->volume_id(), options);
   if (!result.ok()) return ToGrpcStatus(result.status());
   v1::CompactionProgress done;
   done.mutable_done()->set_size_before_bytes(result->old_size);

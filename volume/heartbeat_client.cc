@@ -69,7 +69,7 @@ v1::HeartbeatReport HeartbeatClient::Report() const {
   for (const VolumeUsage& usage : store_->Usage()) {
     *report.add_volumes() = ToVolumeStatus(usage);
   }
-  absl::StatusOr<uint64_t> free = FreeDiskBytes(store_->dir());
+  absl::StatusOr<uint64_t> free = store_->FreeBytes();
   if (free.ok()) report.set_disk_free_bytes(*free);
   return report;
 }
@@ -209,9 +209,8 @@ void HeartbeatClient::Execute(const v1::MasterCommand& command) {
       }
       auto done = std::make_shared<std::atomic<bool>>(false);
       std::thread thread([this, id, volume_id, done] {
-        absl::StatusOr<Volume*> volume = store_->GetVolume(volume_id);
         absl::StatusOr<CompactionResult> result =
-            volume.ok() ? (*volume)->Compact({}) : volume.status();
+            store_->Compact(volume_id, {});
         // The volume's new size first: once the result is in, the master
         // may judge its garbage again (automatic compaction).
         if (result.ok()) SendHeartbeat();

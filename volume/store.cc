@@ -5,6 +5,7 @@
 #include "absl/strings/strip.h"
 #include "common/status_macros.h"
 #include "spdlog/spdlog.h"
+#include "volume/needle_format.h"
 
 namespace warehouse::volume {
 
@@ -50,6 +51,28 @@ absl::StatusOr<std::unique_ptr<Store>> Store::Open(const std::string& dir,
     store->sync_thread_ = std::thread([s = store.get()] { s->SyncLoop(); });
   }
   return store;
+}
+
+absl::StatusOr<CompactionResult> Store::Compact(
+    uint32_t id, const CompactionOptions& options) {
+  ASSIGN_OR_RETURN(Volume* const volume, GetVolume(id));
+  const VolumeUsage usage = volume->Usage();
+  const uint64_t needed = usage.live_bytes +
+                          usage.needle_count * kIndexRecordSize +
+                          kCompactionSpareBytes;
+  ASSIGN_OR_RETURN(const uint64_t free, FreeBytes());
+  if (free < needed) {
+    return absl::ResourceExhaustedError(absl::StrCat(
+        "volume ", id, ": compacting it needs ", needed, " bytes free in ",
+        dir_, " (its ", usage.live_bytes, " live bytes and their index, and ",
+        kCompactionSpareBytes, " to spare), and there are ", free,
+        "; nothing was copied"));
+  }
+  return volume->Compact(options);
+}
+
+absl::StatusOr<uint64_t> Store::FreeBytes() const {
+  return options_.volume.fs->FreeBytes(dir_);
 }
 
 absl::StatusOr<Volume*> Store::CreateVolume(uint32_t id) {

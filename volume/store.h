@@ -54,6 +54,21 @@ class Store {
   // Errors: NotFound.
   absl::StatusOr<Volume*> GetVolume(uint32_t id) const ABSL_LOCKS_EXCLUDED(mu_);
 
+  // Compacts volume `id` (Volume::Compact) when the disk has room for the
+  // copy, which exists beside the old file until the switch: the volume's
+  // live bytes, an index record per live needle, and kCompactionSpareBytes
+  // for the writes to every volume that go on meanwhile. A copy that ran
+  // the disk out of space would fail those writes too. Errors: NotFound;
+  // ResourceExhausted (no room: nothing was written); the volume's.
+  absl::StatusOr<CompactionResult> Compact(uint32_t id,
+                                           const CompactionOptions& options)
+      ABSL_LOCKS_EXCLUDED(mu_);
+  static constexpr uint64_t kCompactionSpareBytes = uint64_t{64} << 20;
+
+  // Bytes free on the disk holding the directory. Errors: the file
+  // system's.
+  absl::StatusOr<uint64_t> FreeBytes() const;
+
   std::vector<VolumeUsage> Usage() const ABSL_LOCKS_EXCLUDED(mu_);
   // Volumes that failed to open, with why.
   std::map<uint32_t, absl::Status> failed_volumes() const

@@ -1,11 +1,5 @@
 #include "volume/volume_status.h"
 
-#include <sys/statvfs.h>
-
-#include <cerrno>
-
-#include "common/file.h"
-
 namespace warehouse::volume {
 
 v1::VolumeStatus ToVolumeStatus(const VolumeUsage& usage) {
@@ -22,14 +16,6 @@ v1::VolumeStatus ToVolumeStatus(const VolumeUsage& usage) {
   status.set_compaction_copied_bytes(usage.compaction_copied_bytes);
   status.set_compaction_total_bytes(usage.compaction_total_bytes);
   return status;
-}
-
-absl::StatusOr<uint64_t> FreeDiskBytes(const std::string& dir) {
-  struct statvfs st;
-  if (::statvfs(dir.c_str(), &st) != 0) {
-    return ErrnoToStatus(errno, "statvfs", dir);
-  }
-  return static_cast<uint64_t>(st.f_bavail) * st.f_frsize;
 }
 
 }  // namespace warehouse::volume

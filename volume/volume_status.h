@@ -14,9 +14,6 @@ namespace warehouse::volume {
 
 v1::VolumeStatus ToVolumeStatus(const VolumeUsage& usage);
 
-// Free bytes on the file system holding `dir`. Errors: the statvfs error.
-absl::StatusOr<uint64_t> FreeDiskBytes(const std::string& dir);
-
 }  // namespace warehouse::volume
 
 #endif  // WAREHOUSE_VOLUME_VOLUME_STATUS_H_

@@ -143,6 +143,15 @@ absl::Status FaultInjectionFileSystem::CreateDirs(const std::string& dir) {
   return base_->CreateDirs(dir);
 }
 
+absl::StatusOr<uint64_t> FaultInjectionFileSystem::FreeBytes(
+    const std::string& dir) {
+  {
+    absl::MutexLock lock(&mu_);
+    if (write_budget_.has_value()) return *write_budget_;
+  }
+  return base_->FreeBytes(dir);
+}
+
 void FaultInjectionFileSystem::FailWritesAfter(uint64_t bytes) {
   absl::MutexLock lock(&mu_);
   write_budget_ = bytes;

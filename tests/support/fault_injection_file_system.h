@@ -37,6 +37,8 @@ class FaultInjectionFileSystem final : public FileSystem {
   absl::StatusOr<std::vector<std::string>> ListDir(
       const std::string& dir) override;
   absl::Status CreateDirs(const std::string& dir) override;
+  // The real file system's, or what is left of a FailWritesAfter budget.
+  absl::StatusOr<uint64_t> FreeBytes(const std::string& dir) override;
 
   // After `bytes` more bytes have been written, writes fail with ENOSPC
   // (ResourceExhausted); the write that crosses the budget is cut short.

@@ -1,6 +1,7 @@
 #include "volume/store.h"
 
 #include "catch2/catch.hpp"
+#include "tests/support/fault_injection_file_system.h"
 #include "tests/support/temp_dir.h"
 #include "tests/volume/volume_test_util.h"
 
@@ -75,6 +76,48 @@ TEST_CASE("a damaged volume is left out and the others serve",
   CHECK(failed[1].code() == absl::StatusCode::kDataLoss);
   CHECK((*store)->CreateVolume(1).status().code() ==
         absl::StatusCode::kAlreadyExists);
+}
+
+TEST_CASE("a compaction without room on the disk for its copy copies nothing",
+          "[volume][store]") {
+  TempDir dir;
+  warehouse::testing::FaultInjectionFileSystem fs;
+  StoreOptions options = Options();
+  options.volume.fs = &fs;
+  auto store = Store::Open(dir.path(), options);
+  REQUIRE(store.ok());
+  auto volume = (*store)->CreateVolume(1);
+  REQUIRE(volume.ok());
+  for (uint64_t id = 1; id <= 20; ++id) {
+    REQUIRE((*volume)->Append(Request(id, 100000), Payload(id, 100000)).ok());
+  }
+  for (uint64_t id = 1; id <= 20; id += 2) {
+    REQUIRE((*volume)->Delete(id, CookieOf(id)).ok());
+  }
+  const VolumeUsage before = (*volume)->Usage();
+  // The copy needs its live bytes, an index record a needle, and the
+  // spare: one byte less than that is refused.
+  const uint64_t needed = before.live_bytes + before.needle_count * 24 +
+                          Store::kCompactionSpareBytes;
+  fs.FailWritesAfter(needed - 1);
+  absl::StatusOr<CompactionResult> refused = (*store)->Compact(1, {});
+  CHECK(refused.status().code() == absl::StatusCode::kResourceExhausted);
+  CHECK_THAT(std::string(refused.status().message()),
+             Catch::Contains("volume 1: compacting it needs"));
+  CHECK((*volume)->Usage().file_size == before.file_size);
+  CHECK_FALSE((*volume)->Usage().read_only);
+  for (uint64_t id = 2; id <= 20; id += 2) {
+    auto reader = (*volume)->OpenNeedle(id, CookieOf(id));
+    REQUIRE(reader.ok());
+    CHECK(*reader->ReadAll() == Payload(id, 100000));
+  }
+  // With exactly that much it goes ahead.
+  fs.FailWritesAfter(needed);
+  absl::StatusOr<CompactionResult> done = (*store)->Compact(1, {});
+  REQUIRE(done.ok());
+  CHECK(done->bytes_reclaimed > 10 * 100000);
+  CHECK((*store)->Compact(9, {}).status().code() ==
+        absl::StatusCode::kNotFound);
 }
 
 }  // namespace
