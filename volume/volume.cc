@@ -222,23 +222,30 @@ absl::Status Volume::SetReadOnly(bool read_only) {
   // The marker is durable before the volume changes: a restart never
   // undoes a change the caller was told about.
   const std::string marker = ReadOnlyMarkerPath(dir_, id_);
+  bool changed = true;  // whether this call created or removed the marker
   if (read_only) {
     absl::StatusOr<std::unique_ptr<File>> created =
         fs_->Open(marker, OpenMode::kCreateExclusive);
-    if (!created.ok() && !absl::IsAlreadyExists(created.status())) {
+    if (absl::IsAlreadyExists(created.status())) {
+      changed = false;
+    } else if (!created.ok()) {
       return created.status();
     }
   } else {
     absl::Status removed = fs_->Remove(marker);
-    if (!removed.ok() && !absl::IsNotFound(removed)) return removed;
+    if (absl::IsNotFound(removed)) {
+      changed = false;
+    } else if (!removed.ok()) {
+      return removed;
+    }
   }
   absl::Status synced = fs_->SyncDir(dir_);
   if (!synced.ok()) {
-    // Put the marker back as the volume is, so that a restart does not
-    // make the change the caller is told failed.
-    if (read_only) {
+    // Put the marker back as it was, so that a restart does not make the
+    // change the caller is told failed.
+    if (changed && read_only) {
       fs_->Remove(marker).IgnoreError();
-    } else {
+    } else if (changed) {
       fs_->Open(marker, OpenMode::kCreateExclusive).status().IgnoreError();
     }
     return synced;

@@ -301,6 +301,10 @@ TEST_CASE("a read-only mark that cannot be made durable changes nothing",
   CHECK(volume->SetReadOnly(false).code() == absl::StatusCode::kUnavailable);
   CHECK(volume->Usage().read_only);
   CHECK(std::filesystem::exists(marker));
+  // Asked again for what it is, a failed sync leaves the marker there.
+  CHECK(volume->SetReadOnly(true).code() == absl::StatusCode::kUnavailable);
+  CHECK(volume->Usage().read_only);
+  CHECK(std::filesystem::exists(marker));
 }
 
 TEST_CASE("a new volume is writable whatever marker its id left behind",
