@@ -10,6 +10,7 @@
 #include <atomic>
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <optional>
 #include <random>
 #include <sstream>
@@ -31,11 +32,13 @@ namespace {
 using testing::Cluster;
 using testing::ClusterOptions;
 
-std::unique_ptr<Cluster> StartCluster(int volume_servers = 1) {
+std::unique_ptr<Cluster> StartCluster(
+    int volume_servers = 1, std::vector<std::string> master_args = {}) {
   ClusterOptions options;
   options.master_bin = WAREHOUSE_MASTER_BIN;
   options.volume_bin = WAREHOUSE_VOLUME_BIN;
   options.volume_servers = volume_servers;
+  options.master_args = std::move(master_args);
   absl::StatusOr<std::unique_ptr<Cluster>> cluster = Cluster::Start(options);
   INFO(cluster.status().ToString());
   REQUIRE(cluster.ok());
@@ -1014,6 +1017,62 @@ TEST_CASE("cached read urls spare the master and are dropped when stale",
   INFO(fresh.status().ToString());
   REQUIRE(fresh.ok());
   CHECK(*fresh == "second");
+}
+
+TEST_CASE("the master compacts a volume with enough garbage by itself",
+          "[sdk][e2e]") {
+  auto cluster = StartCluster(1, {"--auto-compact-interval", "300ms"});
+  auto client = MakeClient(*cluster);
+  REQUIRE_OK(client->CreateBucket("churn"));
+  for (int i = 0; i < 4; ++i) {
+    REQUIRE(client->Put("churn", absl::StrCat("k", i), Payload(i, 1 << 20)).ok());
+  }
+  auto volume_of = [&](const std::string& key) {
+    absl::StatusOr<ObjectInfo> stat = client->Stat("churn", key);
+    REQUIRE(stat.ok());
+    return static_cast<uint32_t>(
+        std::stoul(stat->file_id.substr(0, stat->file_id.find(','))));
+  };
+  // Four objects on at most three volumes (one, and two more grown ahead):
+  // one volume holds two or more. Keep the last of them; the others are
+  // its garbage.
+  std::map<uint32_t, std::vector<std::string>> keys_by_volume;
+  for (int i = 0; i < 4; ++i) {
+    const std::string key = absl::StrCat("k", i);
+    keys_by_volume[volume_of(key)].push_back(key);
+  }
+  uint32_t volume_id = 0;
+  for (const auto& [id, keys] : keys_by_volume) {
+    if (keys.size() >= 2) volume_id = id;
+  }
+  REQUIRE(volume_id != 0);
+  const std::string kept = keys_by_volume[volume_id].back();
+  const uint64_t garbage =
+      (keys_by_volume[volume_id].size() - 1) * uint64_t{1 << 20};
+  for (int i = 0; i < 4; ++i) {
+    const std::string key = absl::StrCat("k", i);
+    if (key != kept) REQUIRE_OK(client->Delete("churn", key));
+  }
+
+  // No one asks: the deletes reach the volume server, its heartbeat shows
+  // the garbage, and the master's next look compacts it (bounded wait).
+  std::optional<CompactionInfo> compaction;
+  for (int i = 0; i < 300 && !(compaction && compaction->state ==
+                                   CompactionInfo::State::kSucceeded);
+       ++i) {
+    absl::SleepFor(absl::Milliseconds(100));
+    absl::StatusOr<std::vector<VolumeInfo>> volumes = client->ListVolumes();
+    REQUIRE(volumes.ok());
+    for (const VolumeInfo& volume : *volumes) {
+      if (volume.volume_id == volume_id) compaction = volume.last_compaction;
+    }
+  }
+  REQUIRE(compaction.has_value());
+  CHECK(compaction->state == CompactionInfo::State::kSucceeded);
+  CHECK(compaction->bytes_reclaimed >= garbage);
+  absl::StatusOr<std::string> data = client->Get("churn", kept);
+  REQUIRE(data.ok());
+  CHECK(*data == Payload(kept.back() - '0', 1 << 20));
 }
 
 TEST_CASE("administrators list servers and volumes, compact, and manage keys",
