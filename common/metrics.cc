@@ -217,6 +217,8 @@ struct MetricsRegistry::Entry {
   std::unique_ptr<HistogramFamily> histograms;
   std::function<double()> callback;
   std::function<std::vector<LabeledValue>()> labeled_callback;
+  // A labelled callback whose values only grow: typed counter.
+  bool counts = false;
 
   const char* type_name() const {
     switch (type) {
@@ -225,7 +227,7 @@ struct MetricsRegistry::Entry {
       case Type::kHistogram:
         return "histogram";
       default:
-        return "gauge";
+        return counts ? "counter" : "gauge";
     }
   }
 };
@@ -328,6 +330,20 @@ void MetricsRegistry::AddGaugeCallback(
     std::function<std::vector<LabeledValue>()> fn) {
   auto entry = std::make_unique<Entry>();
   entry->type = Entry::Type::kLabeledCallback;
+  entry->name = std::string(name);
+  entry->help = std::string(help);
+  entry->label_names = std::move(label_names);
+  entry->labeled_callback = std::move(fn);
+  Register(std::move(entry));
+}
+
+void MetricsRegistry::AddCounterCallback(
+    absl::string_view name, absl::string_view help,
+    std::vector<std::string> label_names,
+    std::function<std::vector<LabeledValue>()> fn) {
+  auto entry = std::make_unique<Entry>();
+  entry->type = Entry::Type::kLabeledCallback;
+  entry->counts = true;
   entry->name = std::string(name);
   entry->help = std::string(help);
   entry->label_names = std::move(label_names);

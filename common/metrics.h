@@ -176,6 +176,13 @@ class MetricsRegistry {
                         std::function<std::vector<LabeledValue>()> fn)
       ABSL_LOCKS_EXCLUDED(mu_);
 
+  // A labelled counter whose samples `fn` lists at each Render(): totals
+  // another object keeps, which must only grow.
+  void AddCounterCallback(absl::string_view name, absl::string_view help,
+                          std::vector<std::string> label_names,
+                          std::function<std::vector<LabeledValue>()> fn)
+      ABSL_LOCKS_EXCLUDED(mu_);
+
   Histogram* AddHistogram(absl::string_view name, absl::string_view help,
                           std::vector<double> bounds) ABSL_LOCKS_EXCLUDED(mu_);
   HistogramFamily* AddHistogramFamily(absl::string_view name,

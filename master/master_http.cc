@@ -58,6 +58,28 @@ absl::StatusOr<std::unique_ptr<MasterHttp>> MasterHttp::Start(
             {{"online"}, static_cast<double>(counts.online)},
             {{"offline"}, static_cast<double>(counts.offline)}};
       });
+  registry->AddGaugeCallback(
+      "warehouse_master_volume_servers_draining",
+      "Volume servers an operator drained: no uploads or new volumes.",
+      [topology] {
+        double draining = 0;
+        for (const ServerView& server : topology->Servers()) {
+          draining += server.draining;
+        }
+        return draining;
+      });
+  registry->AddGaugeCallback(
+      "warehouse_master_volumes",
+      "Volumes the master knows, writable or read-only (marked, or after an "
+      "I/O error).",
+      {"state"}, [topology] {
+        double writable = 0, read_only = 0;
+        for (const VolumeLocation& location : topology->Volumes()) {
+          (location.volume.read_only ? read_only : writable) += 1;
+        }
+        return std::vector<LabeledValue>{{{"writable"}, writable},
+                                         {{"read_only"}, read_only}};
+      });
   registry->AddGaugeCallback("warehouse_master_db_file_bytes",
                              "Size of the SQLite metadata database's files.",
                              {"file"}, [db_path] {

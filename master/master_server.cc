@@ -83,6 +83,25 @@ absl::StatusOr<std::unique_ptr<MasterServer>> MasterServer::Start(
       o.deletion);
   server->compactions_ = std::make_unique<CompactionScheduler>(
       server->topology_.get(), server->commands_.get());
+  const CompactionScheduler* compactions = server->compactions_.get();
+  server->metrics_->AddCounterCallback(
+      "warehouse_master_compactions_total",
+      "Compactions the master started (by an operator or by itself), and "
+      "how those that ended went.",
+      {"outcome"}, [compactions] {
+        const CompactionScheduler::Stats stats = compactions->stats();
+        return std::vector<LabeledValue>{
+            {{"started"}, static_cast<double>(stats.started)},
+            {{"succeeded"}, static_cast<double>(stats.succeeded)},
+            {{"failed"}, static_cast<double>(stats.failed)}};
+      });
+  server->metrics_->AddCounterCallback(
+      "warehouse_master_compaction_reclaimed_bytes_total",
+      "Bytes the volume servers reclaimed in compactions the master started.",
+      {}, [compactions] {
+        return std::vector<LabeledValue>{
+            {{}, static_cast<double>(compactions->stats().bytes_reclaimed)}};
+      });
   server->auto_compactor_ = std::make_unique<AutoCompactor>(
       server->topology_.get(), server->compactions_.get(), o.auto_compaction);
   server->read_only_ = std::make_unique<ReadOnlySwitch>(

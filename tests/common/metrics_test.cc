@@ -37,8 +37,16 @@ TEST_CASE("metrics render in the Prometheus text exposition format",
       "warehouse_test_volume_bytes", "Bytes per volume.", {"volume"}, [] {
         return std::vector<LabeledValue>{{{"2"}, 200}, {{"1"}, 1e20}};
       });
+  registry.AddCounterCallback(
+      "warehouse_test_jobs_total", "Jobs by outcome.", {"outcome"}, [] {
+        return std::vector<LabeledValue>{{{"ok"}, 7}, {{"failed"}, 1}};
+      });
 
   CHECK(registry.Render() ==
+        "# HELP warehouse_test_jobs_total Jobs by outcome.\n"
+        "# TYPE warehouse_test_jobs_total counter\n"
+        "warehouse_test_jobs_total{outcome=\"failed\"} 1\n"
+        "warehouse_test_jobs_total{outcome=\"ok\"} 7\n"
         "# HELP warehouse_test_latency_seconds Request latency.\n"
         "# TYPE warehouse_test_latency_seconds histogram\n"
         "warehouse_test_latency_seconds_bucket{le=\"0.01\"} 1\n"

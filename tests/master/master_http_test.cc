@@ -20,7 +20,14 @@ TEST_CASE("the master's metrics count calls, servers and its database",
           "[master][http]") {
   TestMaster m;
   ScriptedVolumeServer vs(m.channel(), &m.keys(), "vs1", "127.0.0.1:8081");
-  vs.ConnectAndAwaitOnline(m, {Volume(1)});
+  v1::VolumeStatus read_only = Volume(2);
+  read_only.set_read_only(true);
+  vs.ConnectAndAwaitOnline(m, {Volume(1), read_only});
+  v1::SetServerDrainingRequest drain;
+  drain.set_server_id("vs1");
+  drain.set_draining(true);
+  v1::SetServerDrainingResponse drained;
+  REQUIRE(MASTER_CALL(m, SetServerDraining, drain, &drained, &m.admin()).ok());
   v1::CreateBucketRequest create;
   create.set_bucket("photos");
   v1::CreateBucketResponse created;
@@ -62,6 +69,18 @@ TEST_CASE("the master's metrics count calls, servers and its database",
   CHECK_THAT(text,
              Catch::Contains("warehouse_master_commands_outstanding 0\n"));
   CHECK_THAT(text, Catch::Contains("warehouse_master_uploads_unwritten 0\n"));
+  CHECK_THAT(text,
+             Catch::Contains("warehouse_master_volume_servers_draining 1\n"));
+  CHECK_THAT(text, Catch::Contains(
+                       "warehouse_master_volumes{state=\"read_only\"} 1\n"
+                       "warehouse_master_volumes{state=\"writable\"} 1\n"));
+  CHECK_THAT(text, Catch::Contains("# TYPE warehouse_master_compactions_total "
+                                   "counter\n"));
+  CHECK_THAT(text, Catch::Contains(
+                       "warehouse_master_compactions_total{outcome=\"started\"}"
+                       " 0\n"));
+  CHECK_THAT(text, Catch::Contains(
+                       "warehouse_master_compaction_reclaimed_bytes_total 0\n"));
   // Heartbeat streams are counted when they end, never timed.
   CHECK_THAT(text, !Catch::Contains("Cluster/Heartbeat\"} "));
 
