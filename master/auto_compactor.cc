@@ -54,7 +54,8 @@ std::vector<uint32_t> AutoCompactor::RunOnce() {
                  "compacting it",
                  chosen->volume_id, chosen->garbage_bytes, 100 * chosen_ratio,
                  chosen->size_bytes);
-    absl::Status status = compactions_->CompactVolume(chosen->volume_id);
+    absl::Status status = compactions_->CompactVolume(
+        chosen->volume_id, options_.bytes_per_second);
     if (!status.ok()) {
       spdlog::warn("volume {}: automatic compaction not started: {}",
                    chosen->volume_id, status.ToString());

@@ -32,6 +32,8 @@ class AutoCompactor {
     double min_garbage_ratio = 0.3;
     uint64_t min_garbage_bytes = uint64_t{1} << 20;
     absl::Duration interval = absl::Minutes(15);
+    // How fast a compaction copies; 0 for no limit.
+    uint64_t bytes_per_second = 0;
   };
 
   AutoCompactor(Topology* topology, CompactionScheduler* compactions,

@@ -13,7 +13,8 @@ CompactionScheduler::CompactionScheduler(Topology* topology,
                                          CommandQueue* commands)
     : topology_(topology), commands_(commands) {}
 
-absl::Status CompactionScheduler::CompactVolume(uint32_t volume_id) {
+absl::Status CompactionScheduler::CompactVolume(uint32_t volume_id,
+                                               uint64_t bytes_per_second) {
   absl::StatusOr<VolumeLocation> location = topology_->LocateVolume(volume_id);
   if (!location.ok()) return location.status();
   if (!location->online) {
@@ -29,12 +30,13 @@ absl::Status CompactionScheduler::CompactVolume(uint32_t volume_id) {
     }
     running_.insert(volume_id);
   }
-  Start(volume_id, location->server_id);
+  Start(volume_id, location->server_id, bytes_per_second);
   return absl::OkStatus();
 }
 
 absl::StatusOr<std::vector<uint32_t>>
-CompactionScheduler::CompactByGarbageRatio(double min_ratio) {
+CompactionScheduler::CompactByGarbageRatio(double min_ratio,
+                                           uint64_t bytes_per_second) {
   if (!(min_ratio > 0.0 && min_ratio <= 1.0)) {
     return absl::InvalidArgumentError(
         absl::StrCat("garbage ratio ", min_ratio, " is outside (0, 1]"));
@@ -56,7 +58,7 @@ CompactionScheduler::CompactByGarbageRatio(double min_ratio) {
       absl::MutexLock lock(&mu_);
       if (!running_.insert(volume_id).second) continue;
     }
-    Start(volume_id, server_id);
+    Start(volume_id, server_id, bytes_per_second);
     started.push_back(volume_id);
   }
   std::sort(started.begin(), started.end());
@@ -64,7 +66,8 @@ CompactionScheduler::CompactByGarbageRatio(double min_ratio) {
 }
 
 void CompactionScheduler::Start(uint32_t volume_id,
-                                const std::string& server_id) {
+                                const std::string& server_id,
+                                uint64_t bytes_per_second) {
   {
     // Recorded before the command goes out, so its result, which may
     // arrive at once, always lands on this record.
@@ -77,6 +80,7 @@ void CompactionScheduler::Start(uint32_t volume_id,
   }
   v1::MasterCommand command;
   command.mutable_compact_volume()->set_volume_id(volume_id);
+  command.mutable_compact_volume()->set_bytes_per_second(bytes_per_second);
   const uint64_t command_id =
       commands_->Send(server_id, std::move(command),
                       [this, volume_id](const CommandOutcome& outcome) {

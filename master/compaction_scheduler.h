@@ -49,17 +49,20 @@ class CompactionScheduler {
   CompactionScheduler(const CompactionScheduler&) = delete;
   CompactionScheduler& operator=(const CompactionScheduler&) = delete;
 
-  // Starts compacting one volume. Errors: NotFound (no server holds it);
-  // Unavailable (its server is offline); FailedPrecondition (a compaction
-  // of it is running or was started and has not ended).
-  absl::Status CompactVolume(uint32_t volume_id) ABSL_LOCKS_EXCLUDED(mu_);
+  // Starts compacting one volume, copying at most `bytes_per_second` (0:
+  // no limit). Errors: NotFound (no server holds it); Unavailable (its
+  // server is offline); FailedPrecondition (a compaction of it is running
+  // or was started and has not ended).
+  absl::Status CompactVolume(uint32_t volume_id, uint64_t bytes_per_second = 0)
+      ABSL_LOCKS_EXCLUDED(mu_);
 
   // Starts compacting every volume on an online server whose garbage is at
   // least `min_ratio` of its size, skipping those already compacting.
   // Returns the volumes started, by id. Read-only volumes are included:
   // full volumes are where garbage stays. Errors: InvalidArgument (ratio
   // outside (0, 1]).
-  absl::StatusOr<std::vector<uint32_t>> CompactByGarbageRatio(double min_ratio)
+  absl::StatusOr<std::vector<uint32_t>> CompactByGarbageRatio(
+      double min_ratio, uint64_t bytes_per_second = 0)
       ABSL_LOCKS_EXCLUDED(mu_);
 
   Stats stats() const ABSL_LOCKS_EXCLUDED(mu_);
@@ -69,8 +72,8 @@ class CompactionScheduler {
 
  private:
   // Sends the command. REQUIRES: the volume was added to running_.
-  void Start(uint32_t volume_id, const std::string& server_id)
-      ABSL_LOCKS_EXCLUDED(mu_);
+  void Start(uint32_t volume_id, const std::string& server_id,
+             uint64_t bytes_per_second) ABSL_LOCKS_EXCLUDED(mu_);
   void OnResult(uint32_t volume_id, const CommandOutcome& outcome)
       ABSL_LOCKS_EXCLUDED(mu_);
 

@@ -22,6 +22,7 @@
 #include "common/key_ring.h"
 #include "common/logging.h"
 #include "common/secret_sealer.h"
+#include "common/units.h"
 #include "master/access_keys.h"
 #include "master/master_server.h"
 #include "master/metadata_store.h"
@@ -52,6 +53,7 @@ struct Flags {
   std::string pending_row_delay = "100ms";
   double auto_compact_ratio = 0.3;
   std::string auto_compact_interval = "15m";
+  std::string auto_compact_bandwidth = "0";
   std::string tls_reload_interval = "60s";
 
   // key create / list / revoke
@@ -133,6 +135,14 @@ absl::StatusOr<MasterServer::Options> ServerOptions(const Flags& flags) {
       ParseFlagDuration("--auto-compact-interval", flags.auto_compact_interval);
   if (!compact_interval.ok()) return compact_interval.status();
   options.auto_compaction.interval = *compact_interval;
+  absl::StatusOr<uint64_t> bandwidth =
+      ParseByteSize(flags.auto_compact_bandwidth);
+  if (!bandwidth.ok()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("--auto-compact-bandwidth ", flags.auto_compact_bandwidth,
+                     ": not bytes a second such as 64M, or 0 for no limit"));
+  }
+  options.auto_compaction.bytes_per_second = *bandwidth;
   absl::StatusOr<absl::Duration> reload =
       ParseFlagDuration("--tls-reload-interval", flags.tls_reload_interval);
   if (!reload.ok()) return reload.status();
@@ -336,6 +346,12 @@ int Main(int argc, char** argv) {
   app.add_option("--auto-compact-interval", flags.auto_compact_interval,
                  "How often to look for volumes to compact by themselves")
       ->envname("WAREHOUSE_AUTO_COMPACT_INTERVAL")
+      ->capture_default_str();
+  app.add_option("--auto-compact-bandwidth", flags.auto_compact_bandwidth,
+                 "Bytes a second an automatic compaction copies at most "
+                 "(e.g. 64M), to leave the disk and CPU to serving; 0: no "
+                 "limit")
+      ->envname("WAREHOUSE_AUTO_COMPACT_BANDWIDTH")
       ->capture_default_str();
 
   CLI::App* key =

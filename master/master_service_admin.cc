@@ -70,13 +70,15 @@ grpc::Status MasterService::CompactVolume(
         Authorize(*context, "CompactVolume", Right::kAdmin).status());
     switch (request->target_case()) {
       case v1::CompactVolumeRequest::kVolumeId:
-        RETURN_IF_ERROR(compactions_->CompactVolume(request->volume_id()));
+        RETURN_IF_ERROR(compactions_->CompactVolume(
+            request->volume_id(), request->bytes_per_second()));
         response->add_volume_ids(request->volume_id());
         return absl::OkStatus();
       case v1::CompactVolumeRequest::kMinGarbageRatio: {
         ASSIGN_OR_RETURN(
             const std::vector<uint32_t> started,
-            compactions_->CompactByGarbageRatio(request->min_garbage_ratio()));
+            compactions_->CompactByGarbageRatio(request->min_garbage_ratio(),
+                                                request->bytes_per_second()));
         for (uint32_t volume_id : started) response->add_volume_ids(volume_id);
         return absl::OkStatus();
       }

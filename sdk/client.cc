@@ -305,9 +305,11 @@ absl::StatusOr<std::vector<VolumeInfo>> Client::ListVolumes() {
   return volumes;
 }
 
-absl::Status Client::CompactVolume(uint32_t volume_id) {
+absl::Status Client::CompactVolume(uint32_t volume_id,
+                                   uint64_t bytes_per_second) {
   v1::CompactVolumeRequest request;
   request.set_volume_id(volume_id);
+  request.set_bytes_per_second(bytes_per_second);
   v1::CompactVolumeResponse response;
   return impl_->rpc().Call(&Stub::CompactVolume, "CompactVolume", request,
                            &response, Idempotence::kUnsafe);
@@ -357,13 +359,14 @@ absl::StatusOr<ConsistencyReport> Client::CheckConsistency(
 }
 
 absl::StatusOr<std::vector<uint32_t>> Client::CompactVolumes(
-    double min_garbage_ratio) {
+    double min_garbage_ratio, uint64_t bytes_per_second) {
   if (!(min_garbage_ratio > 0 && min_garbage_ratio <= 1)) {
     return absl::InvalidArgumentError(absl::StrCat(
         "garbage ratio ", min_garbage_ratio, " is outside (0, 1]"));
   }
   v1::CompactVolumeRequest request;
   request.set_min_garbage_ratio(min_garbage_ratio);
+  request.set_bytes_per_second(bytes_per_second);
   v1::CompactVolumeResponse response;
   RETURN_IF_ERROR(impl_->rpc().Call(&Stub::CompactVolume, "CompactVolume",
                                     request, &response, Idempotence::kUnsafe));

@@ -211,6 +211,7 @@ struct CompactFlags {
   double min_garbage = 0.3;
   std::string wait = "10m";
   bool no_wait = false;
+  std::string bandwidth = "0";
 };
 
 // What the waiting knows about one volume being compacted.
@@ -315,13 +316,19 @@ absl::Status Compact(CliContext& context, const CompactFlags& flags) {
     return absl::InvalidArgumentError(
         absl::StrCat("--wait ", flags.wait, ": not a duration such as 10m"));
   }
+  absl::StatusOr<uint64_t> bandwidth = ParseByteSize(flags.bandwidth);
+  if (!bandwidth.ok()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("--bandwidth ", flags.bandwidth,
+                     ": not bytes a second such as 64M, or 0 for no limit"));
+  }
   ASSIGN_OR_RETURN(Client * client, context.client());
   ASSIGN_OR_RETURN(std::vector<VolumeInfo> before, client->ListVolumes());
   std::vector<uint32_t> ids;
   if (flags.all) {
-    ASSIGN_OR_RETURN(ids, client->CompactVolumes(flags.min_garbage));
+    ASSIGN_OR_RETURN(ids, client->CompactVolumes(flags.min_garbage, *bandwidth));
   } else {
-    RETURN_IF_ERROR(client->CompactVolume(flags.volume_id));
+    RETURN_IF_ERROR(client->CompactVolume(flags.volume_id, *bandwidth));
     ids.push_back(flags.volume_id);
   }
   std::map<uint32_t, Compaction> compactions;
@@ -598,6 +605,11 @@ void AddAdminCommands(CLI::App& app, CliContext& context,
       ->capture_default_str();
   compact->add_flag("--no-wait", compact_flags->no_wait,
                     "Return once the compactions are queued");
+  compact->add_option("--bandwidth", compact_flags->bandwidth,
+                      "Bytes a second each compaction copies at most (e.g. "
+                      "64M), to leave the disk and CPU to serving; 0: no "
+                      "limit")
+      ->capture_default_str();
   runners.emplace_back(compact, [&context, compact_flags] {
     return Compact(context, *compact_flags);
   });

@@ -198,6 +198,8 @@ void HeartbeatClient::Execute(const v1::MasterCommand& command) {
     }
     case v1::MasterCommand::kCompactVolume: {
       const uint32_t volume_id = command.compact_volume().volume_id();
+      CompactionOptions options;
+      options.bytes_per_second = command.compact_volume().bytes_per_second();
       absl::MutexLock lock(&mu_);
       for (auto it = workers_.begin(); it != workers_.end();) {
         if (*it->done) {
@@ -208,9 +210,9 @@ void HeartbeatClient::Execute(const v1::MasterCommand& command) {
         }
       }
       auto done = std::make_shared<std::atomic<bool>>(false);
-      std::thread thread([this, id, volume_id, done] {
+      std::thread thread([this, id, volume_id, options, done] {
         absl::StatusOr<CompactionResult> result =
-            store_->Compact(volume_id, {});
+            store_->Compact(volume_id, options);
         // The volume's new size first: once the result is in, the master
         // may judge its garbage again (automatic compaction).
         if (result.ok()) SendHeartbeat();

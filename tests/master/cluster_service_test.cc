@@ -396,6 +396,7 @@ TEST_CASE("volumes with enough garbage are compacted by themselves",
     options.auto_compaction.min_garbage_ratio = 0.3;
     options.auto_compaction.min_garbage_bytes = kMiB;
     options.auto_compaction.interval = absl::Milliseconds(50);
+    options.auto_compaction.bytes_per_second = 32 << 20;
   });
   ScriptedVolumeServer a(m.channel(), &m.keys(), "vs1", "127.0.0.1:8081");
   ScriptedVolumeServer b(m.channel(), &m.keys(), "vs2", "127.0.0.1:8082");
@@ -412,6 +413,7 @@ TEST_CASE("volumes with enough garbage are compacted by themselves",
   REQUIRE(first.has_value());
   REQUIRE(first->has_compact_volume());
   CHECK(first->compact_volume().volume_id() == 2);
+  CHECK(first->compact_volume().bytes_per_second() == 32 << 20);
   std::optional<v1::MasterCommand> other = b.NextCommand();
   REQUIRE(other.has_value());
   REQUIRE(other->has_compact_volume());

@@ -293,7 +293,8 @@ TEST_CASE("automatic compaction settings out of range are refused",
       {"--auto-compact-ratio", "1.5"},
       {"--auto-compact-ratio", "-0.1"},
       {"--auto-compact-interval", "0s"},
-      {"--auto-compact-interval", "often"}};
+      {"--auto-compact-interval", "often"},
+      {"--auto-compact-bandwidth", "fast"}};
   for (const auto& [flag, value] : rows) {
     const CommandResult result = RunCommand(
         {WAREHOUSE_MASTER_BINARY, "--schema", "--db", dir.Join("meta.db"),

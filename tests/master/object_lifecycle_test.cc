@@ -428,6 +428,7 @@ TEST_CASE("compaction is started on the volume's server and its result kept",
 
   CHECK_FALSE(LastCompaction(m).has_value());
   request.set_volume_id(1);
+  request.set_bytes_per_second(64 << 20);
   const int64_t asked_ms = absl::ToUnixMillis(absl::Now());
   REQUIRE(MASTER_CALL(m, CompactVolume, request, &response, &m.admin()).ok());
   std::optional<v1::CompactionRecord> record = LastCompaction(m);
@@ -441,6 +442,7 @@ TEST_CASE("compaction is started on the volume's server and its result kept",
   REQUIRE(command.has_value());
   REQUIRE(command->has_compact_volume());
   CHECK(command->compact_volume().volume_id() == 1);
+  CHECK(command->compact_volume().bytes_per_second() == 64 << 20);
   // Not twice at once.
   CHECK(MASTER_CALL(m, CompactVolume, request, &response, &m.admin())
             .error_code() == grpc::StatusCode::FAILED_PRECONDITION);

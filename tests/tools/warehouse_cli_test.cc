@@ -539,7 +539,8 @@ TEST_CASE("administrators see servers and volumes, compact, and manage keys",
     if (!garbage) absl::SleepFor(absl::Milliseconds(100));
   }
   REQUIRE(garbage);
-  CliRun compact = cli.Ok({"compact", volume, "--wait", "60s"});
+  CliRun compact =
+      cli.Ok({"compact", volume, "--wait", "60s", "--bandwidth", "64M"});
   CHECK_THAT(compact.out, Catch::StartsWith("compacting volume " + volume));
   CHECK_THAT(compact.out,
              Catch::EndsWith("\nvolume " + volume + ": reclaimed 1.0 MiB\n"));
@@ -579,6 +580,8 @@ TEST_CASE("administrators see servers and volumes, compact, and manage keys",
              Catch::Contains(R"("last_compaction":{"state":"succeeded",)"));
   CheckFailure(cli.Run({"compact", "424242"}), "424242");
   CheckFailure(cli.Run({"compact"}), "--all");
+  CheckFailure(cli.Run({"compact", volume, "--bandwidth", "fast"}),
+               "--bandwidth fast");
 
   CliRun key = cli.Ok({"key", "create", "--role", "read-write", "--bucket",
                        "junk", "--description", "ci"});

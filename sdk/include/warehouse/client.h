@@ -264,14 +264,17 @@ class Client {
   absl::StatusOr<std::vector<VolumeInfo>> ListVolumes();
   // Queues the compaction of one volume and returns at once; ListVolumes
   // shows it as the volume's last_compaction, kRunning until its server
-  // reports the outcome. Errors: NotFound; Unavailable (its server is
-  // offline); FailedPrecondition (already compacting).
-  absl::Status CompactVolume(uint32_t volume_id);
+  // reports the outcome. The copy goes at most `bytes_per_second` (0: no
+  // limit). Errors: NotFound; Unavailable (its server is offline);
+  // FailedPrecondition (already compacting).
+  absl::Status CompactVolume(uint32_t volume_id,
+                             uint64_t bytes_per_second = 0);
   // Queues the compaction of every writable volume whose garbage is at
-  // least `min_garbage_ratio` of its size, and returns their ids. Errors:
+  // least `min_garbage_ratio` of its size, each copying at most
+  // `bytes_per_second` (0: no limit), and returns their ids. Errors:
   // InvalidArgument (a ratio outside (0, 1]).
   absl::StatusOr<std::vector<uint32_t>> CompactVolumes(
-      double min_garbage_ratio);
+      double min_garbage_ratio, uint64_t bytes_per_second = 0);
   // Marks a volume read-only (no more uploads go to it; reads, deletes and
   // compaction go on) or writable again; the volume's server keeps the
   // choice across restarts. Returns the volume after the change. Errors:
