@@ -418,21 +418,6 @@ std::string DashboardApi::Volumes() {
   return JsonObject().AddRaw("volumes", JsonArray(items)).Close();
 }
 
-namespace {
-
-// The form field `name`, which must be true or false. Errors:
-// InvalidArgument.
-absl::StatusOr<bool> RequiredBool(const FormFields& form,
-                                  absl::string_view name) {
-  ASSIGN_OR_RETURN(const std::string text, RequiredField(form, name));
-  if (text == "true") return true;
-  if (text == "false") return false;
-  return absl::InvalidArgumentError(
-      absl::StrCat("field ", name, ": \"", text, "\" is not true or false"));
-}
-
-}  // namespace
-
 absl::StatusOr<std::string> DashboardApi::VolumePost(
     const http::Request& request) {
   // /api/volumes/<id>/<action>

@@ -40,6 +40,15 @@ std::optional<std::string> OptionalField(const FormFields& fields,
   return it->second;
 }
 
+absl::StatusOr<bool> RequiredBool(const FormFields& fields,
+                                  absl::string_view name) {
+  ASSIGN_OR_RETURN(const std::string text, RequiredField(fields, name));
+  if (text == "true") return true;
+  if (text == "false") return false;
+  return absl::InvalidArgumentError(
+      absl::StrCat("field ", name, ": \"", text, "\" is not true or false"));
+}
+
 void SendJson(http::ResponseWriter& response, absl::string_view json) {
   response.SetHeader("Content-Type", "application/json");
   response.SetHeader("Cache-Control", "no-store");

@@ -30,6 +30,10 @@ absl::StatusOr<std::string> RequiredField(const FormFields& fields,
                                           absl::string_view name);
 std::optional<std::string> OptionalField(const FormFields& fields,
                                          absl::string_view name);
+// The first value of `name`, which must be true or false. Errors:
+// InvalidArgument.
+absl::StatusOr<bool> RequiredBool(const FormFields& fields,
+                                  absl::string_view name);
 
 // Sends `json` with 200, as application/json, not to be cached.
 void SendJson(http::ResponseWriter& response, absl::string_view json);

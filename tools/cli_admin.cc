@@ -36,7 +36,7 @@ std::string CompactionState(const CompactionInfo& compaction) {
 }
 
 // One server as `servers --json` and `drain --json` print it.
-void WriteServer(JsonWriter& json, const ServerInfo& server) {
+void AppendServerJson(JsonWriter& json, const ServerInfo& server) {
   json.BeginObject()
       .Key("server_id").String(server.server_id)
       .Key("address").String(server.public_address)
@@ -64,7 +64,7 @@ absl::Status Servers(CliContext& context) {
   if (context.json) {
     JsonWriter json;
     json.BeginArray();
-    for (const ServerInfo& server : servers) WriteServer(json, server);
+    for (const ServerInfo& server : servers) AppendServerJson(json, server);
     json.EndArray();
     CliContext::Out(json.str() + "\n");
     return absl::OkStatus();
@@ -87,7 +87,7 @@ absl::Status Servers(CliContext& context) {
 }
 
 // One volume as `volumes --json` and `mark --json` print it.
-void WriteVolume(JsonWriter& json, const VolumeInfo& volume) {
+void AppendVolumeJson(JsonWriter& json, const VolumeInfo& volume) {
   json.BeginObject()
       .Key("volume_id").Number(uint64_t{volume.volume_id})
       .Key("server_id").String(volume.server_id)
@@ -135,7 +135,7 @@ absl::Status Volumes(CliContext& context) {
   if (context.json) {
     JsonWriter json;
     json.BeginArray();
-    for (const VolumeInfo& volume : volumes) WriteVolume(json, volume);
+    for (const VolumeInfo& volume : volumes) AppendVolumeJson(json, volume);
     json.EndArray();
     CliContext::Out(json.str() + "\n");
     return absl::OkStatus();
@@ -168,7 +168,7 @@ absl::Status Drain(CliContext& context, const std::string& server_id,
                    client->SetServerDraining(server_id, draining));
   if (context.json) {
     JsonWriter json;
-    WriteServer(json, server);
+    AppendServerJson(json, server);
     CliContext::Out(json.str() + "\n");
     return absl::OkStatus();
   }
@@ -191,7 +191,7 @@ absl::Status Mark(CliContext& context, const MarkFlags& flags) {
       client->SetVolumeReadOnly(flags.volume_id, flags.mode == "read-only"));
   if (context.json) {
     JsonWriter json;
-    WriteVolume(json, volume);
+    AppendVolumeJson(json, volume);
     CliContext::Out(json.str() + "\n");
     return absl::OkStatus();
   }

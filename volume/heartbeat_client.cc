@@ -166,6 +166,13 @@ void HeartbeatClient::SendResult(uint64_t command_id,
   }
 }
 
+void HeartbeatClient::ReportThenAnswer(uint64_t command_id,
+                                       const absl::Status& status,
+                                       uint64_t bytes_reclaimed) {
+  if (status.ok()) SendHeartbeat();
+  SendResult(command_id, status, bytes_reclaimed);
+}
+
 void HeartbeatClient::Execute(const v1::MasterCommand& command) {
   const uint64_t id = command.command_id();
   switch (command.command_case()) {
@@ -215,9 +222,8 @@ void HeartbeatClient::Execute(const v1::MasterCommand& command) {
             store_->Compact(volume_id, options);
         // The volume's new size first: once the result is in, the master
         // may judge its garbage again (automatic compaction).
-        if (result.ok()) SendHeartbeat();
-        SendResult(id, result.status(),
-                   result.ok() ? result->bytes_reclaimed : 0);
+        ReportThenAnswer(id, result.status(),
+                         result.ok() ? result->bytes_reclaimed : 0);
         *done = true;
       });
       workers_.push_back(Worker{std::move(thread), std::move(done)});
@@ -231,8 +237,7 @@ void HeartbeatClient::Execute(const v1::MasterCommand& command) {
                       : volume.status();
       // The master answers its caller on the result: its view of the
       // volume must show the change by then.
-      if (status.ok()) SendHeartbeat();
-      SendResult(id, status, 0);
+      ReportThenAnswer(id, status, 0);
       return;
     }
     case v1::MasterCommand::COMMAND_NOT_SET:

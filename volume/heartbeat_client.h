@@ -72,6 +72,10 @@ class HeartbeatClient {
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu_) ABSL_LOCKS_EXCLUDED(mu_);
   void SendResult(uint64_t command_id, const absl::Status& status,
                   uint64_t bytes_reclaimed);
+  // A command that changed a volume: on success a heartbeat showing the
+  // change goes first, so the master sees it by the time it has the result.
+  void ReportThenAnswer(uint64_t command_id, const absl::Status& status,
+                        uint64_t bytes_reclaimed);
   v1::HeartbeatReport Report() const;
 
   // Immutable after construction.
