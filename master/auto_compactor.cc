@@ -1,5 +1,6 @@
 #include "master/auto_compactor.h"
 
+#include <algorithm>
 #include <map>
 
 #include "absl/status/status.h"
@@ -10,7 +11,9 @@ namespace warehouse::master {
 void AutoCompactor::Start() {
   if (options_.min_garbage_ratio <= 0) return;
   thread_ = std::thread([this] {
-    while (!stop_.WaitForNotificationWithTimeout(options_.interval)) RunOnce();
+    while (!stop_.WaitForNotificationWithTimeout(options_.interval)) {
+      RunOnce(absl::Now());
+    }
   });
 }
 
@@ -19,15 +22,30 @@ void AutoCompactor::Stop() {
   if (thread_.joinable()) thread_.join();
 }
 
-std::vector<uint32_t> AutoCompactor::RunOnce() {
+absl::Duration AutoCompactor::RetryDelay(const Options& options,
+                                         int failures_in_a_row) {
+  absl::Duration delay = options.first_retry_delay;
+  for (int i = 1; i < failures_in_a_row && delay < options.max_retry_delay;
+       ++i) {
+    delay *= 2;
+  }
+  return std::min(delay, options.max_retry_delay);
+}
+
+std::vector<uint32_t> AutoCompactor::RunOnce(absl::Time now) {
+  using State = CompactionScheduler::VolumeCompaction::State;
   const std::map<uint32_t, CompactionScheduler::VolumeCompaction> latest =
       compactions_->Latest();
   auto running = [&latest](const VolumeView& volume) {
     if (volume.compacting) return true;
     auto it = latest.find(volume.volume_id);
-    return it != latest.end() &&
-           it->second.state ==
-               CompactionScheduler::VolumeCompaction::State::kRunning;
+    return it != latest.end() && it->second.state == State::kRunning;
+  };
+  auto waiting_after_failure = [&](const VolumeView& volume) {
+    auto it = latest.find(volume.volume_id);
+    return it != latest.end() && it->second.state == State::kFailed &&
+           now < it->second.finished +
+                     RetryDelay(options_, it->second.failures_in_a_row);
   };
   std::vector<uint32_t> started;
   for (const ServerView& server : topology_->Servers()) {
@@ -38,7 +56,8 @@ std::vector<uint32_t> AutoCompactor::RunOnce() {
     for (const VolumeView& volume : server.volumes) {
       if (running(volume)) busy = true;
       if (volume.size_bytes == 0 ||
-          volume.garbage_bytes < options_.min_garbage_bytes) {
+          volume.garbage_bytes < options_.min_garbage_bytes ||
+          waiting_after_failure(volume)) {
         continue;
       }
       const double ratio = static_cast<double>(volume.garbage_bytes) /

@@ -10,6 +10,13 @@
 // serving while it compacts; read-only volumes are included, since full
 // volumes are where garbage stays. The compactions go through the
 // CompactionScheduler, so ListVolumes shows them as any other.
+//
+// A volume whose latest compaction failed (no disk room, a file in the
+// way) is left alone for `first_retry_delay` after the failure, doubled
+// for each further failure in a row up to `max_retry_delay`; meanwhile the
+// server's next volume due goes ahead. Otherwise one volume that cannot
+// be compacted would be chosen at every look and keep the server's other
+// volumes from ever being compacted.
 #ifndef WAREHOUSE_MASTER_AUTO_COMPACTOR_H_
 #define WAREHOUSE_MASTER_AUTO_COMPACTOR_H_
 
@@ -34,6 +41,8 @@ class AutoCompactor {
     absl::Duration interval = absl::Minutes(15);
     // How fast a compaction copies; 0 for no limit.
     uint64_t bytes_per_second = 0;
+    absl::Duration first_retry_delay = absl::Hours(1);
+    absl::Duration max_retry_delay = absl::Hours(24);
   };
 
   AutoCompactor(Topology* topology, CompactionScheduler* compactions,
@@ -48,8 +57,15 @@ class AutoCompactor {
   void Start();
   void Stop();
 
-  // One pass: starts the compactions due and returns their volume ids.
-  std::vector<uint32_t> RunOnce();
+  // One pass: starts the compactions due at `now` and returns their
+  // volume ids.
+  std::vector<uint32_t> RunOnce(absl::Time now);
+
+  // How long after its latest failure a volume that failed
+  // `failures_in_a_row` times (at least 1) waits for its next automatic
+  // compaction.
+  static absl::Duration RetryDelay(const Options& options,
+                                   int failures_in_a_row);
 
  private:
   // Immutable after construction.

@@ -76,6 +76,10 @@ void CompactionScheduler::Start(uint32_t volume_id,
     started.finished = absl::InfinitePast();
     absl::MutexLock lock(&mu_);
     ++stats_.started;
+    auto it = latest_.find(volume_id);
+    if (it != latest_.end()) {
+      started.failures_in_a_row = it->second.failures_in_a_row;
+    }
     latest_[volume_id] = started;
   }
   v1::MasterCommand command;
@@ -109,10 +113,12 @@ void CompactionScheduler::OnResult(uint32_t volume_id,
     stats_.bytes_reclaimed += outcome.bytes_reclaimed;
     latest.state = VolumeCompaction::State::kSucceeded;
     latest.error.clear();
+    latest.failures_in_a_row = 0;
   } else {
     ++stats_.failed;
     latest.state = VolumeCompaction::State::kFailed;
     latest.error = outcome.status.ToString();
+    ++latest.failures_in_a_row;
   }
 }
 

@@ -43,6 +43,9 @@ class CompactionScheduler {
     absl::Time finished;  // InfinitePast while running
     uint64_t bytes_reclaimed = 0;
     std::string error;  // kFailed only
+    // Compactions of the volume that failed since the last that succeeded,
+    // this one included once it has failed.
+    int failures_in_a_row = 0;
   };
 
   CompactionScheduler(Topology* topology, CommandQueue* commands);

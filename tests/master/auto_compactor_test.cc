@@ -1,0 +1,157 @@
+// The master compacting volumes by itself (master/auto_compactor.h), with
+// scripted volume servers answering its commands.
+#include <optional>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/time/clock.h"
+#include "catch2/catch.hpp"
+#include "master/auto_compactor.h"
+#include "tests/master/master_test_util.h"
+
+namespace warehouse::master::testing {
+namespace {
+
+constexpr uint64_t kMiB = uint64_t{1} << 20;
+
+// A volume of `size` bytes, `garbage` of them garbage.
+v1::VolumeStatus WithGarbage(uint32_t volume_id, uint64_t size,
+                             uint64_t garbage) {
+  v1::VolumeStatus status = Volume(volume_id, size);
+  status.set_live_bytes(size - garbage);
+  status.set_garbage_bytes(garbage);
+  return status;
+}
+
+TEST_CASE("volumes with enough garbage are compacted by themselves",
+          "[master][compaction]") {
+  TestMaster m([](MasterServer::Options& options) {
+    options.auto_compaction.min_garbage_ratio = 0.3;
+    options.auto_compaction.min_garbage_bytes = kMiB;
+    options.auto_compaction.interval = absl::Milliseconds(50);
+    options.auto_compaction.bytes_per_second = 32 << 20;
+  });
+  ScriptedVolumeServer a(m.channel(), &m.keys(), "vs1", "127.0.0.1:8081");
+  ScriptedVolumeServer b(m.channel(), &m.keys(), "vs2", "127.0.0.1:8082");
+  // Due: 1 (40%) and 2 (80%). Not due: 3 (90%, but of 1000 bytes) and 4
+  // (20%).
+  std::vector<v1::VolumeStatus> volumes = {
+      WithGarbage(1, 10 * kMiB, 4 * kMiB), WithGarbage(2, 10 * kMiB, 8 * kMiB),
+      WithGarbage(3, 1000, 900), WithGarbage(4, 100 * kMiB, 20 * kMiB)};
+  a.ConnectAndAwaitOnline(m, volumes);
+  b.ConnectAndAwaitOnline(m, {WithGarbage(5, 10 * kMiB, 5 * kMiB)});
+
+  // Each server compacts one volume at a time, the most garbage first.
+  std::optional<v1::MasterCommand> first = a.NextCommand();
+  REQUIRE(first.has_value());
+  REQUIRE(first->has_compact_volume());
+  CHECK(first->compact_volume().volume_id() == 2);
+  CHECK(first->compact_volume().bytes_per_second() == 32 << 20);
+  std::optional<v1::MasterCommand> other = b.NextCommand();
+  REQUIRE(other.has_value());
+  REQUIRE(other->has_compact_volume());
+  CHECK(other->compact_volume().volume_id() == 5);
+  CHECK_FALSE(a.NextCommand(absl::Milliseconds(300)).has_value());
+
+  // As warehouse-volume does: the volume's new size, then the result.
+  volumes[1] = WithGarbage(2, 2 * kMiB, 0);
+  REQUIRE(a.Heartbeat(volumes));
+  REQUIRE(a.SendResult(first->command_id(), absl::OkStatus(), 8 * kMiB));
+  std::optional<v1::MasterCommand> second = a.NextCommand();
+  REQUIRE(second.has_value());
+  REQUIRE(second->has_compact_volume());
+  CHECK(second->compact_volume().volume_id() == 1);
+  volumes[0] = WithGarbage(1, 6 * kMiB, 0);
+  REQUIRE(a.Heartbeat(volumes));
+  REQUIRE(a.SendResult(second->command_id(), absl::OkStatus(), 4 * kMiB));
+  CHECK_FALSE(a.NextCommand(absl::Milliseconds(300)).has_value());
+  CHECK(m.server().compactions().stats().succeeded == 2);
+}
+
+TEST_CASE("a volume whose compaction failed waits, and its server's next "
+          "volume goes first",
+          "[master][compaction]") {
+  TestMaster m([](MasterServer::Options& options) {
+    options.auto_compaction.min_garbage_ratio = 0.3;
+    options.auto_compaction.min_garbage_bytes = kMiB;
+    options.auto_compaction.interval = absl::Milliseconds(50);
+  });
+  ScriptedVolumeServer a(m.channel(), &m.keys(), "vs1", "127.0.0.1:8081");
+  std::vector<v1::VolumeStatus> volumes = {
+      WithGarbage(1, 10 * kMiB, 4 * kMiB), WithGarbage(2, 10 * kMiB, 8 * kMiB)};
+  a.ConnectAndAwaitOnline(m, volumes);
+
+  std::optional<v1::MasterCommand> first = a.NextCommand();
+  REQUIRE(first.has_value());
+  REQUIRE(first->has_compact_volume());
+  CHECK(first->compact_volume().volume_id() == 2);
+  REQUIRE(a.SendResult(first->command_id(),
+                       absl::ResourceExhaustedError("volume 2: no room"), 0));
+
+  // Volume 2 still has the most garbage, but waits out its hour.
+  std::optional<v1::MasterCommand> second = a.NextCommand();
+  REQUIRE(second.has_value());
+  REQUIRE(second->has_compact_volume());
+  CHECK(second->compact_volume().volume_id() == 1);
+  volumes[0] = WithGarbage(1, 6 * kMiB, 0);
+  REQUIRE(a.Heartbeat(volumes));
+  REQUIRE(a.SendResult(second->command_id(), absl::OkStatus(), 4 * kMiB));
+  CHECK_FALSE(a.NextCommand(absl::Milliseconds(300)).has_value());
+
+  const auto latest = m.server().compactions().Latest();
+  REQUIRE(latest.count(2) == 1);
+  CHECK(latest.at(2).state ==
+        CompactionScheduler::VolumeCompaction::State::kFailed);
+  CHECK(latest.at(2).failures_in_a_row == 1);
+  CHECK(latest.at(1).failures_in_a_row == 0);
+}
+
+TEST_CASE("a volume whose compaction failed is tried again later, and "
+          "later after each failure in a row",
+          "[master][compaction]") {
+  constexpr absl::Duration kFirstDelay = absl::Milliseconds(300);
+  TestMaster m([&](MasterServer::Options& options) {
+    options.auto_compaction.min_garbage_ratio = 0.3;
+    options.auto_compaction.min_garbage_bytes = kMiB;
+    options.auto_compaction.interval = absl::Milliseconds(50);
+    options.auto_compaction.first_retry_delay = kFirstDelay;
+  });
+  ScriptedVolumeServer a(m.channel(), &m.keys(), "vs1", "127.0.0.1:8081");
+  a.ConnectAndAwaitOnline(m, {WithGarbage(2, 10 * kMiB, 8 * kMiB)});
+
+  std::optional<v1::MasterCommand> command = a.NextCommand();
+  REQUIRE(command.has_value());
+  REQUIRE(command->has_compact_volume());
+  for (int failures = 1; failures <= 2; ++failures) {
+    const absl::Time failed = absl::Now();
+    REQUIRE(a.SendResult(command->command_id(),
+                         absl::ResourceExhaustedError("volume 2: no room"),
+                         0));
+    command = a.NextCommand();
+    REQUIRE(command.has_value());
+    REQUIRE(command->has_compact_volume());
+    CHECK(command->compact_volume().volume_id() == 2);
+    // The wait is a lower bound: the retry comes at the first look after.
+    CHECK(absl::Now() - failed >= kFirstDelay * (1 << (failures - 1)));
+  }
+  REQUIRE(a.SendResult(command->command_id(), absl::OkStatus(), 8 * kMiB));
+  CHECK(Eventually([&] {
+    const auto latest = m.server().compactions().Latest();
+    return latest.count(2) == 1 && latest.at(2).failures_in_a_row == 0;
+  }));
+}
+
+TEST_CASE("the wait after failed compactions doubles up to its limit",
+          "[master][compaction]") {
+  AutoCompactor::Options options;
+  options.first_retry_delay = absl::Hours(1);
+  options.max_retry_delay = absl::Hours(24);
+  CHECK(AutoCompactor::RetryDelay(options, 1) == absl::Hours(1));
+  CHECK(AutoCompactor::RetryDelay(options, 2) == absl::Hours(2));
+  CHECK(AutoCompactor::RetryDelay(options, 5) == absl::Hours(16));
+  CHECK(AutoCompactor::RetryDelay(options, 6) == absl::Hours(24));
+  CHECK(AutoCompactor::RetryDelay(options, 1000) == absl::Hours(24));
+}
+
+}  // namespace
+}  // namespace warehouse::master::testing
