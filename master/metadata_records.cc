@@ -44,6 +44,18 @@ absl::string_view AccessRoleName(AccessRole role) {
   return "unknown";
 }
 
+absl::string_view CompactionStateName(CompactionRecord::State state) {
+  switch (state) {
+    case CompactionRecord::State::kRunning:
+      return "running";
+    case CompactionRecord::State::kSucceeded:
+      return "succeeded";
+    case CompactionRecord::State::kFailed:
+      return "failed";
+  }
+  return "unknown";
+}
+
 absl::StatusOr<ObjectState> ParseObjectState(absl::string_view name) {
   for (ObjectState state : {ObjectState::kLive, ObjectState::kLost}) {
     if (name == ObjectStateName(state)) return state;
@@ -68,6 +80,17 @@ absl::StatusOr<AccessRole> ParseAccessRole(absl::string_view name) {
   }
   return absl::InvalidArgumentError(
       absl::StrCat("unknown access role \"", name, "\""));
+}
+
+absl::StatusOr<CompactionRecord::State> ParseCompactionState(
+    absl::string_view name) {
+  for (CompactionRecord::State state :
+       {CompactionRecord::State::kRunning, CompactionRecord::State::kSucceeded,
+        CompactionRecord::State::kFailed}) {
+    if (name == CompactionStateName(state)) return state;
+  }
+  return absl::InvalidArgumentError(
+      absl::StrCat("unknown compaction state \"", name, "\""));
 }
 
 int ListPageSize(uint64_t page_size) {

@@ -51,8 +51,24 @@ enum class AccessRole {
   kReadOnly,   // object reads in the allowed buckets
 };
 
+// The latest compaction the master started of one volume: running until
+// its volume server answers the command.
+struct CompactionRecord {
+  enum class State { kRunning, kSucceeded, kFailed };
+  State state = State::kRunning;
+  absl::Time started;
+  absl::Time finished = absl::InfinitePast();  // InfinitePast while running
+  uint64_t bytes_reclaimed = 0;                // kSucceeded only
+  std::string error;                           // kFailed only
+  // Compactions of the volume that failed since the last that succeeded,
+  // this one included once it has failed.
+  int failures_in_a_row = 0;
+};
+
 // The names stored in the database ("live", "alive", "read-write", ...).
 absl::string_view ObjectStateName(ObjectState state);
+// "running", "succeeded", "failed": also what ListVolumes' JSON shows.
+absl::string_view CompactionStateName(CompactionRecord::State state);
 absl::string_view ServerStatusName(ServerStatus status);
 absl::string_view AccessRoleName(AccessRole role);
 
@@ -60,6 +76,8 @@ absl::string_view AccessRoleName(AccessRole role);
 absl::StatusOr<ObjectState> ParseObjectState(absl::string_view name);
 absl::StatusOr<ServerStatus> ParseServerStatus(absl::string_view name);
 absl::StatusOr<AccessRole> ParseAccessRole(absl::string_view name);
+absl::StatusOr<CompactionRecord::State> ParseCompactionState(
+    absl::string_view name);
 
 struct BucketInfo {
   std::string name;

@@ -7,6 +7,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -180,6 +181,13 @@ class MetadataStore {
   absl::StatusOr<std::vector<VolumeRecord>> ListVolumes();
   // Errors: NotFound.
   absl::StatusOr<VolumeRecord> GetVolume(uint32_t volume_id);
+
+  // Replaces the record of the latest compaction of `volume_id`.
+  absl::Status PutCompaction(uint32_t volume_id,
+                             const CompactionRecord& compaction);
+  // The latest compaction of every volume that has one, by volume id.
+  // Errors: DataLoss (a row this master cannot read).
+  absl::StatusOr<std::map<uint32_t, CompactionRecord>> ListCompactions();
 
   // ---- Needle delete queue ----
 

@@ -1,6 +1,9 @@
-// MetadataStore: volume servers, volumes and the needle delete queue.
+// MetadataStore: volume servers, volumes, their latest compactions and the
+// needle delete queue.
 #include <algorithm>
 #include <limits>
+#include <map>
+#include <optional>
 
 #include "absl/strings/str_cat.h"
 #include "common/status_macros.h"
@@ -235,6 +238,61 @@ absl::StatusOr<VolumeRecord> MetadataStore::GetVolume(uint32_t volume_id) {
         absl::StrCat("volume ", volume_id, " does not exist"));
   }
   return ReadVolume(select);
+}
+
+absl::Status MetadataStore::PutCompaction(uint32_t volume_id,
+                                          const CompactionRecord& compaction) {
+  std::optional<int64_t> finished_us;
+  if (compaction.finished != absl::InfinitePast()) {
+    finished_us = absl::ToUnixMicros(compaction.finished);
+  }
+  return Write([&](Database& db) -> absl::Status {
+    ASSIGN_OR_RETURN(
+        Statement upsert,
+        db.Prepare("INSERT OR REPLACE INTO volume_compactions (volume_id, "
+                   "state, started_at_us, finished_at_us, bytes_reclaimed, "
+                   "error, failures_in_a_row) VALUES (?, ?, ?, ?, ?, ?, ?)"));
+    RETURN_IF_ERROR(upsert.BindAll(
+        volume_id, CompactionStateName(compaction.state),
+        absl::ToUnixMicros(compaction.started), finished_us,
+        static_cast<int64_t>(compaction.bytes_reclaimed), compaction.error,
+        compaction.failures_in_a_row));
+    return upsert.Run();
+  });
+}
+
+absl::StatusOr<std::map<uint32_t, CompactionRecord>>
+MetadataStore::ListCompactions() {
+  ReadPool::Lease lease = readers_->Acquire();
+  ASSIGN_OR_RETURN(
+      Statement select,
+      lease.db().Prepare("SELECT volume_id, state, started_at_us, "
+                         "finished_at_us, bytes_reclaimed, error, "
+                         "failures_in_a_row FROM volume_compactions"));
+  std::map<uint32_t, CompactionRecord> compactions;
+  for (;;) {
+    ASSIGN_OR_RETURN(bool has_row, select.Step());
+    if (!has_row) break;
+    const int64_t volume_id = select.ColumnInt64(0);
+    absl::StatusOr<CompactionRecord::State> state =
+        ParseCompactionState(select.ColumnText(1));
+    if (!state.ok()) {
+      return absl::DataLossError(
+          absl::StrCat("volume ", volume_id,
+                       ": compaction record: ", state.status().message()));
+    }
+    CompactionRecord& compaction =
+        compactions[static_cast<uint32_t>(volume_id)];
+    compaction.state = *state;
+    compaction.started = absl::FromUnixMicros(select.ColumnInt64(2));
+    if (!select.ColumnIsNull(3)) {
+      compaction.finished = absl::FromUnixMicros(select.ColumnInt64(3));
+    }
+    compaction.bytes_reclaimed = static_cast<uint64_t>(select.ColumnInt64(4));
+    compaction.error = select.ColumnText(5);
+    compaction.failures_in_a_row = static_cast<int>(select.ColumnInt64(6));
+  }
+  return compactions;
 }
 
 absl::StatusOr<std::vector<NeedleDelete>> MetadataStore::TakeDueDeletes(

@@ -134,6 +134,17 @@ ALTER TABLE pending_uploads_by_needle RENAME TO pending_uploads;
 CREATE INDEX pending_uploads_by_expiry ON pending_uploads (expires_at_us);
 CREATE INDEX pending_uploads_by_bucket ON pending_uploads (bucket_id);
 )sql"},
+    {7, "the latest compaction of each volume", R"sql(
+CREATE TABLE volume_compactions (
+  volume_id         INTEGER PRIMARY KEY,
+  state             TEXT    NOT NULL,
+  started_at_us     INTEGER NOT NULL,
+  finished_at_us    INTEGER,
+  bytes_reclaimed   INTEGER NOT NULL,
+  error             TEXT    NOT NULL,
+  failures_in_a_row INTEGER NOT NULL
+) STRICT;
+)sql"},
 };
 
 constexpr char kCreateMigrationsTable[] = R"sql(

@@ -119,7 +119,8 @@ class Statement {
   absl::Status BindNull(int index);
 
   // Binds every argument in order to parameters 1..N: integers and bools as
-  // INTEGER, strings as TEXT, Blob as BLOB, std::nullopt as NULL.
+  // INTEGER, strings as TEXT, Blob as BLOB, std::nullopt and an empty
+  // std::optional as NULL.
   template <typename... Args>
   absl::Status BindAll(const Args&... args) {
     int index = 0;
@@ -172,6 +173,10 @@ class Statement {
     return BindBlob(index, value.bytes);
   }
   absl::Status BindOne(int index, std::nullopt_t) { return BindNull(index); }
+  template <typename T>
+  absl::Status BindOne(int index, const std::optional<T>& value) {
+    return value.has_value() ? BindOne(index, *value) : BindNull(index);
+  }
 
   absl::Status BindResult(int rc, int index) const;
 

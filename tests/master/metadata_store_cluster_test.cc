@@ -4,6 +4,7 @@
 
 #include "catch2/catch.hpp"
 #include "master/metadata_store.h"
+#include "master/sqlite.h"
 #include "tests/master/store_test_util.h"
 
 namespace warehouse::master {
@@ -224,6 +225,68 @@ TEST_CASE("the retry delay doubles up to an hour", "[master][cluster]") {
   CHECK(MetadataStore::DeleteRetryDelay(12) == absl::Seconds(2048));
   CHECK(MetadataStore::DeleteRetryDelay(13) == absl::Hours(1));
   CHECK(MetadataStore::DeleteRetryDelay(1000000) == absl::Hours(1));
+}
+
+TEST_CASE("the latest compaction of each volume is kept across a reopen",
+          "[master][cluster]") {
+  StoreFixture f;
+  CHECK(f.store().ListCompactions()->empty());
+  const absl::Time t0 = absl::FromUnixMillis(1700000000000);
+  CompactionRecord running;
+  running.started = t0;
+  running.failures_in_a_row = 2;
+  REQUIRE(f.store().PutCompaction(3, running).ok());
+  CompactionRecord failed;
+  failed.state = CompactionRecord::State::kFailed;
+  failed.started = t0;
+  failed.finished = t0 + absl::Seconds(2);
+  failed.error = "RESOURCE_EXHAUSTED: volume 7: no room";
+  failed.failures_in_a_row = 1;
+  REQUIRE(f.store().PutCompaction(7, failed).ok());
+  // A later one replaces the earlier.
+  CompactionRecord succeeded;
+  succeeded.state = CompactionRecord::State::kSucceeded;
+  succeeded.started = t0 + absl::Seconds(10);
+  succeeded.finished = t0 + absl::Seconds(12);
+  succeeded.bytes_reclaimed = uint64_t{5} << 40;
+  REQUIRE(f.store().PutCompaction(7, succeeded).ok());
+
+  f.Reopen();
+  auto compactions = f.store().ListCompactions();
+  REQUIRE(compactions.ok());
+  REQUIRE(compactions->size() == 2);
+  const CompactionRecord& three = compactions->at(3);
+  CHECK(three.state == CompactionRecord::State::kRunning);
+  CHECK(three.started == t0);
+  CHECK(three.finished == absl::InfinitePast());
+  CHECK(three.failures_in_a_row == 2);
+  const CompactionRecord& seven = compactions->at(7);
+  CHECK(seven.state == CompactionRecord::State::kSucceeded);
+  CHECK(seven.started == t0 + absl::Seconds(10));
+  CHECK(seven.finished == t0 + absl::Seconds(12));
+  CHECK(seven.bytes_reclaimed == uint64_t{5} << 40);
+  CHECK(seven.error.empty());
+  CHECK(seven.failures_in_a_row == 0);
+}
+
+TEST_CASE("a compaction record this master cannot read is reported",
+          "[master][cluster]") {
+  StoreFixture f;
+  CompactionRecord running;
+  running.started = absl::FromUnixMillis(1700000000000);
+  REQUIRE(f.store().PutCompaction(3, running).ok());
+  {
+    auto db = Database::Open(f.path(), Database::Options());
+    REQUIRE(db.ok());
+    REQUIRE((*db)
+                ->Execute("UPDATE volume_compactions SET state = 'paused' "
+                          "WHERE volume_id = 3")
+                .ok());
+  }
+  auto compactions = f.store().ListCompactions();
+  REQUIRE(compactions.status().code() == absl::StatusCode::kDataLoss);
+  CHECK_THAT(std::string(compactions.status().message()),
+             Catch::StartsWith("volume 3: ") && Catch::Contains("paused"));
 }
 
 TEST_CASE("access keys are stored, listed and revoked", "[master][cluster]") {
