@@ -44,6 +44,7 @@ std::vector<uint32_t> AutoCompactor::RunOnce(absl::Time now) {
   auto waiting_after_failure = [&](const VolumeView& volume) {
     auto it = latest.find(volume.volume_id);
     return it != latest.end() && it->second.state == State::kFailed &&
+           it->second.failures_in_a_row > 0 &&
            now < it->second.finished +
                      RetryDelay(options_, it->second.failures_in_a_row);
   };

@@ -5,13 +5,34 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
+#include "common/status_macros.h"
 #include "spdlog/spdlog.h"
 
 namespace warehouse::master {
 
-CompactionScheduler::CompactionScheduler(Topology* topology,
-                                         CommandQueue* commands)
-    : topology_(topology), commands_(commands) {}
+absl::StatusOr<std::unique_ptr<CompactionScheduler>>
+CompactionScheduler::Create(Topology* topology, CommandQueue* commands,
+                            MetadataStore* store) {
+  ASSIGN_OR_RETURN(auto latest, store->ListCompactions());
+  for (auto& [volume_id, compaction] : latest) {
+    if (compaction.state != VolumeCompaction::State::kRunning) continue;
+    compaction.state = VolumeCompaction::State::kFailed;
+    compaction.finished = compaction.started;
+    compaction.error =
+        "the master restarted before the volume server answered; the "
+        "volume's usage shows whether it was compacted";
+  }
+  return std::unique_ptr<CompactionScheduler>(
+      new CompactionScheduler(topology, commands, store, std::move(latest)));
+}
+
+CompactionScheduler::CompactionScheduler(
+    Topology* topology, CommandQueue* commands, MetadataStore* store,
+    std::map<uint32_t, VolumeCompaction> latest)
+    : topology_(topology),
+      commands_(commands),
+      store_(store),
+      latest_(std::move(latest)) {}
 
 absl::Status CompactionScheduler::CompactVolume(uint32_t volume_id,
                                                uint64_t bytes_per_second) {
@@ -30,8 +51,7 @@ absl::Status CompactionScheduler::CompactVolume(uint32_t volume_id,
     }
     running_.insert(volume_id);
   }
-  Start(volume_id, location->server_id, bytes_per_second);
-  return absl::OkStatus();
+  return Start(volume_id, location->server_id, bytes_per_second);
 }
 
 absl::StatusOr<std::vector<uint32_t>>
@@ -58,28 +78,40 @@ CompactionScheduler::CompactByGarbageRatio(double min_ratio,
       absl::MutexLock lock(&mu_);
       if (!running_.insert(volume_id).second) continue;
     }
-    Start(volume_id, server_id, bytes_per_second);
+    RETURN_IF_ERROR(Start(volume_id, server_id, bytes_per_second));
     started.push_back(volume_id);
   }
   std::sort(started.begin(), started.end());
   return started;
 }
 
-void CompactionScheduler::Start(uint32_t volume_id,
-                                const std::string& server_id,
-                                uint64_t bytes_per_second) {
+absl::Status CompactionScheduler::Start(uint32_t volume_id,
+                                        const std::string& server_id,
+                                        uint64_t bytes_per_second) {
   {
     // Recorded before the command goes out, so its result, which may
     // arrive at once, always lands on this record.
+    absl::MutexLock persist(&persist_mu_);
     VolumeCompaction started;
     started.started = absl::Now();
-    started.finished = absl::InfinitePast();
-    absl::MutexLock lock(&mu_);
-    ++stats_.started;
-    auto it = latest_.find(volume_id);
-    if (it != latest_.end()) {
-      started.failures_in_a_row = it->second.failures_in_a_row;
+    {
+      absl::MutexLock lock(&mu_);
+      auto it = latest_.find(volume_id);
+      if (it != latest_.end()) {
+        started.failures_in_a_row = it->second.failures_in_a_row;
+      }
     }
+    absl::Status recorded = store_->PutCompaction(volume_id, started);
+    absl::MutexLock lock(&mu_);
+    if (!recorded.ok()) {
+      running_.erase(volume_id);
+      return absl::UnavailableError(
+          absl::StrCat("volume ", volume_id,
+                       ": compaction not started, its start could not be "
+                       "recorded: ",
+                       recorded.message()));
+    }
+    ++stats_.started;
     latest_[volume_id] = started;
   }
   v1::MasterCommand command;
@@ -92,6 +124,7 @@ void CompactionScheduler::Start(uint32_t volume_id,
                       });
   spdlog::info("volume {}: compaction started on volume server {} (command {})",
                volume_id, server_id, command_id);
+  return absl::OkStatus();
 }
 
 void CompactionScheduler::OnResult(uint32_t volume_id,
@@ -103,22 +136,34 @@ void CompactionScheduler::OnResult(uint32_t volume_id,
     spdlog::warn("volume {}: compaction on volume server {} failed: {}",
                  volume_id, outcome.server_id, outcome.status.ToString());
   }
-  absl::MutexLock lock(&mu_);
-  running_.erase(volume_id);
-  VolumeCompaction& latest = latest_[volume_id];
-  latest.finished = absl::Now();
-  latest.bytes_reclaimed = outcome.bytes_reclaimed;
-  if (outcome.status.ok()) {
-    ++stats_.succeeded;
-    stats_.bytes_reclaimed += outcome.bytes_reclaimed;
-    latest.state = VolumeCompaction::State::kSucceeded;
-    latest.error.clear();
-    latest.failures_in_a_row = 0;
-  } else {
-    ++stats_.failed;
-    latest.state = VolumeCompaction::State::kFailed;
-    latest.error = outcome.status.ToString();
-    ++latest.failures_in_a_row;
+  absl::MutexLock persist(&persist_mu_);
+  VolumeCompaction ended;
+  {
+    absl::MutexLock lock(&mu_);
+    running_.erase(volume_id);
+    VolumeCompaction& latest = latest_[volume_id];
+    latest.finished = absl::Now();
+    latest.bytes_reclaimed = outcome.bytes_reclaimed;
+    if (outcome.status.ok()) {
+      ++stats_.succeeded;
+      stats_.bytes_reclaimed += outcome.bytes_reclaimed;
+      latest.state = VolumeCompaction::State::kSucceeded;
+      latest.error.clear();
+      latest.failures_in_a_row = 0;
+    } else {
+      ++stats_.failed;
+      latest.state = VolumeCompaction::State::kFailed;
+      latest.error = outcome.status.ToString();
+      ++latest.failures_in_a_row;
+    }
+    ended = latest;
+  }
+  // The outcome stays in memory if the database cannot take it.
+  absl::Status recorded = store_->PutCompaction(volume_id, ended);
+  if (!recorded.ok()) {
+    spdlog::warn("volume {}: the outcome of its compaction was not recorded "
+                 "in the database: {}",
+                 volume_id, recorded.ToString());
   }
 }
 

@@ -55,19 +55,6 @@ int64_t UnixMillis(absl::Time t) {
   return t == absl::InfinitePast() ? 0 : absl::ToUnixMillis(t);
 }
 
-absl::string_view CompactionStateName(
-    CompactionScheduler::VolumeCompaction::State state) {
-  switch (state) {
-    case CompactionScheduler::VolumeCompaction::State::kRunning:
-      return "running";
-    case CompactionScheduler::VolumeCompaction::State::kSucceeded:
-      return "succeeded";
-    case CompactionScheduler::VolumeCompaction::State::kFailed:
-      return "failed";
-  }
-  return "unknown";
-}
-
 }  // namespace
 
 std::optional<std::string> CookieValue(absl::string_view cookie_header,

@@ -81,8 +81,10 @@ absl::StatusOr<std::unique_ptr<MasterServer>> MasterServer::Start(
   server->deletion_ = std::make_unique<DeletionWorker>(
       server->store_.get(), server->topology_.get(), server->commands_.get(),
       o.deletion);
-  server->compactions_ = std::make_unique<CompactionScheduler>(
-      server->topology_.get(), server->commands_.get());
+  ASSIGN_OR_RETURN(server->compactions_,
+                   CompactionScheduler::Create(server->topology_.get(),
+                                               server->commands_.get(),
+                                               server->store_.get()));
   const CompactionScheduler* compactions = server->compactions_.get();
   server->metrics_->AddCounterCallback(
       "warehouse_master_compactions_total",

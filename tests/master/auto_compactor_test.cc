@@ -141,6 +141,69 @@ TEST_CASE("a volume whose compaction failed is tried again later, and "
   }));
 }
 
+// Asks the master to compact `volume_id`, as `warehouse compact` does.
+bool Compact(TestMaster& m, uint32_t volume_id) {
+  v1::CompactVolumeRequest request;
+  request.set_volume_id(volume_id);
+  v1::CompactVolumeResponse response;
+  return MASTER_CALL(m, CompactVolume, request, &response, &m.admin()).ok();
+}
+
+TEST_CASE("a master restart keeps each volume's latest compaction, and one "
+          "it cut short reads as failed",
+          "[master][compaction]") {
+  warehouse::testing::TempDir dir;
+  auto adjust = [&](MasterServer::Options& options) {
+    options.db_path = dir.Join("meta.db");
+    options.auto_compaction.min_garbage_ratio = 0;
+  };
+  {
+    TestMaster m(adjust);
+    ScriptedVolumeServer a(m.channel(), &m.keys(), "vs1", "127.0.0.1:8081");
+    a.ConnectAndAwaitOnline(m, {WithGarbage(1, 10 * kMiB, 8 * kMiB),
+                                WithGarbage(2, 10 * kMiB, 8 * kMiB)});
+    REQUIRE(Compact(m, 1));
+    std::optional<v1::MasterCommand> first = a.NextCommand();
+    REQUIRE(first.has_value());
+    REQUIRE(a.SendResult(first->command_id(),
+                         absl::ResourceExhaustedError("volume 1: no room"), 0));
+    REQUIRE(Eventually([&] {
+      return m.server().compactions().Latest().at(1).state ==
+             CompactionScheduler::VolumeCompaction::State::kFailed;
+    }));
+    // Volume 2's compaction is never answered: the master stops first.
+    REQUIRE(Compact(m, 2));
+    REQUIRE(a.NextCommand().has_value());
+  }
+  TestMaster m(adjust);
+  const auto latest = m.server().compactions().Latest();
+  REQUIRE(latest.size() == 2);
+  const CompactionScheduler::VolumeCompaction& one = latest.at(1);
+  CHECK(one.state == CompactionScheduler::VolumeCompaction::State::kFailed);
+  CHECK_THAT(one.error, Catch::Contains("volume 1: no room"));
+  CHECK(one.failures_in_a_row == 1);
+  CHECK(one.finished > one.started);
+  const CompactionScheduler::VolumeCompaction& two = latest.at(2);
+  CHECK(two.state == CompactionScheduler::VolumeCompaction::State::kFailed);
+  CHECK_THAT(two.error, Catch::Contains("the master restarted"));
+  CHECK(two.failures_in_a_row == 0);
+  // Listed to operators once the volume's server is back.
+  ScriptedVolumeServer a(m.channel(), &m.keys(), "vs1", "127.0.0.1:8081");
+  a.ConnectAndAwaitOnline(m, {WithGarbage(1, 10 * kMiB, 8 * kMiB),
+                              WithGarbage(2, 10 * kMiB, 8 * kMiB)});
+  v1::ListVolumesResponse volumes;
+  REQUIRE(MASTER_CALL(m, ListVolumes, v1::ListVolumesRequest(), &volumes,
+                      &m.admin())
+              .ok());
+  int listed = 0;
+  for (const v1::VolumeInfo& volume : volumes.volumes()) {
+    if (!volume.has_last_compaction()) continue;
+    ++listed;
+    CHECK(volume.last_compaction().state() == v1::COMPACTION_STATE_FAILED);
+  }
+  CHECK(listed == 2);
+}
+
 TEST_CASE("the wait after failed compactions doubles up to its limit",
           "[master][compaction]") {
   AutoCompactor::Options options;

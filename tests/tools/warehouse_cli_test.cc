@@ -578,6 +578,10 @@ TEST_CASE("administrators see servers and volumes, compact, and manage keys",
              Catch::EndsWith("\nvolume " + volume + ": reclaimed 0 B\n"));
   CHECK_THAT(cli.Ok({"--json", "volumes"}).out,
              Catch::Contains(R"("last_compaction":{"state":"succeeded",)"));
+  // The master keeps it in its database.
+  REQUIRE(cli.cluster().RestartMaster().ok());
+  CHECK_THAT(cli.Ok({"--json", "volumes"}).out,
+             Catch::Contains(R"("last_compaction":{"state":"succeeded",)"));
   CheckFailure(cli.Run({"compact", "424242"}), "424242");
   CheckFailure(cli.Run({"compact"}), "--all");
   CheckFailure(cli.Run({"compact", volume, "--bandwidth", "fast"}),
