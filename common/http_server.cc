@@ -1,5 +1,7 @@
 #include "common/http_server.h"
 
+#include <openssl/ssl.h>
+
 #include <algorithm>
 #include <chrono>
 #include <memory>
@@ -15,12 +17,16 @@
 #include "boost/asio/io_context.hpp"
 #include "boost/asio/ip/tcp.hpp"
 #include "boost/asio/post.hpp"
+#include "boost/asio/ssl/context.hpp"
+#include "boost/asio/ssl/stream.hpp"
 #include "boost/asio/steady_timer.hpp"
 #include "boost/asio/write.hpp"
 #include "common/http_connection.h"
 #include "common/http_status.h"
 #include "common/http_worker_pool.h"
+#include "common/server_certificate.h"
 #include "common/status_macros.h"
+#include "common/tls_context.h"
 #include "spdlog/spdlog.h"
 
 namespace warehouse::http {
@@ -55,22 +61,31 @@ absl::Status BindError(const boost::system::error_code& ec,
   return absl::UnavailableError(message);
 }
 
+// A connection being answered 503 and closed, on the accept thread.
+class Rejection {
+ public:
+  virtual ~Rejection() = default;
+  // Ends it now (shutdown, or its time is up).
+  virtual void Close() = 0;
+};
+
 // Answers one connection 503 and closes it, without blocking the accept
 // thread: write the response, stop sending, read what the client still
 // sends until it closes or the linger time ends. Lives on the accept
 // thread. Shared by the asynchronous operations in flight (hence
 // shared_ptr); the last to complete frees it.
-class Rejection : public std::enable_shared_from_this<Rejection> {
+class PlainRejection final : public Rejection,
+                             public std::enable_shared_from_this<PlainRejection> {
  public:
-  Rejection(tcp::socket socket, const std::string& response,
-            std::set<Rejection*>& active)
+  PlainRejection(tcp::socket socket, const std::string& response,
+                 std::set<Rejection*>& active)
       : socket_(std::move(socket)),
         timer_(socket_.get_executor()),
         response_(response),
         active_(active) {
     active_.insert(this);
   }
-  ~Rejection() { active_.erase(this); }
+  ~PlainRejection() override { active_.erase(this); }
 
   void Start(absl::Duration linger) {
     auto self = shared_from_this();
@@ -88,7 +103,7 @@ class Rejection : public std::enable_shared_from_this<Rejection> {
                      });
   }
 
-  void Close() {
+  void Close() override {
     boost::system::error_code ignored;
     timer_.cancel();
     socket_.close(ignored);
@@ -106,6 +121,87 @@ class Rejection : public std::enable_shared_from_this<Rejection> {
   }
 
   tcp::socket socket_;
+  net::steady_timer timer_;
+  const std::string& response_;
+  std::set<Rejection*>& active_;
+  char scratch_[4096];
+};
+
+// Asio's view of one of our server contexts. Asio frees the SSL_CTX it is
+// given when done, so it is given a reference of its own.
+net::ssl::context AsioContext(const TlsContext& tls) {
+  SSL_CTX_up_ref(tls.native());
+  return net::ssl::context(tls.native());
+}
+
+// The same over TLS: the handshake, the 503 in a record, close_notify,
+// then the socket closed, all within `limit` and without blocking the
+// accept thread. The handshake is the client's as much as ours: a client
+// that never finishes it is closed when the time is up.
+class TlsRejection final : public Rejection,
+                           public std::enable_shared_from_this<TlsRejection> {
+ public:
+  TlsRejection(tcp::socket socket, std::shared_ptr<const TlsContext> tls,
+               const std::string& response, std::set<Rejection*>& active)
+      : tls_(std::move(tls)),
+        context_(AsioContext(*tls_)),
+        stream_(std::move(socket), context_),
+        timer_(stream_.get_executor()),
+        response_(response),
+        active_(active) {
+    active_.insert(this);
+  }
+  ~TlsRejection() override { active_.erase(this); }
+
+  void Start(absl::Duration limit) {
+    auto self = shared_from_this();
+    timer_.expires_after(absl::ToChronoMilliseconds(limit));
+    timer_.async_wait([self](const boost::system::error_code& ec) {
+      if (!ec) self->Close();
+    });
+    stream_.async_handshake(
+        net::ssl::stream_base::server,
+        [self](const boost::system::error_code& ec) {
+          if (ec) return self->Close();
+          net::async_write(
+              self->stream_, net::buffer(self->response_),
+              [self](const boost::system::error_code& ec, size_t) {
+                if (ec) return self->Close();
+                // Sends close_notify and waits for the client's (or
+                // reads its request, which ends the wait with an error).
+                self->stream_.async_shutdown(
+                    [self](const boost::system::error_code&) {
+                      boost::system::error_code ignored;
+                      self->stream_.lowest_layer().shutdown(
+                          tcp::socket::shutdown_send, ignored);
+                      self->Drain();
+                    });
+              });
+        });
+  }
+
+  void Close() override {
+    boost::system::error_code ignored;
+    timer_.cancel();
+    stream_.lowest_layer().close(ignored);
+  }
+
+ private:
+  // As PlainRejection's: closing with unread bytes would reset the
+  // connection, and the client could lose the answer.
+  void Drain() {
+    auto self = shared_from_this();
+    stream_.next_layer().async_read_some(
+        net::buffer(scratch_),
+        [self](const boost::system::error_code& ec, size_t) {
+          if (ec) return self->Close();
+          self->Drain();
+        });
+  }
+
+  const std::shared_ptr<const TlsContext> tls_;
+  net::ssl::context context_;
+  net::ssl::stream<tcp::socket> stream_;
   net::steady_timer timer_;
   const std::string& response_;
   std::set<Rejection*>& active_;
@@ -232,12 +328,18 @@ class Server::Impl final {
       return;
     }
     if (metrics_ != nullptr) metrics_->rejected_connections->Increment();
-    // Over TLS the 503 would need a handshake on this thread first: the
-    // client sees the connection closed instead.
-    if (options_.tls == nullptr && rejections_.size() < kMaxRejections) {
-      std::make_shared<Rejection>(std::move(socket), rejection_, rejections_)
+    if (rejections_.size() >= kMaxRejections) return;  // closed unanswered
+    if (options_.tls == nullptr) {
+      std::make_shared<PlainRejection>(std::move(socket), rejection_,
+                                       rejections_)
           ->Start(std::min(options_.idle_timeout, absl::Seconds(1)));
+      return;
     }
+    // A handshake needs round trips the linger of a plaintext answer may
+    // not cover.
+    std::make_shared<TlsRejection>(std::move(socket), options_.tls->Current(),
+                                   rejection_, rejections_)
+        ->Start(std::min(options_.idle_timeout, absl::Seconds(5)));
   }
 
   // Immutable after Start().

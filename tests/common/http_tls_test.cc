@@ -64,7 +64,8 @@ void Serve(Request& request, ResponseWriter& response) {
 
 // A server with its own certificate, and the client roots that trust it.
 struct TlsFixture {
-  explicit TlsFixture(absl::Duration idle_timeout = absl::Seconds(2)) {
+  explicit TlsFixture(absl::Duration idle_timeout = absl::Seconds(2),
+                      size_t max_connections = ServerOptions().max_connections) {
     absl::StatusOr<testing::Certificate> made =
         testing::MakeCertificate(dir, "server");
     INFO(made.status().ToString());
@@ -83,6 +84,7 @@ struct TlsFixture {
     ServerOptions options;
     options.tls = *server_context;
     options.idle_timeout = idle_timeout;
+    options.max_connections = max_connections;
     absl::StatusOr<std::unique_ptr<Server>> started =
         Server::Start(options, Serve);
     INFO(started.status().ToString());
@@ -239,6 +241,37 @@ TEST_CASE("plaintext and TLS peers that meet fail and block no one",
   CHECK(absl::IsUnavailable(no_tls.status()));
   CHECK_THAT(std::string(no_tls.status().message()),
              Catch::Contains("does the server speak TLS?"));
+}
+
+TEST_CASE("a TLS connection beyond max_connections is answered 503",
+          "[http][tls]") {
+  TlsFixture f(absl::Seconds(5), 1);
+  ClientRequest get;
+  get.target = "/bytes?n=3";
+  ConnectionPool first(kWait, 4, f.roots);
+  absl::StatusOr<ClientResponse> served = first.Send(f.origin, get);
+  INFO(served.status().ToString());
+  REQUIRE(served.ok());
+  CHECK(served->status == 200);  // its connection, kept alive, holds the slot
+
+  // One over the limit that never says hello holds up no other answer.
+  absl::StatusOr<std::unique_ptr<SocketStream>> silent =
+      SocketStream::Connect("127.0.0.1", f.server->port(), kWait);
+  REQUIRE(silent.ok());
+  for (int i = 0; i < 3; ++i) {
+    ConnectionPool other(kWait, 4, f.roots);
+    absl::StatusOr<ClientResponse> busy = other.Send(f.origin, get);
+    INFO(busy.status().ToString());
+    REQUIRE(busy.ok());
+    CHECK(busy->status == 503);
+    CHECK_THAT(busy->body, Catch::Contains("\"code\":\"UNAVAILABLE\""));
+    CHECK(busy->Header("Connection").value_or("") == "close");
+    CHECK(busy->Header("Retry-After").value_or("") == "1");
+  }
+  // The slot's own connection still serves.
+  absl::StatusOr<ClientResponse> again = first.Send(f.origin, get);
+  REQUIRE(again.ok());
+  CHECK(again->body == Pattern(3, 1));
 }
 
 TEST_CASE("a TLS client sending a byte now and then is dropped on time",
