@@ -239,6 +239,32 @@ struct CompactionResult {
   uint64_t needles_copied = 0;
 };
 
+struct VerifyOptions {
+  // Read at most this many bytes per second; 0 for no limit.
+  uint64_t bytes_per_second = 0;
+  // Called now and then with bytes read so far and bytes to read.
+  std::function<void(uint64_t done, uint64_t total)> progress;
+  // Checked between needles: true stops the verification (Cancelled).
+  std::function<bool()> cancelled;
+  // Corrupt needles listed in the result; all are counted.
+  size_t max_listed = 1000;
+};
+
+// A live needle whose bytes on disk fail a check.
+struct CorruptNeedle {
+  uint64_t id = 0;
+  uint64_t offset = 0;  // in the volume file verified
+  std::string error;    // what failed: "data crc mismatch ...", a read error
+};
+
+struct VerifyResult {
+  uint64_t needles_checked = 0;
+  uint64_t bytes_checked = 0;
+  uint64_t corrupt_count = 0;
+  // The first max_listed corrupt needles, in file order.
+  std::vector<CorruptNeedle> corrupt;
+};
+
 class Volume {
  public:
   // Creates volume `id` in `dir`. Errors: AlreadyExists, I/O errors.
@@ -304,6 +330,15 @@ class Volume {
   absl::StatusOr<CompactionResult> Compact(const CompactionOptions& options)
       ABSL_LOCKS_EXCLUDED(mu_);
 
+  // Reads every needle live when it begins, in file order, and checks it
+  // as a GET would: its header against the index, the header's and the
+  // data's CRC-32C. Reads and writes go on meanwhile; a needle deleted or
+  // overwritten since is still checked where it was (the file stays open
+  // across a compaction). A needle that fails is listed, not an error.
+  // Errors: Cancelled (options.cancelled).
+  absl::StatusOr<VerifyResult> Verify(const VerifyOptions& options) const
+      ABSL_LOCKS_EXCLUDED(mu_);
+
   // Refuses (or again accepts) appends; deletes go on. The choice is kept
   // across restarts: a read-only volume has a marker file beside it
   // (ReadOnlyMarkerPath), written and its directory synced before the
@@ -328,6 +363,13 @@ class Volume {
  private:
   friend class NeedleWriter;
   struct CompactionState;
+
+  // Opens needle `id` at `location` of `file`, checking the header, and
+  // the whole needle when it is small; any cookie when `cookie` is
+  // nullopt. Errors: as OpenNeedle.
+  absl::StatusOr<NeedleReader> OpenNeedleAt(
+      std::shared_ptr<File> file, uint64_t id, NeedleLocation location,
+      std::optional<uint32_t> cookie) const;
   struct CompactionChange;
 
   Volume(std::string dir, uint32_t id, VolumeOptions options,

@@ -21,8 +21,8 @@ constexpr uint64_t kSmallNeedle = 256 << 10;
 
 absl::StatusOr<NeedleReader> Volume::OpenNeedle(uint64_t id,
                                                 uint32_t cookie) const {
-  NeedleReader reader;
   NeedleLocation location;
+  std::shared_ptr<File> file;
   {
     absl::ReaderMutexLock lock(&mu_);
     std::optional<NeedleLocation> found = index_.Get(id);
@@ -31,8 +31,16 @@ absl::StatusOr<NeedleReader> Volume::OpenNeedle(uint64_t id,
           absl::StrFormat("volume %d: needle %#x not found", id_, id));
     }
     location = *found;
-    reader.file_ = data_;
+    file = data_;
   }
+  return OpenNeedleAt(std::move(file), id, location, cookie);
+}
+
+absl::StatusOr<NeedleReader> Volume::OpenNeedleAt(
+    std::shared_ptr<File> file, uint64_t id, NeedleLocation location,
+    std::optional<uint32_t> cookie) const {
+  NeedleReader reader;
+  reader.file_ = std::move(file);
   const bool small = location.size <= kSmallNeedle;
   std::string bytes(small ? location.size
                           : std::min<uint64_t>(location.size,
@@ -48,12 +56,12 @@ absl::StatusOr<NeedleReader> Volume::OpenNeedle(uint64_t id,
         "(found needle %#x of %d bytes)",
         id_, id, location.offset, header.id, header.total_size()));
   }
-  if (header.cookie != cookie) {
+  if (cookie.has_value() && header.cookie != *cookie) {
     return absl::NotFoundError(
         absl::StrFormat("volume %d: needle %#x not found", id_, id));
   }
   reader.info_.id = id;
-  reader.info_.cookie = cookie;
+  reader.info_.cookie = header.cookie;
   reader.info_.size = header.data_size;
   reader.info_.content_type = header.content_type;
   reader.info_.last_modified_ms = header.last_modified_ms;
