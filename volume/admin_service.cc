@@ -124,4 +124,42 @@ grpc::Status AdminService::ListNeedles(
   }
 }
 
+grpc::Status AdminService::VerifyVolume(
+    grpc::ServerContext* context, const v1::VerifyLocalVolumeRequest* request,
+    grpc::ServerWriter<v1::VerificationProgress>* writer) {
+  absl::Status auth = Authenticate(*context, "VerifyVolume");
+  if (!auth.ok()) return ToGrpcStatus(auth);
+  absl::StatusOr<Volume*> volume = store_->GetVolume(request->volume_id());
+  if (!volume.ok()) return ToGrpcStatus(volume.status());
+  VerifyOptions options;
+  options.bytes_per_second = request->bytes_per_second();
+  options.cancelled = [context] { return context->IsCancelled(); };
+  absl::Time last_sent = absl::InfinitePast();
+  // Called once per needle; sends at most a few updates a second.
+  options.progress = [&](uint64_t done, uint64_t total) {
+    const absl::Time now = absl::Now();
+    if (now - last_sent < absl::Milliseconds(250)) return;
+    last_sent = now;
+    v1::VerificationProgress progress;
+    progress.mutable_step()->set_checked_bytes(done);
+    progress.mutable_step()->set_total_bytes(total);
+    writer->Write(progress);
+  };
+  absl::StatusOr<VerifyResult> result = (*volume)->Verify(options);
+  if (!result.ok()) return ToGrpcStatus(result.status());
+  v1::VerificationProgress last;
+  v1::VerificationDone* done = last.mutable_done();
+  done->set_needles_checked(result->needles_checked);
+  done->set_bytes_checked(result->bytes_checked);
+  done->set_corrupt_count(result->corrupt_count);
+  for (const CorruptNeedle& needle : result->corrupt) {
+    v1::CorruptNeedle* out = done->add_corrupt();
+    out->set_needle_id(needle.id);
+    out->set_offset(needle.offset);
+    out->set_error(needle.error);
+  }
+  writer->Write(last);
+  return grpc::Status::OK;
+}
+
 }  // namespace warehouse::volume

@@ -1,5 +1,5 @@
 // The VolumeAdmin gRPC service (proto/warehouse/volume.proto): operators and
-// the master list, compact and freeze this server's volumes. Callers must
+// the master list, compact, freeze and verify this server's volumes. Callers must
 // sign with the cluster key ring.
 //
 // Thread-safe.
@@ -33,6 +33,9 @@ class AdminService final : public v1::VolumeAdmin::Service {
   grpc::Status ListNeedles(grpc::ServerContext* context,
                            const v1::ListNeedlesRequest* request,
                            grpc::ServerWriter<v1::NeedlePage>* writer) override;
+  grpc::Status VerifyVolume(
+      grpc::ServerContext* context, const v1::VerifyLocalVolumeRequest* request,
+      grpc::ServerWriter<v1::VerificationProgress>* writer) override;
 
  private:
   // Errors: Unauthenticated.
