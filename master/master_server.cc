@@ -117,13 +117,16 @@ absl::StatusOr<std::unique_ptr<MasterServer>> MasterServer::Start(
       &server->keys_, server->topology_.get(), server->commands_.get(),
       server->store_.get());
   server->lister_ = std::make_unique<GrpcNeedleLister>(
-      &server->keys_, std::move(admin_credentials), absl::Minutes(30));
+      &server->keys_, admin_credentials, absl::Minutes(30));
   server->checker_ = std::make_unique<ConsistencyChecker>(
       server->store_.get(), server->topology_.get(), server->lister_.get());
+  server->verifier_ = std::make_unique<VolumeVerifier>(
+      server->topology_.get(), server->store_.get(), &server->keys_,
+      std::move(admin_credentials));
   server->master_service_ = std::make_unique<MasterService>(
       server->access_keys_.get(), server->store_.get(), server->topology_.get(),
       server->urls_.get(), server->compactions_.get(), server->read_only_.get(),
-      server->checker_.get());
+      server->checker_.get(), server->verifier_.get());
   server->dashboard_sessions_ =
       std::make_unique<DashboardSessions>(o.dashboard_sessions);
   server->dashboard_ = std::make_unique<DashboardApi>(

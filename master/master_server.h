@@ -32,6 +32,7 @@
 #include "master/read_only_switch.h"
 #include "master/topology.h"
 #include "master/url_issuer.h"
+#include "master/volume_verifier.h"
 #include "master/volume_allocator.h"
 
 namespace warehouse::master {
@@ -133,6 +134,7 @@ class MasterServer {
   std::unique_ptr<ClusterService> cluster_service_;
   std::unique_ptr<GrpcNeedleLister> lister_;
   std::unique_ptr<ConsistencyChecker> checker_;
+  std::unique_ptr<VolumeVerifier> verifier_;
   std::unique_ptr<MasterService> master_service_;
   std::unique_ptr<DashboardSessions> dashboard_sessions_;
   std::unique_ptr<DashboardApi> dashboard_;

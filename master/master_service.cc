@@ -20,14 +20,16 @@ MasterService::MasterService(AccessKeys* keys, MetadataStore* store,
                              Topology* topology, UrlIssuer* urls,
                              CompactionScheduler* compactions,
                              ReadOnlySwitch* read_only,
-                             ConsistencyChecker* checker)
+                             ConsistencyChecker* checker,
+                             VolumeVerifier* verifier)
     : keys_(keys),
       store_(store),
       topology_(topology),
       urls_(urls),
       compactions_(compactions),
       read_only_(read_only),
-      checker_(checker) {}
+      checker_(checker),
+      verifier_(verifier) {}
 
 absl::StatusOr<Caller> MasterService::Authorize(
     const grpc::ServerContext& context, absl::string_view method,

@@ -25,6 +25,7 @@
 #include "master/read_only_switch.h"
 #include "master/topology.h"
 #include "master/url_issuer.h"
+#include "master/volume_verifier.h"
 #include "proto/warehouse/master.grpc.pb.h"
 
 namespace warehouse::master {
@@ -35,7 +36,8 @@ class MasterService final : public v1::Master::Service {
  public:
   MasterService(AccessKeys* keys, MetadataStore* store, Topology* topology,
                 UrlIssuer* urls, CompactionScheduler* compactions,
-                ReadOnlySwitch* read_only, ConsistencyChecker* checker);
+                ReadOnlySwitch* read_only, ConsistencyChecker* checker,
+                VolumeVerifier* verifier);
 
   // Buckets and objects (master_service.cc).
   grpc::Status CreateBucket(grpc::ServerContext* context,
@@ -91,6 +93,9 @@ class MasterService final : public v1::Master::Service {
   grpc::Status CheckConsistency(
       grpc::ServerContext* context, const v1::CheckConsistencyRequest* request,
       v1::CheckConsistencyResponse* response) override;
+  grpc::Status VerifyVolume(
+      grpc::ServerContext* context, const v1::VerifyVolumeRequest* request,
+      grpc::ServerWriter<v1::VerificationProgress>* writer) override;
 
  private:
   // Authenticates the call to `method` and checks the key's role. Errors:
@@ -106,6 +111,7 @@ class MasterService final : public v1::Master::Service {
   CompactionScheduler* const compactions_;
   ReadOnlySwitch* const read_only_;
   ConsistencyChecker* const checker_;
+  VolumeVerifier* const verifier_;
 };
 
 }  // namespace warehouse::master

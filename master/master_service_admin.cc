@@ -1,6 +1,7 @@
 // MasterService: servers, volumes, compaction and access keys (admin only).
 #include <algorithm>
 #include <map>
+#include <memory>
 #include <string>
 #include <utility>
 #include <vector>
@@ -185,6 +186,32 @@ grpc::Status MasterService::CheckConsistency(
     }
     ASSIGN_OR_RETURN(const ConsistencyReport report, checker_->Check(options));
     *response = ToProto(report);
+    return absl::OkStatus();
+  }());
+}
+
+grpc::Status MasterService::VerifyVolume(
+    grpc::ServerContext* context, const v1::VerifyVolumeRequest* request,
+    grpc::ServerWriter<v1::VerificationProgress>* writer) {
+  return ToGrpcStatus([&]() -> absl::Status {
+    RETURN_IF_ERROR(Authorize(*context, "VerifyVolume", Right::kAdmin).status());
+    if (request->volume_id() == 0) {
+      return absl::InvalidArgumentError("volume id 0 names no volume");
+    }
+    // The caller's deadline and cancellation reach the volume server.
+    std::unique_ptr<grpc::ClientContext> call =
+        grpc::ClientContext::FromServerContext(*context);
+    ASSIGN_OR_RETURN(
+        v1::VerificationDone done,
+        verifier_->Verify(request->volume_id(), request->bytes_per_second(),
+                          call.get(), [writer](const v1::VerificationStep& s) {
+                            v1::VerificationProgress progress;
+                            *progress.mutable_step() = s;
+                            writer->Write(progress);
+                          }));
+    v1::VerificationProgress last;
+    *last.mutable_done() = std::move(done);
+    writer->Write(last);
     return absl::OkStatus();
   }());
 }

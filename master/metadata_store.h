@@ -12,6 +12,7 @@
 #include <optional>
 #include <string>
 #include <thread>
+#include <utility>
 #include <vector>
 
 #include "absl/functional/function_ref.h"
@@ -220,6 +221,10 @@ class MetadataStore {
   // names the needle's volume and needle id now: a second look at a needle
   // that a snapshot left unnamed.
   absl::StatusOr<bool> NeedleNamed(const NeedleRef& needle);
+  // The bucket and key of the live object whose data is needle
+  // `needle_id` of `volume_id`; nullopt when none is.
+  absl::StatusOr<std::optional<std::pair<std::string, std::string>>>
+  ObjectOfNeedle(uint32_t volume_id, uint64_t needle_id);
   // Queues each needle for deletion (reason "orphan") unless, at the time
   // of this transaction, an object, a pending upload or a queued delete
   // names its volume and needle id. Returns how many were queued.

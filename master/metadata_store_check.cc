@@ -119,6 +119,21 @@ absl::StatusOr<bool> MetadataStore::ObjectHasNeedle(const NeedleRef& needle) {
   return query.Step();
 }
 
+absl::StatusOr<std::optional<std::pair<std::string, std::string>>>
+MetadataStore::ObjectOfNeedle(uint32_t volume_id, uint64_t needle_id) {
+  ReadPool::Lease lease = readers_->Acquire();
+  ASSIGN_OR_RETURN(
+      Statement query,
+      lease.db().Prepare("SELECT buckets.name, objects.key FROM objects "
+                         "JOIN buckets USING (bucket_id) "
+                         "WHERE objects.volume_id = ? AND objects.needle_id = ? "
+                         "AND objects.state = 'live'"));
+  RETURN_IF_ERROR(query.BindAll(volume_id, needle_id));
+  ASSIGN_OR_RETURN(bool found, query.Step());
+  if (!found) return std::nullopt;
+  return std::make_pair(query.ColumnText(0), query.ColumnText(1));
+}
+
 absl::StatusOr<bool> MetadataStore::NeedleNamed(const NeedleRef& needle) {
   // Memory first, then the database: an upload whose row is written
   // meanwhile is found in one or the other (UnwrittenUploads).

@@ -3,7 +3,9 @@
 // client_transfer.cc and client_objects.cc.
 #include "warehouse/client.h"
 
+#include <functional>
 #include <limits>
+#include <optional>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
@@ -313,6 +315,41 @@ absl::Status Client::CompactVolume(uint32_t volume_id,
   v1::CompactVolumeResponse response;
   return impl_->rpc().Call(&Stub::CompactVolume, "CompactVolume", request,
                            &response, Idempotence::kUnsafe);
+}
+
+absl::StatusOr<VerificationReport> Client::VerifyVolume(
+    uint32_t volume_id, uint64_t bytes_per_second,
+    const std::function<void(uint64_t, uint64_t)>& progress,
+    absl::Duration timeout) {
+  v1::VerifyVolumeRequest request;
+  request.set_volume_id(volume_id);
+  request.set_bytes_per_second(bytes_per_second);
+  std::optional<v1::VerificationDone> done;
+  const std::function<void(const v1::VerificationProgress&)> each =
+      [&](const v1::VerificationProgress& message) {
+        if (message.has_step() && progress) {
+          progress(message.step().checked_bytes(),
+                   message.step().total_bytes());
+        }
+        if (message.has_done()) done = message.done();
+      };
+  RETURN_IF_ERROR(impl_->rpc().Stream(&Stub::VerifyVolume, "VerifyVolume",
+                                      request, each, timeout));
+  if (!done) {
+    return absl::UnavailableError(absl::StrCat(
+        "volume ", volume_id, ": the master ended the verification without "
+        "a result"));
+  }
+  VerificationReport report;
+  report.needles_checked = done->needles_checked();
+  report.bytes_checked = done->bytes_checked();
+  report.corrupt_count = done->corrupt_count();
+  for (const v1::CorruptNeedle& needle : done->corrupt()) {
+    report.corrupt.push_back(CorruptNeedleInfo{needle.needle_id(),
+                                               needle.offset(), needle.error(),
+                                               needle.bucket(), needle.key()});
+  }
+  return report;
 }
 
 absl::StatusOr<ConsistencyReport> Client::CheckConsistency(

@@ -4,6 +4,7 @@
 #ifndef WAREHOUSE_SDK_MASTER_RPC_H_
 #define WAREHOUSE_SDK_MASTER_RPC_H_
 
+#include <functional>
 #include <memory>
 #include <string>
 #include <utility>
@@ -14,6 +15,7 @@
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
 #include "common/grpc_auth.h"
+#include "common/status_macros.h"
 #include "common/status_mapping.h"
 #include "grpcpp/grpcpp.h"
 #include "proto/warehouse/master.grpc.pb.h"
@@ -75,15 +77,47 @@ class MasterRpc {
                         Response* response,
                         absl::Duration timeout = absl::ZeroDuration()) const {
     grpc::ClientContext context;
-    context.set_deadline(absl::ToChronoTime(
+    RETURN_IF_ERROR(Prepare(&context, name, timeout));
+    return Named(
+        name, FromGrpcStatus(((*stub_).*method)(&context, request, response)));
+  }
+
+  // A call that answers with a stream, made once: `each` receives every
+  // message as it arrives. Errors as CallOnce.
+  template <typename Request, typename Response>
+  absl::Status Stream(
+      std::unique_ptr<grpc::ClientReader<Response>> (v1::Master::Stub::*method)(
+          grpc::ClientContext*, const Request&),
+      absl::string_view name, const Request& request,
+      const std::function<void(const Response&)>& each,
+      absl::Duration timeout = absl::ZeroDuration()) const {
+    grpc::ClientContext context;
+    RETURN_IF_ERROR(Prepare(&context, name, timeout));
+    std::unique_ptr<grpc::ClientReader<Response>> reader =
+        ((*stub_).*method)(&context, request);
+    Response message;
+    while (reader->Read(&message)) each(message);
+    return Named(name, FromGrpcStatus(reader->Finish()));
+  }
+
+  const RetryPolicy& retry() const { return retry_; }
+
+ private:
+  // Sets the deadline (`timeout`, or the call timeout when zero) and signs
+  // the call to `name`.
+  absl::Status Prepare(grpc::ClientContext* context, absl::string_view name,
+                       absl::Duration timeout) const {
+    context->set_deadline(absl::ToChronoTime(
         absl::Now() +
         (timeout > absl::ZeroDuration() ? timeout : call_timeout_)));
-    absl::Status signed_call = AttachAuthorization(
-        &context, FullMethodName(v1::Master::service_full_name(), name),
+    return AttachAuthorization(
+        context, FullMethodName(v1::Master::service_full_name(), name),
         access_key_id_, secret_, absl::Now());
-    if (!signed_call.ok()) return signed_call;
-    absl::Status status =
-        FromGrpcStatus(((*stub_).*method)(&context, request, response));
+  }
+
+  // gRPC's words for Unavailable and DeadlineExceeded name no peer: the
+  // master and the call are put first.
+  absl::Status Named(absl::string_view name, const absl::Status& status) const {
     if (absl::IsUnavailable(status) || absl::IsDeadlineExceeded(status)) {
       return absl::Status(status.code(),
                           absl::StrCat("master ", address_, ": ", name, ": ",
@@ -92,9 +126,6 @@ class MasterRpc {
     return status;
   }
 
-  const RetryPolicy& retry() const { return retry_; }
-
- private:
   const std::unique_ptr<v1::Master::Stub> stub_;
   const std::string address_;
   const std::string access_key_id_;

@@ -53,8 +53,12 @@ void AddBucketCommands(CLI::App& app, CliContext& context,
 // put, get, ls, stat, rm, url
 void AddObjectCommands(CLI::App& app, CliContext& context,
                        CommandRunners& runners);
-// servers, volumes, compact, key create|list|revoke
+// servers, volumes, compact, drain, undrain, mark, fsck,
+// key create|list|revoke
 void AddAdminCommands(CLI::App& app, CliContext& context,
+                      CommandRunners& runners);
+// verify
+void AddVerifyCommand(CLI::App& app, CliContext& context,
                       CommandRunners& runners);
 
 }  // namespace warehouse::cli

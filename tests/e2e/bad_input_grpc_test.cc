@@ -133,6 +133,31 @@ std::vector<std::string> AuthorizationFor(Auth auth,
         grpc::StatusCode::code, fragment                                  \
   }
 
+// Reads a call's stream to its end, for its status.
+template <typename Message>
+grpc::Status FinishStream(grpc::ClientReader<Message>& reader) {
+  Message message;
+  while (reader.Read(&message)) {
+  }
+  return reader.Finish();
+}
+
+// A row calling Master.<method>, which answers with a stream.
+#define MASTER_STREAM_ROW(name, auth, method, req, code, fragment)        \
+  GrpcRow {                                                               \
+    name, auth, FullMethodName(v1::Master::service_full_name(), #method), \
+        [&fx, rq = (req)](grpc::ClientContext* context) {                 \
+          return FinishStream(*fx.master().method(context, rq));          \
+        },                                                                \
+        grpc::StatusCode::code, fragment                                  \
+  }
+
+v1::VerifyVolumeRequest VerifyVolume(uint32_t id) {
+  v1::VerifyVolumeRequest request;
+  request.set_volume_id(id);
+  return request;
+}
+
 v1::CreateBucketRequest CreateBucket(const std::string& bucket) {
   v1::CreateBucketRequest request;
   request.set_bucket(bucket);
@@ -344,6 +369,9 @@ std::vector<GrpcRow> GrpcRows(BadInputFixture& fx) {
           MASTER_ROW("read-write key marking a volume read-only",
                      Auth::kReadWrite, SetVolumeReadOnly, MarkReadOnly(1),
                      PERMISSION_DENIED, ""),
+          MASTER_STREAM_ROW("read-write key verifying a volume",
+                            Auth::kReadWrite, VerifyVolume, VerifyVolume(1),
+                            PERMISSION_DENIED, ""),
           MASTER_ROW("read-write key draining a server", Auth::kReadWrite,
                      SetServerDraining, DrainServer("any"), PERMISSION_DENIED,
                      ""),
@@ -601,6 +629,12 @@ std::vector<GrpcRow> GrpcRows(BadInputFixture& fx) {
           MASTER_ROW("marking a volume that does not exist", Auth::kAdmin,
                      SetVolumeReadOnly, MarkReadOnly(4000000), NOT_FOUND,
                      "4000000"),
+          MASTER_STREAM_ROW("verifying volume 0, which is never assigned",
+                            Auth::kAdmin, VerifyVolume, VerifyVolume(0),
+                            INVALID_ARGUMENT, "volume id 0"),
+          MASTER_STREAM_ROW("verifying a volume that does not exist",
+                            Auth::kAdmin, VerifyVolume, VerifyVolume(4000000),
+                            NOT_FOUND, "4000000"),
           MASTER_ROW("draining a server that never registered", Auth::kAdmin,
                      SetServerDraining, DrainServer("feedfacefeedface"),
                      NOT_FOUND, "feedfacefeedface"),

@@ -1130,6 +1130,24 @@ TEST_CASE("administrators list servers and volumes, compact, and manage keys",
   CHECK(client->CompactVolumes(1.5).status().code() ==
         absl::StatusCode::kInvalidArgument);
 
+  uint64_t progress_calls = 0;
+  uint64_t last_total = 0;
+  absl::StatusOr<VerificationReport> verified = client->VerifyVolume(
+      volume_id, 0, [&](uint64_t done, uint64_t total) {
+        ++progress_calls;
+        CHECK(done <= total);
+        last_total = total;
+      });
+  REQUIRE(verified.ok());
+  CHECK(verified->needles_checked == 1);
+  CHECK(verified->bytes_checked > 100000);
+  CHECK(verified->corrupt_count == 0);
+  CHECK(verified->corrupt.empty());
+  CHECK(progress_calls >= 1);  // the first needle's, at least
+  CHECK(last_total == verified->bytes_checked);
+  CHECK(client->VerifyVolume(999999).status().code() ==
+        absl::StatusCode::kNotFound);
+
   absl::StatusOr<VolumeInfo> marked = client->SetVolumeReadOnly(volume_id, true);
   REQUIRE(marked.ok());
   CHECK(marked->volume_id == volume_id);

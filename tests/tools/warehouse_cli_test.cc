@@ -690,6 +690,64 @@ TEST_CASE("mark turns a volume read-only across restarts, and writable again",
   CheckFailure(cli.Run({"mark", volume, "read-only"}), "offline");
 }
 
+TEST_CASE("verify reads a volume back and names the objects that lost data",
+          "[tools][e2e]") {
+  CliTest cli;
+  cli.Ok({"bucket", "create", "checked"});
+  TempDir work;
+  const std::string kept = Payload(21, 5000);
+  const std::string hit = Payload(22, 300 << 10);  // read in chunks
+  WriteFile(work.Join("kept"), kept);
+  WriteFile(work.Join("hit"), hit);
+  cli.Ok({"put", work.Join("kept"), "checked/kept"});
+  cli.Ok({"put", work.Join("hit"), "checked/deep/hit"});
+  const std::string volume = VolumeOf(cli, "checked/deep/hit");
+  REQUIRE(VolumeOf(cli, "checked/kept") == volume);
+
+  CliRun intact = cli.Ok({"verify", volume});
+  CHECK_THAT(intact.out, Catch::StartsWith("volume " + volume + ": 2 needles ("));
+  CHECK_THAT(intact.out, Catch::EndsWith(") read back, none corrupt\n"));
+
+  // A byte of one object's data changes on the disk behind the server.
+  const std::string data_file =
+      cli.cluster().volume_dir(0) + "/" + volume + ".dat";
+  const size_t at = ReadFile(data_file).find(hit.substr(0, 64));
+  REQUIRE(at != std::string::npos);
+  {
+    std::fstream file(data_file, std::ios::in | std::ios::out | std::ios::binary);
+    file.seekp(static_cast<std::streamoff>(at + 200000));
+    const char flipped = static_cast<char>(hit[200000] ^ 0x01);
+    file.write(&flipped, 1);
+    REQUIRE(file.good());
+  }
+  CliRun found = cli.Run({"verify", volume, "--bandwidth", "64M"});
+  INFO(found.out << found.err);
+  CHECK(found.exit_code == 1);
+  CHECK_THAT(found.out, Catch::StartsWith("NEEDLE"));
+  CHECK_THAT(found.out, Catch::Contains("  checked/deep/hit  "));
+  CHECK_THAT(found.out, Catch::Contains("data crc mismatch"));
+  CHECK_THAT(found.out, Catch::EndsWith(") read back, 1 corrupt\n"));
+  CHECK_THAT(found.err, Catch::StartsWith("warehouse: volume " + volume +
+                                          ": 1 needle fails its checks"));
+  CliRun json = cli.Run({"--json", "verify", volume});
+  CHECK(json.exit_code == 1);
+  CHECK_THAT(json.out, Catch::StartsWith("{\"volume_id\":" + volume +
+                                         ",\"needles_checked\":2,"));
+  CHECK_THAT(json.out, Catch::Contains("\"corrupt_count\":1,"));
+  CHECK_THAT(json.out, Catch::Contains(
+                           "\"bucket\":\"checked\",\"key\":\"deep/hit\""));
+  // The other object still reads; the changed one fails its checksum.
+  CHECK(cli.Ok({"get", "checked/kept", "-"}).out == kept);
+  CHECK(cli.Run({"get", "checked/deep/hit", work.Join("got")}).exit_code == 1);
+
+  CheckFailure(cli.Run({"verify", "424242"}), "424242");
+  CheckFailure(cli.Run({"verify", volume, "--bandwidth", "fast"}),
+               "--bandwidth fast");
+  CheckFailure(cli.Run({"verify", volume, "--timeout", "soon"}),
+               "--timeout soon");
+  CHECK(cli.Run({"verify"}).exit_code == 2);
+}
+
 TEST_CASE("drain keeps uploads off a server across master restarts",
           "[tools][e2e]") {
   CliTest cli;

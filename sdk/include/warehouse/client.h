@@ -300,6 +300,19 @@ class Client {
   absl::StatusOr<ConsistencyReport> CheckConsistency(
       bool repair_orphans, uint32_t max_findings = 0,
       absl::Duration timeout = absl::Hours(1));
+  // Has the server holding the volume read back and check every live
+  // needle while it keeps serving (Master.VerifyVolume), reading at most
+  // `bytes_per_second` (0: no limit); `progress`, when given, receives
+  // bytes checked so far and in all, a few times a second. A corrupt needle
+  // is a finding, listed with the object it holds. Made once, not retried;
+  // a whole volume may take long, hence its own `timeout`. Errors:
+  // NotFound (no such volume); Unavailable (its server is offline or
+  // unreachable); DeadlineExceeded.
+  absl::StatusOr<VerificationReport> VerifyVolume(
+      uint32_t volume_id, uint64_t bytes_per_second = 0,
+      const std::function<void(uint64_t done, uint64_t total)>& progress =
+          nullptr,
+      absl::Duration timeout = absl::Hours(1));
 
   // Creates a key; its secret is in the result and never again. Errors:
   // InvalidArgument (an admin key with buckets, a bad bucket name, a

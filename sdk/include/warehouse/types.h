@@ -152,6 +152,25 @@ struct ConsistencyReport {
   bool findings_truncated = false;
 };
 
+// A live needle whose bytes on its volume server's disk fail a check.
+struct CorruptNeedleInfo {
+  uint64_t needle_id = 0;
+  uint64_t offset = 0;  // in the volume file
+  std::string error;    // what failed ("data crc mismatch ...")
+  // The object whose data it is; both empty when none is.
+  std::string bucket;
+  std::string key;
+};
+
+// What Client::VerifyVolume found.
+struct VerificationReport {
+  uint64_t needles_checked = 0;
+  uint64_t bytes_checked = 0;
+  uint64_t corrupt_count = 0;  // 0: every needle read back intact
+  // The first corrupt needles (at most 1000), in file order.
+  std::vector<CorruptNeedleInfo> corrupt;
+};
+
 // What an access key may do (docs/access_keys.md).
 enum class AccessKeyRole {
   kAdmin,      // every call, on every bucket
