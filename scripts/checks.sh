@@ -34,6 +34,7 @@ TSAN_EXECUTABLES=(
 )
 TSAN_TESTS=(
   '^volume_test: ?concurrent writers'
+  '^volume_test: ?verification goes on beside writes'
   '^volume_compaction_test: ?readers and writers carry on during compaction'
   '^volume_server_test: ?concurrent upload reports'
   '^volume_server_test: ?a failed round trip fails every report'
