@@ -61,58 +61,57 @@ absl::Status BindError(const boost::system::error_code& ec,
   return absl::UnavailableError(message);
 }
 
-// A connection being answered 503 and closed, on the accept thread.
-class Rejection {
+// A connection being answered 503 and closed, without blocking the accept
+// thread: the answer is written, then sending stops and what the client
+// still sends is read until it closes (closing with unread bytes would
+// reset the connection, and the client could lose the answer), all within
+// a time limit. Lives on the accept thread, registered in `active` (which
+// shutdown closes); shared by the asynchronous operations in flight (hence
+// shared_ptr), the last to complete frees it.
+class Rejection : public std::enable_shared_from_this<Rejection> {
  public:
-  virtual ~Rejection() = default;
-  // Ends it now (shutdown, or its time is up).
-  virtual void Close() = 0;
-};
-
-// Answers one connection 503 and closes it, without blocking the accept
-// thread: write the response, stop sending, read what the client still
-// sends until it closes or the linger time ends. Lives on the accept
-// thread. Shared by the asynchronous operations in flight (hence
-// shared_ptr); the last to complete frees it.
-class PlainRejection final : public Rejection,
-                             public std::enable_shared_from_this<PlainRejection> {
- public:
-  PlainRejection(tcp::socket socket, const std::string& response,
-                 std::set<Rejection*>& active)
-      : socket_(std::move(socket)),
-        timer_(socket_.get_executor()),
-        response_(response),
-        active_(active) {
+  Rejection(const net::any_io_executor& executor, const std::string& response,
+            std::set<Rejection*>& active)
+      : response_(response), timer_(executor), active_(active) {
     active_.insert(this);
   }
-  ~PlainRejection() override { active_.erase(this); }
+  virtual ~Rejection() { active_.erase(this); }
 
-  void Start(absl::Duration linger) {
+  // Answers, and closes after `limit` at the latest.
+  void Start(absl::Duration limit) {
     auto self = shared_from_this();
-    timer_.expires_after(absl::ToChronoMilliseconds(linger));
+    timer_.expires_after(absl::ToChronoMilliseconds(limit));
     timer_.async_wait([self](const boost::system::error_code& ec) {
       if (!ec) self->Close();
     });
-    net::async_write(socket_, net::buffer(response_),
-                     [self](const boost::system::error_code& ec, size_t) {
-                       if (ec) return self->Close();
-                       boost::system::error_code ignored;
-                       self->socket_.shutdown(tcp::socket::shutdown_send,
-                                              ignored);
-                       self->Drain();
-                     });
+    Answer();
   }
 
-  void Close() override {
+  // Ends it now (shutdown, or its time is up).
+  void Close() {
     boost::system::error_code ignored;
     timer_.cancel();
-    socket_.close(ignored);
+    socket().close(ignored);
   }
+
+ protected:
+  // The TCP socket, under TLS if any.
+  virtual tcp::socket& socket() = 0;
+  // Writes the response, then calls StopSendingAndDrain (or Close).
+  virtual void Answer() = 0;
+
+  void StopSendingAndDrain() {
+    boost::system::error_code ignored;
+    socket().shutdown(tcp::socket::shutdown_send, ignored);
+    Drain();
+  }
+
+  const std::string& response_;
 
  private:
   void Drain() {
     auto self = shared_from_this();
-    socket_.async_read_some(
+    socket().async_read_some(
         net::buffer(scratch_),
         [self](const boost::system::error_code& ec, size_t) {
           if (ec) return self->Close();
@@ -120,11 +119,32 @@ class PlainRejection final : public Rejection,
         });
   }
 
-  tcp::socket socket_;
   net::steady_timer timer_;
-  const std::string& response_;
   std::set<Rejection*>& active_;
   char scratch_[4096];
+};
+
+// In plaintext: the response as it is.
+class PlainRejection final : public Rejection {
+ public:
+  PlainRejection(tcp::socket socket, const std::string& response,
+                 std::set<Rejection*>& active)
+      : Rejection(socket.get_executor(), response, active),
+        socket_(std::move(socket)) {}
+
+ private:
+  tcp::socket& socket() override { return socket_; }
+  void Answer() override {
+    // `self` keeps this alive until the handler has run.
+    net::async_write(socket_, net::buffer(response_),
+                     [self = shared_from_this(), this](
+                         const boost::system::error_code& ec, size_t) {
+                       if (ec) return Close();
+                       StopSendingAndDrain();
+                     });
+  }
+
+  tcp::socket socket_;
 };
 
 // Asio's view of one of our server contexts. Asio frees the SSL_CTX it is
@@ -134,78 +154,43 @@ net::ssl::context AsioContext(const TlsContext& tls) {
   return net::ssl::context(tls.native());
 }
 
-// The same over TLS: the handshake, the 503 in a record, close_notify,
-// then the socket closed, all within `limit` and without blocking the
-// accept thread. The handshake is the client's as much as ours: a client
-// that never finishes it is closed when the time is up.
-class TlsRejection final : public Rejection,
-                           public std::enable_shared_from_this<TlsRejection> {
+// Over TLS: the handshake, the response in a record, close_notify, with
+// Boost.Asio's ssl::stream. The handshake is the client's as much as
+// ours: one that never finishes it is closed when the time is up.
+class TlsRejection final : public Rejection {
  public:
   TlsRejection(tcp::socket socket, std::shared_ptr<const TlsContext> tls,
                const std::string& response, std::set<Rejection*>& active)
-      : tls_(std::move(tls)),
+      : Rejection(socket.get_executor(), response, active),
+        tls_(std::move(tls)),
         context_(AsioContext(*tls_)),
-        stream_(std::move(socket), context_),
-        timer_(stream_.get_executor()),
-        response_(response),
-        active_(active) {
-    active_.insert(this);
-  }
-  ~TlsRejection() override { active_.erase(this); }
-
-  void Start(absl::Duration limit) {
-    auto self = shared_from_this();
-    timer_.expires_after(absl::ToChronoMilliseconds(limit));
-    timer_.async_wait([self](const boost::system::error_code& ec) {
-      if (!ec) self->Close();
-    });
-    stream_.async_handshake(
-        net::ssl::stream_base::server,
-        [self](const boost::system::error_code& ec) {
-          if (ec) return self->Close();
-          net::async_write(
-              self->stream_, net::buffer(self->response_),
-              [self](const boost::system::error_code& ec, size_t) {
-                if (ec) return self->Close();
-                // Sends close_notify and waits for the client's (or
-                // reads its request, which ends the wait with an error).
-                self->stream_.async_shutdown(
-                    [self](const boost::system::error_code&) {
-                      boost::system::error_code ignored;
-                      self->stream_.lowest_layer().shutdown(
-                          tcp::socket::shutdown_send, ignored);
-                      self->Drain();
-                    });
-              });
-        });
-  }
-
-  void Close() override {
-    boost::system::error_code ignored;
-    timer_.cancel();
-    stream_.lowest_layer().close(ignored);
-  }
+        stream_(std::move(socket), context_) {}
 
  private:
-  // As PlainRejection's: closing with unread bytes would reset the
-  // connection, and the client could lose the answer.
-  void Drain() {
-    auto self = shared_from_this();
-    stream_.next_layer().async_read_some(
-        net::buffer(scratch_),
-        [self](const boost::system::error_code& ec, size_t) {
-          if (ec) return self->Close();
-          self->Drain();
+  tcp::socket& socket() override { return stream_.next_layer(); }
+  void Answer() override {
+    // `self` keeps this alive until the handlers have run.
+    stream_.async_handshake(
+        net::ssl::stream_base::server,
+        [self = shared_from_this(), this](const boost::system::error_code& ec) {
+          if (ec) return Close();
+          net::async_write(
+              stream_, net::buffer(response_),
+              [self, this](const boost::system::error_code& ec, size_t) {
+                if (ec) return Close();
+                // Sends close_notify and waits for the client's (or reads
+                // its request, which ends the wait with an error).
+                stream_.async_shutdown(
+                    [self, this](const boost::system::error_code&) {
+                      StopSendingAndDrain();
+                    });
+              });
         });
   }
 
   const std::shared_ptr<const TlsContext> tls_;
   net::ssl::context context_;
   net::ssl::stream<tcp::socket> stream_;
-  net::steady_timer timer_;
-  const std::string& response_;
-  std::set<Rejection*>& active_;
-  char scratch_[4096];
 };
 
 }  // namespace

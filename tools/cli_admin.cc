@@ -316,19 +316,15 @@ absl::Status Compact(CliContext& context, const CompactFlags& flags) {
     return absl::InvalidArgumentError(
         absl::StrCat("--wait ", flags.wait, ": not a duration such as 10m"));
   }
-  absl::StatusOr<uint64_t> bandwidth = ParseByteSize(flags.bandwidth);
-  if (!bandwidth.ok()) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("--bandwidth ", flags.bandwidth,
-                     ": not bytes a second such as 64M, or 0 for no limit"));
-  }
+  ASSIGN_OR_RETURN(const uint64_t bandwidth,
+                   ParseBandwidthFlag(flags.bandwidth));
   ASSIGN_OR_RETURN(Client * client, context.client());
   ASSIGN_OR_RETURN(std::vector<VolumeInfo> before, client->ListVolumes());
   std::vector<uint32_t> ids;
   if (flags.all) {
-    ASSIGN_OR_RETURN(ids, client->CompactVolumes(flags.min_garbage, *bandwidth));
+    ASSIGN_OR_RETURN(ids, client->CompactVolumes(flags.min_garbage, bandwidth));
   } else {
-    RETURN_IF_ERROR(client->CompactVolume(flags.volume_id, *bandwidth));
+    RETURN_IF_ERROR(client->CompactVolume(flags.volume_id, bandwidth));
     ids.push_back(flags.volume_id);
   }
   std::map<uint32_t, Compaction> compactions;
@@ -413,12 +409,8 @@ const char* KindName(ConsistencyFinding::Kind kind) {
 // exit status is nonzero. Orphans and unchecked volumes are printed but do
 // not fail the command: nothing is lost by them.
 absl::Status Fsck(CliContext& context, const FsckFlags& flags) {
-  absl::Duration timeout;
-  if (!absl::ParseDuration(flags.timeout, &timeout) ||
-      timeout <= absl::ZeroDuration()) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "--timeout ", flags.timeout, ": not a positive duration such as 1h"));
-  }
+  ASSIGN_OR_RETURN(const absl::Duration timeout,
+                   ParseTimeoutFlag(flags.timeout));
   ASSIGN_OR_RETURN(Client * client, context.client());
   ASSIGN_OR_RETURN(ConsistencyReport report,
                    client->CheckConsistency(flags.repair, flags.max_findings,

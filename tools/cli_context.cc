@@ -3,6 +3,9 @@
 #include <cstdio>
 #include <cstdlib>
 
+#include "absl/strings/str_cat.h"
+#include "common/units.h"
+
 #include "tools/cli_credentials.h"
 
 namespace warehouse::cli {
@@ -26,6 +29,26 @@ void CliContext::Out(absl::string_view text) {
 
 void CliContext::Note(absl::string_view text) {
   std::fwrite(text.data(), 1, text.size(), stderr);
+}
+
+absl::StatusOr<uint64_t> ParseBandwidthFlag(const std::string& value) {
+  absl::StatusOr<uint64_t> bandwidth = ParseByteSize(value);
+  if (!bandwidth.ok()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("--bandwidth ", value,
+                     ": not bytes a second such as 64M, or 0 for no limit"));
+  }
+  return bandwidth;
+}
+
+absl::StatusOr<absl::Duration> ParseTimeoutFlag(const std::string& value) {
+  absl::Duration timeout;
+  if (!absl::ParseDuration(value, &timeout) ||
+      timeout <= absl::ZeroDuration()) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "--timeout ", value, ": not a positive duration such as 1h"));
+  }
+  return timeout;
 }
 
 }  // namespace warehouse::cli

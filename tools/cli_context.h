@@ -3,6 +3,7 @@
 #ifndef WAREHOUSE_TOOLS_CLI_CONTEXT_H_
 #define WAREHOUSE_TOOLS_CLI_CONTEXT_H_
 
+#include <cstdint>
 #include <functional>
 #include <memory>
 #include <string>
@@ -13,6 +14,7 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
+#include "absl/time/time.h"
 #include "warehouse/client.h"
 
 namespace warehouse::cli {
@@ -41,6 +43,13 @@ class CliContext {
  private:
   std::unique_ptr<Client> client_;
 };
+
+// A --bandwidth value: bytes a second such as 64M, or 0 for no limit.
+// Errors: InvalidArgument naming the flag and its value.
+absl::StatusOr<uint64_t> ParseBandwidthFlag(const std::string& value);
+// A --timeout value: a positive duration such as 1h. Errors:
+// InvalidArgument naming the flag and its value.
+absl::StatusOr<absl::Duration> ParseTimeoutFlag(const std::string& value);
 
 // The subcommands to run, each with the CLI11 app that parses it; main
 // runs the one that was parsed.

@@ -23,18 +23,10 @@ struct VerifyFlags {
 // Prints the report; fails with DataLoss when a needle is corrupt, so the
 // exit status is nonzero.
 absl::Status Verify(CliContext& context, const VerifyFlags& flags) {
-  absl::StatusOr<uint64_t> bandwidth = ParseByteSize(flags.bandwidth);
-  if (!bandwidth.ok()) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("--bandwidth ", flags.bandwidth,
-                     ": not bytes a second such as 64M, or 0 for no limit"));
-  }
-  absl::Duration timeout;
-  if (!absl::ParseDuration(flags.timeout, &timeout) ||
-      timeout <= absl::ZeroDuration()) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "--timeout ", flags.timeout, ": not a positive duration such as 1h"));
-  }
+  ASSIGN_OR_RETURN(const uint64_t bandwidth,
+                   ParseBandwidthFlag(flags.bandwidth));
+  ASSIGN_OR_RETURN(const absl::Duration timeout,
+                   ParseTimeoutFlag(flags.timeout));
   ASSIGN_OR_RETURN(Client * client, context.client());
   VerificationReport report;
   {
@@ -42,7 +34,7 @@ absl::Status Verify(CliContext& context, const VerifyFlags& flags) {
     ASSIGN_OR_RETURN(
         report,
         client->VerifyVolume(
-            flags.volume_id, *bandwidth,
+            flags.volume_id, bandwidth,
             [&bar, &context](uint64_t done, uint64_t total) {
               if (!context.json) bar.Update(done, total);
             },

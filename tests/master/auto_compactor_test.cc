@@ -23,6 +23,16 @@ v1::VolumeStatus WithGarbage(uint32_t volume_id, uint64_t size,
   return status;
 }
 
+// The next command `server` receives, which must compact `volume_id`.
+v1::MasterCommand ExpectCompaction(ScriptedVolumeServer& server,
+                                   uint32_t volume_id) {
+  std::optional<v1::MasterCommand> command = server.NextCommand();
+  REQUIRE(command.has_value());
+  REQUIRE(command->has_compact_volume());
+  CHECK(command->compact_volume().volume_id() == volume_id);
+  return *command;
+}
+
 TEST_CASE("volumes with enough garbage are compacted by themselves",
           "[master][compaction]") {
   TestMaster m([](MasterServer::Options& options) {
@@ -42,28 +52,19 @@ TEST_CASE("volumes with enough garbage are compacted by themselves",
   b.ConnectAndAwaitOnline(m, {WithGarbage(5, 10 * kMiB, 5 * kMiB)});
 
   // Each server compacts one volume at a time, the most garbage first.
-  std::optional<v1::MasterCommand> first = a.NextCommand();
-  REQUIRE(first.has_value());
-  REQUIRE(first->has_compact_volume());
-  CHECK(first->compact_volume().volume_id() == 2);
-  CHECK(first->compact_volume().bytes_per_second() == 32 << 20);
-  std::optional<v1::MasterCommand> other = b.NextCommand();
-  REQUIRE(other.has_value());
-  REQUIRE(other->has_compact_volume());
-  CHECK(other->compact_volume().volume_id() == 5);
+  const v1::MasterCommand first = ExpectCompaction(a, 2);
+  CHECK(first.compact_volume().bytes_per_second() == 32 << 20);
+  const v1::MasterCommand other = ExpectCompaction(b, 5);
   CHECK_FALSE(a.NextCommand(absl::Milliseconds(300)).has_value());
 
   // As warehouse-volume does: the volume's new size, then the result.
   volumes[1] = WithGarbage(2, 2 * kMiB, 0);
   REQUIRE(a.Heartbeat(volumes));
-  REQUIRE(a.SendResult(first->command_id(), absl::OkStatus(), 8 * kMiB));
-  std::optional<v1::MasterCommand> second = a.NextCommand();
-  REQUIRE(second.has_value());
-  REQUIRE(second->has_compact_volume());
-  CHECK(second->compact_volume().volume_id() == 1);
+  REQUIRE(a.SendResult(first.command_id(), absl::OkStatus(), 8 * kMiB));
+  const v1::MasterCommand second = ExpectCompaction(a, 1);
   volumes[0] = WithGarbage(1, 6 * kMiB, 0);
   REQUIRE(a.Heartbeat(volumes));
-  REQUIRE(a.SendResult(second->command_id(), absl::OkStatus(), 4 * kMiB));
+  REQUIRE(a.SendResult(second.command_id(), absl::OkStatus(), 4 * kMiB));
   CHECK_FALSE(a.NextCommand(absl::Milliseconds(300)).has_value());
   CHECK(m.server().compactions().stats().succeeded == 2);
 }
@@ -81,21 +82,15 @@ TEST_CASE("a volume whose compaction failed waits, and its server's next "
       WithGarbage(1, 10 * kMiB, 4 * kMiB), WithGarbage(2, 10 * kMiB, 8 * kMiB)};
   a.ConnectAndAwaitOnline(m, volumes);
 
-  std::optional<v1::MasterCommand> first = a.NextCommand();
-  REQUIRE(first.has_value());
-  REQUIRE(first->has_compact_volume());
-  CHECK(first->compact_volume().volume_id() == 2);
-  REQUIRE(a.SendResult(first->command_id(),
+  const v1::MasterCommand first = ExpectCompaction(a, 2);
+  REQUIRE(a.SendResult(first.command_id(),
                        absl::ResourceExhaustedError("volume 2: no room"), 0));
 
   // Volume 2 still has the most garbage, but waits out its hour.
-  std::optional<v1::MasterCommand> second = a.NextCommand();
-  REQUIRE(second.has_value());
-  REQUIRE(second->has_compact_volume());
-  CHECK(second->compact_volume().volume_id() == 1);
+  const v1::MasterCommand second = ExpectCompaction(a, 1);
   volumes[0] = WithGarbage(1, 6 * kMiB, 0);
   REQUIRE(a.Heartbeat(volumes));
-  REQUIRE(a.SendResult(second->command_id(), absl::OkStatus(), 4 * kMiB));
+  REQUIRE(a.SendResult(second.command_id(), absl::OkStatus(), 4 * kMiB));
   CHECK_FALSE(a.NextCommand(absl::Milliseconds(300)).has_value());
 
   const auto latest = m.server().compactions().Latest();
@@ -119,22 +114,17 @@ TEST_CASE("a volume whose compaction failed is tried again later, and "
   ScriptedVolumeServer a(m.channel(), &m.keys(), "vs1", "127.0.0.1:8081");
   a.ConnectAndAwaitOnline(m, {WithGarbage(2, 10 * kMiB, 8 * kMiB)});
 
-  std::optional<v1::MasterCommand> command = a.NextCommand();
-  REQUIRE(command.has_value());
-  REQUIRE(command->has_compact_volume());
+  v1::MasterCommand command = ExpectCompaction(a, 2);
   for (int failures = 1; failures <= 2; ++failures) {
     const absl::Time failed = absl::Now();
-    REQUIRE(a.SendResult(command->command_id(),
+    REQUIRE(a.SendResult(command.command_id(),
                          absl::ResourceExhaustedError("volume 2: no room"),
                          0));
-    command = a.NextCommand();
-    REQUIRE(command.has_value());
-    REQUIRE(command->has_compact_volume());
-    CHECK(command->compact_volume().volume_id() == 2);
+    command = ExpectCompaction(a, 2);
     // The wait is a lower bound: the retry comes at the first look after.
     CHECK(absl::Now() - failed >= kFirstDelay * (1 << (failures - 1)));
   }
-  REQUIRE(a.SendResult(command->command_id(), absl::OkStatus(), 8 * kMiB));
+  REQUIRE(a.SendResult(command.command_id(), absl::OkStatus(), 8 * kMiB));
   CHECK(Eventually([&] {
     const auto latest = m.server().compactions().Latest();
     return latest.count(2) == 1 && latest.at(2).failures_in_a_row == 0;
@@ -163,9 +153,8 @@ TEST_CASE("a master restart keeps each volume's latest compaction, and one "
     a.ConnectAndAwaitOnline(m, {WithGarbage(1, 10 * kMiB, 8 * kMiB),
                                 WithGarbage(2, 10 * kMiB, 8 * kMiB)});
     REQUIRE(Compact(m, 1));
-    std::optional<v1::MasterCommand> first = a.NextCommand();
-    REQUIRE(first.has_value());
-    REQUIRE(a.SendResult(first->command_id(),
+    const v1::MasterCommand first = ExpectCompaction(a, 1);
+    REQUIRE(a.SendResult(first.command_id(),
                          absl::ResourceExhaustedError("volume 1: no room"), 0));
     REQUIRE(Eventually([&] {
       return m.server().compactions().Latest().at(1).state ==
@@ -173,7 +162,7 @@ TEST_CASE("a master restart keeps each volume's latest compaction, and one "
     }));
     // Volume 2's compaction is never answered: the master stops first.
     REQUIRE(Compact(m, 2));
-    REQUIRE(a.NextCommand().has_value());
+    ExpectCompaction(a, 2);
   }
   TestMaster m(adjust);
   const auto latest = m.server().compactions().Latest();
