@@ -25,9 +25,11 @@
 namespace warehouse::fuzz {
 namespace {
 
-// The longest id is 32 characters and messages name entries by id, so a
-// secret field longer than that in a message would be a leaked secret.
-constexpr size_t kLeakLength = KeyRing::kMaxKeyIdLength + 1;
+// Messages name entries by id, as "(key <id>): ...", so a message may hold
+// a run of up to 32 id characters and "):" between spaces, which a secret
+// field (split at spaces) can equal by chance. A secret field longer than
+// that found in a message is a leaked secret.
+constexpr size_t kLeakLength = KeyRing::kMaxKeyIdLength + 3;
 
 struct Entry {
   std::string id;
