@@ -147,6 +147,7 @@ grpc::Status AdminService::VerifyVolume(
   };
   absl::StatusOr<VerifyResult> result = (*volume)->Verify(options);
   if (!result.ok()) return ToGrpcStatus(result.status());
+  checksum_failures_->Increment(result->corrupt_count);
   v1::VerificationProgress last;
   v1::VerificationDone* done = last.mutable_done();
   done->set_needles_checked(result->needles_checked);

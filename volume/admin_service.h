@@ -9,6 +9,7 @@
 #include "absl/status/status.h"
 #include "absl/strings/string_view.h"
 #include "common/key_ring.h"
+#include "common/metrics.h"
 #include "proto/warehouse/volume.grpc.pb.h"
 #include "volume/store.h"
 
@@ -16,9 +17,10 @@ namespace warehouse::volume {
 
 class AdminService final : public v1::VolumeAdmin::Service {
  public:
-  // `*store` and `*keys` must outlive the service.
-  AdminService(Store* store, const KeyRing* keys)
-      : store_(store), keys_(keys) {}
+  // `*store`, `*keys` and `*checksum_failures` must outlive the service;
+  // VerifyVolume adds the corrupt needles it finds to the last.
+  AdminService(Store* store, const KeyRing* keys, Counter* checksum_failures)
+      : store_(store), keys_(keys), checksum_failures_(checksum_failures) {}
 
   grpc::Status ListVolumes(grpc::ServerContext* context,
                            const v1::ListLocalVolumesRequest* request,
@@ -44,6 +46,7 @@ class AdminService final : public v1::VolumeAdmin::Service {
 
   Store* const store_;
   const KeyRing* const keys_;
+  Counter* const checksum_failures_;
 };
 
 }  // namespace warehouse::volume

@@ -76,7 +76,8 @@ void Preflight(http::Request&, http::ResponseWriter& response) {
 }  // namespace
 
 DataPath::DataPath(Store* store, const KeyRing* keys, UploadReporter* reporter,
-                   MetricsRegistry* metrics, std::function<bool()> ready)
+                   MetricsRegistry* metrics, Counter* checksum_failures,
+                   std::function<bool()> ready)
     : store_(store),
       keys_(keys),
       reporter_(reporter),
@@ -85,7 +86,8 @@ DataPath::DataPath(Store* store, const KeyRing* keys, UploadReporter* reporter,
       bytes_in_(metrics->AddCounter("warehouse_volume_received_bytes_total",
                                     "Object bytes received by PUT.")),
       bytes_out_(metrics->AddCounter("warehouse_volume_sent_bytes_total",
-                                     "Object bytes sent by GET.")) {}
+                                     "Object bytes sent by GET.")),
+      checksum_failures_(checksum_failures) {}
 
 void DataPath::Register(http::Router& router) {
   router.Handle("GET", "/healthz",
@@ -304,7 +306,8 @@ void DataPath::Record(
 void DataPath::Get(http::Request& request, http::ResponseWriter& response) {
   const absl::Time started = absl::Now();
   const bool head = request.method == "HEAD";
-  auto fail = [&response](const absl::Status& status) {
+  auto fail = [this, &response](const absl::Status& status) {
+    if (absl::IsDataLoss(status)) checksum_failures_->Increment();
     http::SendError(response, status).IgnoreError();
   };
   absl::StatusOr<UrlGrant> grant = VerifySignedRequest(
@@ -431,6 +434,7 @@ void DataPath::Get(http::Request& request, http::ResponseWriter& response) {
   if (sent.ok()) sent = response.Finish();
   if (!sent.ok() && absl::IsDataLoss(sent)) {
     // The server closes the connection: the client sees a short body.
+    checksum_failures_->Increment();
     spdlog::error("{}: {}", grant->file_id.ToString(), sent.ToString());
   }
 }

@@ -33,9 +33,11 @@ class DataPath {
  public:
   // Everything borrowed must outlive the DataPath. `ready` says whether the
   // server can take writes (it is connected to the master); /readyz
-  // answers from it.
+  // answers from it. `checksum_failures` counts GETs that find a needle
+  // failing its checks.
   DataPath(Store* store, const KeyRing* keys, UploadReporter* reporter,
-           MetricsRegistry* metrics, std::function<bool()> ready);
+           MetricsRegistry* metrics, Counter* checksum_failures,
+           std::function<bool()> ready);
   DataPath(const DataPath&) = delete;
   DataPath& operator=(const DataPath&) = delete;
 
@@ -68,6 +70,7 @@ class DataPath {
   const std::function<bool()> ready_;
   Counter* bytes_in_;
   Counter* bytes_out_;
+  Counter* const checksum_failures_;
 };
 
 }  // namespace warehouse::volume

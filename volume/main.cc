@@ -128,7 +128,12 @@ int Run(const Flags& flags) {
     spdlog::info("HTTP data path and admin gRPC speak TLS");
   }
   HeartbeatClient* heartbeat_ptr = nullptr;
-  DataPath data_path(store->get(), &*keys, &reporter, &metrics, [&] {
+  Counter* checksum_failures = metrics.AddCounter(
+      "warehouse_volume_checksum_failures_total",
+      "Needles found failing their checksums, by GETs and verifications: "
+      "stored data lost or changed on disk.");
+  DataPath data_path(store->get(), &*keys, &reporter, &metrics,
+                     checksum_failures, [&] {
     return heartbeat_ptr != nullptr && heartbeat_ptr->connected();
   });
   http::Router router;
@@ -141,7 +146,7 @@ int Run(const Flags& flags) {
           ? absl::StrCat(flags.address, ":", (*http_server)->port())
           : flags.public_address;
 
-  AdminService admin(store->get(), &*keys);
+  AdminService admin(store->get(), &*keys, checksum_failures);
   grpc::ServerBuilder builder;
   int admin_port = 0;
   builder.AddListeningPort(flags.admin_listen, *admin_credentials,

@@ -690,6 +690,21 @@ TEST_CASE("mark turns a volume read-only across restarts, and writable again",
   CheckFailure(cli.Run({"mark", volume, "read-only"}), "offline");
 }
 
+// warehouse_volume_checksum_failures_total on the first volume server's
+// /metrics.
+uint64_t ChecksumFailures(CliTest& cli) {
+  http::ConnectionPool pool;
+  http::ClientRequest request;
+  request.target = "/metrics";
+  auto metrics = pool.Send(
+      http::Origin{cli.cluster().volume_address(0), false}, request);
+  REQUIRE(metrics.ok());
+  const std::string name = "\nwarehouse_volume_checksum_failures_total ";
+  const size_t at = metrics->body.find(name);
+  REQUIRE(at != std::string::npos);
+  return std::stoull(metrics->body.substr(at + name.size()));
+}
+
 TEST_CASE("verify reads a volume back and names the objects that lost data",
           "[tools][e2e]") {
   CliTest cli;
@@ -731,21 +746,36 @@ TEST_CASE("verify reads a volume back and names the objects that lost data",
                                           ": 1 needle fails its checks"));
   CliRun json = cli.Run({"--json", "verify", volume});
   CHECK(json.exit_code == 1);
+  // The volume server counts what it found, for alerts.
+  CHECK(ChecksumFailures(cli) == 2);
+  // Every volume, one after another.
+  CliRun all = cli.Run({"verify", "--all"});
+  CHECK(all.exit_code == 1);
+  CHECK_THAT(all.out, Catch::Contains("  checked/deep/hit  "));
+  CHECK_THAT(all.out, Catch::Contains("\nvolume " + volume + ": 2 needles ("));
+  CHECK_THAT(all.err, Catch::StartsWith("warehouse: volumes " + volume +
+                                        ": needles fail their checks"));
+  CliRun all_json = cli.Run({"--json", "verify", "--all"});
+  CHECK_THAT(all_json.out, Catch::StartsWith("[{\"volume_id\":"));
+  CHECK_THAT(all_json.out, Catch::Contains("\"corrupt_count\":1,"));
   CHECK_THAT(json.out, Catch::StartsWith("{\"volume_id\":" + volume +
                                          ",\"needles_checked\":2,"));
   CHECK_THAT(json.out, Catch::Contains("\"corrupt_count\":1,"));
   CHECK_THAT(json.out, Catch::Contains(
                            "\"bucket\":\"checked\",\"key\":\"deep/hit\""));
-  // The other object still reads; the changed one fails its checksum.
+  // The other object still reads; the changed one fails its checksum, and
+  // the server counts the GET that found it.
   CHECK(cli.Ok({"get", "checked/kept", "-"}).out == kept);
   CHECK(cli.Run({"get", "checked/deep/hit", work.Join("got")}).exit_code == 1);
+  CHECK(ChecksumFailures(cli) > 4);
 
   CheckFailure(cli.Run({"verify", "424242"}), "424242");
   CheckFailure(cli.Run({"verify", volume, "--bandwidth", "fast"}),
                "--bandwidth fast");
   CheckFailure(cli.Run({"verify", volume, "--timeout", "soon"}),
                "--timeout soon");
-  CHECK(cli.Run({"verify"}).exit_code == 2);
+  CheckFailure(cli.Run({"verify"}), "--all");
+  CheckFailure(cli.Run({"verify", volume, "--all"}), "--all");
 }
 
 TEST_CASE("drain keeps uploads off a server across master restarts",

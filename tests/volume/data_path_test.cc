@@ -47,7 +47,8 @@ class Server {
     store_ = *std::move(store);
     REQUIRE(store_->CreateVolume(1).ok());
     data_path_ = std::make_unique<DataPath>(
-        store_.get(), keys_.get(), &reporter_, &metrics_, [] { return true; });
+        store_.get(), keys_.get(), &reporter_, &metrics_, &checksum_failures_,
+        [] { return true; });
     data_path_->Register(router_);
     auto server = http::Server::Start({}, router_.AsHandler());
     REQUIRE(server.ok());
@@ -101,6 +102,7 @@ class Server {
   std::unique_ptr<Store> store_;
   UploadReporter reporter_;
   MetricsRegistry metrics_;
+  Counter checksum_failures_;
   std::unique_ptr<DataPath> data_path_;
   http::Router router_;
   std::unique_ptr<http::Server> server_;
