@@ -162,6 +162,13 @@ TEST_CASE("a cluster with TLS on every link stores, serves and checks",
   CHECK(fsck.exit_code == 0);
   CHECK_THAT(fsck.output, Catch::Contains("(0 unchecked)"));
   CHECK_THAT(fsck.output, Catch::Contains("0 missing, 0 orphans"));
+  // So does a verification: the volume server reads its needles back.
+  const CommandResult verify =
+      RunCli(cluster, {"--tls-ca", roots_file, "verify", "--all"});
+  INFO(verify.output);
+  CHECK(verify.exit_code == 0);
+  CHECK_THAT(verify.output, Catch::Contains("read back, none corrupt"));
+  CHECK_THAT(verify.output, !Catch::Contains("not verified"));
   // The server list shows which data paths speak TLS.
   const CommandResult servers =
       RunCli(cluster, {"--tls-ca", roots_file, "servers"});
