@@ -470,7 +470,8 @@ std::vector<VolumeLocation> Topology::Volumes(
     if (!server_id.empty() && server.server_id != server_id) continue;
     for (const VolumeView& volume : server.volumes) {
       volumes.push_back(VolumeLocation{server.server_id, server.public_address,
-                                       server.http_tls, server.online, volume});
+                                       server.admin_address, server.http_tls,
+                                       server.online, volume});
     }
   }
   std::sort(volumes.begin(), volumes.end(),
@@ -498,6 +499,7 @@ absl::StatusOr<VolumeLocation> Topology::LocateVolume(
   VolumeLocation location;
   location.server_id = owner->second;
   location.public_address = server.view.public_address;
+  location.admin_address = server.view.admin_address;
   location.http_tls = server.view.http_tls;
   location.online = server.view.online;
   location.volume = server.volumes.at(volume_id);

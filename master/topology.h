@@ -91,6 +91,7 @@ struct ServerRegistration {
 struct VolumeLocation {
   std::string server_id;
   std::string public_address;
+  std::string admin_address;  // empty when the server never gave one
   bool http_tls = false;
   bool online = false;
   VolumeView volume;

@@ -25,19 +25,13 @@ absl::StatusOr<v1::VerificationDone> VolumeVerifier::Verify(
         absl::StrCat("volume ", volume_id, ": its volume server ",
                      location.server_id, " is offline"));
   }
-  std::string admin_address;
-  for (const ServerView& server : topology_->Servers()) {
-    if (server.server_id == location.server_id) {
-      admin_address = server.admin_address;
-    }
-  }
-  if (admin_address.empty()) {
+  if (location.admin_address.empty()) {
     return absl::UnavailableError(
         absl::StrCat("volume ", volume_id, ": its volume server ",
                      location.server_id, " registered no admin address"));
   }
   std::unique_ptr<v1::VolumeAdmin::Stub> stub =
-      v1::VolumeAdmin::NewStub(grpc::CreateChannel(admin_address, credentials_));
+      v1::VolumeAdmin::NewStub(grpc::CreateChannel(location.admin_address, credentials_));
   const KeyRing::Key& key = keys_->primary();
   RETURN_IF_ERROR(AttachAuthorization(
       context, FullMethodName("warehouse.v1.VolumeAdmin", "VerifyVolume"),

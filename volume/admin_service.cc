@@ -11,6 +11,23 @@
 #include "volume/volume_status.h"
 
 namespace warehouse::volume {
+namespace {
+
+// Lets a long call's progress out at most a few times a second.
+class ProgressGate {
+ public:
+  bool Due() {
+    const absl::Time now = absl::Now();
+    if (now - last_ < absl::Milliseconds(250)) return false;
+    last_ = now;
+    return true;
+  }
+
+ private:
+  absl::Time last_ = absl::InfinitePast();
+};
+
+}  // namespace
 
 absl::Status AdminService::Authenticate(const grpc::ServerContext& context,
                                         absl::string_view method) const {
@@ -42,14 +59,12 @@ grpc::Status AdminService::CompactVolume(
   if (!volume.ok()) return ToGrpcStatus(volume.status());
   const uint64_t total = (*volume)->Usage().file_size;
   uint64_t needles = 0;
-  absl::Time last_sent = absl::InfinitePast();
+  ProgressGate gate;
   CompactionOptions options;
-  // Called once per copied needle; sends at most a few updates a second.
+  // Called once per copied needle.
   options.progress = [&](uint64_t done, uint64_t) {
     ++needles;
-    absl::Time now = absl::Now();
-    if (now - last_sent < absl::Milliseconds(250)) return;
-    last_sent = now;
+    if (!gate.Due()) return;
     v1::CompactionProgress progress;
     v1::CompactionStep* step = progress.mutable_step();
     step->set_scanned_bytes(done);
@@ -134,12 +149,10 @@ grpc::Status AdminService::VerifyVolume(
   VerifyOptions options;
   options.bytes_per_second = request->bytes_per_second();
   options.cancelled = [context] { return context->IsCancelled(); };
-  absl::Time last_sent = absl::InfinitePast();
-  // Called once per needle; sends at most a few updates a second.
+  ProgressGate gate;
+  // Called once per needle.
   options.progress = [&](uint64_t done, uint64_t total) {
-    const absl::Time now = absl::Now();
-    if (now - last_sent < absl::Milliseconds(250)) return;
-    last_sent = now;
+    if (!gate.Due()) return;
     v1::VerificationProgress progress;
     progress.mutable_step()->set_checked_bytes(done);
     progress.mutable_step()->set_total_bytes(total);

@@ -62,6 +62,14 @@ std::string Volume::IndexPath(const std::string& dir, uint32_t id) {
   return absl::StrCat(dir, "/", id, ".idx");
 }
 
+void Volume::PaceTo(absl::Time started, uint64_t bytes,
+                    uint64_t bytes_per_second) {
+  if (bytes_per_second == 0) return;
+  const absl::Time due =
+      started + absl::Seconds(static_cast<double>(bytes) / bytes_per_second);
+  absl::SleepFor(due - absl::Now());
+}
+
 std::string Volume::ReadOnlyMarkerPath(const std::string& dir, uint32_t id) {
   return absl::StrCat(dir, "/", id, ".readonly");
 }

@@ -357,6 +357,11 @@ class Volume {
   // An empty file that exists while an operator wants the volume read-only.
   static std::string ReadOnlyMarkerPath(const std::string& dir, uint32_t id);
 
+  // Sleeps until `bytes` done since `started` are no more than
+  // `bytes_per_second` allow; returns at once when that is 0.
+  static void PaceTo(absl::Time started, uint64_t bytes,
+                     uint64_t bytes_per_second);
+
   // Index heap bytes, for benchmarks.
   size_t IndexMemoryBytesForTesting() const ABSL_LOCKS_EXCLUDED(mu_);
 

@@ -222,12 +222,7 @@ absl::Status Volume::CopyNeedles(
                               state.out_end - state.written_back);
     state.written_back = state.out_end;
   }
-  if (options.bytes_per_second > 0) {
-    absl::Time due =
-        state.started + absl::Seconds(static_cast<double>(state.copied) /
-                                      options.bytes_per_second);
-    absl::SleepFor(due - absl::Now());
-  }
+  PaceTo(state.started, state.copied, options.bytes_per_second);
   return absl::OkStatus();
 }
 

@@ -59,12 +59,7 @@ absl::StatusOr<VerifyResult> Volume::Verify(
       }
     }
     if (options.progress) options.progress(result.bytes_checked, total);
-    if (options.bytes_per_second > 0) {
-      const absl::Time due =
-          started + absl::Seconds(static_cast<double>(result.bytes_checked) /
-                                  options.bytes_per_second);
-      absl::SleepFor(due - absl::Now());
-    }
+    PaceTo(started, result.bytes_checked, options.bytes_per_second);
   }
   spdlog::info("volume {}: verified {} needles ({} bytes), {} corrupt", id_,
                result.needles_checked, result.bytes_checked,
