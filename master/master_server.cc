@@ -120,9 +120,34 @@ absl::StatusOr<std::unique_ptr<MasterServer>> MasterServer::Start(
       &server->keys_, admin_credentials, absl::Minutes(30));
   server->checker_ = std::make_unique<ConsistencyChecker>(
       server->store_.get(), server->topology_.get(), server->lister_.get());
-  server->verifier_ = std::make_unique<VolumeVerifier>(
-      server->topology_.get(), server->store_.get(), &server->keys_,
-      std::move(admin_credentials));
+  ASSIGN_OR_RETURN(server->verifier_,
+                   VolumeVerifier::Create(server->topology_.get(),
+                                          server->store_.get(), &server->keys_,
+                                          std::move(admin_credentials)));
+  const VolumeVerifier* verifier = server->verifier_.get();
+  server->metrics_->AddCounterCallback(
+      "warehouse_master_verifications_total",
+      "Verifications of volumes that ended (by an operator or by the master "
+      "itself): intact, corrupt (some needle failed its checks), or failed "
+      "(not read to the end).",
+      {"outcome"}, [verifier] {
+        const VolumeVerifier::Stats stats = verifier->stats();
+        return std::vector<LabeledValue>{
+            {{"intact"}, static_cast<double>(stats.intact)},
+            {{"corrupt"}, static_cast<double>(stats.corrupt)},
+            {{"failed"}, static_cast<double>(stats.failed)}};
+      });
+  server->metrics_->AddGaugeCallback(
+      "warehouse_master_corrupt_needles",
+      "Needles that failed their checks in the latest verification of each "
+      "volume, summed over the volumes.",
+      [verifier] {
+        uint64_t corrupt = 0;
+        for (const auto& [volume_id, verification] : verifier->Latest()) {
+          corrupt += verification.corrupt_count;
+        }
+        return static_cast<double>(corrupt);
+      });
   server->master_service_ = std::make_unique<MasterService>(
       server->access_keys_.get(), server->store_.get(), server->topology_.get(),
       server->urls_.get(), server->compactions_.get(), server->read_only_.get(),

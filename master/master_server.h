@@ -107,6 +107,7 @@ class MasterServer {
   const Topology& topology() const { return *topology_; }
   const DeletionWorker& deletion_worker() const { return *deletion_; }
   const CompactionScheduler& compactions() const { return *compactions_; }
+  VolumeVerifier& verifier() { return *verifier_; }
   const CommandQueue& commands() const { return *commands_; }
   MetadataStore& store() { return *store_; }
   AccessKeys& access_keys() { return *access_keys_; }

@@ -20,7 +20,8 @@ namespace {
 v1::VolumeInfo ToVolumeInfo(
     const VolumeLocation& location,
     const std::map<uint32_t, CompactionScheduler::VolumeCompaction>&
-        compactions) {
+        compactions,
+    const std::map<uint32_t, VerificationRecord>& verifications) {
   v1::VolumeInfo info;
   *info.mutable_status() = ToProto(location.volume);
   info.set_server_id(location.server_id);
@@ -30,6 +31,10 @@ v1::VolumeInfo ToVolumeInfo(
   auto compaction = compactions.find(location.volume.volume_id);
   if (compaction != compactions.end()) {
     *info.mutable_last_compaction() = ToProto(compaction->second);
+  }
+  auto verification = verifications.find(location.volume.volume_id);
+  if (verification != verifications.end()) {
+    *info.mutable_last_verification() = ToProto(verification->second);
   }
   return info;
 }
@@ -55,9 +60,12 @@ grpc::Status MasterService::ListVolumes(grpc::ServerContext* context,
     RETURN_IF_ERROR(Authorize(*context, "ListVolumes", Right::kAdmin).status());
     const std::map<uint32_t, CompactionScheduler::VolumeCompaction>
         compactions = compactions_->Latest();
+    const std::map<uint32_t, VerificationRecord> verifications =
+        verifier_->Latest();
     for (const VolumeLocation& location :
          topology_->Volumes(request->server_id())) {
-      *response->add_volumes() = ToVolumeInfo(location, compactions);
+      *response->add_volumes() =
+          ToVolumeInfo(location, compactions, verifications);
     }
     return absl::OkStatus();
   }());
@@ -101,7 +109,7 @@ grpc::Status MasterService::SetVolumeReadOnly(
         const VolumeLocation location,
         read_only_->Set(request->volume_id(), request->read_only()));
     *response->mutable_volume() =
-        ToVolumeInfo(location, compactions_->Latest());
+        ToVolumeInfo(location, compactions_->Latest(), verifier_->Latest());
     return absl::OkStatus();
   }());
 }

@@ -65,6 +65,18 @@ struct CompactionRecord {
   int failures_in_a_row = 0;
 };
 
+// The latest verification of one volume that read it to the end, by an
+// operator or by the master itself (docs/master.md, "Verifying volumes by
+// themselves"). One that failed part way leaves the record before it.
+struct VerificationRecord {
+  absl::Time started;
+  absl::Time finished;
+  uint64_t needles_checked = 0;
+  uint64_t bytes_checked = 0;
+  // Needles that failed a check; 0 when the volume was intact.
+  uint64_t corrupt_count = 0;
+};
+
 // The names stored in the database ("live", "alive", "read-write", ...).
 absl::string_view ObjectStateName(ObjectState state);
 // "running", "succeeded", "failed": also what ListVolumes' JSON shows.

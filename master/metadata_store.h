@@ -189,6 +189,11 @@ class MetadataStore {
   // The latest compaction of every volume that has one, by volume id.
   // Errors: DataLoss (a row this master cannot read).
   absl::StatusOr<std::map<uint32_t, CompactionRecord>> ListCompactions();
+  // Replaces the record of the latest verification of `volume_id`.
+  absl::Status PutVerification(uint32_t volume_id,
+                               const VerificationRecord& verification);
+  // The latest verification of every volume that has one, by volume id.
+  absl::StatusOr<std::map<uint32_t, VerificationRecord>> ListVerifications();
 
   // ---- Needle delete queue ----
 

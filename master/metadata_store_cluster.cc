@@ -295,6 +295,47 @@ MetadataStore::ListCompactions() {
   return compactions;
 }
 
+absl::Status MetadataStore::PutVerification(
+    uint32_t volume_id, const VerificationRecord& verification) {
+  return Write([&](Database& db) -> absl::Status {
+    ASSIGN_OR_RETURN(
+        Statement upsert,
+        db.Prepare("INSERT OR REPLACE INTO volume_verifications (volume_id, "
+                   "started_at_us, finished_at_us, needles_checked, "
+                   "bytes_checked, corrupt_count) VALUES (?, ?, ?, ?, ?, ?)"));
+    RETURN_IF_ERROR(upsert.BindAll(
+        volume_id, absl::ToUnixMicros(verification.started),
+        absl::ToUnixMicros(verification.finished),
+        static_cast<int64_t>(verification.needles_checked),
+        static_cast<int64_t>(verification.bytes_checked),
+        static_cast<int64_t>(verification.corrupt_count)));
+    return upsert.Run();
+  });
+}
+
+absl::StatusOr<std::map<uint32_t, VerificationRecord>>
+MetadataStore::ListVerifications() {
+  ReadPool::Lease lease = readers_->Acquire();
+  ASSIGN_OR_RETURN(
+      Statement select,
+      lease.db().Prepare("SELECT volume_id, started_at_us, finished_at_us, "
+                         "needles_checked, bytes_checked, corrupt_count "
+                         "FROM volume_verifications"));
+  std::map<uint32_t, VerificationRecord> verifications;
+  for (;;) {
+    ASSIGN_OR_RETURN(bool has_row, select.Step());
+    if (!has_row) break;
+    VerificationRecord& verification =
+        verifications[static_cast<uint32_t>(select.ColumnInt64(0))];
+    verification.started = absl::FromUnixMicros(select.ColumnInt64(1));
+    verification.finished = absl::FromUnixMicros(select.ColumnInt64(2));
+    verification.needles_checked = static_cast<uint64_t>(select.ColumnInt64(3));
+    verification.bytes_checked = static_cast<uint64_t>(select.ColumnInt64(4));
+    verification.corrupt_count = static_cast<uint64_t>(select.ColumnInt64(5));
+  }
+  return verifications;
+}
+
 absl::StatusOr<std::vector<NeedleDelete>> MetadataStore::TakeDueDeletes(
     absl::string_view server_id, absl::Time now, int limit) {
   if (limit < 1) {

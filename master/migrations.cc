@@ -145,6 +145,16 @@ CREATE TABLE volume_compactions (
   failures_in_a_row INTEGER NOT NULL
 ) STRICT;
 )sql"},
+    {8, "the latest verification of each volume", R"sql(
+CREATE TABLE volume_verifications (
+  volume_id       INTEGER PRIMARY KEY,
+  started_at_us   INTEGER NOT NULL,
+  finished_at_us  INTEGER NOT NULL,
+  needles_checked INTEGER NOT NULL,
+  bytes_checked   INTEGER NOT NULL,
+  corrupt_count   INTEGER NOT NULL
+) STRICT;
+)sql"},
 };
 
 constexpr char kCreateMigrationsTable[] = R"sql(

@@ -110,6 +110,16 @@ v1::CompactionRecord ToProto(
   return record;
 }
 
+v1::VerificationRecord ToProto(const VerificationRecord& verification) {
+  v1::VerificationRecord record;
+  record.set_started_unix_ms(absl::ToUnixMillis(verification.started));
+  record.set_finished_unix_ms(absl::ToUnixMillis(verification.finished));
+  record.set_needles_checked(verification.needles_checked);
+  record.set_bytes_checked(verification.bytes_checked);
+  record.set_corrupt_count(verification.corrupt_count);
+  return record;
+}
+
 v1::BucketInfo ToProto(const BucketInfo& bucket) {
   v1::BucketInfo info;
   info.set_name(bucket.name);

@@ -27,6 +27,7 @@ v1::AccessKeyInfo ToProto(const AccessKey& key);
 v1::CheckConsistencyResponse ToProto(const ConsistencyReport& report);
 v1::CompactionRecord ToProto(
     const CompactionScheduler::VolumeCompaction& compaction);
+v1::VerificationRecord ToProto(const VerificationRecord& verification);
 
 }  // namespace warehouse::master
 

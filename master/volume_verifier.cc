@@ -3,6 +3,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <utility>
 
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
@@ -11,10 +12,84 @@
 #include "common/status_mapping.h"
 #include "grpcpp/grpcpp.h"
 #include "proto/warehouse/volume.grpc.pb.h"
+#include "spdlog/spdlog.h"
 
 namespace warehouse::master {
 
+absl::StatusOr<std::unique_ptr<VolumeVerifier>> VolumeVerifier::Create(
+    Topology* topology, MetadataStore* store, const KeyRing* keys,
+    std::shared_ptr<grpc::ChannelCredentials> credentials) {
+  ASSIGN_OR_RETURN(auto latest, store->ListVerifications());
+  return std::unique_ptr<VolumeVerifier>(new VolumeVerifier(
+      topology, store, keys, std::move(credentials), std::move(latest)));
+}
+
+VolumeVerifier::VolumeVerifier(
+    Topology* topology, MetadataStore* store, const KeyRing* keys,
+    std::shared_ptr<grpc::ChannelCredentials> credentials,
+    std::map<uint32_t, VerificationRecord> latest)
+    : topology_(topology),
+      store_(store),
+      keys_(keys),
+      credentials_(std::move(credentials)),
+      latest_(std::move(latest)) {}
+
 absl::StatusOr<v1::VerificationDone> VolumeVerifier::Verify(
+    uint32_t volume_id, uint64_t bytes_per_second,
+    grpc::ClientContext* context,
+    const std::function<void(const v1::VerificationStep&)>& step) {
+  VerificationRecord verification;
+  verification.started = absl::Now();
+  absl::StatusOr<v1::VerificationDone> done =
+      ReadBack(volume_id, bytes_per_second, context, step);
+  if (!done.ok()) {
+    absl::MutexLock lock(&mu_);
+    ++stats_.failed;
+    return done.status();
+  }
+  verification.finished = absl::Now();
+  verification.needles_checked = done->needles_checked();
+  verification.bytes_checked = done->bytes_checked();
+  verification.corrupt_count = done->corrupt_count();
+  Record(volume_id, verification);
+  for (v1::CorruptNeedle& needle : *done->mutable_corrupt()) {
+    ASSIGN_OR_RETURN(auto object,
+                     store_->ObjectOfNeedle(volume_id, needle.needle_id()));
+    if (!object) continue;
+    needle.set_bucket(object->first);
+    needle.set_key(object->second);
+  }
+  return done;
+}
+
+std::map<uint32_t, VerificationRecord> VolumeVerifier::Latest() const {
+  absl::MutexLock lock(&mu_);
+  return latest_;
+}
+
+VolumeVerifier::Stats VolumeVerifier::stats() const {
+  absl::MutexLock lock(&mu_);
+  return stats_;
+}
+
+void VolumeVerifier::Record(uint32_t volume_id,
+                            const VerificationRecord& verification) {
+  absl::Status stored = store_->PutVerification(volume_id, verification);
+  if (!stored.ok()) {
+    spdlog::warn("volume {}: the verification's result is not in the "
+                 "database, only in memory until the master restarts: {}",
+                 volume_id, stored.ToString());
+  }
+  absl::MutexLock lock(&mu_);
+  latest_[volume_id] = verification;
+  if (verification.corrupt_count == 0) {
+    ++stats_.intact;
+  } else {
+    ++stats_.corrupt;
+  }
+}
+
+absl::StatusOr<v1::VerificationDone> VolumeVerifier::ReadBack(
     uint32_t volume_id, uint64_t bytes_per_second,
     grpc::ClientContext* context,
     const std::function<void(const v1::VerificationStep&)>& step) {
@@ -58,13 +133,6 @@ absl::StatusOr<v1::VerificationDone> VolumeVerifier::Verify(
     return absl::UnavailableError(
         absl::StrCat("volume ", volume_id, ": volume server ",
                      location.server_id, " ended without a result"));
-  }
-  for (v1::CorruptNeedle& needle : *done->mutable_corrupt()) {
-    ASSIGN_OR_RETURN(auto object,
-                     store_->ObjectOfNeedle(volume_id, needle.needle_id()));
-    if (!object) continue;
-    needle.set_bucket(object->first);
-    needle.set_key(object->second);
   }
   return *std::move(done);
 }

@@ -73,6 +73,15 @@ VolumeInfo FromProto(const v1::VolumeInfo& volume) {
     compaction.bytes_reclaimed = record.bytes_reclaimed();
     compaction.error = record.error();
   }
+  if (volume.has_last_verification()) {
+    const v1::VerificationRecord& record = volume.last_verification();
+    VerificationInfo& verification = out.last_verification.emplace();
+    verification.started = absl::FromUnixMillis(record.started_unix_ms());
+    verification.finished = absl::FromUnixMillis(record.finished_unix_ms());
+    verification.needles_checked = record.needles_checked();
+    verification.bytes_checked = record.bytes_checked();
+    verification.corrupt_count = record.corrupt_count();
+  }
   return out;
 }
 

@@ -86,6 +86,15 @@ absl::Status Servers(CliContext& context) {
   return absl::OkStatus();
 }
 
+// When the volume was last read back to the end, and what was found:
+// "never", "2026-12-07 10:00:00" or "2026-12-07 10:00:00, 2 corrupt".
+std::string VerifiedText(const std::optional<VerificationInfo>& last) {
+  if (!last.has_value()) return "never";
+  if (last->corrupt_count == 0) return FormatLocalTime(last->finished);
+  return absl::StrCat(FormatLocalTime(last->finished), ", ",
+                      last->corrupt_count, " corrupt");
+}
+
 // One volume as `volumes --json` and `mark --json` print it.
 void AppendVolumeJson(JsonWriter& json, const VolumeInfo& volume) {
   json.BeginObject()
@@ -126,6 +135,17 @@ void AppendVolumeJson(JsonWriter& json, const VolumeInfo& volume) {
     }
     json.EndObject();
   }
+  if (const std::optional<VerificationInfo>& last = volume.last_verification) {
+    json.Key("last_verification").BeginObject()
+        .Key("started_unix_ms")
+        .Number(static_cast<uint64_t>(absl::ToUnixMillis(last->started)))
+        .Key("finished_unix_ms")
+        .Number(static_cast<uint64_t>(absl::ToUnixMillis(last->finished)))
+        .Key("needles_checked").Number(last->needles_checked)
+        .Key("bytes_checked").Number(last->bytes_checked)
+        .Key("corrupt_count").Number(last->corrupt_count)
+        .EndObject();
+  }
   json.EndObject();
 }
 
@@ -141,7 +161,7 @@ absl::Status Volumes(CliContext& context) {
     return absl::OkStatus();
   }
   Table table({"VOLUME", "SERVER", "SIZE", "LIVE", "GARBAGE", "GARBAGE%",
-               "NEEDLES", "READ-ONLY", "COMPACTING"},
+               "NEEDLES", "READ-ONLY", "COMPACTING", "VERIFIED"},
               {0, 2, 3, 4, 5, 6});
   for (const VolumeInfo& volume : volumes) {
     table.AddRow({absl::StrCat(volume.volume_id),
@@ -153,7 +173,8 @@ absl::Status Volumes(CliContext& context) {
                   volume.read_only ? "yes" : "no",
                   FormatCompacting(volume.compacting,
                                    volume.compaction_copied_bytes,
-                                   volume.compaction_total_bytes)});
+                                   volume.compaction_total_bytes),
+                  VerifiedText(volume.last_verification)});
   }
   CliContext::Out(table.Render());
   return absl::OkStatus();

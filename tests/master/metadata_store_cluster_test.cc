@@ -289,6 +289,46 @@ TEST_CASE("a compaction record this master cannot read is reported",
              Catch::StartsWith("volume 3: ") && Catch::Contains("paused"));
 }
 
+TEST_CASE("the latest verification of each volume is kept across a reopen",
+          "[master][cluster]") {
+  StoreFixture f;
+  CHECK(f.store().ListVerifications()->empty());
+  const absl::Time t0 = absl::FromUnixMillis(1700000000000);
+  VerificationRecord intact;
+  intact.started = t0;
+  intact.finished = t0 + absl::Seconds(30);
+  intact.needles_checked = 12;
+  intact.bytes_checked = uint64_t{30} << 30;
+  REQUIRE(f.store().PutVerification(4, intact).ok());
+  VerificationRecord earlier = intact;
+  REQUIRE(f.store().PutVerification(9, earlier).ok());
+  // A later one replaces the earlier.
+  VerificationRecord corrupt;
+  corrupt.started = t0 + absl::Hours(1);
+  corrupt.finished = t0 + absl::Hours(2);
+  corrupt.needles_checked = 5;
+  corrupt.bytes_checked = 4096;
+  corrupt.corrupt_count = 2;
+  REQUIRE(f.store().PutVerification(9, corrupt).ok());
+
+  f.Reopen();
+  auto verifications = f.store().ListVerifications();
+  REQUIRE(verifications.ok());
+  REQUIRE(verifications->size() == 2);
+  const VerificationRecord& four = verifications->at(4);
+  CHECK(four.started == t0);
+  CHECK(four.finished == t0 + absl::Seconds(30));
+  CHECK(four.needles_checked == 12);
+  CHECK(four.bytes_checked == uint64_t{30} << 30);
+  CHECK(four.corrupt_count == 0);
+  const VerificationRecord& nine = verifications->at(9);
+  CHECK(nine.started == t0 + absl::Hours(1));
+  CHECK(nine.finished == t0 + absl::Hours(2));
+  CHECK(nine.needles_checked == 5);
+  CHECK(nine.bytes_checked == 4096);
+  CHECK(nine.corrupt_count == 2);
+}
+
 TEST_CASE("access keys are stored, listed and revoked", "[master][cluster]") {
   StoreFixture f;
   AccessKey key;

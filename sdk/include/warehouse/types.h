@@ -101,6 +101,16 @@ struct CompactionInfo {
   std::string error;             // kFailed
 };
 
+// The latest verification that read a volume to the end
+// (Client::VerifyVolume, or the master's own).
+struct VerificationInfo {
+  absl::Time started;  // in the master's clock
+  absl::Time finished;
+  uint64_t needles_checked = 0;
+  uint64_t bytes_checked = 0;
+  uint64_t corrupt_count = 0;  // needles that failed a check
+};
+
 // A volume and its usage, as last reported by its server's heartbeat.
 struct VolumeInfo {
   uint32_t volume_id = 0;
@@ -118,8 +128,9 @@ struct VolumeInfo {
   // it began (the first may pass the second).
   uint64_t compaction_copied_bytes = 0;
   uint64_t compaction_total_bytes = 0;
-  // The latest compaction the master started since it started, if any.
+  // The latest compaction the master started, if any.
   std::optional<CompactionInfo> last_compaction;
+  std::optional<VerificationInfo> last_verification;
 };
 
 // One thing the consistency check found (Client::CheckConsistency).
