@@ -54,6 +54,9 @@ struct Flags {
   double auto_compact_ratio = 0.3;
   std::string auto_compact_interval = "15m";
   std::string auto_compact_bandwidth = "0";
+  std::string auto_verify_every = "168h";
+  std::string auto_verify_interval = "10m";
+  std::string auto_verify_bandwidth = "64M";
   std::string tls_reload_interval = "60s";
 
   // key create / list / revoke
@@ -143,6 +146,26 @@ absl::StatusOr<MasterServer::Options> ServerOptions(const Flags& flags) {
                      ": not bytes a second such as 64M, or 0 for no limit"));
   }
   options.auto_compaction.bytes_per_second = *bandwidth;
+  if (flags.auto_verify_every == "0") {
+    options.auto_verification.every = absl::ZeroDuration();
+  } else {
+    absl::StatusOr<absl::Duration> every =
+        ParseFlagDuration("--auto-verify-every", flags.auto_verify_every);
+    if (!every.ok()) return every.status();
+    options.auto_verification.every = *every;
+  }
+  absl::StatusOr<absl::Duration> verify_interval =
+      ParseFlagDuration("--auto-verify-interval", flags.auto_verify_interval);
+  if (!verify_interval.ok()) return verify_interval.status();
+  options.auto_verification.interval = *verify_interval;
+  absl::StatusOr<uint64_t> verify_bandwidth =
+      ParseByteSize(flags.auto_verify_bandwidth);
+  if (!verify_bandwidth.ok()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("--auto-verify-bandwidth ", flags.auto_verify_bandwidth,
+                     ": not bytes a second such as 64M, or 0 for no limit"));
+  }
+  options.auto_verification.bytes_per_second = *verify_bandwidth;
   absl::StatusOr<absl::Duration> reload =
       ParseFlagDuration("--tls-reload-interval", flags.tls_reload_interval);
   if (!reload.ok()) return reload.status();
@@ -352,6 +375,21 @@ int Main(int argc, char** argv) {
                  "(e.g. 64M), to leave the disk and CPU to serving; 0: no "
                  "limit")
       ->envname("WAREHOUSE_AUTO_COMPACT_BANDWIDTH")
+      ->capture_default_str();
+  app.add_option("--auto-verify-every", flags.auto_verify_every,
+                 "Read every volume back and check its needles' checksums "
+                 "by itself once its latest verification is this old, one "
+                 "volume at a time per server; 0 turns it off")
+      ->envname("WAREHOUSE_AUTO_VERIFY_EVERY")
+      ->capture_default_str();
+  app.add_option("--auto-verify-interval", flags.auto_verify_interval,
+                 "How often to look for volumes to verify by themselves")
+      ->envname("WAREHOUSE_AUTO_VERIFY_INTERVAL")
+      ->capture_default_str();
+  app.add_option("--auto-verify-bandwidth", flags.auto_verify_bandwidth,
+                 "Bytes a second an automatic verification reads at most, "
+                 "to leave the disk to serving; 0: no limit")
+      ->envname("WAREHOUSE_AUTO_VERIFY_BANDWIDTH")
       ->capture_default_str();
 
   CLI::App* key =

@@ -148,6 +148,8 @@ absl::StatusOr<std::unique_ptr<MasterServer>> MasterServer::Start(
         }
         return static_cast<double>(corrupt);
       });
+  server->auto_verifier_ = std::make_unique<AutoVerifier>(
+      server->topology_.get(), server->verifier_.get(), o.auto_verification);
   server->master_service_ = std::make_unique<MasterService>(
       server->access_keys_.get(), server->store_.get(), server->topology_.get(),
       server->urls_.get(), server->compactions_.get(), server->read_only_.get(),
@@ -187,6 +189,7 @@ absl::StatusOr<std::unique_ptr<MasterServer>> MasterServer::Start(
   server->topology_->StartMonitor();
   server->deletion_->Start();
   server->auto_compactor_->Start();
+  server->auto_verifier_->Start();
   return server;
 }
 
@@ -208,6 +211,7 @@ void MasterServer::Shutdown() {
   if (http_ != nullptr) http_->Shutdown(absl::Seconds(1));
   if (deletion_ != nullptr) deletion_->Stop();
   if (auto_compactor_ != nullptr) auto_compactor_->Stop();
+  if (auto_verifier_ != nullptr) auto_verifier_->Stop();
   if (topology_ != nullptr) topology_->StopMonitor();
 }
 

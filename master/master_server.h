@@ -19,6 +19,7 @@
 #include "grpcpp/grpcpp.h"
 #include "master/access_keys.h"
 #include "master/auto_compactor.h"
+#include "master/auto_verifier.h"
 #include "master/cluster_service.h"
 #include "master/command_queue.h"
 #include "master/compaction_scheduler.h"
@@ -77,6 +78,7 @@ class MasterServer {
     VolumeAllocator::Options placement;
     DeletionWorker::Options deletion;
     AutoCompactor::Options auto_compaction;
+    AutoVerifier::Options auto_verification;
     UrlIssuer::Options urls;
     AccessKeys::Options access_keys;
     DashboardSessions::Options dashboard_sessions;
@@ -136,6 +138,7 @@ class MasterServer {
   std::unique_ptr<GrpcNeedleLister> lister_;
   std::unique_ptr<ConsistencyChecker> checker_;
   std::unique_ptr<VolumeVerifier> verifier_;
+  std::unique_ptr<AutoVerifier> auto_verifier_;
   std::unique_ptr<MasterService> master_service_;
   std::unique_ptr<DashboardSessions> dashboard_sessions_;
   std::unique_ptr<DashboardApi> dashboard_;

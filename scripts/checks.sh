@@ -60,6 +60,8 @@ TSAN_TESTS=(
   # thread, against the streams' threads.
   '^master_cluster_test: ?an operator marks a volume read-only on its server'
   '^master_cluster_test: ?volumes with enough garbage are compacted by themselves'
+  # The automatic verifier's threads, one per verification.
+  '^master_cluster_test: ?a verification that cannot reach its server'
   # One SDK client (its url cache and HTTP connection pool) shared by 16
   # threads against a real master and volume server.
   '^sdk_client_test: ?sixteen threads share one client'

@@ -285,7 +285,8 @@ TEST_CASE("a pending row delay outside 0s to 1m is refused, naming the flag",
   StopCleanly(*master);
 }
 
-TEST_CASE("automatic compaction settings out of range are refused",
+TEST_CASE("automatic compaction and verification settings out of range are "
+          "refused",
           "[master][binary]") {
   warehouse::testing::TempDir dir;
   const KeyRing keys = MakeClusterKeys();
@@ -294,7 +295,11 @@ TEST_CASE("automatic compaction settings out of range are refused",
       {"--auto-compact-ratio", "-0.1"},
       {"--auto-compact-interval", "0s"},
       {"--auto-compact-interval", "often"},
-      {"--auto-compact-bandwidth", "fast"}};
+      {"--auto-compact-bandwidth", "fast"},
+      {"--auto-verify-every", "weekly"},
+      {"--auto-verify-every", "-1h"},
+      {"--auto-verify-interval", "0s"},
+      {"--auto-verify-bandwidth", "slow"}};
   for (const auto& [flag, value] : rows) {
     const CommandResult result = RunCommand(
         {WAREHOUSE_MASTER_BINARY, "--schema", "--db", dir.Join("meta.db"),
@@ -305,11 +310,11 @@ TEST_CASE("automatic compaction settings out of range are refused",
     CHECK(result.exit_code != 0);
     CHECK_THAT(result.output, Catch::Contains(flag + " " + value));
   }
-  // 0 turns it off.
+  // 0 turns them off.
   std::unique_ptr<Subprocess> master = Subprocess::Start(
       {WAREHOUSE_MASTER_BINARY, "--schema", "--db", dir.Join("meta.db"),
        "--listen", "127.0.0.1:0", "--http-listen", "127.0.0.1:0",
-       "--auto-compact-ratio", "0"},
+       "--auto-compact-ratio", "0", "--auto-verify-every", "0"},
       BaseEnvironment(keys));
   REQUIRE(master->ReadUntil("warehouse-master serving", kProcessLimit));
   StopCleanly(*master);

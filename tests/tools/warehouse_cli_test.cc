@@ -13,6 +13,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
+#include "absl/time/clock.h"
 #include "catch2/catch.hpp"
 #include "common/http_client.h"
 #include "tests/support/cluster.h"
@@ -59,10 +60,11 @@ std::vector<std::string> Tree(const std::string& dir) {
 
 class CliTest {
  public:
-  CliTest() {
+  explicit CliTest(std::vector<std::string> master_args = {}) {
     testing::ClusterOptions options;
     options.master_bin = WAREHOUSE_MASTER_BIN;
     options.volume_bin = WAREHOUSE_VOLUME_BIN;
+    options.master_args = std::move(master_args);
     auto cluster = Cluster::Start(options);
     INFO(cluster.status().ToString());
     REQUIRE(cluster.ok());
@@ -690,19 +692,48 @@ TEST_CASE("mark turns a volume read-only across restarts, and writable again",
   CheckFailure(cli.Run({"mark", volume, "read-only"}), "offline");
 }
 
-// warehouse_volume_checksum_failures_total on the first volume server's
-// /metrics.
-uint64_t ChecksumFailures(CliTest& cli) {
+// The value of the sample `series` (a name and any labels) on the
+// /metrics page at `address`.
+uint64_t Metric(const std::string& address, const std::string& series) {
   http::ConnectionPool pool;
   http::ClientRequest request;
   request.target = "/metrics";
-  auto metrics = pool.Send(
-      http::Origin{cli.cluster().volume_address(0), false}, request);
+  auto metrics = pool.Send(http::Origin{address, false}, request);
   REQUIRE(metrics.ok());
-  const std::string name = "\nwarehouse_volume_checksum_failures_total ";
-  const size_t at = metrics->body.find(name);
+  const std::string line = "\n" + series + " ";
+  const size_t at = metrics->body.find(line);
+  INFO(series << " in\n" << metrics->body);
   REQUIRE(at != std::string::npos);
-  return std::stoull(metrics->body.substr(at + name.size()));
+  return std::stoull(metrics->body.substr(at + line.size()));
+}
+
+// warehouse_volume_checksum_failures_total on the first volume server.
+uint64_t ChecksumFailures(CliTest& cli) {
+  return Metric(cli.cluster().volume_address(0),
+                "warehouse_volume_checksum_failures_total");
+}
+
+// The entry of `volume` in `volumes --json`.
+std::string VolumeJson(CliTest& cli, const std::string& volume) {
+  const CliRun listed = cli.Ok({"--json", "volumes"});
+  const size_t at = listed.out.find("{\"volume_id\":" + volume + ",");
+  REQUIRE(at != std::string::npos);
+  return listed.out.substr(at, listed.out.find("{\"volume_id\":", at + 1) - at);
+}
+
+// Flips one bit of the byte `offset` bytes into `data` in the volume file
+// of the first volume server that holds it.
+void FlipBitBehindServer(CliTest& cli, const std::string& volume,
+                         const std::string& data, size_t offset) {
+  const std::string data_file =
+      cli.cluster().volume_dir(0) + "/" + volume + ".dat";
+  const size_t at = ReadFile(data_file).find(data.substr(0, 64));
+  REQUIRE(at != std::string::npos);
+  std::fstream file(data_file, std::ios::in | std::ios::out | std::ios::binary);
+  file.seekp(static_cast<std::streamoff>(at + offset));
+  const char flipped = static_cast<char>(data[offset] ^ 0x01);
+  file.write(&flipped, 1);
+  REQUIRE(file.good());
 }
 
 TEST_CASE("verify reads a volume back and names the objects that lost data",
@@ -723,18 +754,14 @@ TEST_CASE("verify reads a volume back and names the objects that lost data",
   CHECK_THAT(intact.out, Catch::StartsWith("volume " + volume + ": 2 needles ("));
   CHECK_THAT(intact.out, Catch::EndsWith(") read back, none corrupt\n"));
 
+  // The master keeps what it found.
+  CHECK_THAT(VolumeJson(cli, volume),
+             Catch::Contains(",\"last_verification\":{\"started_unix_ms\":") &&
+                 Catch::Contains(",\"needles_checked\":2,") &&
+                 Catch::Contains(",\"corrupt_count\":0}}"));
+
   // A byte of one object's data changes on the disk behind the server.
-  const std::string data_file =
-      cli.cluster().volume_dir(0) + "/" + volume + ".dat";
-  const size_t at = ReadFile(data_file).find(hit.substr(0, 64));
-  REQUIRE(at != std::string::npos);
-  {
-    std::fstream file(data_file, std::ios::in | std::ios::out | std::ios::binary);
-    file.seekp(static_cast<std::streamoff>(at + 200000));
-    const char flipped = static_cast<char>(hit[200000] ^ 0x01);
-    file.write(&flipped, 1);
-    REQUIRE(file.good());
-  }
+  FlipBitBehindServer(cli, volume, hit, 200000);
   CliRun found = cli.Run({"verify", volume, "--bandwidth", "64M"});
   INFO(found.out << found.err);
   CHECK(found.exit_code == 1);
@@ -744,6 +771,11 @@ TEST_CASE("verify reads a volume back and names the objects that lost data",
   CHECK_THAT(found.out, Catch::EndsWith(") read back, 1 corrupt\n"));
   CHECK_THAT(found.err, Catch::StartsWith("warehouse: volume " + volume +
                                           ": 1 needle fails its checks"));
+  CHECK_THAT(VolumeJson(cli, volume),
+             Catch::Contains(",\"corrupt_count\":1}}"));
+  CHECK(Metric(cli.cluster().master_http_address(),
+               "warehouse_master_corrupt_needles") == 1);
+  CHECK_THAT(cli.Ok({"volumes"}).out, Catch::Contains(", 1 corrupt"));
   CliRun json = cli.Run({"--json", "verify", volume});
   CHECK(json.exit_code == 1);
   // The volume server counts what it found, for alerts.
@@ -776,6 +808,48 @@ TEST_CASE("verify reads a volume back and names the objects that lost data",
                "--timeout soon");
   CheckFailure(cli.Run({"verify"}), "--all");
   CheckFailure(cli.Run({"verify", volume, "--all"}), "--all");
+}
+
+TEST_CASE("the master verifies volumes by itself and keeps what it found",
+          "[tools][e2e]") {
+  CliTest cli({"--auto-verify-every", "1s", "--auto-verify-interval", "100ms",
+               "--auto-verify-bandwidth", "0"});
+  cli.Ok({"bucket", "create", "scrubbed"});
+  TempDir work;
+  const std::string data = Payload(31, 100 << 10);
+  WriteFile(work.Join("a"), data);
+  cli.Ok({"put", work.Join("a"), "scrubbed/a"});
+  const std::string volume = VolumeOf(cli, "scrubbed/a");
+  // Bounded: each look comes 100 ms after the last, and a verification of
+  // one needle takes milliseconds.
+  auto found_corrupt = [&](const std::string& count) {
+    for (int i = 0; i < 300; ++i) {
+      const std::string listed = VolumeJson(cli, volume);
+      if (absl::StrContains(listed, "\"needles_checked\":1,") &&
+          absl::StrContains(listed, ",\"corrupt_count\":" + count + "}")) {
+        return true;
+      }
+      absl::SleepFor(absl::Milliseconds(100));
+    }
+    return false;
+  };
+  CHECK(found_corrupt("0"));
+  CHECK(Metric(cli.cluster().master_http_address(),
+               "warehouse_master_corrupt_needles") == 0);
+
+  FlipBitBehindServer(cli, volume, data, 70000);
+  CHECK(found_corrupt("1"));
+  CHECK(Metric(cli.cluster().master_http_address(),
+               "warehouse_master_corrupt_needles") == 1);
+  CHECK(Metric(cli.cluster().master_http_address(),
+               "warehouse_master_verifications_total{outcome=\"corrupt\"}") >=
+        1);
+  // The log names the object that lost data.
+  const std::string log = ReadFile(cli.cluster().master_log_path());
+  CHECK_THAT(log, Catch::Contains("(scrubbed/a): ") &&
+                      Catch::Contains("data crc mismatch"));
+  CHECK_THAT(log, Catch::Contains("volume " + volume +
+                                  ": 1 of 1 needles fail their checks"));
 }
 
 TEST_CASE("drain keeps uploads off a server across master restarts",
