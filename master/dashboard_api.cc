@@ -92,6 +92,7 @@ absl::Status CheckSameOrigin(const http::Request& request) {
 DashboardApi::DashboardApi(AccessKeys* keys, MetadataStore* store,
                            Topology* topology, UrlIssuer* urls,
                            CompactionScheduler* compactions,
+                           const VolumeVerifier* verifier,
                            ReadOnlySwitch* read_only,
                            DashboardSessions* sessions)
     : keys_(keys),
@@ -99,6 +100,7 @@ DashboardApi::DashboardApi(AccessKeys* keys, MetadataStore* store,
       topology_(topology),
       urls_(urls),
       compactions_(compactions),
+      verifier_(verifier),
       read_only_(read_only),
       sessions_(sessions) {}
 
@@ -373,9 +375,21 @@ std::string DashboardApi::Servers() {
 std::string DashboardApi::Volumes() {
   const std::map<uint32_t, CompactionScheduler::VolumeCompaction> compactions =
       compactions_->Latest();
+  const std::map<uint32_t, VerificationRecord> verifications =
+      verifier_->Latest();
   std::vector<std::string> items;
   for (const VolumeLocation& location : topology_->Volumes()) {
     const VolumeView& volume = location.volume;
+    std::string verification = "null";
+    if (auto found = verifications.find(volume.volume_id);
+        found != verifications.end()) {
+      verification =
+          JsonObject()
+              .Add("finished_unix_ms", UnixMillis(found->second.finished))
+              .Add("needles_checked", found->second.needles_checked)
+              .Add("corrupt_count", found->second.corrupt_count)
+              .Close();
+    }
     std::string compaction = "null";
     auto it = compactions.find(volume.volume_id);
     if (it != compactions.end()) {
@@ -400,6 +414,7 @@ std::string DashboardApi::Volumes() {
                         .Add("read_only", volume.read_only)
                         .Add("compacting", volume.compacting)
                         .AddRaw("compaction", compaction)
+                        .AddRaw("verification", verification)
                         .Close());
   }
   return JsonObject().AddRaw("volumes", JsonArray(items)).Close();

@@ -46,6 +46,7 @@
 #include "master/read_only_switch.h"
 #include "master/topology.h"
 #include "master/url_issuer.h"
+#include "master/volume_verifier.h"
 
 namespace warehouse::master {
 
@@ -70,7 +71,8 @@ class DashboardApi {
  public:
   DashboardApi(AccessKeys* keys, MetadataStore* store, Topology* topology,
                UrlIssuer* urls, CompactionScheduler* compactions,
-               ReadOnlySwitch* read_only, DashboardSessions* sessions);
+               const VolumeVerifier* verifier, ReadOnlySwitch* read_only,
+               DashboardSessions* sessions);
   DashboardApi(const DashboardApi&) = delete;
   DashboardApi& operator=(const DashboardApi&) = delete;
 
@@ -133,6 +135,7 @@ class DashboardApi {
   Topology* const topology_;
   UrlIssuer* const urls_;
   CompactionScheduler* const compactions_;
+  const VolumeVerifier* const verifier_;
   ReadOnlySwitch* const read_only_;
   DashboardSessions* const sessions_;
 };

@@ -158,8 +158,8 @@ absl::StatusOr<std::unique_ptr<MasterServer>> MasterServer::Start(
       std::make_unique<DashboardSessions>(o.dashboard_sessions);
   server->dashboard_ = std::make_unique<DashboardApi>(
       server->access_keys_.get(), server->store_.get(), server->topology_.get(),
-      server->urls_.get(), server->compactions_.get(), server->read_only_.get(),
-      server->dashboard_sessions_.get());
+      server->urls_.get(), server->compactions_.get(), server->verifier_.get(),
+      server->read_only_.get(), server->dashboard_sessions_.get());
 
   grpc::ServerBuilder builder;
   builder.AddListeningPort(o.listen, credentials, &server->grpc_port_);

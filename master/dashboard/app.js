@@ -220,6 +220,19 @@ function compactionText(v) {
   return `failed: ${c.error}`;
 }
 
+// When the volume was last read back to the end, and what was found.
+function verificationCell(v) {
+  const c = v.verification;
+  if (!c) return el('span', {class: 'muted', 'data-testid': 'verification-status'}, 'never');
+  const when = el('span', {title: formatTime(c.finished_unix_ms)}, ago(c.finished_unix_ms));
+  if (c.corrupt_count > 0) {
+    return el('span', {'data-testid': 'verification-status'},
+              el('span', {class: 'badge bad'}, `${formatCount(c.corrupt_count)} corrupt`),
+              ' ', when);
+  }
+  return el('span', {'data-testid': 'verification-status'},
+            `${formatCount(c.needles_checked)} needles intact, `, when);
+}
 
 async function showVolumes(polls = 0) {
   stopPolling();
@@ -253,7 +266,8 @@ async function showVolumes(polls = 0) {
          ' ', mark),
       el('td', {}, button, ' ',
          el('span', {class: 'muted', 'data-testid': 'compaction-status'},
-            compactionText(v))));
+            compactionText(v))),
+      el('td', {}, verificationCell(v)));
   });
   setView(el('h2', {}, 'Volumes'),
     el('p', {class: 'legend muted'},
@@ -264,9 +278,9 @@ async function showVolumes(polls = 0) {
        el('thead', {}, el('tr', {}, el('th', {class: 'num'}, 'Volume'),
           el('th', {}, 'Server'), el('th', {}, 'Usage'),
           el('th', {class: 'num'}, 'Needles'), el('th', {}, 'Flags'),
-          el('th', {}, 'Compaction'))),
+          el('th', {}, 'Compaction'), el('th', {}, 'Verified'))),
        el('tbody', {}, rows.length ? rows :
-          el('tr', {}, el('td', {colspan: 6, class: 'muted'}, 'No volumes yet.')))));
+          el('tr', {}, el('td', {colspan: 7, class: 'muted'}, 'No volumes yet.')))));
   // Follow a running compaction until its server reports the outcome.
   if (running && polls < 600 && currentRoute().view === 'volumes') {
     state.pollTimer = setTimeout(() => showVolumes(polls + 1).catch(showError), 1000);

@@ -51,6 +51,9 @@ int main(int argc, char** argv) {
   options.volume_bin = WAREHOUSE_VOLUME_BIN;
   options.volume_servers = 1;
   options.volume_size = "256M";
+  // Volumes verified by the master within the test's time.
+  options.master_args = {"--auto-verify-every", "2s",
+                         "--auto-verify-interval", "200ms"};
   absl::StatusOr<std::unique_ptr<warehouse::testing::Cluster>> cluster =
       warehouse::testing::Cluster::Start(options);
   if (!cluster.ok()) {

@@ -427,6 +427,19 @@ async function run(cluster, browser) {
   console.log(`compacted volume ${dirty.volume_id}: ${dirty.garbage_bytes} bytes of garbage, ` +
               `${after.compaction.bytes_reclaimed} reclaimed`);
 
+  console.log('step: see when the master last verified a volume');
+  const verified = await poll('the master to verify the volume', async () => {
+    const {body} = await apiGet(page, '/api/volumes');
+    const v = body.volumes.find((x) => x.volume_id === dirty.volume_id);
+    return v.verification ? v : null;
+  });
+  assert.equal(verified.verification.corrupt_count, 0);
+  assert.ok(verified.verification.needles_checked > 0);
+  await page.reload();
+  await page.waitForSelector('body[data-loaded="volumes"]');
+  assert.match(await row.locator('[data-testid=verification-status]').textContent(),
+               /^[0-9,]+ needles intact, [0-9]+ s ago$/);
+
   console.log('step: mark a volume read-only and back');
   await row.locator('[data-testid=read-only]').click();
   await poll('the volume to show read-only', async () =>
