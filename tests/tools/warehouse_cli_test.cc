@@ -776,6 +776,12 @@ TEST_CASE("verify reads a volume back and names the objects that lost data",
   CHECK(Metric(cli.cluster().master_http_address(),
                "warehouse_master_corrupt_needles") == 1);
   CHECK_THAT(cli.Ok({"volumes"}).out, Catch::Contains(", 1 corrupt"));
+  // A restarted master still knows.
+  REQUIRE(cli.cluster().RestartMaster().ok());
+  CHECK_THAT(VolumeJson(cli, volume),
+             Catch::Contains(",\"corrupt_count\":1}}"));
+  CHECK(Metric(cli.cluster().master_http_address(),
+               "warehouse_master_corrupt_needles") == 1);
   CliRun json = cli.Run({"--json", "verify", volume});
   CHECK(json.exit_code == 1);
   // The volume server counts what it found, for alerts.
