@@ -38,10 +38,13 @@ absl::StatusOr<v1::VerificationDone> VolumeVerifier::Verify(
     uint32_t volume_id, uint64_t bytes_per_second,
     grpc::ClientContext* context,
     const std::function<void(const v1::VerificationStep&)>& step) {
+  // A volume no server holds is a wrong id, not a failed verification.
+  ASSIGN_OR_RETURN(const VolumeLocation location,
+                   topology_->LocateVolume(volume_id));
   VerificationRecord verification;
   verification.started = absl::Now();
   absl::StatusOr<v1::VerificationDone> done =
-      ReadBack(volume_id, bytes_per_second, context, step);
+      ReadBack(location, bytes_per_second, context, step);
   if (!done.ok()) {
     absl::MutexLock lock(&mu_);
     ++stats_.failed;
@@ -90,11 +93,10 @@ void VolumeVerifier::Record(uint32_t volume_id,
 }
 
 absl::StatusOr<v1::VerificationDone> VolumeVerifier::ReadBack(
-    uint32_t volume_id, uint64_t bytes_per_second,
+    const VolumeLocation& location, uint64_t bytes_per_second,
     grpc::ClientContext* context,
     const std::function<void(const v1::VerificationStep&)>& step) {
-  ASSIGN_OR_RETURN(const VolumeLocation location,
-                   topology_->LocateVolume(volume_id));
+  const uint32_t volume_id = location.volume.volume_id;
   if (!location.online) {
     return absl::UnavailableError(
         absl::StrCat("volume ", volume_id, ": its volume server ",

@@ -71,9 +71,10 @@ class VolumeVerifier {
                  std::shared_ptr<grpc::ChannelCredentials> credentials,
                  std::map<uint32_t, VerificationRecord> latest);
 
-  // Asks the volume's server; the result names no objects yet.
+  // Asks the server holding the volume at `location`; the result names no
+  // objects yet.
   absl::StatusOr<v1::VerificationDone> ReadBack(
-      uint32_t volume_id, uint64_t bytes_per_second,
+      const VolumeLocation& location, uint64_t bytes_per_second,
       grpc::ClientContext* context,
       const std::function<void(const v1::VerificationStep&)>& step);
   void Record(uint32_t volume_id, const VerificationRecord& verification)
