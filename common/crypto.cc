@@ -89,6 +89,37 @@ absl::StatusOr<std::string> HmacSha256(absl::string_view key,
   return std::string(reinterpret_cast<const char*>(out), out_len);
 }
 
+absl::StatusOr<std::unique_ptr<Sha256>> Sha256::Create() {
+  EVP_MD_CTX* context = EVP_MD_CTX_new();
+  if (context == nullptr ||
+      EVP_DigestInit_ex(context, EVP_sha256(), nullptr) != 1) {
+    EVP_MD_CTX_free(context);
+    return absl::InternalError("SHA-256: OpenSSL could not start a digest");
+  }
+  return std::unique_ptr<Sha256>(new Sha256(context));
+}
+
+Sha256::~Sha256() { EVP_MD_CTX_free(static_cast<EVP_MD_CTX*>(context_)); }
+
+void Sha256::Update(absl::string_view data) {
+  if (EVP_DigestUpdate(static_cast<EVP_MD_CTX*>(context_), data.data(),
+                       data.size()) != 1) {
+    failed_ = true;
+  }
+}
+
+absl::StatusOr<std::string> Sha256::Finish() {
+  unsigned char out[EVP_MAX_MD_SIZE];
+  unsigned int out_len = 0;
+  if (failed_ ||
+      EVP_DigestFinal_ex(static_cast<EVP_MD_CTX*>(context_), out, &out_len) !=
+          1 ||
+      out_len != 32) {
+    return absl::InternalError("SHA-256: OpenSSL failed to digest");
+  }
+  return std::string(reinterpret_cast<char*>(out), out_len);
+}
+
 bool ConstantTimeEquals(absl::string_view a, absl::string_view b) {
   if (a.size() != b.size()) return false;
   if (a.empty()) return true;

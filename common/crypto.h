@@ -1,11 +1,12 @@
 // The few cryptographic primitives the project uses, all from OpenSSL:
-// random bytes from its CSPRNG, HMAC-SHA256, constant-time comparison and
-// strict lowercase hex. Signed URLs, request authentication, access keys
+// random bytes from its CSPRNG, HMAC-SHA256, SHA-256 of a stream,
+// constant-time comparison and strict lowercase hex. Signed URLs, request authentication, access keys
 // and file id cookies are built on these and nothing else.
 #ifndef WAREHOUSE_COMMON_CRYPTO_H_
 #define WAREHOUSE_COMMON_CRYPTO_H_
 
 #include <cstddef>
+#include <memory>
 #include <string>
 
 #include "absl/status/status.h"
@@ -29,6 +30,28 @@ absl::StatusOr<std::string> RandomBytes(size_t n);
 // when OpenSSL fails (out of memory).
 absl::StatusOr<std::string> HmacSha256(absl::string_view key,
                                        absl::string_view data);
+
+// The SHA-256 of bytes that arrive in pieces, to check that a copy is the
+// original (a metadata backup). Not thread-safe.
+class Sha256 {
+ public:
+  // Errors: Internal when OpenSSL fails (out of memory).
+  static absl::StatusOr<std::unique_ptr<Sha256>> Create();
+  Sha256(const Sha256&) = delete;
+  Sha256& operator=(const Sha256&) = delete;
+  ~Sha256();
+
+  void Update(absl::string_view data);
+  // The 32-byte digest of everything passed to Update; call it once.
+  // Errors: Internal when OpenSSL failed on the way.
+  absl::StatusOr<std::string> Finish();
+
+ private:
+  explicit Sha256(void* context) : context_(context) {}
+
+  void* const context_;  // an EVP_MD_CTX
+  bool failed_ = false;
+};
 
 // True when `a` and `b` are equal, in time that depends only on their
 // lengths (CRYPTO_memcmp). Use it for every comparison of a secret or a

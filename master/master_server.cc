@@ -150,10 +150,12 @@ absl::StatusOr<std::unique_ptr<MasterServer>> MasterServer::Start(
       });
   server->auto_verifier_ = std::make_unique<AutoVerifier>(
       server->topology_.get(), server->verifier_.get(), o.auto_verification);
+  server->backup_ = std::make_unique<MetadataBackup>(
+      server->store_.get(), FileSystem::Default(), o.db_path);
   server->master_service_ = std::make_unique<MasterService>(
       server->access_keys_.get(), server->store_.get(), server->topology_.get(),
       server->urls_.get(), server->compactions_.get(), server->read_only_.get(),
-      server->checker_.get(), server->verifier_.get());
+      server->checker_.get(), server->verifier_.get(), server->backup_.get());
   server->dashboard_sessions_ =
       std::make_unique<DashboardSessions>(o.dashboard_sessions);
   server->dashboard_ = std::make_unique<DashboardApi>(

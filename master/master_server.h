@@ -28,6 +28,7 @@
 #include "master/deletion_worker.h"
 #include "master/master_http.h"
 #include "master/master_service.h"
+#include "master/metadata_backup.h"
 #include "master/needle_lister.h"
 #include "master/metadata_store.h"
 #include "master/read_only_switch.h"
@@ -139,6 +140,7 @@ class MasterServer {
   std::unique_ptr<ConsistencyChecker> checker_;
   std::unique_ptr<VolumeVerifier> verifier_;
   std::unique_ptr<AutoVerifier> auto_verifier_;
+  std::unique_ptr<MetadataBackup> backup_;
   std::unique_ptr<MasterService> master_service_;
   std::unique_ptr<DashboardSessions> dashboard_sessions_;
   std::unique_ptr<DashboardApi> dashboard_;

@@ -21,7 +21,7 @@ MasterService::MasterService(AccessKeys* keys, MetadataStore* store,
                              CompactionScheduler* compactions,
                              ReadOnlySwitch* read_only,
                              ConsistencyChecker* checker,
-                             VolumeVerifier* verifier)
+                             VolumeVerifier* verifier, MetadataBackup* backup)
     : keys_(keys),
       store_(store),
       topology_(topology),
@@ -29,7 +29,8 @@ MasterService::MasterService(AccessKeys* keys, MetadataStore* store,
       compactions_(compactions),
       read_only_(read_only),
       checker_(checker),
-      verifier_(verifier) {}
+      verifier_(verifier),
+      backup_(backup) {}
 
 absl::StatusOr<Caller> MasterService::Authorize(
     const grpc::ServerContext& context, absl::string_view method,

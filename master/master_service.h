@@ -21,6 +21,7 @@
 #include "master/access_keys.h"
 #include "master/compaction_scheduler.h"
 #include "master/consistency_check.h"
+#include "master/metadata_backup.h"
 #include "master/metadata_store.h"
 #include "master/read_only_switch.h"
 #include "master/topology.h"
@@ -37,7 +38,7 @@ class MasterService final : public v1::Master::Service {
   MasterService(AccessKeys* keys, MetadataStore* store, Topology* topology,
                 UrlIssuer* urls, CompactionScheduler* compactions,
                 ReadOnlySwitch* read_only, ConsistencyChecker* checker,
-                VolumeVerifier* verifier);
+                VolumeVerifier* verifier, MetadataBackup* backup);
 
   // Buckets and objects (master_service.cc).
   grpc::Status CreateBucket(grpc::ServerContext* context,
@@ -96,6 +97,9 @@ class MasterService final : public v1::Master::Service {
   grpc::Status VerifyVolume(
       grpc::ServerContext* context, const v1::VerifyVolumeRequest* request,
       grpc::ServerWriter<v1::VerificationProgress>* writer) override;
+  grpc::Status BackupMetadata(
+      grpc::ServerContext* context, const v1::BackupMetadataRequest* request,
+      grpc::ServerWriter<v1::BackupPiece>* writer) override;
 
  private:
   // Authenticates the call to `method` and checks the key's role. Errors:
@@ -112,6 +116,7 @@ class MasterService final : public v1::Master::Service {
   ReadOnlySwitch* const read_only_;
   ConsistencyChecker* const checker_;
   VolumeVerifier* const verifier_;
+  MetadataBackup* const backup_;
 };
 
 }  // namespace warehouse::master

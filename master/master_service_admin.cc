@@ -224,4 +224,29 @@ grpc::Status MasterService::VerifyVolume(
   }());
 }
 
+grpc::Status MasterService::BackupMetadata(
+    grpc::ServerContext* context, const v1::BackupMetadataRequest*,
+    grpc::ServerWriter<v1::BackupPiece>* writer) {
+  return ToGrpcStatus([&]() -> absl::Status {
+    RETURN_IF_ERROR(
+        Authorize(*context, "BackupMetadata", Right::kAdmin).status());
+    v1::BackupPiece piece;
+    ASSIGN_OR_RETURN(
+        const MetadataBackup::Result result,
+        backup_->Stream([&](absl::string_view bytes) -> absl::Status {
+          piece.set_data(bytes.data(), bytes.size());
+          if (!writer->Write(piece)) {
+            return absl::CancelledError(
+                "metadata backup: the caller went away");
+          }
+          return absl::OkStatus();
+        }));
+    v1::BackupDone* done = piece.mutable_done();
+    done->set_total_bytes(result.bytes);
+    done->set_sha256(result.sha256);
+    writer->Write(piece);
+    return absl::OkStatus();
+  }());
+}
+
 }  // namespace warehouse::master

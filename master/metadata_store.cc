@@ -237,4 +237,9 @@ absl::Status MetadataStore::DeleteBucket(absl::string_view name) {
   return deleted;
 }
 
+absl::Status MetadataStore::CopyTo(const std::string& path) {
+  ReadPool::Lease lease = readers_->Acquire();
+  return lease.db().CopyTo(path);
+}
+
 }  // namespace warehouse::master

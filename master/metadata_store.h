@@ -183,6 +183,10 @@ class MetadataStore {
   // Errors: NotFound.
   absl::StatusOr<VolumeRecord> GetVolume(uint32_t volume_id);
 
+  // Writes a consistent copy of the database to a new file at `path`
+  // (Database::CopyTo), while writes go on. Errors: as Database::CopyTo.
+  absl::Status CopyTo(const std::string& path);
+
   // Replaces the record of the latest compaction of `volume_id`.
   absl::Status PutCompaction(uint32_t volume_id,
                              const CompactionRecord& compaction);

@@ -210,6 +210,39 @@ int64_t Database::last_insert_rowid() const {
 
 int64_t Database::changes() const { return sqlite3_changes64(db_); }
 
+absl::Status Database::CopyTo(const std::string& path) {
+  sqlite3* copy = nullptr;
+  int rc = sqlite3_open_v2(
+      path.c_str(), &copy,
+      SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
+      nullptr);
+  if (rc == SQLITE_OK) {
+    sqlite3_backup* backup = sqlite3_backup_init(copy, "main", db_, "main");
+    if (backup == nullptr) {
+      rc = sqlite3_errcode(copy);
+    } else {
+      rc = sqlite3_backup_step(backup, -1);
+      const int finished = sqlite3_backup_finish(backup);
+      rc = rc == SQLITE_DONE ? finished : rc;
+    }
+  }
+  absl::Status status;
+  if (rc != SQLITE_OK) {
+    status = StatusWithCode(
+        rc, copy == nullptr ? 0 : sqlite3_system_errno(copy),
+        absl::StrCat("database ", path_, ": copying it to ", path, ": ",
+                     copy == nullptr ? sqlite3_errstr(rc)
+                                     : sqlite3_errmsg(copy),
+                     " (", sqlite3_errstr(rc), ", code ", rc, ")"));
+  }
+  if (sqlite3_close(copy) != SQLITE_OK && status.ok()) {
+    status = absl::UnavailableError(absl::StrCat(
+        "database ", path_, ": closing its copy ", path, ": ",
+        sqlite3_errmsg(copy)));
+  }
+  return status;
+}
+
 absl::Status Database::ErrorStatus(int rc, absl::string_view sql) const {
   const int system_errno = sqlite3_system_errno(db_);
   std::string message = absl::StrCat("database ", path_);

@@ -74,6 +74,12 @@ class Database {
   // Internal for malformed SQL.
   absl::StatusOr<Statement> Prepare(absl::string_view sql);
 
+  // Writes a consistent copy of the whole database to a new file at
+  // `path` (SQLite's online backup, in one step: one read transaction, so
+  // writers on other connections go on). The copy is not synced. Errors:
+  // as for Open of `path`, and ResourceExhausted when its disk fills.
+  absl::Status CopyTo(const std::string& path);
+
   // True while a transaction is open (SQLite may roll one back on its own
   // after an I/O error or a full disk; check this after a failure).
   bool in_transaction() const;

@@ -10,8 +10,10 @@
 
 #include "absl/strings/str_cat.h"
 #include "common/access_key.h"
+#include "common/crypto.h"
 #include "common/status_macros.h"
 #include "sdk/client_impl.h"
+#include "sdk/partial_file.h"
 #include "sdk/proto_convert.h"
 
 namespace warehouse {
@@ -325,13 +327,14 @@ absl::StatusOr<VerificationReport> Client::VerifyVolume(
   request.set_volume_id(volume_id);
   request.set_bytes_per_second(bytes_per_second);
   std::optional<v1::VerificationDone> done;
-  const std::function<void(const v1::VerificationProgress&)> each =
+  const std::function<absl::Status(const v1::VerificationProgress&)> each =
       [&](const v1::VerificationProgress& message) {
         if (message.has_step() && progress) {
           progress(message.step().checked_bytes(),
                    message.step().total_bytes());
         }
         if (message.has_done()) done = message.done();
+        return absl::OkStatus();
       };
   RETURN_IF_ERROR(impl_->rpc().Stream(&Stub::VerifyVolume, "VerifyVolume",
                                       request, each, timeout));
@@ -350,6 +353,60 @@ absl::StatusOr<VerificationReport> Client::VerifyVolume(
                                                needle.bucket(), needle.key()});
   }
   return report;
+}
+
+absl::StatusOr<MetadataBackupInfo> Client::BackupMetadata(
+    const std::function<absl::Status(absl::string_view)>& sink,
+    absl::Duration timeout) {
+  ASSIGN_OR_RETURN(std::unique_ptr<Sha256> digest, Sha256::Create());
+  uint64_t received = 0;
+  std::optional<v1::BackupDone> done;
+  const std::function<absl::Status(const v1::BackupPiece&)> each =
+      [&](const v1::BackupPiece& piece) -> absl::Status {
+        if (done.has_value()) {
+          return absl::DataLossError(
+              "metadata backup: the master sent bytes after its last message");
+        }
+        if (piece.has_done()) {
+          done = piece.done();
+          return absl::OkStatus();
+        }
+        digest->Update(piece.data());
+        received += piece.data().size();
+        return sink(piece.data());
+      };
+  RETURN_IF_ERROR(impl_->rpc().Stream(&Stub::BackupMetadata, "BackupMetadata",
+                                      v1::BackupMetadataRequest(), each,
+                                      timeout));
+  if (!done.has_value()) {
+    return absl::UnavailableError(absl::StrCat(
+        "metadata backup: the master ended it after ", received,
+        " bytes without saying it was whole"));
+  }
+  ASSIGN_OR_RETURN(const std::string sha256, digest->Finish());
+  if (received != done->total_bytes() || sha256 != done->sha256()) {
+    return absl::DataLossError(absl::StrCat(
+        "metadata backup: received ", received, " bytes with SHA-256 ",
+        HexEncode(sha256), ", the master sent ", done->total_bytes(),
+        " with ", HexEncode(done->sha256())));
+  }
+  MetadataBackupInfo info;
+  info.bytes = received;
+  info.sha256_hex = HexEncode(sha256);
+  return info;
+}
+
+absl::StatusOr<MetadataBackupInfo> Client::BackupMetadataToFile(
+    const std::string& path, absl::Duration timeout) {
+  ASSIGN_OR_RETURN(std::unique_ptr<PartialFile> file,
+                   PartialFile::Create(path));
+  ASSIGN_OR_RETURN(
+      MetadataBackupInfo info,
+      BackupMetadata(
+          [&file](absl::string_view piece) { return file->Write(piece); },
+          timeout));
+  RETURN_IF_ERROR(file->Commit(/*sync_directory=*/true));
+  return info;
 }
 
 absl::StatusOr<ConsistencyReport> Client::CheckConsistency(

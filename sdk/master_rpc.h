@@ -83,20 +83,29 @@ class MasterRpc {
   }
 
   // A call that answers with a stream, made once: `each` receives every
-  // message as it arrives. Errors as CallOnce.
+  // message as it arrives; its first error cancels the call and is
+  // returned. Errors as CallOnce.
   template <typename Request, typename Response>
   absl::Status Stream(
       std::unique_ptr<grpc::ClientReader<Response>> (v1::Master::Stub::*method)(
           grpc::ClientContext*, const Request&),
       absl::string_view name, const Request& request,
-      const std::function<void(const Response&)>& each,
+      const std::function<absl::Status(const Response&)>& each,
       absl::Duration timeout = absl::ZeroDuration()) const {
     grpc::ClientContext context;
     RETURN_IF_ERROR(Prepare(&context, name, timeout));
     std::unique_ptr<grpc::ClientReader<Response>> reader =
         ((*stub_).*method)(&context, request);
     Response message;
-    while (reader->Read(&message)) each(message);
+    absl::Status handled;
+    while (handled.ok() && reader->Read(&message)) handled = each(message);
+    if (!handled.ok()) {
+      context.TryCancel();
+      while (reader->Read(&message)) {
+      }
+      reader->Finish();
+      return handled;
+    }
     return Named(name, FromGrpcStatus(reader->Finish()));
   }
 

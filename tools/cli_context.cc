@@ -1,7 +1,11 @@
 #include "tools/cli_context.h"
 
+#include <unistd.h>
+
+#include <cerrno>
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
 
 #include "absl/strings/str_cat.h"
 #include "common/units.h"
@@ -29,6 +33,19 @@ void CliContext::Out(absl::string_view text) {
 
 void CliContext::Note(absl::string_view text) {
   std::fwrite(text.data(), 1, text.size(), stderr);
+}
+
+absl::Status WriteStdout(absl::string_view piece) {
+  while (!piece.empty()) {
+    const ssize_t n = ::write(STDOUT_FILENO, piece.data(), piece.size());
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) {
+      return absl::UnavailableError(
+          absl::StrCat("standard output: ", std::strerror(errno)));
+    }
+    piece.remove_prefix(static_cast<size_t>(n));
+  }
+  return absl::OkStatus();
 }
 
 absl::StatusOr<uint64_t> ParseBandwidthFlag(const std::string& value) {

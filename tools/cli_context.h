@@ -44,6 +44,10 @@ class CliContext {
   std::unique_ptr<Client> client_;
 };
 
+// Writes data (a download, a backup) to standard output, unbuffered.
+// Errors: Unavailable (a closed pipe, a full disk).
+absl::Status WriteStdout(absl::string_view piece);
+
 // A --bandwidth value: bytes a second such as 64M, or 0 for no limit.
 // Errors: InvalidArgument naming the flag and its value.
 absl::StatusOr<uint64_t> ParseBandwidthFlag(const std::string& value);
@@ -68,6 +72,9 @@ void AddAdminCommands(CLI::App& app, CliContext& context,
                       CommandRunners& runners);
 // verify
 void AddVerifyCommand(CLI::App& app, CliContext& context,
+                      CommandRunners& runners);
+// backup
+void AddBackupCommand(CLI::App& app, CliContext& context,
                       CommandRunners& runners);
 
 }  // namespace warehouse::cli

@@ -152,20 +152,6 @@ ProgressFunction DrawOn(ProgressBar& bar) {
   return [&bar](uint64_t done, uint64_t total) { bar.Update(done, total); };
 }
 
-// Writes a download to standard output.
-absl::Status WriteStdout(absl::string_view piece) {
-  while (!piece.empty()) {
-    const ssize_t n = ::write(STDOUT_FILENO, piece.data(), piece.size());
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0) {
-      return absl::UnavailableError(
-          absl::StrCat("standard output: ", std::strerror(errno)));
-    }
-    piece.remove_prefix(static_cast<size_t>(n));
-  }
-  return absl::OkStatus();
-}
-
 std::string BaseName(absl::string_view path) {
   while (absl::EndsWith(path, "/") && path.size() > 1) path.remove_suffix(1);
   const size_t slash = path.rfind('/');

@@ -19,6 +19,25 @@ TEST_CASE("hmac-sha256 matches the RFC 4231 test vectors", "[common][crypto]") {
         "b0344c61d8db38535ca8afceaf0bf12b881dc200c9833da726e9376c2e32cff7");
 }
 
+TEST_CASE("sha-256 of pieces matches the FIPS 180-2 test vectors",
+          "[common][crypto]") {
+  auto empty = Sha256::Create();
+  REQUIRE(empty.ok());
+  absl::StatusOr<std::string> digest = (*empty)->Finish();
+  REQUIRE(digest.ok());
+  CHECK(HexEncode(*digest) ==
+        "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
+  // "abc" in two pieces is the digest of "abc".
+  auto abc = Sha256::Create();
+  REQUIRE(abc.ok());
+  (*abc)->Update("a");
+  (*abc)->Update("bc");
+  digest = (*abc)->Finish();
+  REQUIRE(digest.ok());
+  CHECK(HexEncode(*digest) ==
+        "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+}
+
 TEST_CASE("hex decodes only what hex encode writes", "[common][crypto]") {
   const std::string bytes("\x00\x01\x7f\x80\xfe\xff", 6);
   CHECK(HexEncode(bytes) == "00017f80feff");

@@ -808,6 +808,10 @@ TEST_CASE("verify reads a volume back and names the objects that lost data",
   CHECK(ChecksumFailures(cli) > 4);
 
   CheckFailure(cli.Run({"verify", "424242"}), "424242");
+  // A wrong volume id is not a verification that failed.
+  CHECK(Metric(cli.cluster().master_http_address(),
+               "warehouse_master_verifications_total{outcome=\"failed\"}") ==
+        0);
   CheckFailure(cli.Run({"verify", volume, "--bandwidth", "fast"}),
                "--bandwidth fast");
   CheckFailure(cli.Run({"verify", volume, "--timeout", "soon"}),
@@ -856,6 +860,60 @@ TEST_CASE("the master verifies volumes by itself and keeps what it found",
                       Catch::Contains("data crc mismatch"));
   CHECK_THAT(log, Catch::Contains("volume " + volume +
                                   ": 1 of 1 needles fail their checks"));
+}
+
+TEST_CASE("backup copies the metadata, and a master restored from the copy "
+          "serves what it named",
+          "[tools][e2e]") {
+  CliTest cli;
+  cli.Ok({"bucket", "create", "kept"});
+  TempDir work;
+  const std::string before = Payload(41, 3000);
+  WriteFile(work.Join("before"), before);
+  cli.Ok({"put", work.Join("before"), "kept/before"});
+
+  const std::string copy = work.Join("meta.backup");
+  const CliRun backup = cli.Ok({"backup", copy});
+  CHECK_THAT(backup.out,
+             Catch::StartsWith("metadata backup: ") &&
+                 Catch::Contains(" bytes) to " + copy + ", sha256 "));
+  // The file appears whole, under its name only.
+  CHECK(Tree(work.path()) == std::vector<std::string>{"before", "meta.backup"});
+  CHECK(ReadFile(copy).substr(0, 16) == std::string("SQLite format 3\0", 16));
+  const CliRun piped = cli.Ok({"backup", "-"});
+  CHECK(piped.out.substr(0, 16) == std::string("SQLite format 3\0", 16));
+  CHECK_THAT(piped.err, Catch::StartsWith("metadata backup: ") &&
+                            Catch::Contains(" to standard output, sha256 "));
+  const CliRun json = cli.Ok({"--json", "backup", work.Join("second")});
+  CHECK_THAT(json.out, Catch::StartsWith("{\"path\":\"" + work.Join("second") +
+                                         "\",\"bytes\":") &&
+                           Catch::Contains(",\"sha256\":\""));
+  CheckFailure(cli.Run({"backup", work.Join("no/such/dir/meta.db")}),
+               "no/such/dir/meta.db");
+  CheckFailure(cli.Run({"backup", copy, "--timeout", "soon"}),
+               "--timeout soon");
+
+  // An object put after the backup, which the restored master will not
+  // know.
+  WriteFile(work.Join("after"), Payload(42, 2000));
+  cli.Ok({"put", work.Join("after"), "kept/after"});
+  const std::string db = cli.cluster().db_path();
+  REQUIRE(cli.cluster()
+              .RestartMaster([&]() -> absl::Status {
+                std::filesystem::copy_file(
+                    copy, db,
+                    std::filesystem::copy_options::overwrite_existing);
+                std::filesystem::remove(db + "-wal");
+                std::filesystem::remove(db + "-shm");
+                return absl::OkStatus();
+              })
+              .ok());
+  CHECK(cli.Ok({"get", "kept/before", "-"}).out == before);
+  const std::string listed = cli.Ok({"ls", "kept"}).out;
+  CHECK_THAT(listed, Catch::Contains("before"));
+  CHECK_THAT(listed, !Catch::Contains("after"));
+  // The needle only the newer database named is an orphan now.
+  CHECK_THAT(cli.Ok({"fsck"}).out, Catch::Contains("0 missing, 1 orphans"));
 }
 
 TEST_CASE("drain keeps uploads off a server across master restarts",

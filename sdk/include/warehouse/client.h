@@ -313,6 +313,21 @@ class Client {
       const std::function<void(uint64_t done, uint64_t total)>& progress =
           nullptr,
       absl::Duration timeout = absl::Hours(1));
+  // A consistent copy of the master's metadata database, made while it
+  // serves (Master.BackupMetadata): its bytes go to `sink` in order, and
+  // the result holds their count and SHA-256, both checked against what
+  // the master says it sent. Made once, not retried. Errors: DataLoss (the
+  // bytes received are not the master's); the sink's first error, which
+  // ends the call; ResourceExhausted (no room beside the master's database
+  // for the copy); Unavailable; DeadlineExceeded.
+  absl::StatusOr<MetadataBackupInfo> BackupMetadata(
+      const std::function<absl::Status(absl::string_view)>& sink,
+      absl::Duration timeout = absl::Hours(1));
+  // BackupMetadata into a file at `path`, which appears, synced, only once
+  // the whole copy has arrived and checked out; a failure leaves nothing
+  // behind. Errors: as BackupMetadata, and those of writing the file.
+  absl::StatusOr<MetadataBackupInfo> BackupMetadataToFile(
+      const std::string& path, absl::Duration timeout = absl::Hours(1));
 
   // Creates a key; its secret is in the result and never again. Errors:
   // InvalidArgument (an admin key with buckets, a bad bucket name, a

@@ -111,6 +111,12 @@ struct VerificationInfo {
   uint64_t corrupt_count = 0;  // needles that failed a check
 };
 
+// What Client::BackupMetadata received.
+struct MetadataBackupInfo {
+  uint64_t bytes = 0;
+  std::string sha256_hex;  // lowercase hex of the bytes' SHA-256
+};
+
 // A volume and its usage, as last reported by its server's heartbeat.
 struct VolumeInfo {
   uint32_t volume_id = 0;
