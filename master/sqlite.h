@@ -76,7 +76,8 @@ class Database {
 
   // Writes a consistent copy of the whole database to a new file at
   // `path` (SQLite's online backup, in one step: one read transaction, so
-  // writers on other connections go on). The copy is not synced. Errors:
+  // writers on other connections go on). The copy is neither journaled
+  // nor synced: a crash midway leaves a file to discard. Errors:
   // as for Open of `path`, and ResourceExhausted when its disk fills.
   absl::Status CopyTo(const std::string& path);
 
