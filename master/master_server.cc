@@ -152,6 +152,11 @@ absl::StatusOr<std::unique_ptr<MasterServer>> MasterServer::Start(
       server->topology_.get(), server->verifier_.get(), o.auto_verification);
   server->backup_ = std::make_unique<MetadataBackup>(
       server->store_.get(), FileSystem::Default(), o.db_path);
+  if (absl::StatusOr<int> removed = server->backup_->RemoveLeftovers();
+      !removed.ok()) {
+    spdlog::warn("metadata backup: could not look for copies left behind: {}",
+                 removed.status().ToString());
+  }
   server->master_service_ = std::make_unique<MasterService>(
       server->access_keys_.get(), server->store_.get(), server->topology_.get(),
       server->urls_.get(), server->compactions_.get(), server->read_only_.get(),

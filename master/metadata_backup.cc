@@ -3,19 +3,47 @@
 #include <memory>
 #include <vector>
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "common/crypto.h"
 #include "common/status_macros.h"
 #include "spdlog/spdlog.h"
 
 namespace warehouse::master {
+namespace {
+
+// A copy is named after the database: meta.db.backup-<16 hex digits>.
+constexpr char kCopyInfix[] = ".backup-";
+
+}  // namespace
+
+absl::StatusOr<int> MetadataBackup::RemoveLeftovers() {
+  const std::string dir = DirName(db_path_);
+  const std::string prefix =
+      db_path_.substr(db_path_.rfind('/') + 1) + kCopyInfix;
+  ASSIGN_OR_RETURN(const std::vector<std::string> names, fs_->ListDir(dir));
+  int removed = 0;
+  for (const std::string& name : names) {
+    if (!absl::StartsWith(name, prefix)) continue;
+    const std::string path = absl::StrCat(dir, "/", name);
+    absl::Status status = fs_->Remove(path);
+    if (!status.ok() && !absl::IsNotFound(status)) {
+      spdlog::warn("metadata backup: {} is left behind: {}", path,
+                   status.ToString());
+      continue;
+    }
+    spdlog::info("metadata backup: removed {}, left by an earlier run", path);
+    ++removed;
+  }
+  return removed;
+}
 
 absl::StatusOr<MetadataBackup::Result> MetadataBackup::Stream(
     const std::function<absl::Status(absl::string_view)>& sink,
     size_t piece_bytes) {
   ASSIGN_OR_RETURN(const std::string suffix, RandomBytes(8));
   const std::string copy_path =
-      absl::StrCat(db_path_, ".backup-", HexEncode(suffix));
+      absl::StrCat(db_path_, kCopyInfix, HexEncode(suffix));
   // SQLite's own files beside the copy, should closing it leave any.
   const std::vector<std::string> leftovers = {
       copy_path, copy_path + "-wal", copy_path + "-shm", copy_path + "-journal"};

@@ -37,6 +37,11 @@ class MetadataBackup {
   MetadataBackup(MetadataStore* store, FileSystem* fs, std::string db_path)
       : store_(store), fs_(fs), db_path_(std::move(db_path)) {}
 
+  // Removes the copies a master killed during a backup left beside the
+  // database; call it before the first Stream. Returns how many files it
+  // removed. Errors: those of listing the directory.
+  absl::StatusOr<int> RemoveLeftovers();
+
   // Copies the database, passes the copy's bytes to `sink` in order, in
   // pieces of at most `piece_bytes`, and removes the copy whatever
   // happened. Errors: ResourceExhausted (no room for the copy);

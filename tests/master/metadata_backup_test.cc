@@ -77,6 +77,23 @@ TEST_CASE("a sink that fails ends the backup and the copy is removed",
   CHECK(Entries(f) == before);
 }
 
+TEST_CASE("copies left by a master killed during a backup are removed",
+          "[master][backup]") {
+  StoreFixture f;
+  const std::vector<std::string> before = Entries(f);
+  std::ofstream(f.path() + ".backup-0123456789abcdef") << "half a copy";
+  std::ofstream(f.path() + ".backup-0123456789abcdef-journal") << "journal";
+  MetadataBackup backup(&f.store(), FileSystem::Default(), f.path());
+  auto removed = backup.RemoveLeftovers();
+  REQUIRE(removed.ok());
+  CHECK(*removed == 2);
+  CHECK(Entries(f) == before);
+  // The database and its own files are not copies.
+  CHECK(*backup.RemoveLeftovers() == 0);
+  CHECK(f.store().GetObject("photos", "none").status().code() ==
+        absl::StatusCode::kNotFound);
+}
+
 TEST_CASE("a backup whose copy cannot be made says why", "[master][backup]") {
   StoreFixture f;
   // Its directory does not exist: SQLite cannot create the copy there.
