@@ -1200,5 +1200,46 @@ TEST_CASE("administrators list servers and volumes, compact, and manage keys",
         absl::StatusCode::kNotFound);
 }
 
+TEST_CASE("a metadata backup ends when its sink fails, and the next is whole",
+          "[sdk][e2e]") {
+  auto cluster = StartCluster();
+  auto client = MakeClient(*cluster);
+  REQUIRE_OK(client->CreateBucket("backed"));
+  int pieces = 0;
+  absl::StatusOr<MetadataBackupInfo> failed =
+      client->BackupMetadata([&](absl::string_view) {
+        ++pieces;
+        return absl::ResourceExhaustedError("the backup disk is full");
+      });
+  CHECK(failed.status().code() == absl::StatusCode::kResourceExhausted);
+  CHECK(pieces == 1);
+
+  std::string copy;
+  absl::StatusOr<MetadataBackupInfo> whole =
+      client->BackupMetadata([&](absl::string_view piece) {
+        copy.append(piece.data(), piece.size());
+        return absl::OkStatus();
+      });
+  REQUIRE(whole.ok());
+  CHECK(whole->bytes == copy.size());
+  CHECK(whole->sha256_hex.size() == 64);
+  CHECK(copy.substr(0, 16) == std::string("SQLite format 3\0", 16));
+  // The master's scratch copies are gone (bounded: it removes each as its
+  // stream ends).
+  auto leftovers = [&] {
+    int found = 0;
+    for (const auto& entry : std::filesystem::directory_iterator(
+             std::filesystem::path(cluster->db_path()).parent_path())) {
+      found += entry.path().filename().string().find(".backup-") !=
+               std::string::npos;
+    }
+    return found;
+  };
+  for (int i = 0; i < 100 && leftovers() > 0; ++i) {
+    absl::SleepFor(absl::Milliseconds(20));
+  }
+  CHECK(leftovers() == 0);
+}
+
 }  // namespace
 }  // namespace warehouse
