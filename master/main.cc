@@ -1,6 +1,6 @@
 // warehouse-master: serves the Master and Cluster gRPC services and the
 // metrics port. `warehouse-master key ...` manages access keys directly in
-// the database. docs/master.md describes every flag.
+// the database; `warehouse-master restore` puts a backup in its place. docs/master.md describes every flag.
 #include <pthread.h>
 #include <signal.h>
 
@@ -16,16 +16,20 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "absl/time/clock.h"
 #include "absl/time/time.h"
 #include "common/access_key.h"
 #include "common/deadlock_detection.h"
+#include "common/file.h"
 #include "common/key_ring.h"
 #include "common/logging.h"
 #include "common/secret_sealer.h"
 #include "common/units.h"
 #include "master/access_keys.h"
 #include "master/master_server.h"
+#include "master/metadata_restore.h"
 #include "master/metadata_store.h"
+#include "master/migrations.h"
 #include "spdlog/spdlog.h"
 
 namespace warehouse::master {
@@ -64,6 +68,9 @@ struct Flags {
   std::vector<std::string> buckets;
   std::string description;
   std::string revoke_id;
+
+  // restore
+  std::string restore_from;
 };
 
 absl::StatusOr<absl::Duration> ParseFlagDuration(const std::string& flag,
@@ -245,6 +252,26 @@ int KeyCreate(const Flags& flags) {
   return 0;
 }
 
+// Replaces the database (--db) of a stopped master with a backup.
+int Restore(const Flags& flags) {
+  absl::StatusOr<RestoreResult> restored = RestoreDatabase(
+      FileSystem::Default(), flags.db, flags.restore_from, absl::Now());
+  if (!restored.ok()) return Fail(restored.status());
+  std::cout << flags.db << ": restored from " << flags.restore_from
+            << " (schema version " << restored->schema_version << ")";
+  if (!restored->replaced.empty()) {
+    std::cout << "; the database it replaced is kept as "
+              << restored->replaced;
+  }
+  std::cout << std::endl;
+  if (restored->schema_version < LatestSchemaVersion()) {
+    std::cout << "start the master with --schema once to migrate it to "
+                 "version "
+              << LatestSchemaVersion() << std::endl;
+  }
+  return 0;
+}
+
 int KeyList(const Flags& flags) {
   absl::StatusOr<KeyTools> tools = OpenKeyTools(flags);
   if (!tools.ok()) return Fail(tools.status());
@@ -410,6 +437,14 @@ int Main(int argc, char** argv) {
   revoke->fallthrough();
   revoke->add_option("id", flags.revoke_id, "The access key id")->required();
 
+  CLI::App* restore = app.add_subcommand(
+      "restore",
+      "Replace the database (--db) of a stopped master with a backup made "
+      "by `warehouse backup`, keeping the old one beside it");
+  restore->fallthrough();
+  restore->add_option("BACKUP", flags.restore_from, "The backup file")
+      ->required();
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -421,6 +456,7 @@ int Main(int argc, char** argv) {
   if (create->parsed()) return KeyCreate(flags);
   if (list->parsed()) return KeyList(flags);
   if (revoke->parsed()) return KeyRevoke(flags);
+  if (restore->parsed()) return Restore(flags);
   return Serve(flags, stop_signals);
 }
 

@@ -16,6 +16,7 @@
 #include "absl/time/clock.h"
 #include "catch2/catch.hpp"
 #include "common/http_client.h"
+#include "common/status_macros.h"
 #include "tests/support/cluster.h"
 #include "tests/support/temp_dir.h"
 #include "tests/tools/cli_runner.h"
@@ -898,16 +899,26 @@ TEST_CASE("backup copies the metadata, and a master restored from the copy "
   WriteFile(work.Join("after"), Payload(42, 2000));
   cli.Ok({"put", work.Join("after"), "kept/after"});
   const std::string db = cli.cluster().db_path();
+  // Refused while the master runs.
+  CliInvocation restore;
+  restore.argv = {WAREHOUSE_MASTER_BIN, "restore", "--db", db, copy};
+  absl::StatusOr<CliRun> refused = testing::RunCli(restore);
+  REQUIRE(refused.ok());
+  CHECK(refused->exit_code == 1);
+  CHECK_THAT(refused->err, Catch::Contains("stop the master first"));
+  CliRun restored;
   REQUIRE(cli.cluster()
               .RestartMaster([&]() -> absl::Status {
-                std::filesystem::copy_file(
-                    copy, db,
-                    std::filesystem::copy_options::overwrite_existing);
-                std::filesystem::remove(db + "-wal");
-                std::filesystem::remove(db + "-shm");
+                ASSIGN_OR_RETURN(restored, testing::RunCli(restore));
                 return absl::OkStatus();
               })
               .ok());
+  INFO(restored.out << restored.err);
+  CHECK(restored.exit_code == 0);
+  CHECK_THAT(restored.out,
+             Catch::StartsWith(db + ": restored from " + copy) &&
+                 Catch::Contains("; the database it replaced is kept as " +
+                                 db + ".replaced-"));
   CHECK(cli.Ok({"get", "kept/before", "-"}).out == before);
   const std::string listed = cli.Ok({"ls", "kept"}).out;
   CHECK_THAT(listed, Catch::Contains("before"));
