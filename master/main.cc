@@ -1,6 +1,7 @@
 // warehouse-master: serves the Master and Cluster gRPC services and the
 // metrics port. `warehouse-master key ...` manages access keys directly in
-// the database; `warehouse-master restore` puts a backup in its place. docs/master.md describes every flag.
+// the database; `warehouse-master restore` puts a backup in its place.
+// docs/master.md describes every flag.
 #include <pthread.h>
 #include <signal.h>
 
