@@ -164,7 +164,10 @@ async function showOverview() {
 
 // Posts `form` to `path`, then shows `view` again; on an error, says so
 // and lets `button` be pressed again.
-async function act(button, path, form, what, view) {
+// Posts `form` to `path` for `button`, then shows `view`; with a
+// `question`, only once the user has confirmed it.
+async function act(button, path, form, what, view, question) {
+  if (question && !window.confirm(question)) return;
   button.disabled = true;
   try {
     await api('POST', path, form);
@@ -183,7 +186,9 @@ async function showServers() {
     drain.addEventListener('click', () => act(
       drain, `/api/servers/${encodeURIComponent(s.server_id)}/draining`,
       {draining: String(!s.draining)}, `volume server ${s.server_id}`,
-      showServers));
+      showServers,
+      s.draining ? null : `Drain volume server ${s.server_id}? It takes no ` +
+        'new uploads or volumes until it is undrained.'));
     return el('tr', {'data-testid': 'server-row', 'data-server-id': s.server_id},
       el('td', {'data-testid': 'server-status'},
          el('span', {class: `dot ${s.online ? 'online' : 'offline'}`}),
@@ -246,13 +251,17 @@ async function showVolumes(polls = 0) {
                       'Compact');
     button.addEventListener('click', () => act(
       button, `/api/volumes/${v.volume_id}/compact`, {}, `volume ${v.volume_id}`,
-      () => showVolumes()));
+      () => showVolumes(),
+      `Compact volume ${v.volume_id} now? Its server copies its ` +
+        `${formatBytes(v.live_bytes)} of live data while it keeps serving.`));
     const mark = el('button', {'data-testid': 'read-only', disabled: !v.server_online},
                     v.read_only ? 'Make writable' : 'Make read-only');
     mark.addEventListener('click', () => act(
       mark, `/api/volumes/${v.volume_id}/read-only`,
       {read_only: String(!v.read_only)}, `volume ${v.volume_id}`,
-      () => showVolumes()));
+      () => showVolumes(),
+      v.read_only ? null : `Make volume ${v.volume_id} read-only? It takes ` +
+        'no more uploads until it is made writable.'));
     return el('tr', {'data-testid': 'volume-row', 'data-volume-id': v.volume_id},
       el('td', {class: 'num'}, String(v.volume_id)),
       el('td', {}, v.server_address,

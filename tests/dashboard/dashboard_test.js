@@ -324,7 +324,19 @@ async function run(cluster, browser) {
   assert.deepEqual(await clip.body(), CLIP);
 
   console.log('step: create and delete buckets through the page');
-  page.on('dialog', (dialog) => dialog.accept());
+  // Every confirmation is accepted and kept, unless the test asks to
+  // dismiss the next one.
+  const dialogs = [];
+  let dismissNext = false;
+  page.on('dialog', (dialog) => {
+    dialogs.push(dialog.message());
+    if (dismissNext) {
+      dismissNext = false;
+      dialog.dismiss();
+    } else {
+      dialog.accept();
+    }
+  });
   const bucketNames = async () => page.$$eval('[data-testid=bucket-row] td:first-child',
     (cells) => cells.map((c) => c.textContent));
   await page.goto(`${base}/#/buckets`);
@@ -405,6 +417,7 @@ async function run(cluster, browser) {
   await page.waitForSelector('body[data-loaded="volumes"]');
   const row = page.locator(`[data-testid=volume-row][data-volume-id="${dirty.volume_id}"]`);
   await row.locator('[data-testid=compact]').click();
+  assert.match(dialogs[dialogs.length - 1], /^Compact volume [0-9]+ now\?/);
   await poll('the compaction to finish', async () =>
     /reclaimed/.test(await row.locator('[data-testid=compaction-status]').textContent()),
   60_000);
@@ -442,6 +455,7 @@ async function run(cluster, browser) {
 
   console.log('step: mark a volume read-only and back');
   await row.locator('[data-testid=read-only]').click();
+  assert.match(dialogs[dialogs.length - 1], /^Make volume [0-9]+ read-only\?/);
   await poll('the volume to show read-only', async () =>
     (await row.locator('[data-testid=read-only]').textContent()) === 'Make writable');
   assert.ok(await row.locator('.badge.ro').isVisible(), 'the read-only badge shows');
@@ -457,6 +471,14 @@ async function run(cluster, browser) {
   await page.waitForSelector('body[data-loaded="servers"]');
   assert.equal(await page.locator('[data-testid=server-row]').count(), 1);
   const server = page.locator('[data-testid=server-row]');
+  // Dismissed, the confirmation leaves the server as it was.
+  dismissNext = true;
+  const asked = dialogs.length;
+  await server.locator('[data-testid=drain]').click();
+  await poll('the confirmation', async () => dialogs.length > asked);
+  assert.match(dialogs[dialogs.length - 1], /^Drain volume server /);
+  assert.equal((await apiGet(page, '/api/servers')).body.servers[0].draining, false);
+  assert.equal(await server.locator('[data-testid=drain]').textContent(), 'Drain');
   await server.locator('[data-testid=drain]').click();
   await poll('the server to show draining', async () =>
     /draining/.test(await server.locator('[data-testid=server-status]').textContent()));
