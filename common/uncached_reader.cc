@@ -88,16 +88,18 @@ absl::StatusOr<size_t> UncachedReader::ReadAt(uint64_t offset, char* buf,
 }
 
 absl::Status UncachedReader::WriteAt(uint64_t, absl::string_view) {
-  return absl::FailedPreconditionError(
-      absl::StrCat(path_, ": opened for reading only"));
+  return ReadOnly();
 }
 
 absl::Status UncachedReader::Sync() {
-  return absl::FailedPreconditionError(
-      absl::StrCat(path_, ": opened for reading only"));
+  return ReadOnly();
 }
 
 absl::Status UncachedReader::Truncate(uint64_t) {
+  return ReadOnly();
+}
+
+absl::Status UncachedReader::ReadOnly() const {
   return absl::FailedPreconditionError(
       absl::StrCat(path_, ": opened for reading only"));
 }

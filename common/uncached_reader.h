@@ -57,6 +57,9 @@ class UncachedReader final : public File {
       : fd_(fd), path_(std::move(path)), window_(window),
         window_size_(window_size) {}
 
+  // The error of every write.
+  absl::Status ReadOnly() const;
+
   // Reads the window that starts at `aligned_offset`.
   absl::Status Fill(uint64_t aligned_offset) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 

@@ -15,6 +15,15 @@ namespace {
 // A copy is named after the database: meta.db.backup-<16 hex digits>.
 constexpr char kCopyInfix[] = ".backup-";
 
+// Removes `path`, if it is there; true unless it is there still.
+bool RemoveCopy(FileSystem* fs, const std::string& path) {
+  absl::Status removed = fs->Remove(path);
+  if (removed.ok() || absl::IsNotFound(removed)) return true;
+  spdlog::warn("metadata backup: {} is left behind: {}", path,
+               removed.ToString());
+  return false;
+}
+
 }  // namespace
 
 absl::StatusOr<int> MetadataBackup::RemoveLeftovers() {
@@ -26,12 +35,7 @@ absl::StatusOr<int> MetadataBackup::RemoveLeftovers() {
   for (const std::string& name : names) {
     if (!absl::StartsWith(name, prefix)) continue;
     const std::string path = absl::StrCat(dir, "/", name);
-    absl::Status status = fs_->Remove(path);
-    if (!status.ok() && !absl::IsNotFound(status)) {
-      spdlog::warn("metadata backup: {} is left behind: {}", path,
-                   status.ToString());
-      continue;
-    }
+    if (!RemoveCopy(fs_, path)) continue;
     spdlog::info("metadata backup: removed {}, left by an earlier run", path);
     ++removed;
   }
@@ -48,13 +52,7 @@ absl::StatusOr<MetadataBackup::Result> MetadataBackup::Stream(
   const std::vector<std::string> leftovers = {
       copy_path, copy_path + "-wal", copy_path + "-shm", copy_path + "-journal"};
   auto remove_copy = [&] {
-    for (const std::string& path : leftovers) {
-      absl::Status removed = fs_->Remove(path);
-      if (!removed.ok() && !absl::IsNotFound(removed)) {
-        spdlog::warn("metadata backup: {} is left behind: {}", path,
-                     removed.ToString());
-      }
-    }
+    for (const std::string& path : leftovers) RemoveCopy(fs_, path);
   };
   absl::Status copied = store_->CopyTo(copy_path);
   if (!copied.ok()) {

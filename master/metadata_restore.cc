@@ -25,18 +25,12 @@ absl::StatusOr<int> SchemaVersionOf(const std::string& path,
   Database::Options options;
   options.quick_check = true;
   ASSIGN_OR_RETURN(std::unique_ptr<Database> db, Database::Open(path, options));
-  absl::StatusOr<Statement> select =
-      db->Prepare("SELECT MAX(version) FROM schema_migrations");
-  if (!select.ok()) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        named, ": not a Warehouse metadata database (no schema_migrations)"));
-  }
-  ASSIGN_OR_RETURN(bool has_row, select->Step());
-  if (!has_row || select->ColumnIsNull(0)) {
+  ASSIGN_OR_RETURN(const int version, CurrentSchemaVersion(*db));
+  if (version == 0) {
     return absl::InvalidArgumentError(
-        absl::StrCat(named, ": a Warehouse database with no schema yet"));
+        absl::StrCat(named, ": not a Warehouse metadata database (no schema)"));
   }
-  return static_cast<int>(select->ColumnInt64(0));
+  return version;
 }
 
 }  // namespace

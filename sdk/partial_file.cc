@@ -68,14 +68,7 @@ absl::Status PartialFile::Commit(bool sync_directory) {
   }
   committed_ = true;
   if (!sync_directory) return absl::OkStatus();
-  const std::string dir = DirName(destination_);
-  const int dir_fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (dir_fd < 0) return ErrnoToStatus(errno, "open directory", dir);
-  const int rc = ::fsync(dir_fd);
-  const int err = errno;
-  ::close(dir_fd);
-  if (rc != 0) return ErrnoToStatus(err, "fsync directory", dir);
-  return absl::OkStatus();
+  return FileSystem::Default()->SyncDir(DirName(destination_));
 }
 
 }  // namespace warehouse
