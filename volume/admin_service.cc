@@ -55,7 +55,7 @@ grpc::Status AdminService::CompactVolume(
     grpc::ServerWriter<v1::CompactionProgress>* writer) {
   absl::Status auth = Authenticate(*context, "CompactVolume");
   if (!auth.ok()) return ToGrpcStatus(auth);
-  absl::StatusOr<Volume*> volume = store_->GetVolume(request->volume_id());
+  auto volume = store_->GetVolume(request->volume_id());
   if (!volume.ok()) return ToGrpcStatus(volume.status());
   const uint64_t total = (*volume)->Usage().file_size;
   uint64_t needles = 0;
@@ -88,7 +88,7 @@ grpc::Status AdminService::SetReadOnly(grpc::ServerContext* context,
                                        v1::SetReadOnlyResponse* response) {
   absl::Status auth = Authenticate(*context, "SetReadOnly");
   if (!auth.ok()) return ToGrpcStatus(auth);
-  absl::StatusOr<Volume*> volume = store_->GetVolume(request->volume_id());
+  auto volume = store_->GetVolume(request->volume_id());
   if (!volume.ok()) return ToGrpcStatus(volume.status());
   absl::Status changed = (*volume)->SetReadOnly(request->read_only());
   if (!changed.ok()) return ToGrpcStatus(changed);
@@ -110,7 +110,7 @@ grpc::Status AdminService::ListNeedles(
   }
   const uint32_t page_size =
       request->page_size() == 0 ? kDefaultPage : request->page_size();
-  absl::StatusOr<Volume*> volume = store_->GetVolume(request->volume_id());
+  auto volume = store_->GetVolume(request->volume_id());
   if (!volume.ok()) return ToGrpcStatus(volume.status());
   uint64_t after = request->after_needle_id();
   while (true) {
@@ -144,7 +144,7 @@ grpc::Status AdminService::VerifyVolume(
     grpc::ServerWriter<v1::VerificationProgress>* writer) {
   absl::Status auth = Authenticate(*context, "VerifyVolume");
   if (!auth.ok()) return ToGrpcStatus(auth);
-  absl::StatusOr<Volume*> volume = store_->GetVolume(request->volume_id());
+  auto volume = store_->GetVolume(request->volume_id());
   if (!volume.ok()) return ToGrpcStatus(volume.status());
   VerifyOptions options;
   options.bytes_per_second = request->bytes_per_second();
@@ -173,6 +173,92 @@ grpc::Status AdminService::VerifyVolume(
     out->set_error(needle.error);
   }
   writer->Write(last);
+  return grpc::Status::OK;
+}
+
+grpc::Status AdminService::ExportVolume(
+    grpc::ServerContext* context, const v1::ExportVolumeRequest* request,
+    grpc::ServerWriter<v1::VolumeFilePiece>* writer) {
+  absl::Status auth = Authenticate(*context, "ExportVolume");
+  if (!auth.ok()) return ToGrpcStatus(auth);
+  auto volume = store_->GetVolume(request->volume_id());
+  if (!volume.ok()) return ToGrpcStatus(volume.status());
+  ExportOptions options;
+  options.bytes_per_second = request->bytes_per_second();
+  options.cancelled = [context] { return context->IsCancelled(); };
+  const uint32_t id = request->volume_id();
+  v1::VolumeFilePiece piece;
+  auto send = [&]() -> absl::Status {
+    if (!writer->Write(piece)) {
+      return absl::CancelledError(
+          absl::StrCat("volume ", id, ": the caller went away"));
+    }
+    return absl::OkStatus();
+  };
+  absl::StatusOr<uint32_t> crc = (*volume)->Export(
+      options,
+      [&](const ExportSizes& sizes) {
+        v1::VolumeFilePiece::Header* header = piece.mutable_header();
+        header->set_volume_id(id);
+        header->set_data_bytes(sizes.data_bytes);
+        header->set_index_bytes(sizes.index_bytes);
+        return send();
+      },
+      [&](absl::string_view bytes) {
+        piece.set_data(bytes.data(), bytes.size());
+        return send();
+      });
+  if (!crc.ok()) return ToGrpcStatus(crc.status());
+  piece.mutable_trailer()->set_crc32c(*crc);
+  return ToGrpcStatus(send());
+}
+
+grpc::Status AdminService::ImportVolume(
+    grpc::ServerContext* context,
+    grpc::ServerReader<v1::VolumeFilePiece>* reader,
+    v1::ImportVolumeResponse* response) {
+  absl::Status auth = Authenticate(*context, "ImportVolume");
+  if (!auth.ok()) return ToGrpcStatus(auth);
+  return ToGrpcStatus([&]() -> absl::Status {
+    v1::VolumeFilePiece piece;
+    if (!reader->Read(&piece) || !piece.has_header()) {
+      return absl::InvalidArgumentError(
+          "a volume's copy starts with its header");
+    }
+    const uint32_t id = piece.header().volume_id();
+    if (id == 0) {
+      return absl::InvalidArgumentError("volume id 0 names no volume");
+    }
+    ASSIGN_OR_RETURN(
+        std::unique_ptr<VolumeImport> import,
+        store_->BeginImport(id, ExportSizes{piece.header().data_bytes(),
+                                            piece.header().index_bytes()}));
+    while (reader->Read(&piece)) {
+      if (piece.has_trailer()) {
+        RETURN_IF_ERROR(import->Finish(piece.trailer().crc32c()));
+        response->set_bytes(import->received());
+        return absl::OkStatus();
+      }
+      if (piece.piece_case() != v1::VolumeFilePiece::kData) {
+        return absl::InvalidArgumentError(absl::StrCat(
+            "volume ", id, ": a second header in the copy"));
+      }
+      RETURN_IF_ERROR(import->Write(piece.data()));
+    }
+    return absl::CancelledError(absl::StrCat(
+        "volume ", id, ": the copy ended after ", import->received(),
+        " bytes, without its trailer"));
+  }());
+}
+
+grpc::Status AdminService::AdoptVolume(grpc::ServerContext* context,
+                                       const v1::AdoptVolumeRequest* request,
+                                       v1::VolumeStatus* response) {
+  absl::Status auth = Authenticate(*context, "AdoptVolume");
+  if (!auth.ok()) return ToGrpcStatus(auth);
+  auto volume = store_->AdoptVolume(request->volume_id());
+  if (!volume.ok()) return ToGrpcStatus(volume.status());
+  *response = ToVolumeStatus((*volume)->Usage());
   return grpc::Status::OK;
 }
 

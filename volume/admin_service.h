@@ -1,6 +1,6 @@
 // The VolumeAdmin gRPC service (proto/warehouse/volume.proto): operators and
-// the master list, compact, freeze and verify this server's volumes. Callers must
-// sign with the cluster key ring.
+// the master list, compact, freeze, verify and move this server's volumes.
+// Callers must sign with the cluster key ring.
 //
 // Thread-safe.
 #ifndef WAREHOUSE_VOLUME_ADMIN_SERVICE_H_
@@ -38,6 +38,15 @@ class AdminService final : public v1::VolumeAdmin::Service {
   grpc::Status VerifyVolume(
       grpc::ServerContext* context, const v1::VerifyLocalVolumeRequest* request,
       grpc::ServerWriter<v1::VerificationProgress>* writer) override;
+  grpc::Status ExportVolume(
+      grpc::ServerContext* context, const v1::ExportVolumeRequest* request,
+      grpc::ServerWriter<v1::VolumeFilePiece>* writer) override;
+  grpc::Status ImportVolume(grpc::ServerContext* context,
+                            grpc::ServerReader<v1::VolumeFilePiece>* reader,
+                            v1::ImportVolumeResponse* response) override;
+  grpc::Status AdoptVolume(grpc::ServerContext* context,
+                           const v1::AdoptVolumeRequest* request,
+                           v1::VolumeStatus* response) override;
 
  private:
   // Errors: Unauthenticated.

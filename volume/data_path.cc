@@ -171,7 +171,7 @@ void DataPath::Put(http::Request& request, http::ResponseWriter& response) {
         absl::StrCat(fid, ": Content-Type \"", *type, "\" differs from the "
                      "signed \"", grant->content_type, "\"")));
   }
-  absl::StatusOr<Volume*> volume = store_->GetVolume(grant->file_id.volume_id);
+  auto volume = store_->GetVolume(grant->file_id.volume_id);
   if (!volume.ok()) return fail(volume.status());
   AppendRequest append;
   append.needle_id = grant->file_id.needle_id;
@@ -182,7 +182,7 @@ void DataPath::Put(http::Request& request, http::ResponseWriter& response) {
   absl::StatusOr<std::unique_ptr<NeedleWriter>> writer =
       (*volume)->BeginAppend(append);
   if (absl::IsAlreadyExists(writer.status())) {
-    return PutAgain(request, response, *grant, *volume, *length);
+    return PutAgain(request, response, *grant, volume->get(), *length);
   }
   if (!writer.ok()) {
     // A read-only volume is a write that cannot wait: 503.
@@ -313,7 +313,7 @@ void DataPath::Get(http::Request& request, http::ResponseWriter& response) {
   absl::StatusOr<UrlGrant> grant = VerifySignedRequest(
       request.method, RawPath(request), RawQuery(request), started, *keys_);
   if (!grant.ok()) return fail(grant.status());
-  absl::StatusOr<Volume*> volume = store_->GetVolume(grant->file_id.volume_id);
+  auto volume = store_->GetVolume(grant->file_id.volume_id);
   if (!volume.ok()) return fail(volume.status());
   absl::StatusOr<NeedleReader> reader = (*volume)->OpenNeedle(
       grant->file_id.needle_id, grant->file_id.cookie);
@@ -446,7 +446,7 @@ void DataPath::Delete(http::Request& request, http::ResponseWriter& response) {
   absl::StatusOr<UrlGrant> grant = VerifySignedRequest(
       "DELETE", RawPath(request), RawQuery(request), absl::Now(), *keys_);
   if (!grant.ok()) return fail(grant.status());
-  absl::StatusOr<Volume*> volume = store_->GetVolume(grant->file_id.volume_id);
+  auto volume = store_->GetVolume(grant->file_id.volume_id);
   if (!volume.ok()) return fail(volume.status());
   absl::Status deleted =
       (*volume)->Delete(grant->file_id.needle_id, grant->file_id.cookie);

@@ -192,7 +192,7 @@ void HeartbeatClient::Execute(const v1::MasterCommand& command) {
       absl::Status first;
       for (const std::string& text : command.delete_needles().file_ids()) {
         absl::StatusOr<FileId> fid = FileId::Parse(text);
-        absl::StatusOr<Volume*> volume =
+        absl::StatusOr<std::shared_ptr<Volume>> volume =
             fid.ok() ? store_->GetVolume(fid->volume_id) : fid.status();
         absl::Status status =
             volume.ok() ? (*volume)->Delete(fid->needle_id, fid->cookie)
@@ -231,12 +231,19 @@ void HeartbeatClient::Execute(const v1::MasterCommand& command) {
     }
     case v1::MasterCommand::kSetReadOnly: {
       const v1::SetReadOnlyCommand& set = command.set_read_only();
-      absl::StatusOr<Volume*> volume = store_->GetVolume(set.volume_id());
+      auto volume = store_->GetVolume(set.volume_id());
       const absl::Status status =
           volume.ok() ? (*volume)->SetReadOnly(set.read_only())
                       : volume.status();
       // The master answers its caller on the result: its view of the
       // volume must show the change by then.
+      ReportThenAnswer(id, status, 0);
+      return;
+    }
+    case v1::MasterCommand::kDropVolume: {
+      const absl::Status status =
+          store_->DropVolume(command.drop_volume().volume_id());
+      // The master learns from the heartbeat that the volume is gone.
       ReportThenAnswer(id, status, 0);
       return;
     }

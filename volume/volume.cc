@@ -221,6 +221,11 @@ absl::Status Volume::SetReadOnly(bool read_only) {
   absl::MutexLock marker_lock(&marker_mu_);
   {
     absl::MutexLock lock(&mu_);
+    if (!read_only && exporting_) {
+      return absl::FailedPreconditionError(absl::StrCat(
+          "volume ", id_, ": is being copied to another server; it stays "
+          "read-only until the copy ends"));
+    }
     if (!read_only && !failure_.ok()) {
       return absl::FailedPreconditionError(absl::StrCat(
           "volume ", id_, ": read-only after an I/O error (",

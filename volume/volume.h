@@ -250,6 +250,19 @@ struct VerifyOptions {
   size_t max_listed = 1000;
 };
 
+struct ExportOptions {
+  // Read at most this many bytes per second; 0 for no limit.
+  uint64_t bytes_per_second = 0;
+  // Checked between chunks: true stops the export (Cancelled).
+  std::function<bool()> cancelled;
+};
+
+// The bytes of a volume's files an export sends, in this order.
+struct ExportSizes {
+  uint64_t data_bytes = 0;   // of the volume file
+  uint64_t index_bytes = 0;  // of the index file
+};
+
 // A live needle whose bytes on disk fail a check.
 struct CorruptNeedle {
   uint64_t id = 0;
@@ -337,6 +350,23 @@ class Volume {
   // across a compaction). A needle that fails is listed, not an error.
   // Errors: Cancelled (options.cancelled).
   absl::StatusOr<VerifyResult> Verify(const VerifyOptions& options) const
+      ABSL_LOCKS_EXCLUDED(mu_);
+
+  // Sends the volume's files as they are, to be copied to another server:
+  // `begin` learns their sizes, `sink` receives their bytes in order (the
+  // volume file, then the index file) in chunks; returns the CRC-32C of
+  // every byte. In-flight writes finish first, and the index file is
+  // synced, so the copy opens without a tail to scan. While it runs,
+  // deletes fail with Unavailable and the volume can neither be made
+  // writable nor compacted: the bytes sent stay the volume's. Reads past
+  // the page cache where the file system allows. Errors:
+  // FailedPrecondition (writable, compacting, already exporting, or
+  // read-only after an I/O error); Cancelled (options.cancelled); read
+  // errors; whatever `begin` or `sink` return.
+  absl::StatusOr<uint32_t> Export(
+      const ExportOptions& options,
+      const std::function<absl::Status(const ExportSizes&)>& begin,
+      const std::function<absl::Status(absl::string_view)>& sink)
       ABSL_LOCKS_EXCLUDED(mu_);
 
   // Refuses (or again accepts) appends; deletes go on. The choice is kept
@@ -483,6 +513,9 @@ class Volume {
   CompactionState* compaction_ ABSL_GUARDED_BY(mu_) = nullptr;
   // Set during the switch-over: new reservations wait.
   bool switching_ ABSL_GUARDED_BY(mu_) = false;
+  // Set while Export runs: deletes, compactions and making the volume
+  // writable are refused.
+  bool exporting_ ABSL_GUARDED_BY(mu_) = false;
   // Drops this volume's last reference to the file a compaction replaced.
   // Its final close makes the kernel free the file's cached pages and
   // blocks, about 0.3 ms per MiB; Compact returns without waiting for it.

@@ -394,6 +394,10 @@ absl::StatusOr<CompactionResult> Volume::Compact(
           absl::StrCat("volume ", id_, ": read-only after an I/O error (",
                        failure_.message(), "); reopen it before compacting"));
     }
+    if (exporting_) {
+      return absl::FailedPreconditionError(absl::StrCat(
+          "volume ", id_, ": is being copied to another server"));
+    }
     index_.ForEach([&state](uint64_t id, NeedleLocation location) {
       state.snapshot.emplace_back(id, location);
     });

@@ -228,6 +228,13 @@ absl::Status Volume::Delete(uint64_t id, uint32_t cookie) {
   NeedleLocation location;
   {
     absl::MutexLock lock(&mu_);
+    if (exporting_) {
+      // The tombstone would miss the copy on its way to another server:
+      // the master sends the delete again, to wherever the volume is then.
+      return absl::UnavailableError(absl::StrCat(
+          "volume ", id_, " is being copied to another server; delete again "
+          "later"));
+    }
     std::optional<NeedleLocation> found = index_.Get(id);
     if (!found) {
       return absl::NotFoundError(

@@ -1,0 +1,127 @@
+// Volume::Export: sending a read-only volume's files as they are, so that
+// another server can serve the volume (docs/volume_server.md, "Moving a
+// volume").
+#include <algorithm>
+#include <memory>
+#include <string>
+
+#include "absl/cleanup/cleanup.h"
+#include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
+#include "common/crc32c.h"
+#include "common/status_macros.h"
+#include "common/uncached_reader.h"
+#include "spdlog/spdlog.h"
+#include "volume/volume.h"
+
+namespace warehouse::volume {
+namespace {
+
+constexpr size_t kExportChunk = size_t{1} << 20;
+
+// Passes bytes [0, size) of `file` to `sink`, extending `crc` and pacing
+// `sent` (bytes sent by the whole export) to `options`.
+absl::Status SendFile(
+    File& file, uint64_t size, const ExportOptions& options,
+    absl::Time started, uint64_t& sent, uint32_t& crc,
+    const std::function<absl::Status(absl::string_view)>& sink,
+    uint32_t volume_id) {
+  std::string chunk(kExportChunk, '\0');
+  for (uint64_t offset = 0; offset < size;) {
+    if (options.cancelled && options.cancelled()) {
+      return absl::CancelledError(absl::StrCat(
+          "volume ", volume_id, ": export stopped after ", sent, " bytes"));
+    }
+    const size_t n = std::min<uint64_t>(chunk.size(), size - offset);
+    RETURN_IF_ERROR(ReadExactly(file, offset, chunk.data(), n));
+    const absl::string_view piece(chunk.data(), n);
+    crc = crc32c::Extend(crc, piece.data(), piece.size());
+    RETURN_IF_ERROR(sink(piece));
+    offset += n;
+    sent += n;
+    Volume::PaceTo(started, sent, options.bytes_per_second);
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+absl::StatusOr<uint32_t> Volume::Export(
+    const ExportOptions& options,
+    const std::function<absl::Status(const ExportSizes&)>& begin,
+    const std::function<absl::Status(absl::string_view)>& sink) {
+  std::shared_ptr<File> data;
+  ExportSizes sizes;
+  {
+    // SetReadOnly holds marker_mu_ throughout: it is either done, and seen
+    // here, or sees exporting_ and refuses to make the volume writable.
+    absl::MutexLock marker_lock(&marker_mu_);
+    absl::MutexLock lock(&mu_);
+    if (!read_only_) {
+      return absl::FailedPreconditionError(absl::StrCat(
+          "volume ", id_, ": is writable; make it read-only before copying "
+          "it elsewhere"));
+    }
+    if (!failure_.ok()) {
+      return absl::FailedPreconditionError(absl::StrCat(
+          "volume ", id_, ": read-only after an I/O error (",
+          failure_.message(), "); restart the server to reopen it first"));
+    }
+    if (compaction_ != nullptr) {
+      return absl::FailedPreconditionError(
+          absl::StrCat("volume ", id_, ": is compacting"));
+    }
+    if (exporting_) {
+      return absl::FailedPreconditionError(
+          absl::StrCat("volume ", id_, ": is already being copied"));
+    }
+    exporting_ = true;
+  }
+  absl::Cleanup done = [this] {
+    absl::MutexLock lock(&mu_);
+    exporting_ = false;
+  };
+  {
+    absl::MutexLock lock(&mu_);
+    // Writes and deletes that began before it was read-only, or before
+    // now, finish first: the copy holds every one acknowledged.
+    mu_.Await(absl::Condition(
+        +[](std::set<uint64_t>* inflight) { return inflight->empty(); },
+        &inflight_offsets_));
+  }
+  // A checkpoint at the end of the last needle: the copy opens without a
+  // tail to scan.
+  RETURN_IF_ERROR(Sync());
+  {
+    absl::MutexLock lock(&mu_);
+    data = data_;
+    sizes.data_bytes = end_;
+    sizes.index_bytes = index_file_->size();
+  }
+  ASSIGN_OR_RETURN(std::unique_ptr<File> index,
+                   fs_->Open(IndexPath(dir_, id_), OpenMode::kReadWrite));
+  // Past the page cache where the file system allows, as Verify reads: a
+  // whole volume read through the cache would push out what clients read.
+  std::shared_ptr<File> source = data;
+  absl::StatusOr<std::unique_ptr<UncachedReader>> uncached =
+      UncachedReader::Open(*data);
+  if (uncached.ok()) {
+    source = *std::move(uncached);
+  } else {
+    spdlog::warn("volume {}: exporting through the page cache: {}", id_,
+                 uncached.status().ToString());
+  }
+  RETURN_IF_ERROR(begin(sizes));
+  const absl::Time started = absl::Now();
+  uint64_t sent = 0;
+  uint32_t crc = 0;
+  RETURN_IF_ERROR(SendFile(*source, sizes.data_bytes, options, started, sent,
+                           crc, sink, id_));
+  RETURN_IF_ERROR(SendFile(*index, sizes.index_bytes, options, started, sent,
+                           crc, sink, id_));
+  spdlog::info("volume {}: exported {} bytes (volume file {}, index {})", id_,
+               sent, sizes.data_bytes, sizes.index_bytes);
+  return crc;
+}
+
+}  // namespace warehouse::volume
