@@ -64,8 +64,13 @@ absl::StatusOr<CommitUploadRequest> ToCommitRequest(
 }  // namespace
 
 ClusterService::ClusterService(const KeyRing* keys, Topology* topology,
-                               CommandQueue* commands, MetadataStore* store)
-    : keys_(keys), topology_(topology), commands_(commands), store_(store) {}
+                               CommandQueue* commands, MetadataStore* store,
+                               VolumeMover* mover)
+    : keys_(keys),
+      topology_(topology),
+      commands_(commands),
+      store_(store),
+      mover_(mover) {}
 
 void ClusterService::BeginShutdown() {
   shutting_down_ = true;
@@ -110,6 +115,7 @@ grpc::Status ClusterService::Heartbeat(
       commands_->Attach(server_id, [stream](const v1::MasterCommand& command) {
         return stream->Write(command);
       });
+  mover_->DropStaleCopies(server_id);
 
   absl::Status ended;
   v1::VolumeServerMessage message;
@@ -118,6 +124,7 @@ grpc::Status ClusterService::Heartbeat(
       case v1::VolumeServerMessage::kHeartbeat:
         ended = topology_->Report(server_id, *session,
                                   FromProto(message.heartbeat()));
+        if (ended.ok()) mover_->DropStaleCopies(server_id);
         break;
       case v1::VolumeServerMessage::kCommandResult:
         commands_->Complete(server_id, message.command_result());

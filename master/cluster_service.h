@@ -18,6 +18,7 @@
 #include "master/command_queue.h"
 #include "master/metadata_store.h"
 #include "master/topology.h"
+#include "master/volume_mover.h"
 #include "proto/warehouse/master.grpc.pb.h"
 
 namespace warehouse::master {
@@ -27,7 +28,8 @@ namespace warehouse::master {
 class ClusterService final : public v1::Cluster::Service {
  public:
   ClusterService(const KeyRing* keys, Topology* topology,
-                 CommandQueue* commands, MetadataStore* store);
+                 CommandQueue* commands, MetadataStore* store,
+                 VolumeMover* mover);
 
   // Refuses new heartbeat streams (UNAVAILABLE) and ends the open ones, so
   // that a server shutdown does not wait for them.
@@ -48,6 +50,7 @@ class ClusterService final : public v1::Cluster::Service {
   Topology* const topology_;
   CommandQueue* const commands_;
   MetadataStore* const store_;
+  VolumeMover* const mover_;
 
   std::atomic<bool> shutting_down_{false};
 };

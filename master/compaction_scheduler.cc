@@ -49,6 +49,10 @@ absl::Status CompactionScheduler::CompactVolume(uint32_t volume_id,
       return absl::FailedPreconditionError(
           absl::StrCat("volume ", volume_id, " is already being compacted"));
     }
+    if (location->volume.moving) {
+      return absl::FailedPreconditionError(absl::StrCat(
+          "volume ", volume_id, " is being moved; compact it after"));
+    }
     running_.insert(volume_id);
   }
   return Start(volume_id, location->server_id, bytes_per_second);
@@ -65,7 +69,9 @@ CompactionScheduler::CompactByGarbageRatio(double min_ratio,
   for (const ServerView& server : topology_->Servers()) {
     if (!server.online) continue;
     for (const VolumeView& volume : server.volumes) {
-      if (volume.compacting || volume.size_bytes == 0) continue;
+      if (volume.compacting || volume.moving || volume.size_bytes == 0) {
+        continue;
+      }
       const double ratio = static_cast<double>(volume.garbage_bytes) /
                            static_cast<double>(volume.size_bytes);
       if (ratio >= min_ratio)

@@ -1,5 +1,6 @@
 #include "master/deletion_worker.h"
 
+#include <algorithm>
 #include <utility>
 
 #include "common/crash_point.h"
@@ -80,6 +81,15 @@ void DeletionWorker::SendDeletes(const std::string& server_id, absl::Time now) {
                  due.status().ToString());
     return;
   }
+  // A moving volume's deletes wait: one carried out on the copy being
+  // left behind would be lost with it. Not sent, they come due again once
+  // the store's lease on them runs out, and go to where the volume is then.
+  due->erase(std::remove_if(due->begin(), due->end(),
+                            [this](const NeedleDelete& entry) {
+                              return topology_->IsMoving(
+                                  entry.needle.volume_id);
+                            }),
+             due->end());
   if (due->empty()) return;
   v1::MasterCommand command;
   std::vector<int64_t> delete_ids;

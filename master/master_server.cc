@@ -113,9 +113,13 @@ absl::StatusOr<std::unique_ptr<MasterServer>> MasterServer::Start(
   server->urls_ = std::make_unique<UrlIssuer>(
       server->store_.get(), server->topology_.get(), server->allocator_.get(),
       &server->keys_, o.urls);
+  server->mover_ = std::make_unique<VolumeMover>(
+      server->topology_.get(), server->commands_.get(),
+      server->read_only_.get(), &server->keys_, admin_credentials,
+      VolumeMover::Options{});
   server->cluster_service_ = std::make_unique<ClusterService>(
       &server->keys_, server->topology_.get(), server->commands_.get(),
-      server->store_.get());
+      server->store_.get(), server->mover_.get());
   server->lister_ = std::make_unique<GrpcNeedleLister>(
       &server->keys_, admin_credentials, absl::Minutes(30));
   server->checker_ = std::make_unique<ConsistencyChecker>(
@@ -160,7 +164,8 @@ absl::StatusOr<std::unique_ptr<MasterServer>> MasterServer::Start(
   server->master_service_ = std::make_unique<MasterService>(
       server->access_keys_.get(), server->store_.get(), server->topology_.get(),
       server->urls_.get(), server->compactions_.get(), server->read_only_.get(),
-      server->checker_.get(), server->verifier_.get(), server->backup_.get());
+      server->checker_.get(), server->verifier_.get(), server->backup_.get(),
+      server->mover_.get());
   server->dashboard_sessions_ =
       std::make_unique<DashboardSessions>(o.dashboard_sessions);
   server->dashboard_ = std::make_unique<DashboardApi>(

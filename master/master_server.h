@@ -34,6 +34,7 @@
 #include "master/read_only_switch.h"
 #include "master/topology.h"
 #include "master/url_issuer.h"
+#include "master/volume_mover.h"
 #include "master/volume_verifier.h"
 #include "master/volume_allocator.h"
 
@@ -108,6 +109,7 @@ class MasterServer {
   void Shutdown() ABSL_LOCKS_EXCLUDED(shutdown_mu_);
 
   const Topology& topology() const { return *topology_; }
+  Topology& topology() { return *topology_; }
   const DeletionWorker& deletion_worker() const { return *deletion_; }
   const CompactionScheduler& compactions() const { return *compactions_; }
   VolumeVerifier& verifier() { return *verifier_; }
@@ -135,6 +137,7 @@ class MasterServer {
   std::unique_ptr<ReadOnlySwitch> read_only_;
   std::unique_ptr<AccessKeys> access_keys_;
   std::unique_ptr<UrlIssuer> urls_;
+  std::unique_ptr<VolumeMover> mover_;
   std::unique_ptr<ClusterService> cluster_service_;
   std::unique_ptr<GrpcNeedleLister> lister_;
   std::unique_ptr<ConsistencyChecker> checker_;

@@ -21,7 +21,8 @@ MasterService::MasterService(AccessKeys* keys, MetadataStore* store,
                              CompactionScheduler* compactions,
                              ReadOnlySwitch* read_only,
                              ConsistencyChecker* checker,
-                             VolumeVerifier* verifier, MetadataBackup* backup)
+                             VolumeVerifier* verifier, MetadataBackup* backup,
+                             VolumeMover* mover)
     : keys_(keys),
       store_(store),
       topology_(topology),
@@ -30,7 +31,8 @@ MasterService::MasterService(AccessKeys* keys, MetadataStore* store,
       read_only_(read_only),
       checker_(checker),
       verifier_(verifier),
-      backup_(backup) {}
+      backup_(backup),
+      mover_(mover) {}
 
 absl::StatusOr<Caller> MasterService::Authorize(
     const grpc::ServerContext& context, absl::string_view method,

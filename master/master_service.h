@@ -26,6 +26,7 @@
 #include "master/read_only_switch.h"
 #include "master/topology.h"
 #include "master/url_issuer.h"
+#include "master/volume_mover.h"
 #include "master/volume_verifier.h"
 #include "proto/warehouse/master.grpc.pb.h"
 
@@ -38,7 +39,8 @@ class MasterService final : public v1::Master::Service {
   MasterService(AccessKeys* keys, MetadataStore* store, Topology* topology,
                 UrlIssuer* urls, CompactionScheduler* compactions,
                 ReadOnlySwitch* read_only, ConsistencyChecker* checker,
-                VolumeVerifier* verifier, MetadataBackup* backup);
+                VolumeVerifier* verifier, MetadataBackup* backup,
+                VolumeMover* mover);
 
   // Buckets and objects (master_service.cc).
   grpc::Status CreateBucket(grpc::ServerContext* context,
@@ -100,6 +102,9 @@ class MasterService final : public v1::Master::Service {
   grpc::Status BackupMetadata(
       grpc::ServerContext* context, const v1::BackupMetadataRequest* request,
       grpc::ServerWriter<v1::BackupPiece>* writer) override;
+  grpc::Status MoveVolume(
+      grpc::ServerContext* context, const v1::MoveVolumeRequest* request,
+      grpc::ServerWriter<v1::MoveVolumeProgress>* writer) override;
 
  private:
   // Authenticates the call to `method` and checks the key's role. Errors:
@@ -117,6 +122,7 @@ class MasterService final : public v1::Master::Service {
   ConsistencyChecker* const checker_;
   VolumeVerifier* const verifier_;
   MetadataBackup* const backup_;
+  VolumeMover* const mover_;
 };
 
 }  // namespace warehouse::master

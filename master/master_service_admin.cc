@@ -249,4 +249,33 @@ grpc::Status MasterService::BackupMetadata(
   }());
 }
 
+grpc::Status MasterService::MoveVolume(
+    grpc::ServerContext* context, const v1::MoveVolumeRequest* request,
+    grpc::ServerWriter<v1::MoveVolumeProgress>* writer) {
+  return ToGrpcStatus([&]() -> absl::Status {
+    RETURN_IF_ERROR(Authorize(*context, "MoveVolume", Right::kAdmin).status());
+    if (request->volume_id() == 0) {
+      return absl::InvalidArgumentError("volume id 0 names no volume");
+    }
+    ASSIGN_OR_RETURN(
+        const VolumeMover::Result result,
+        mover_->Move(request->volume_id(), request->to_server_id(),
+                     request->bytes_per_second(), context,
+                     [writer](uint64_t done, uint64_t total) {
+                       v1::MoveVolumeProgress progress;
+                       progress.mutable_copied()->set_bytes(done);
+                       progress.mutable_copied()->set_total_bytes(total);
+                       writer->Write(progress);
+                     }));
+    v1::MoveVolumeProgress last;
+    v1::MoveVolumeProgress::Done* done = last.mutable_done();
+    done->set_from_server_id(result.from_server);
+    done->set_to_server_id(result.to_server);
+    done->set_bytes(result.bytes);
+    done->set_writable(result.writable);
+    writer->Write(last);
+    return absl::OkStatus();
+  }());
+}
+
 }  // namespace warehouse::master

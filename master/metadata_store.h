@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <functional>
 #include <map>
+#include <set>
 #include <memory>
 #include <optional>
 #include <string>
@@ -198,6 +199,22 @@ class MetadataStore {
                                const VerificationRecord& verification);
   // The latest verification of every volume that has one, by volume id.
   absl::StatusOr<std::map<uint32_t, VerificationRecord>> ListVerifications();
+
+  // Moving a volume (docs/master.md, "Moving a volume"). In one
+  // transaction: `to_server` now owns `volume_id`, and the copy left on
+  // `from_server` is stale (any such record of `to_server` goes). Errors:
+  // NotFound (volume or server id).
+  absl::Status MoveVolume(uint32_t volume_id, absl::string_view from_server,
+                          absl::string_view to_server);
+  // Records that the copy of `volume_id` on `server_id` is not the
+  // volume's (a move that failed after the copy was served there).
+  absl::Status AddStaleCopy(uint32_t volume_id, absl::string_view server_id);
+  // The stale copy is gone from its server. Absent records are ignored.
+  absl::Status RemoveStaleCopy(uint32_t volume_id,
+                               absl::string_view server_id);
+  // Every stale copy, as (volume id, server id).
+  absl::StatusOr<std::set<std::pair<uint32_t, std::string>>>
+  ListStaleCopies();
 
   // ---- Needle delete queue ----
 

@@ -336,6 +336,80 @@ MetadataStore::ListVerifications() {
   return verifications;
 }
 
+namespace {
+
+absl::Status InsertStaleCopy(Database& db, uint32_t volume_id,
+                             absl::string_view server_id) {
+  ASSIGN_OR_RETURN(Statement insert,
+                   db.Prepare("INSERT OR REPLACE INTO stale_volume_copies "
+                              "(volume_id, server_id, recorded_at_us) "
+                              "VALUES (?, ?, ?)"));
+  RETURN_IF_ERROR(insert.BindAll(volume_id, server_id,
+                                 absl::ToUnixMicros(absl::Now())));
+  return insert.Run();
+}
+
+absl::Status DeleteStaleCopy(Database& db, uint32_t volume_id,
+                             absl::string_view server_id) {
+  ASSIGN_OR_RETURN(Statement remove,
+                   db.Prepare("DELETE FROM stale_volume_copies WHERE "
+                              "volume_id = ? AND server_id = ?"));
+  RETURN_IF_ERROR(remove.BindAll(volume_id, server_id));
+  return remove.Run();
+}
+
+}  // namespace
+
+absl::Status MetadataStore::MoveVolume(uint32_t volume_id,
+                                       absl::string_view from_server,
+                                       absl::string_view to_server) {
+  return Write([&](Database& db) -> absl::Status {
+    RETURN_IF_ERROR(RequireServer(db, to_server));
+    ASSIGN_OR_RETURN(Statement update,
+                     db.Prepare("UPDATE volumes SET server_id = ?, "
+                                "updated_at_us = ? WHERE volume_id = ?"));
+    RETURN_IF_ERROR(update.BindAll(
+        to_server, absl::ToUnixMicros(absl::Now()), volume_id));
+    RETURN_IF_ERROR(update.Run());
+    if (db.changes() == 0) {
+      return absl::NotFoundError(
+          absl::StrCat("volume ", volume_id, " does not exist"));
+    }
+    RETURN_IF_ERROR(DeleteStaleCopy(db, volume_id, to_server));
+    return InsertStaleCopy(db, volume_id, from_server);
+  });
+}
+
+absl::Status MetadataStore::AddStaleCopy(uint32_t volume_id,
+                                         absl::string_view server_id) {
+  return Write([&](Database& db) {
+    return InsertStaleCopy(db, volume_id, server_id);
+  });
+}
+
+absl::Status MetadataStore::RemoveStaleCopy(uint32_t volume_id,
+                                            absl::string_view server_id) {
+  return Write([&](Database& db) {
+    return DeleteStaleCopy(db, volume_id, server_id);
+  });
+}
+
+absl::StatusOr<std::set<std::pair<uint32_t, std::string>>>
+MetadataStore::ListStaleCopies() {
+  ReadPool::Lease lease = readers_->Acquire();
+  ASSIGN_OR_RETURN(Statement select,
+                   lease.db().Prepare("SELECT volume_id, server_id FROM "
+                                      "stale_volume_copies"));
+  std::set<std::pair<uint32_t, std::string>> copies;
+  for (;;) {
+    ASSIGN_OR_RETURN(bool has_row, select.Step());
+    if (!has_row) break;
+    copies.emplace(static_cast<uint32_t>(select.ColumnInt64(0)),
+                   select.ColumnText(1));
+  }
+  return copies;
+}
+
 absl::StatusOr<std::vector<NeedleDelete>> MetadataStore::TakeDueDeletes(
     absl::string_view server_id, absl::Time now, int limit) {
   if (limit < 1) {

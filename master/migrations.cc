@@ -155,6 +155,15 @@ CREATE TABLE volume_verifications (
   corrupt_count   INTEGER NOT NULL
 ) STRICT;
 )sql"},
+    {9, "copies of moved volumes left on servers that no longer own them",
+     R"sql(
+CREATE TABLE stale_volume_copies (
+  volume_id      INTEGER NOT NULL,
+  server_id      TEXT    NOT NULL,
+  recorded_at_us INTEGER NOT NULL,
+  PRIMARY KEY (volume_id, server_id)
+) STRICT;
+)sql"},
 };
 
 constexpr char kCreateMigrationsTable[] = R"sql(

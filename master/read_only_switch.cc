@@ -20,9 +20,25 @@ constexpr absl::Duration kOnlineCheckInterval = absl::Milliseconds(100);
 
 absl::StatusOr<VolumeLocation> ReadOnlySwitch::Set(uint32_t volume_id,
                                                    bool read_only) {
+  return Change(volume_id, read_only, /*for_move=*/false);
+}
+
+absl::StatusOr<VolumeLocation> ReadOnlySwitch::SetForMove(uint32_t volume_id,
+                                                          bool read_only) {
+  return Change(volume_id, read_only, /*for_move=*/true);
+}
+
+absl::StatusOr<VolumeLocation> ReadOnlySwitch::Change(uint32_t volume_id,
+                                                      bool read_only,
+                                                      bool for_move) {
   ASSIGN_OR_RETURN(const VolumeLocation location,
                    topology_->LocateVolume(volume_id));
   const std::string mode = read_only ? "read-only" : "writable";
+  if (location.volume.moving && !for_move) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "volume ", volume_id, " is being moved; it is made ", mode,
+        " after"));
+  }
   if (!location.online) {
     return absl::UnavailableError(absl::StrCat(
         "volume ", volume_id, ": its volume server ", location.server_id,

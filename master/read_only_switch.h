@@ -32,11 +32,18 @@ class ReadOnlySwitch {
   // server holds it); Unavailable (its server is offline, or went offline
   // before it answered); DeadlineExceeded (no answer within the timeout);
   // the server's errors (FailedPrecondition for writable asked of a volume
-  // read-only after an I/O error). Without an answer the command is
-  // dropped, but the server may have carried it out.
+  // read-only after an I/O error); FailedPrecondition while the volume
+  // moves (its mover decides). Without an answer the command is dropped,
+  // but the server may have carried it out.
   absl::StatusOr<VolumeLocation> Set(uint32_t volume_id, bool read_only);
+  // Set, for the VolumeMover of a volume that is moving.
+  absl::StatusOr<VolumeLocation> SetForMove(uint32_t volume_id,
+                                            bool read_only);
 
  private:
+  absl::StatusOr<VolumeLocation> Change(uint32_t volume_id, bool read_only,
+                                        bool for_move);
+
   // Immutable after construction.
   Topology* const topology_;
   CommandQueue* const commands_;

@@ -81,8 +81,10 @@ absl::StatusOr<std::unique_ptr<Topology>> Topology::Create(MetadataStore* store,
   }
   ASSIGN_OR_RETURN(std::vector<ServerRecord> servers, store->ListServers());
   ASSIGN_OR_RETURN(std::vector<VolumeRecord> volumes, store->ListVolumes());
+  ASSIGN_OR_RETURN(auto stale, store->ListStaleCopies());
   std::unique_ptr<Topology> topology(new Topology(store, options));
   absl::MutexLock lock(&topology->mu_);
+  topology->stale_ = std::move(stale);
   for (const ServerRecord& record : servers) {
     if (record.status == ServerStatus::kAlive) {
       // No stream is open to a master that just started.
@@ -321,6 +323,7 @@ void Topology::CheckDeadlines(absl::Time now) {
 absl::Status Topology::CheckVolumeOwners(const std::string& server_id,
                                          const ServerReport& report) const {
   for (const VolumeView& volume : report.volumes) {
+    if (IgnoresCopy(server_id, volume.volume_id)) continue;
     auto owner = volume_owner_.find(volume.volume_id);
     if (owner == volume_owner_.end() || owner->second == server_id) continue;
     auto holder = servers_.find(owner->second);
@@ -342,7 +345,14 @@ void Topology::ApplyReport(Server& server, const ServerReport& report) {
     }
   }
   server.volumes.clear();
+  server.stale_held.clear();
   for (const VolumeView& reported : report.volumes) {
+    if (IgnoresCopy(id, reported.volume_id)) {
+      if (stale_.count({reported.volume_id, id})) {
+        server.stale_held.push_back(reported.volume_id);
+      }
+      continue;
+    }
     auto owner = volume_owner_.find(reported.volume_id);
     if (owner != volume_owner_.end() && owner->second != id) {
       // It moved here from an offline server.
@@ -355,6 +365,7 @@ void Topology::ApplyReport(Server& server, const ServerReport& report) {
     VolumeView& volume = server.volumes[reported.volume_id];
     volume = reported;
     volume.reserved_bytes = 0;
+    volume.moving = moves_.count(reported.volume_id) > 0;
   }
   server.view.disk_free_bytes = report.disk_free_bytes;
 }
@@ -374,10 +385,15 @@ absl::Status Topology::WriteReport(const std::string& server_id,
                                    absl::Time heartbeat,
                                    const ServerReport& report) {
   RETURN_IF_ERROR(store_->UpsertServer(server_id, address, heartbeat));
-  if (report.volumes.empty()) return absl::OkStatus();
   std::vector<VolumeUsage> usages;
   usages.reserve(report.volumes.size());
   for (const VolumeView& volume : report.volumes) {
+    {
+      // Under persist_mu_, which FinishMove holds from its store write to
+      // its change here: a copy that became stale meanwhile is seen.
+      absl::MutexLock lock(&mu_);
+      if (IgnoresCopy(server_id, volume.volume_id)) continue;
+    }
     VolumeUsage& usage = usages.emplace_back();
     usage.volume_id = volume.volume_id;
     usage.server_id = server_id;
@@ -393,6 +409,7 @@ absl::Status Topology::WriteReport(const std::string& server_id,
       usage.max_needle_id = volume.max_needle_id;
     }
   }
+  if (usages.empty()) return absl::OkStatus();
   return store_->UpsertVolumes(usages);
 }
 

@@ -14,8 +14,10 @@
 #include <cstdint>
 #include <functional>
 #include <map>
+#include <set>
 #include <memory>
 #include <string>
+#include <utility>
 #include <thread>
 #include <vector>
 
@@ -44,6 +46,8 @@ struct VolumeView {
   uint64_t max_needle_id = 0;
   bool read_only = false;
   bool compacting = false;
+  // Being moved to another server (Topology::BeginMove).
+  bool moving = false;
   // While compacting, as last reported (VolumeStatus).
   uint64_t compaction_copied_bytes = 0;
   uint64_t compaction_total_bytes = 0;
@@ -194,6 +198,40 @@ class Topology {
   bool AwaitVolume(uint32_t volume_id, absl::Time deadline) const
       ABSL_LOCKS_EXCLUDED(mu_);
 
+  // Moving a volume to another server (VolumeMover; docs/master.md,
+  // "Moving a volume"). While a volume moves it is `moving` in every view,
+  // and the target's reports of it are ignored until FinishMove. A server
+  // holding a stale copy of a volume (left where it was, or where a move
+  // failed after it was served) has its reports of that copy ignored, so
+  // the copy neither conflicts with the volume's owner nor takes it back.
+  //
+  // Errors: NotFound (no server holds the volume); FailedPrecondition
+  // (it is compacting or already moving).
+  absl::Status BeginMove(uint32_t volume_id, const std::string& to_server)
+      ABSL_LOCKS_EXCLUDED(mu_);
+  // The target now serves the volume (as `adopted` describes it): in the
+  // store first, then here, the volume becomes the target's and the copy
+  // where it was becomes stale. Errors: FailedPrecondition (no such move);
+  // the store's (nothing changed).
+  absl::Status FinishMove(uint32_t volume_id, const VolumeView& adopted)
+      ABSL_LOCKS_EXCLUDED(persist_mu_, mu_);
+  // Ends the move of `volume_id`, done or not.
+  void EndMove(uint32_t volume_id) ABSL_LOCKS_EXCLUDED(mu_);
+  bool IsMoving(uint32_t volume_id) const ABSL_LOCKS_EXCLUDED(mu_);
+  // Records the copy of `volume_id` on `server_id` as stale. Errors: the
+  // store's (it is stale in memory regardless).
+  absl::Status MarkStale(uint32_t volume_id, const std::string& server_id)
+      ABSL_LOCKS_EXCLUDED(persist_mu_, mu_);
+  // The stale copy of `volume_id` on `server_id` is gone. Errors: the
+  // store's (it is forgotten in memory regardless).
+  absl::Status StaleCopyDropped(uint32_t volume_id,
+                                const std::string& server_id)
+      ABSL_LOCKS_EXCLUDED(persist_mu_, mu_);
+  // The stale copies `server_id` reported in its last message whose
+  // volume's owner is online and holds it: those are safe to drop.
+  std::vector<uint32_t> StaleCopiesToDrop(absl::string_view server_id) const
+      ABSL_LOCKS_EXCLUDED(mu_);
+
   // Servers online and offline, for metrics.
   struct Counts {
     int online = 0;
@@ -215,23 +253,31 @@ class Topology {
     // server's last message, and InfiniteFuture during it, since the
     // stream is not read meanwhile.
     absl::Time silent_since = absl::InfiniteFuture();
+    // Stale copies in its last report.
+    std::vector<uint32_t> stale_held;
   };
 
   Topology(MetadataStore* store, Options options)
       : store_(store), options_(options) {}
 
+  // Whether `server_id`'s report of `volume_id` is ignored: a stale copy,
+  // or a move's copy not yet its own.
+  bool IgnoresCopy(const std::string& server_id, uint32_t volume_id) const
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // Refuses a report holding a volume that another online server holds.
   absl::Status CheckVolumeOwners(const std::string& server_id,
                                  const ServerReport& report) const
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
-  // Replaces the server's volumes with the reported ones.
+  // Replaces the server's volumes with the reported ones (but for the
+  // copies it ignores).
   void ApplyReport(Server& server, const ServerReport& report)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void MarkOffline(Server& server) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // The database has the server's registration or last report.
   void EndRecording(Server& server) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // Records a registration or heartbeat in the store: the server alive
-  // with this heartbeat time, and the usage of every reported volume.
+  // with this heartbeat time, and the usage of every reported volume (but
+  // for the copies it ignores).
   // REQUIRES: persist_mu_ held, so that status writes happen in the order
   // of the state changes they record.
   absl::Status WriteReport(const std::string& server_id,
@@ -258,6 +304,14 @@ class Topology {
   mutable absl::CondVar changed_;
   std::map<std::string, Server, std::less<>> servers_ ABSL_GUARDED_BY(mu_);
   std::map<uint32_t, std::string> volume_owner_ ABSL_GUARDED_BY(mu_);
+  struct Move {
+    std::string from;
+    std::string to;
+    bool finished = false;  // FinishMove ran
+  };
+  std::map<uint32_t, Move> moves_ ABSL_GUARDED_BY(mu_);
+  // (volume id, server id) of every stale copy.
+  std::set<std::pair<uint32_t, std::string>> stale_ ABSL_GUARDED_BY(mu_);
   uint64_t last_session_ ABSL_GUARDED_BY(mu_) = 0;
 };
 

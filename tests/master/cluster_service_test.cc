@@ -1,7 +1,10 @@
 // The Cluster service with scripted volume servers: registration, online
 // and offline, commands and their acknowledgements, upload reports.
 #include <memory>
+#include <optional>
+#include <set>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
@@ -378,6 +381,65 @@ TEST_CASE("unacknowledged commands are sent again when a server reconnects",
   client.join();
   CHECK(status.ok());
   CHECK(Eventually([&] { return m.server().commands().outstanding() == 0; }));
+}
+
+TEST_CASE("a moved volume's old copy neither conflicts nor stays",
+          "[master][cluster]") {
+  TestMaster m;
+  ScriptedVolumeServer a(m.channel(), &m.keys(), "vs-a", "127.0.0.1:8081");
+  a.ConnectAndAwaitOnline(m, {Volume(5, 100)}, 4);
+  ScriptedVolumeServer b(m.channel(), &m.keys(), "vs-b", "127.0.0.1:8082");
+  b.ConnectAndAwaitOnline(m, {}, 4);
+  Topology& topology = m.server().topology();
+  auto owner = [&] { return topology.LocateVolume(5)->server_id; };
+
+  REQUIRE(topology.BeginMove(5, "vs-b").ok());
+  CHECK(topology.BeginMove(5, "vs-b").code() ==
+        absl::StatusCode::kFailedPrecondition);
+  CHECK(topology.LocateVolume(5)->volume.moving);
+  // The copy arriving on b is not its own yet: reported, it neither ends
+  // b's stream as a conflict nor takes the volume.
+  REQUIRE(b.Heartbeat({Volume(5, 100)}));
+  REQUIRE(a.Heartbeat({Volume(5, 100)}));
+  CHECK_FALSE(b.AwaitEnd(absl::Milliseconds(300)).has_value());
+  CHECK(owner() == "vs-a");
+
+  VolumeView adopted;
+  adopted.volume_id = 5;
+  adopted.size_bytes = 100;
+  adopted.read_only = true;
+  REQUIRE(topology.FinishMove(5, adopted).ok());
+  CHECK(owner() == "vs-b");
+  auto stale = m.server().store().ListStaleCopies();
+  REQUIRE(stale.ok());
+  CHECK(*stale == std::set<std::pair<uint32_t, std::string>>{{5, "vs-a"}});
+  auto stored = m.server().store().ListVolumes();
+  REQUIRE(stored.ok());
+  REQUIRE(stored->size() == 1);
+  CHECK((*stored)[0].server_id == "vs-b");
+
+  // The old server still reporting it is not refused, does not take it
+  // back, and is told to drop it.
+  REQUIRE(a.Heartbeat({Volume(5, 100)}));
+  std::optional<v1::MasterCommand> drop = a.NextCommand();
+  REQUIRE(drop.has_value());
+  REQUIRE(drop->has_drop_volume());
+  CHECK(drop->drop_volume().volume_id() == 5);
+  CHECK_FALSE(a.AwaitEnd(absl::Milliseconds(300)).has_value());
+  REQUIRE(b.Heartbeat({Volume(5, 100)}));
+  CHECK(owner() == "vs-b");
+  stored = m.server().store().ListVolumes();
+  REQUIRE(stored.ok());
+  CHECK((*stored)[0].server_id == "vs-b");
+  topology.EndMove(5);
+  CHECK_FALSE(topology.LocateVolume(5)->volume.moving);
+
+  // Dropped: forgotten, in the database too.
+  REQUIRE(a.SendResult(drop->command_id(), absl::OkStatus()));
+  CHECK(Eventually([&] {
+    auto left = m.server().store().ListStaleCopies();
+    return left.ok() && left->empty();
+  }));
 }
 
 }  // namespace

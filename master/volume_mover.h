@@ -1,0 +1,116 @@
+// Moving a volume from its server to another while its objects keep
+// reading (docs/master.md, "Moving a volume"): before a server is retired,
+// or to even out disks.
+//
+// The master makes the volume read-only (a heartbeat command, which also
+// lets every delete sent before it land first), relays its files from the
+// old server's VolumeAdmin.ExportVolume to the new server's ImportVolume,
+// has the new server adopt the copy, records the new owner, and drops the
+// copy left behind; then makes the volume writable again if it was. Reads
+// go to the old server until the new one serves the volume, and to the
+// new one after. Deletes of the volume wait meanwhile (DeletionWorker).
+//
+// A copy left where the volume no longer is (the old one, or the new one
+// after a move that failed once it was served) is stale: the Topology
+// ignores it, and DropStaleCopies has it dropped once the volume's owner
+// is online holding it, however long after, across restarts of the master.
+#ifndef WAREHOUSE_MASTER_VOLUME_MOVER_H_
+#define WAREHOUSE_MASTER_VOLUME_MOVER_H_
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <set>
+#include <string>
+#include <utility>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/status/statusor.h"
+#include "absl/synchronization/mutex.h"
+#include "absl/time/time.h"
+#include "common/key_ring.h"
+#include "grpcpp/security/credentials.h"
+#include "grpcpp/server_context.h"
+#include "master/command_queue.h"
+#include "master/read_only_switch.h"
+#include "master/topology.h"
+
+namespace warehouse::master {
+
+// Thread-safe.
+class VolumeMover {
+ public:
+  struct Options {
+    // How long each step after the copy (adopting it, dropping the old
+    // one) may take.
+    absl::Duration step_timeout = absl::Minutes(1);
+  };
+
+  struct Result {
+    std::string from_server;
+    std::string to_server;
+    uint64_t bytes = 0;     // copied: the volume file and its index
+    bool writable = false;  // made writable again
+  };
+
+  // `credentials`: plaintext, or TLS checking the servers' certificates.
+  // The borrowed objects must outlive it.
+  VolumeMover(Topology* topology, CommandQueue* commands,
+              ReadOnlySwitch* read_only, const KeyRing* keys,
+              std::shared_ptr<grpc::ChannelCredentials> credentials,
+              Options options);
+  VolumeMover(const VolumeMover&) = delete;
+  VolumeMover& operator=(const VolumeMover&) = delete;
+
+  // Moves `volume_id` to `to_server`, copying at most `bytes_per_second`
+  // (0: no limit) and passing (bytes copied, bytes in all) to `progress`
+  // now and then. `caller`, when given, is the call asking: its deadline
+  // and cancellation stop the copy. Errors: NotFound (volume or server);
+  // InvalidArgument (already there); FailedPrecondition (a server
+  // offline, the target draining, the volume compacting or moving);
+  // ResourceExhausted (no room on the target); Unavailable (a server
+  // could not be reached or failed); Cancelled or DeadlineExceeded (the
+  // caller's). Until the new server serves the volume, an error leaves it
+  // where it was (writable again if it was).
+  absl::StatusOr<Result> Move(
+      uint32_t volume_id, const std::string& to_server,
+      uint64_t bytes_per_second, const grpc::ServerContext* caller,
+      const std::function<void(uint64_t done, uint64_t total)>& progress)
+      ABSL_LOCKS_EXCLUDED(mu_);
+
+  // Has `server_id` drop the stale copies its last message reported whose
+  // volume's owner is online holding it; at most one drop per copy at a
+  // time. The heartbeat service calls it after every message.
+  void DropStaleCopies(const std::string& server_id) ABSL_LOCKS_EXCLUDED(mu_);
+
+ private:
+  // Relays the volume's files from `from` to `to`; returns the bytes.
+  absl::StatusOr<uint64_t> Copy(
+      uint32_t volume_id, const VolumeLocation& from,
+      const ServerView& to, uint64_t bytes_per_second,
+      const grpc::ServerContext* caller,
+      const std::function<void(uint64_t done, uint64_t total)>& progress);
+  // Has the target serve the copy; returns the volume as it reports it.
+  absl::StatusOr<VolumeView> Adopt(uint32_t volume_id, const ServerView& to);
+  // Sends a drop of `volume_id` to `server_id`; when it succeeds, the
+  // stale copy is forgotten.
+  void SendDrop(uint32_t volume_id, const std::string& server_id)
+      ABSL_LOCKS_EXCLUDED(mu_);
+
+  // Immutable after construction.
+  Topology* const topology_;
+  CommandQueue* const commands_;
+  ReadOnlySwitch* const read_only_;
+  const KeyRing* const keys_;
+  const std::shared_ptr<grpc::ChannelCredentials> credentials_;
+  const Options options_;
+
+  absl::Mutex mu_;
+  // (volume id, server id) of drops sent and not answered yet.
+  std::set<std::pair<uint32_t, std::string>> drops_pending_
+      ABSL_GUARDED_BY(mu_);
+};
+
+}  // namespace warehouse::master
+
+#endif  // WAREHOUSE_MASTER_VOLUME_MOVER_H_
