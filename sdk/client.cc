@@ -355,6 +355,35 @@ absl::StatusOr<VerificationReport> Client::VerifyVolume(
   return report;
 }
 
+absl::StatusOr<VolumeMoveInfo> Client::MoveVolume(
+    uint32_t volume_id, const std::string& to_server_id,
+    uint64_t bytes_per_second,
+    const std::function<void(uint64_t, uint64_t)>& progress,
+    absl::Duration timeout) {
+  v1::MoveVolumeRequest request;
+  request.set_volume_id(volume_id);
+  request.set_to_server_id(to_server_id);
+  request.set_bytes_per_second(bytes_per_second);
+  std::optional<v1::MoveVolumeProgress::Done> done;
+  const std::function<absl::Status(const v1::MoveVolumeProgress&)> each =
+      [&](const v1::MoveVolumeProgress& message) {
+        if (message.has_copied() && progress) {
+          progress(message.copied().bytes(), message.copied().total_bytes());
+        }
+        if (message.has_done()) done = message.done();
+        return absl::OkStatus();
+      };
+  RETURN_IF_ERROR(impl_->rpc().Stream(&Stub::MoveVolume, "MoveVolume",
+                                      request, each, timeout));
+  if (!done) {
+    return absl::UnavailableError(absl::StrCat(
+        "volume ", volume_id, ": the master ended the move without a "
+        "result"));
+  }
+  return VolumeMoveInfo{done->from_server_id(), done->to_server_id(),
+                        done->bytes(), done->writable()};
+}
+
 absl::StatusOr<MetadataBackupInfo> Client::BackupMetadata(
     const std::function<absl::Status(absl::string_view)>& sink,
     absl::Duration timeout) {

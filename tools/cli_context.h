@@ -73,6 +73,9 @@ void AddAdminCommands(CLI::App& app, CliContext& context,
 // verify
 void AddVerifyCommand(CLI::App& app, CliContext& context,
                       CommandRunners& runners);
+// move
+void AddMoveCommand(CLI::App& app, CliContext& context,
+                    CommandRunners& runners);
 // backup
 void AddBackupCommand(CLI::App& app, CliContext& context,
                       CommandRunners& runners);

@@ -49,6 +49,7 @@ int main(int argc, char** argv) {
   warehouse::cli::AddObjectCommands(app, context, runners);
   warehouse::cli::AddAdminCommands(app, context, runners);
   warehouse::cli::AddVerifyCommand(app, context, runners);
+  warehouse::cli::AddMoveCommand(app, context, runners);
   warehouse::cli::AddBackupCommand(app, context, runners);
   // Global flags are accepted after the command too, at any depth.
   std::vector<CLI::App*> commands = app.get_subcommands({});

@@ -7,7 +7,9 @@
 #include <fstream>
 #include <random>
 #include <sstream>
+#include <thread>
 
+#include "absl/algorithm/container.h"
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
@@ -61,11 +63,13 @@ std::vector<std::string> Tree(const std::string& dir) {
 
 class CliTest {
  public:
-  explicit CliTest(std::vector<std::string> master_args = {}) {
+  explicit CliTest(std::vector<std::string> master_args = {},
+                   int volume_servers = 1) {
     testing::ClusterOptions options;
     options.master_bin = WAREHOUSE_MASTER_BIN;
     options.volume_bin = WAREHOUSE_VOLUME_BIN;
     options.master_args = std::move(master_args);
+    options.volume_servers = volume_servers;
     auto cluster = Cluster::Start(options);
     INFO(cluster.status().ToString());
     REQUIRE(cluster.ok());
@@ -611,10 +615,10 @@ std::string VolumeOf(CliTest& cli, const std::string& bucket_key) {
   return stat.out.substr(at, stat.out.find(',', at) - at);
 }
 
-// The id of the cluster's first volume server, from its data directory.
-std::string ServerIdOf(CliTest& cli) {
+// The id of the cluster's volume server `i`, from its data directory.
+std::string ServerIdOf(CliTest& cli, size_t i = 0) {
   return std::string(absl::StripAsciiWhitespace(
-      ReadFile(cli.cluster().volume_dir(0) + "/server.id")));
+      ReadFile(cli.cluster().volume_dir(i) + "/server.id")));
 }
 
 // Whether `volumes --json` shows `volume` read-only (`true`) or not.
@@ -925,6 +929,173 @@ TEST_CASE("backup copies the metadata, and a master restored from the copy "
   CHECK_THAT(listed, !Catch::Contains("after"));
   // The needle only the newer database named is an orphan now.
   CHECK_THAT(cli.Ok({"fsck"}).out, Catch::Contains("0 missing, 1 orphans"));
+}
+
+// The volume files (`N.dat`), and copies being received, in a volume
+// server's data directory.
+std::vector<std::string> VolumeFiles(const std::string& dir) {
+  std::vector<std::string> files;
+  for (const std::string& name : Tree(dir)) {
+    if (absl::EndsWith(name, ".dat") || absl::EndsWith(name, ".incoming")) {
+      files.push_back(name);
+    }
+  }
+  return files;
+}
+
+// Waits (bounded) until `dir` holds exactly the volume files `files`.
+void AwaitVolumeFiles(const std::string& dir,
+                      const std::vector<std::string>& files) {
+  for (int i = 0; i < 100 && VolumeFiles(dir) != files; ++i) {
+    absl::SleepFor(absl::Milliseconds(100));
+  }
+  CHECK(VolumeFiles(dir) == files);
+}
+
+// Whether `volumes --json` lists `volume` on server `server`.
+bool ListedOn(CliTest& cli, const std::string& volume,
+              const std::string& server) {
+  return absl::StrContains(cli.Ok({"--json", "volumes"}).out,
+                           "{\"volume_id\":" + volume + ",\"server_id\":\"" +
+                               server + "\",");
+}
+
+// Puts objects "<bucket>/0".. of `sizes` (Payload(i, sizes[i])) while
+// every upload goes to volume server 0; returns the volume of the first.
+std::string PutOnFirstServer(CliTest& cli, const std::string& bucket,
+                             const std::vector<size_t>& sizes) {
+  const std::string other = ServerIdOf(cli, 1);
+  cli.Ok({"bucket", "create", bucket});
+  cli.Ok({"drain", other});
+  TempDir work;
+  for (size_t i = 0; i < sizes.size(); ++i) {
+    WriteFile(work.Join("f"), Payload(i, sizes[i]));
+    cli.Ok({"put", work.Join("f"), bucket + "/" + std::to_string(i)});
+  }
+  cli.Ok({"undrain", other});
+  REQUIRE(VolumeFiles(cli.cluster().volume_dir(1)).empty());
+  return VolumeOf(cli, bucket + "/0");
+}
+
+TEST_CASE("move takes a server's volumes to another while objects read",
+          "[tools][e2e]") {
+  CliTest cli({}, /*volume_servers=*/2);
+  const std::string a = ServerIdOf(cli, 0);
+  const std::string b = ServerIdOf(cli, 1);
+  const std::vector<size_t> sizes = {0, 1, 4096, 300000, 2 << 20};
+  const std::string volume = PutOnFirstServer(cli, "moving", sizes);
+  cli.Ok({"drain", b});
+  cli.Ok({"rm", "moving/1"});  // its delete may still be queued
+
+  // What cannot be done is refused, and the volume stays as it was.
+  CheckFailure(cli.Run({"move", volume, "--to", b}), "draining");
+  cli.Ok({"undrain", b});
+  CheckFailure(cli.Run({"move", volume, "--to", a}), "already on");
+  CheckFailure(cli.Run({"move", volume, "--to", "0123456789abcdef"}),
+               "0123456789abcdef");
+  CheckFailure(cli.Run({"move", "999", "--to", b}), "999");
+  CHECK(cli.Run({"move", volume}).exit_code == 2);
+  CHECK(cli.Run({"move", volume, "--from", a, "--to", b}).exit_code == 1);
+  CHECK(ListedOn(cli, volume, a));
+  CHECK_FALSE(ListedReadOnly(cli, volume));
+
+  // Every volume of a (it made more than one to write into).
+  const std::vector<std::string> volumes =
+      VolumeFiles(cli.cluster().volume_dir(0));
+  const CliRun moved = cli.Ok({"move", "--from", a, "--to", b});
+  CHECK_THAT(moved.out, Catch::Contains("volume " + volume + ": moved from " +
+                                        a + " to " + b + " ("));
+  CHECK_THAT(moved.out, !Catch::Contains("read-only"));
+  CHECK(static_cast<size_t>(
+            std::count(moved.out.begin(), moved.out.end(), '\n')) ==
+        volumes.size());
+  CHECK(ListedOn(cli, volume, b));
+  CHECK_FALSE(ListedReadOnly(cli, volume));
+  // The copies left behind go; the volumes' files are on b alone.
+  AwaitVolumeFiles(cli.cluster().volume_dir(0), {});
+  CHECK(VolumeFiles(cli.cluster().volume_dir(1)) == volumes);
+  for (size_t i = 0; i < sizes.size(); ++i) {
+    if (i == 1) continue;
+    CHECK(cli.Ok({"get", "moving/" + std::to_string(i), "-"}).out ==
+          Payload(i, sizes[i]));
+  }
+  CHECK(cli.Run({"get", "moving/1", "-"}).exit_code == 1);
+
+  // It takes uploads and deletes where it is now; the deletes that waited
+  // for the move reach it there: nothing missing, nothing orphaned.
+  TempDir work;
+  WriteFile(work.Join("f"), Payload(9, 5000));
+  cli.Ok({"put", work.Join("f"), "moving/9"});
+  cli.Ok({"rm", "moving/3"});
+  std::string fsck;
+  for (int i = 0; i < 100; ++i) {
+    fsck = cli.Ok({"fsck"}).out;
+    if (absl::StrContains(fsck, "0 missing, 0 orphans")) break;
+    absl::SleepFor(absl::Milliseconds(200));
+  }
+  CHECK_THAT(fsck, Catch::Contains("0 missing, 0 orphans"));
+
+  // A restarted master and a restarted old server agree.
+  REQUIRE(cli.cluster().RestartMaster().ok());
+  REQUIRE(cli.cluster().RestartVolumeServer(0).ok());
+  CHECK(ListedOn(cli, volume, b));
+  CHECK(cli.Ok({"get", "moving/4", "-"}).out == Payload(4, sizes[4]));
+
+  // And back, by id: a read-only volume stays read-only.
+  cli.Ok({"mark", volume, "read-only"});
+  const CliRun back = cli.Ok({"--json", "move", volume, "--to", a});
+  CHECK_THAT(back.out, Catch::StartsWith("{\"volume_id\":" + volume +
+                                         ",\"from_server_id\":\"" + b +
+                                         "\",\"to_server_id\":\"" + a +
+                                         "\",\"bytes\":"));
+  CHECK_THAT(back.out, Catch::EndsWith(",\"writable\":false}\n"));
+  CHECK(ListedOn(cli, volume, a));
+  CHECK(ListedReadOnly(cli, volume));
+  CHECK(cli.Ok({"get", "moving/2", "-"}).out == Payload(2, sizes[2]));
+  for (int i = 0; i < 100 && absl::c_linear_search(
+                                 VolumeFiles(cli.cluster().volume_dir(1)),
+                                 volume + ".dat");
+       ++i) {
+    absl::SleepFor(absl::Milliseconds(100));
+  }
+  CHECK_FALSE(absl::c_linear_search(VolumeFiles(cli.cluster().volume_dir(1)),
+                                    volume + ".dat"));
+}
+
+TEST_CASE("a move cut short by a killed server leaves the volume in place",
+          "[tools][e2e]") {
+  CliTest cli({}, /*volume_servers=*/2);
+  const std::string a = ServerIdOf(cli, 0);
+  const std::string b = ServerIdOf(cli, 1);
+  // The server writes into two volumes: about 4 MiB each.
+  const std::vector<size_t> sizes(8, 1 << 20);
+  const std::string volume = PutOnFirstServer(cli, "cut", sizes);
+
+  // At 1 MiB a second the copy takes seconds; the target dies after one.
+  std::thread killer([&cli] {
+    absl::SleepFor(absl::Seconds(1));
+    cli.cluster().KillVolumeServer(1);
+  });
+  const CliRun cut =
+      cli.Run({"move", volume, "--to", b, "--bandwidth", "1M"});
+  killer.join();
+  INFO("stdout: " << cut.out << "\nstderr: " << cut.err);
+  CHECK(cut.exit_code == 1);
+  CHECK_THAT(cut.err, Catch::Contains("volume " + volume));
+  CHECK(ListedOn(cli, volume, a));
+  CHECK_FALSE(ListedReadOnly(cli, volume));
+  for (size_t i = 0; i < sizes.size(); ++i) {
+    CHECK(cli.Ok({"get", "cut/" + std::to_string(i), "-"}).out ==
+          Payload(i, sizes[i]));
+  }
+  // The partial copy is gone once the server is back, and the move can
+  // be made again.
+  REQUIRE(cli.cluster().RestartVolumeServer(1).ok());
+  CHECK(VolumeFiles(cli.cluster().volume_dir(1)).empty());
+  CHECK_THAT(cli.Ok({"move", volume, "--to", b}).out,
+             Catch::StartsWith("volume " + volume + ": moved from " + a));
+  CHECK(ListedOn(cli, volume, b));
+  CHECK(cli.Ok({"get", "cut/3", "-"}).out == Payload(3, sizes[3]));
 }
 
 TEST_CASE("drain keeps uploads off a server across master restarts",

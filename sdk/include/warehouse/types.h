@@ -111,6 +111,14 @@ struct VerificationInfo {
   uint64_t corrupt_count = 0;  // needles that failed a check
 };
 
+// What Client::MoveVolume did.
+struct VolumeMoveInfo {
+  std::string from_server_id;
+  std::string to_server_id;
+  uint64_t bytes = 0;     // copied: the volume file and its index
+  bool writable = false;  // writable again (it was before the move)
+};
+
 // What Client::BackupMetadata received.
 struct MetadataBackupInfo {
   uint64_t bytes = 0;
