@@ -17,7 +17,16 @@
 namespace warehouse::volume {
 namespace {
 
-constexpr size_t kExportChunk = size_t{1} << 20;
+constexpr size_t kMaxExportChunk = size_t{1} << 20;
+constexpr size_t kMinExportChunk = size_t{64} << 10;
+
+// Under a bandwidth cap, chunks of about an eighth of a second: a caller
+// that goes away is noticed at the next one, not after a long pause.
+size_t ExportChunk(uint64_t bytes_per_second) {
+  if (bytes_per_second == 0) return kMaxExportChunk;
+  return std::clamp<uint64_t>(bytes_per_second / 8, kMinExportChunk,
+                              kMaxExportChunk);
+}
 
 // Passes bytes [0, size) of `file` to `sink`, extending `crc` and pacing
 // `sent` (bytes sent by the whole export) to `options`.
@@ -26,7 +35,7 @@ absl::Status SendFile(
     absl::Time started, uint64_t& sent, uint32_t& crc,
     const std::function<absl::Status(absl::string_view)>& sink,
     uint32_t volume_id) {
-  std::string chunk(kExportChunk, '\0');
+  std::string chunk(ExportChunk(options.bytes_per_second), '\0');
   for (uint64_t offset = 0; offset < size;) {
     if (options.cancelled && options.cancelled()) {
       return absl::CancelledError(absl::StrCat(
