@@ -37,7 +37,7 @@ std::vector<uint32_t> AutoCompactor::RunOnce(absl::Time now) {
   const std::map<uint32_t, CompactionScheduler::VolumeCompaction> latest =
       compactions_->Latest();
   auto running = [&latest](const VolumeView& volume) {
-    if (volume.compacting || volume.moving) return true;
+    if (volume.compacting || !volume.moving_to.empty()) return true;
     auto it = latest.find(volume.volume_id);
     return it != latest.end() && it->second.state == State::kRunning;
   };

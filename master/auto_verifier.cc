@@ -66,7 +66,8 @@ std::optional<uint32_t> AutoVerifier::Due(
   std::optional<uint32_t> chosen;
   absl::Time chosen_last = absl::InfiniteFuture();
   for (const VolumeView& volume : server.volumes) {
-    if (volume.compacting || volume.moving || volume.needle_count == 0) {
+    if (volume.compacting || !volume.moving_to.empty() ||
+        volume.needle_count == 0) {
       continue;
     }
     auto retry = retry_after.find(volume.volume_id);

@@ -49,7 +49,7 @@ absl::Status CompactionScheduler::CompactVolume(uint32_t volume_id,
       return absl::FailedPreconditionError(
           absl::StrCat("volume ", volume_id, " is already being compacted"));
     }
-    if (location->volume.moving) {
+    if (!location->volume.moving_to.empty()) {
       return absl::FailedPreconditionError(absl::StrCat(
           "volume ", volume_id, " is being moved; compact it after"));
     }
@@ -69,7 +69,8 @@ CompactionScheduler::CompactByGarbageRatio(double min_ratio,
   for (const ServerView& server : topology_->Servers()) {
     if (!server.online) continue;
     for (const VolumeView& volume : server.volumes) {
-      if (volume.compacting || volume.moving || volume.size_bytes == 0) {
+      if (volume.compacting || !volume.moving_to.empty() ||
+          volume.size_bytes == 0) {
         continue;
       }
       const double ratio = static_cast<double>(volume.garbage_bytes) /

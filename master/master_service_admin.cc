@@ -28,6 +28,7 @@ v1::VolumeInfo ToVolumeInfo(
   info.set_server_address(location.public_address);
   info.set_server_status(location.online ? v1::SERVER_STATUS_ONLINE
                                          : v1::SERVER_STATUS_OFFLINE);
+  info.set_moving_to_server_id(location.volume.moving_to);
   auto compaction = compactions.find(location.volume.volume_id);
   if (compaction != compactions.end()) {
     *info.mutable_last_compaction() = ToProto(compaction->second);

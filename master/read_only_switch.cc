@@ -34,7 +34,7 @@ absl::StatusOr<VolumeLocation> ReadOnlySwitch::Change(uint32_t volume_id,
   ASSIGN_OR_RETURN(const VolumeLocation location,
                    topology_->LocateVolume(volume_id));
   const std::string mode = read_only ? "read-only" : "writable";
-  if (location.volume.moving && !for_move) {
+  if (!location.volume.moving_to.empty() && !for_move) {
     return absl::FailedPreconditionError(absl::StrCat(
         "volume ", volume_id, " is being moved; it is made ", mode,
         " after"));

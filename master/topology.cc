@@ -365,7 +365,8 @@ void Topology::ApplyReport(Server& server, const ServerReport& report) {
     VolumeView& volume = server.volumes[reported.volume_id];
     volume = reported;
     volume.reserved_bytes = 0;
-    volume.moving = moves_.count(reported.volume_id) > 0;
+    auto move = moves_.find(reported.volume_id);
+    volume.moving_to = move == moves_.end() ? "" : move->second.to;
   }
   server.view.disk_free_bytes = report.disk_free_bytes;
 }

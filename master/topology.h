@@ -46,8 +46,9 @@ struct VolumeView {
   uint64_t max_needle_id = 0;
   bool read_only = false;
   bool compacting = false;
-  // Being moved to another server (Topology::BeginMove).
-  bool moving = false;
+  // The server the volume is being moved to (Topology::BeginMove); empty
+  // when it is not moving.
+  std::string moving_to;
   // While compacting, as last reported (VolumeStatus).
   uint64_t compaction_copied_bytes = 0;
   uint64_t compaction_total_bytes = 0;

@@ -38,7 +38,7 @@ absl::Status Topology::BeginMove(uint32_t volume_id,
         absl::StrCat("volume ", volume_id, " is compacting; move it after"));
   }
   moves_[volume_id] = Move{owner->second, to_server, false};
-  volume.moving = true;
+  volume.moving_to = to_server;
   return absl::OkStatus();
 }
 
@@ -63,7 +63,7 @@ absl::Status Topology::FinishMove(uint32_t volume_id,
   VolumeView& volume = servers_[move.to].volumes[volume_id];
   volume = adopted;
   volume.volume_id = volume_id;
-  volume.moving = true;
+  volume.moving_to = move.to;
   volume_owner_[volume_id] = move.to;
   stale_.erase({volume_id, move.to});
   stale_.insert({volume_id, move.from});
@@ -81,7 +81,7 @@ void Topology::EndMove(uint32_t volume_id) {
   if (owner == volume_owner_.end()) return;
   auto volume = servers_.at(owner->second).volumes.find(volume_id);
   if (volume != servers_.at(owner->second).volumes.end()) {
-    volume->second.moving = false;
+    volume->second.moving_to.clear();
   }
 }
 

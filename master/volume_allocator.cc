@@ -29,7 +29,7 @@ bool HasRoom(const VolumeView& volume, uint64_t size, uint64_t slack) {
 bool HasWritableVolume(const ServerView& server, uint64_t size,
                        uint64_t slack) {
   for (const VolumeView& volume : server.volumes) {
-    if (!volume.read_only && !volume.compacting && !volume.moving &&
+    if (!volume.read_only && !volume.compacting && volume.moving_to.empty() &&
         HasRoom(volume, size, slack)) {
       return true;
     }
@@ -96,7 +96,9 @@ absl::StatusOr<Placement> VolumeAllocator::Pick(uint64_t size,
     bool server_fits_probe = false;
     const VolumeView* best = nullptr;
     for (const VolumeView& volume : server.volumes) {
-      if (volume.read_only || volume.compacting || volume.moving) continue;
+      if (volume.read_only || volume.compacting || !volume.moving_to.empty()) {
+        continue;
+      }
       if (HasRoom(volume, options_.growth_probe_bytes, options_.slack_bytes)) {
         ++*probe_fits;
         server_fits_probe = true;

@@ -43,6 +43,7 @@ VolumeInfo FromProto(const v1::VolumeInfo& volume) {
   out.server_id = volume.server_id();
   out.server_address = volume.server_address();
   out.server_online = volume.server_status() == v1::SERVER_STATUS_ONLINE;
+  out.moving_to_server_id = volume.moving_to_server_id();
   out.size_bytes = status.size_bytes();
   out.max_size_bytes = status.max_size_bytes();
   out.live_bytes = status.live_bytes();

@@ -118,6 +118,9 @@ void AppendVolumeJson(JsonWriter& json, const VolumeInfo& volume) {
     json.Key("compaction_copied_bytes").Number(volume.compaction_copied_bytes)
         .Key("compaction_total_bytes").Number(volume.compaction_total_bytes);
   }
+  if (!volume.moving_to_server_id.empty()) {
+    json.Key("moving_to_server_id").String(volume.moving_to_server_id);
+  }
   if (const std::optional<CompactionInfo>& last = volume.last_compaction) {
     json.Key("last_compaction").BeginObject()
         .Key("state").String(CompactionState(*last))
@@ -165,7 +168,12 @@ absl::Status Volumes(CliContext& context) {
               {0, 2, 3, 4, 5, 6});
   for (const VolumeInfo& volume : volumes) {
     table.AddRow({absl::StrCat(volume.volume_id),
-                  volume.server_id + (volume.server_online ? "" : " (offline)"),
+                  volume.server_id +
+                      (volume.server_online ? "" : " (offline)") +
+                      (volume.moving_to_server_id.empty()
+                           ? ""
+                           : " (moving to " + volume.moving_to_server_id +
+                                 ")"),
                   FormatBytes(volume.size_bytes), FormatBytes(volume.live_bytes),
                   FormatBytes(volume.garbage_bytes),
                   FormatPercent(volume.garbage_bytes, volume.size_bytes),

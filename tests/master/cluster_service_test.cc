@@ -396,7 +396,7 @@ TEST_CASE("a moved volume's old copy neither conflicts nor stays",
   REQUIRE(topology.BeginMove(5, "vs-b").ok());
   CHECK(topology.BeginMove(5, "vs-b").code() ==
         absl::StatusCode::kFailedPrecondition);
-  CHECK(topology.LocateVolume(5)->volume.moving);
+  CHECK(topology.LocateVolume(5)->volume.moving_to == "vs-b");
   // The copy arriving on b is not its own yet: reported, it neither ends
   // b's stream as a conflict nor takes the volume.
   REQUIRE(b.Heartbeat({Volume(5, 100)}));
@@ -432,7 +432,7 @@ TEST_CASE("a moved volume's old copy neither conflicts nor stays",
   REQUIRE(stored.ok());
   CHECK((*stored)[0].server_id == "vs-b");
   topology.EndMove(5);
-  CHECK_FALSE(topology.LocateVolume(5)->volume.moving);
+  CHECK(topology.LocateVolume(5)->volume.moving_to.empty());
 
   // Dropped: forgotten, in the database too.
   REQUIRE(a.SendResult(drop->command_id(), absl::OkStatus()));

@@ -1072,13 +1072,23 @@ TEST_CASE("a move cut short by a killed server leaves the volume in place",
   const std::string volume = PutOnFirstServer(cli, "cut", sizes);
 
   // At 1 MiB a second the copy takes seconds; the target dies after one.
-  std::thread killer([&cli] {
-    absl::SleepFor(absl::Seconds(1));
+  // Meanwhile the volume is listed as moving.
+  absl::StatusOr<CliRun> listed;
+  std::thread killer([&cli, &listed] {
+    absl::SleepFor(absl::Milliseconds(500));
+    testing::CliInvocation invocation;
+    invocation.argv = {WAREHOUSE_CLI_BIN, "--json", "volumes"};
+    invocation.env = cli.Env();
+    listed = testing::RunCli(invocation);
+    absl::SleepFor(absl::Milliseconds(500));
     cli.cluster().KillVolumeServer(1);
   });
   const CliRun cut =
       cli.Run({"move", volume, "--to", b, "--bandwidth", "1M"});
   killer.join();
+  REQUIRE(listed.ok());
+  CHECK_THAT(listed->out,
+             Catch::Contains("\"moving_to_server_id\":\"" + b + "\""));
   INFO("stdout: " << cut.out << "\nstderr: " << cut.err);
   CHECK(cut.exit_code == 1);
   CHECK_THAT(cut.err, Catch::Contains("volume " + volume));

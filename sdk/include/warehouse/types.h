@@ -145,6 +145,9 @@ struct VolumeInfo {
   // The latest compaction the master started, if any.
   std::optional<CompactionInfo> last_compaction;
   std::optional<VerificationInfo> last_verification;
+  // The server the volume is being moved to (Client::MoveVolume); empty
+  // when it is not moving.
+  std::string moving_to_server_id;
 };
 
 // One thing the consistency check found (Client::CheckConsistency).
