@@ -162,6 +162,10 @@ absl::StatusOr<uint64_t> Topology::Register(
     // Reserved, and its volumes claimed, but not online (offered to
     // placement and lookups) until the database has it.
     Server& server = servers_[id];
+    // A registration lists what the server holds now.
+    for (auto it = unreported_.begin(); it != unreported_.end();) {
+      it = it->second == id ? unreported_.erase(it) : std::next(it);
+    }
     session = ++last_session_;
     server.session = session;
     server.cancel = std::move(cancel);
@@ -338,6 +342,23 @@ absl::Status Topology::CheckVolumeOwners(const std::string& server_id,
 
 void Topology::ApplyReport(Server& server, const ServerReport& report) {
   const std::string& id = server.view.server_id;
+  // A volume just moved here stays even if this report lacks it: the
+  // report may have been made before the server adopted it.
+  std::vector<VolumeView> adopted;
+  for (auto it = unreported_.begin(); it != unreported_.end();) {
+    const uint32_t volume_id = it->first;
+    const bool in_report = std::any_of(
+        report.volumes.begin(), report.volumes.end(),
+        [volume_id](const VolumeView& v) { return v.volume_id == volume_id; });
+    if (it->second != id || !server.volumes.count(volume_id)) {
+      ++it;
+    } else if (in_report) {
+      it = unreported_.erase(it);
+    } else {
+      adopted.push_back(server.volumes.at(volume_id));
+      ++it;
+    }
+  }
   for (const auto& [volume_id, volume] : server.volumes) {
     auto owner = volume_owner_.find(volume_id);
     if (owner != volume_owner_.end() && owner->second == id) {
@@ -368,6 +389,10 @@ void Topology::ApplyReport(Server& server, const ServerReport& report) {
     auto move = moves_.find(reported.volume_id);
     volume.moving_to = move == moves_.end() ? "" : move->second.to;
   }
+  for (const VolumeView& volume : adopted) {
+    volume_owner_[volume.volume_id] = id;
+    server.volumes[volume.volume_id] = volume;
+  }
   server.view.disk_free_bytes = report.disk_free_bytes;
 }
 
@@ -391,7 +416,7 @@ absl::Status Topology::WriteReport(const std::string& server_id,
   for (const VolumeView& volume : report.volumes) {
     {
       // Under persist_mu_, which FinishMove holds from its store write to
-      // its change here: a copy that became stale meanwhile is seen.
+      // its change in memory: a copy that became stale meanwhile is seen.
       absl::MutexLock lock(&mu_);
       if (IgnoresCopy(server_id, volume.volume_id)) continue;
     }

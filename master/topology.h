@@ -284,7 +284,7 @@ class Topology {
   absl::Status WriteReport(const std::string& server_id,
                            const std::string& address, absl::Time heartbeat,
                            const ServerReport& report)
-      ABSL_EXCLUSIVE_LOCKS_REQUIRED(persist_mu_);
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(persist_mu_) ABSL_LOCKS_EXCLUDED(mu_);
   // Records the server as down, unless it is draining or back online.
   absl::Status PersistOffline(const std::string& server_id)
       ABSL_LOCKS_EXCLUDED(mu_) ABSL_EXCLUSIVE_LOCKS_REQUIRED(persist_mu_);
@@ -313,6 +313,10 @@ class Topology {
   std::map<uint32_t, Move> moves_ ABSL_GUARDED_BY(mu_);
   // (volume id, server id) of every stale copy.
   std::set<std::pair<uint32_t, std::string>> stale_ ABSL_GUARDED_BY(mu_);
+  // (volume id, server id) of volumes moved to a server that has not
+  // reported them since: a report it made before adopting one does not
+  // take the volume away.
+  std::set<std::pair<uint32_t, std::string>> unreported_ ABSL_GUARDED_BY(mu_);
   uint64_t last_session_ ABSL_GUARDED_BY(mu_) = 0;
 };
 

@@ -67,6 +67,7 @@ absl::Status Topology::FinishMove(uint32_t volume_id,
   volume_owner_[volume_id] = move.to;
   stale_.erase({volume_id, move.to});
   stale_.insert({volume_id, move.from});
+  unreported_.insert({volume_id, move.to});
   changed_.SignalAll();
   spdlog::info("volume {}: now served by volume server {}; the copy on {} "
                "is stale",

@@ -410,6 +410,11 @@ TEST_CASE("a moved volume's old copy neither conflicts nor stays",
   adopted.read_only = true;
   REQUIRE(topology.FinishMove(5, adopted).ok());
   CHECK(owner() == "vs-b");
+  // A report b made before it adopted the copy does not take it away.
+  REQUIRE(b.Heartbeat({}));
+  CHECK_FALSE(b.AwaitEnd(absl::Milliseconds(300)).has_value());
+  REQUIRE(topology.LocateVolume(5).ok());
+  CHECK(owner() == "vs-b");
   auto stale = m.server().store().ListStaleCopies();
   REQUIRE(stale.ok());
   CHECK(*stale == std::set<std::pair<uint32_t, std::string>>{{5, "vs-a"}});
