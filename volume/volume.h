@@ -399,6 +399,11 @@ class Volume {
   friend class NeedleWriter;
   struct CompactionState;
 
+  // `file` read past the page cache where the file system allows
+  // (common/uncached_reader.h), else `file` itself, with a warning naming
+  // what the caller is `doing`.
+  std::shared_ptr<File> PastPageCache(std::shared_ptr<File> file,
+                                      absl::string_view doing) const;
   // Opens needle `id` at `location` of `file`, checking the header, and
   // the whole needle when it is small; any cookie when `cookie` is
   // nullopt. Errors: as OpenNeedle.

@@ -10,7 +10,6 @@
 #include "absl/time/clock.h"
 #include "common/crc32c.h"
 #include "common/status_macros.h"
-#include "common/uncached_reader.h"
 #include "spdlog/spdlog.h"
 #include "volume/volume.h"
 
@@ -112,17 +111,9 @@ absl::StatusOr<uint32_t> Volume::Export(
   }
   ASSIGN_OR_RETURN(std::unique_ptr<File> index,
                    fs_->Open(IndexPath(dir_, id_), OpenMode::kReadWrite));
-  // Past the page cache where the file system allows, as Verify reads: a
-  // whole volume read through the cache would push out what clients read.
-  std::shared_ptr<File> source = data;
-  absl::StatusOr<std::unique_ptr<UncachedReader>> uncached =
-      UncachedReader::Open(*data);
-  if (uncached.ok()) {
-    source = *std::move(uncached);
-  } else {
-    spdlog::warn("volume {}: exporting through the page cache: {}", id_,
-                 uncached.status().ToString());
-  }
+  // A whole volume read through the cache would push out what clients
+  // read.
+  const std::shared_ptr<File> source = PastPageCache(data, "exporting");
   RETURN_IF_ERROR(begin(sizes));
   const absl::Time started = absl::Now();
   uint64_t sent = 0;

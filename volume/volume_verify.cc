@@ -14,6 +14,16 @@
 
 namespace warehouse::volume {
 
+std::shared_ptr<File> Volume::PastPageCache(std::shared_ptr<File> file,
+                                            absl::string_view doing) const {
+  absl::StatusOr<std::unique_ptr<UncachedReader>> uncached =
+      UncachedReader::Open(*file);
+  if (uncached.ok()) return *std::move(uncached);
+  spdlog::warn("volume {}: {} through the page cache: {}", id_,
+               std::string(doing), uncached.status().ToString());
+  return file;
+}
+
 absl::StatusOr<VerifyResult> Volume::Verify(
     const VerifyOptions& options) const {
   std::vector<std::pair<uint64_t, NeedleLocation>> needles;
@@ -32,18 +42,10 @@ absl::StatusOr<VerifyResult> Volume::Verify(
   });
   uint64_t total = 0;
   for (const auto& [id, location] : needles) total += location.size;
-  // From the disk, not the page cache, where the file system allows: a
-  // page cached since the write says nothing of the disk under it, and a
-  // whole volume read through the cache would push out what clients read.
-  std::shared_ptr<File> source = file;
-  absl::StatusOr<std::unique_ptr<UncachedReader>> uncached =
-      UncachedReader::Open(*file);
-  if (uncached.ok()) {
-    source = *std::move(uncached);
-  } else {
-    spdlog::warn("volume {}: verifying through the page cache: {}", id_,
-                 uncached.status().ToString());
-  }
+  // From the disk: a page cached since the write says nothing of the disk
+  // under it, and a whole volume read through the cache would push out
+  // what clients read.
+  const std::shared_ptr<File> source = PastPageCache(file, "verifying");
 
   VerifyResult result;
   const absl::Time started = absl::Now();
