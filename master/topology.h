@@ -210,6 +210,15 @@ class Topology {
   // (it is compacting or already moving).
   absl::Status BeginMove(uint32_t volume_id, const std::string& to_server)
       ABSL_LOCKS_EXCLUDED(mu_);
+  // Records in the store, not yet in memory, that the copy on the move's
+  // target is stale; FinishMove clears it with the same transaction that
+  // makes the volume the target's. Called before the target serves the
+  // copy: a master that stops between the two starts again with the
+  // volume where it was and the target's copy ignored and dropped, rather
+  // than two servers claiming it. Errors: FailedPrecondition (no such
+  // move); the store's.
+  absl::Status PrepareAdoption(uint32_t volume_id)
+      ABSL_LOCKS_EXCLUDED(persist_mu_, mu_);
   // The target now serves the volume (as `adopted` describes it): in the
   // store first, then here, the volume becomes the target's and the copy
   // where it was becomes stale. Errors: FailedPrecondition (no such move);

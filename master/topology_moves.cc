@@ -42,6 +42,23 @@ absl::Status Topology::BeginMove(uint32_t volume_id,
   return absl::OkStatus();
 }
 
+absl::Status Topology::PrepareAdoption(uint32_t volume_id) {
+  absl::MutexLock persist_lock(&persist_mu_);
+  std::string to;
+  {
+    absl::MutexLock lock(&mu_);
+    auto it = moves_.find(volume_id);
+    if (it == moves_.end() || it->second.finished) {
+      return absl::FailedPreconditionError(
+          absl::StrCat("volume ", volume_id, " is not being moved"));
+    }
+    to = it->second.to;
+  }
+  // Not in stale_: while the move runs, moves_ keeps the target's copy
+  // out, and a stale_ entry would have the copy dropped as it is adopted.
+  return store_->AddStaleCopy(volume_id, to);
+}
+
 absl::Status Topology::FinishMove(uint32_t volume_id,
                                   const VolumeView& adopted) {
   absl::MutexLock persist_lock(&persist_mu_);

@@ -116,6 +116,12 @@ absl::StatusOr<VolumeMover::Result> VolumeMover::Move(
       Copy(volume_id, from, to, bytes_per_second, caller, progress);
   // (A copy cut short is removed by the new server as its stream ends.)
   if (!bytes.ok()) return give_back(bytes.status());
+  absl::Status prepared = topology_->PrepareAdoption(volume_id);
+  if (!prepared.ok()) {
+    // The copy received is not served; it goes.
+    SendDrop(volume_id, to_server);
+    return give_back(prepared);
+  }
   absl::StatusOr<VolumeView> adopted = Adopt(volume_id, to);
   if (adopted.ok()) {
     absl::Status finished = topology_->FinishMove(volume_id, *adopted);

@@ -447,5 +447,45 @@ TEST_CASE("a moved volume's old copy neither conflicts nor stays",
   }));
 }
 
+TEST_CASE("a master stopped while a move was adopted keeps one owner",
+          "[master][cluster]") {
+  // What a master leaves when it stops after PrepareAdoption, before
+  // FinishMove: volume 5 is vs-a's, and vs-b's copy of it is stale.
+  TestMaster m([](MasterServer::Options& options) {
+    MetadataStore::Options store_options;
+    store_options.apply_migrations = true;
+    auto store = MetadataStore::Open(options.db_path, store_options);
+    REQUIRE(store.ok());
+    REQUIRE((*store)->UpsertServer("vs-a", "127.0.0.1:8081", absl::Now())
+                .ok());
+    VolumeUsage usage;
+    usage.volume_id = 5;
+    usage.server_id = "vs-a";
+    usage.read_only = true;
+    REQUIRE((*store)->UpsertVolumes({usage}).ok());
+    REQUIRE((*store)->AddStaleCopy(5, "vs-b").ok());
+  });
+  // Both servers hold it, whichever registers first: neither is refused.
+  ScriptedVolumeServer b(m.channel(), &m.keys(), "vs-b", "127.0.0.1:8082");
+  b.ConnectAndAwaitOnline(m, {Volume(5, 100)}, 4);
+  ScriptedVolumeServer a(m.channel(), &m.keys(), "vs-a", "127.0.0.1:8081");
+  a.ConnectAndAwaitOnline(m, {Volume(5, 100)}, 4);
+  auto located = m.server().topology().LocateVolume(5);
+  REQUIRE(located.ok());
+  CHECK(located->server_id == "vs-a");
+  // vs-b drops its copy once vs-a, the owner, holds the volume.
+  REQUIRE(b.Heartbeat({Volume(5, 100)}));
+  std::optional<v1::MasterCommand> drop = b.NextCommand();
+  REQUIRE(drop.has_value());
+  REQUIRE(drop->has_drop_volume());
+  CHECK(drop->drop_volume().volume_id() == 5);
+  REQUIRE(b.SendResult(drop->command_id(), absl::OkStatus()));
+  CHECK(Eventually([&] {
+    auto left = m.server().store().ListStaleCopies();
+    return left.ok() && left->empty();
+  }));
+  CHECK(m.server().topology().LocateVolume(5)->server_id == "vs-a");
+}
+
 }  // namespace
 }  // namespace warehouse::master::testing
