@@ -115,7 +115,7 @@ grpc::Status ClusterService::Heartbeat(
       commands_->Attach(server_id, [stream](const v1::MasterCommand& command) {
         return stream->Write(command);
       });
-  mover_->DropStaleCopies(server_id);
+  mover_->OnReport(server_id);
 
   absl::Status ended;
   v1::VolumeServerMessage message;
@@ -124,7 +124,7 @@ grpc::Status ClusterService::Heartbeat(
       case v1::VolumeServerMessage::kHeartbeat:
         ended = topology_->Report(server_id, *session,
                                   FromProto(message.heartbeat()));
-        if (ended.ok()) mover_->DropStaleCopies(server_id);
+        if (ended.ok()) mover_->OnReport(server_id);
         break;
       case v1::VolumeServerMessage::kCommandResult:
         commands_->Complete(server_id, message.command_result());

@@ -113,10 +113,13 @@ absl::StatusOr<std::unique_ptr<MasterServer>> MasterServer::Start(
   server->urls_ = std::make_unique<UrlIssuer>(
       server->store_.get(), server->topology_.get(), server->allocator_.get(),
       &server->keys_, o.urls);
-  server->mover_ = std::make_unique<VolumeMover>(
-      server->topology_.get(), server->commands_.get(),
-      server->read_only_.get(), &server->keys_, admin_credentials,
-      VolumeMover::Options{});
+  ASSIGN_OR_RETURN(server->mover_,
+                   VolumeMover::Create(server->topology_.get(),
+                                       server->store_.get(),
+                                       server->commands_.get(),
+                                       server->read_only_.get(), &server->keys_,
+                                       admin_credentials,
+                                       VolumeMover::Options{}));
   server->cluster_service_ = std::make_unique<ClusterService>(
       &server->keys_, server->topology_.get(), server->commands_.get(),
       server->store_.get(), server->mover_.get());

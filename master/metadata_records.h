@@ -186,6 +186,16 @@ struct VolumeUsage {
   uint64_t max_needle_id = 0;
 };
 
+// A volume move under way (table volume_moves).
+struct VolumeMoveRecord {
+  uint32_t volume_id = 0;
+  std::string from_server;
+  std::string to_server;
+  // Whether the volume was writable before the move made it read-only.
+  bool writable_after = false;
+  absl::Time started = absl::InfinitePast();
+};
+
 struct VolumeRecord {
   uint32_t volume_id = 0;
   std::string server_id;

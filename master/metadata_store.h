@@ -212,6 +212,12 @@ class MetadataStore {
   // The stale copy is gone from its server. Absent records are ignored.
   absl::Status RemoveStaleCopy(uint32_t volume_id,
                                absl::string_view server_id);
+  // A move under way (VolumeMover), kept so that a master that stops
+  // during one can make the volume writable again if it was.
+  absl::Status PutVolumeMove(const VolumeMoveRecord& move);
+  // Absent records are ignored.
+  absl::Status RemoveVolumeMove(uint32_t volume_id);
+  absl::StatusOr<std::vector<VolumeMoveRecord>> ListVolumeMoves();
   // Every stale copy, as (volume id, server id).
   absl::StatusOr<std::set<std::pair<uint32_t, std::string>>>
   ListStaleCopies();

@@ -394,6 +394,51 @@ absl::Status MetadataStore::RemoveStaleCopy(uint32_t volume_id,
   });
 }
 
+absl::Status MetadataStore::PutVolumeMove(const VolumeMoveRecord& move) {
+  return Write([&](Database& db) -> absl::Status {
+    ASSIGN_OR_RETURN(
+        Statement insert,
+        db.Prepare("INSERT OR REPLACE INTO volume_moves (volume_id, "
+                   "from_server, to_server, writable_after, started_at_us) "
+                   "VALUES (?, ?, ?, ?, ?)"));
+    RETURN_IF_ERROR(insert.BindAll(move.volume_id, move.from_server,
+                                   move.to_server,
+                                   int64_t{move.writable_after ? 1 : 0},
+                                   absl::ToUnixMicros(move.started)));
+    return insert.Run();
+  });
+}
+
+absl::Status MetadataStore::RemoveVolumeMove(uint32_t volume_id) {
+  return Write([&](Database& db) -> absl::Status {
+    ASSIGN_OR_RETURN(Statement remove,
+                     db.Prepare("DELETE FROM volume_moves WHERE volume_id = ?"));
+    RETURN_IF_ERROR(remove.BindAll(volume_id));
+    return remove.Run();
+  });
+}
+
+absl::StatusOr<std::vector<VolumeMoveRecord>>
+MetadataStore::ListVolumeMoves() {
+  ReadPool::Lease lease = readers_->Acquire();
+  ASSIGN_OR_RETURN(
+      Statement select,
+      lease.db().Prepare("SELECT volume_id, from_server, to_server, "
+                         "writable_after, started_at_us FROM volume_moves"));
+  std::vector<VolumeMoveRecord> moves;
+  for (;;) {
+    ASSIGN_OR_RETURN(bool has_row, select.Step());
+    if (!has_row) break;
+    VolumeMoveRecord& move = moves.emplace_back();
+    move.volume_id = static_cast<uint32_t>(select.ColumnInt64(0));
+    move.from_server = select.ColumnText(1);
+    move.to_server = select.ColumnText(2);
+    move.writable_after = select.ColumnInt64(3) != 0;
+    move.started = absl::FromUnixMicros(select.ColumnInt64(4));
+  }
+  return moves;
+}
+
 absl::StatusOr<std::set<std::pair<uint32_t, std::string>>>
 MetadataStore::ListStaleCopies() {
   ReadPool::Lease lease = readers_->Acquire();

@@ -155,13 +155,21 @@ CREATE TABLE volume_verifications (
   corrupt_count   INTEGER NOT NULL
 ) STRICT;
 )sql"},
-    {9, "copies of moved volumes left on servers that no longer own them",
+    {9, "volume moves, and the copies they leave on other servers",
      R"sql(
 CREATE TABLE stale_volume_copies (
   volume_id      INTEGER NOT NULL,
   server_id      TEXT    NOT NULL,
   recorded_at_us INTEGER NOT NULL,
   PRIMARY KEY (volume_id, server_id)
+) STRICT;
+
+CREATE TABLE volume_moves (
+  volume_id      INTEGER PRIMARY KEY,
+  from_server    TEXT    NOT NULL,
+  to_server      TEXT    NOT NULL,
+  writable_after INTEGER NOT NULL,
+  started_at_us  INTEGER NOT NULL
 ) STRICT;
 )sql"},
 };

@@ -6,6 +6,7 @@
 #include "absl/cleanup/cleanup.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
+#include "common/crash_point.h"
 #include "common/grpc_auth.h"
 #include "common/status_macros.h"
 #include "common/status_mapping.h"
@@ -28,16 +29,41 @@ constexpr absl::Duration kProgressInterval = absl::Milliseconds(250);
 
 }  // namespace
 
-VolumeMover::VolumeMover(Topology* topology, CommandQueue* commands,
-                         ReadOnlySwitch* read_only, const KeyRing* keys,
+absl::StatusOr<std::unique_ptr<VolumeMover>> VolumeMover::Create(
+    Topology* topology, MetadataStore* store, CommandQueue* commands,
+    ReadOnlySwitch* read_only, const KeyRing* keys,
+    std::shared_ptr<grpc::ChannelCredentials> credentials, Options options) {
+  ASSIGN_OR_RETURN(std::vector<VolumeMoveRecord> unfinished,
+                   store->ListVolumeMoves());
+  for (const VolumeMoveRecord& move : unfinished) {
+    spdlog::warn("volume {}: its move from volume server {} to {} did not "
+                 "finish; it is made {} once its server reports",
+                 move.volume_id, move.from_server, move.to_server,
+                 move.writable_after ? "writable" : "whole");
+  }
+  return std::unique_ptr<VolumeMover>(new VolumeMover(
+      topology, store, commands, read_only, keys, std::move(credentials),
+      options, std::move(unfinished)));
+}
+
+VolumeMover::VolumeMover(Topology* topology, MetadataStore* store,
+                         CommandQueue* commands, ReadOnlySwitch* read_only,
+                         const KeyRing* keys,
                          std::shared_ptr<grpc::ChannelCredentials> credentials,
-                         Options options)
+                         Options options,
+                         std::vector<VolumeMoveRecord> unfinished)
     : topology_(topology),
+      store_(store),
       commands_(commands),
       read_only_(read_only),
       keys_(keys),
       credentials_(std::move(credentials)),
-      options_(options) {}
+      options_(options) {
+  for (VolumeMoveRecord& move : unfinished) {
+    const uint32_t volume_id = move.volume_id;
+    unfinished_[volume_id] = std::move(move);
+  }
+}
 
 absl::StatusOr<VolumeMover::Result> VolumeMover::Move(
     uint32_t volume_id, const std::string& to_server,
@@ -85,13 +111,25 @@ absl::StatusOr<VolumeMover::Result> VolumeMover::Move(
   absl::Cleanup end_move = [this, volume_id] {
     topology_->EndMove(volume_id);
   };
+  const bool was_writable = !from.volume.read_only;
+  // In the store before the volume is made read-only: a master that stops
+  // from now on makes it writable again when it starts.
+  const VolumeMoveRecord record{volume_id, from.server_id, to_server,
+                                was_writable, absl::Now()};
+  {
+    absl::MutexLock lock(&mu_);
+    unfinished_.erase(volume_id);  // this move decides now
+  }
+  RETURN_IF_ERROR(store_->PutVolumeMove(record));
   spdlog::info("volume {}: moving from volume server {} to {}", volume_id,
                from.server_id, to_server);
-  const bool was_writable = !from.volume.read_only;
   // Until the new server serves it, a failure leaves the volume where it
   // was, as it was.
   auto give_back = [&](const absl::Status& error) -> absl::Status {
-    if (!was_writable) return error;
+    if (!was_writable) {
+      EndRecord(record, false);
+      return error;
+    }
     // An export cut short ends on its server at its next chunk; until
     // then the volume refuses to become writable.
     absl::Status writable;
@@ -101,11 +139,13 @@ absl::StatusOr<VolumeMover::Result> VolumeMover::Move(
       if (!absl::IsFailedPrecondition(writable)) break;
       absl::SleepFor(kExportEndPoll);
     } while (absl::Now() < deadline);
+    EndRecord(record, !writable.ok());
     if (writable.ok()) return error;
     return absl::Status(
         error.code(),
-        absl::StrCat(error.message(), "; the volume stays read-only, as "
-                     "making it writable again failed: ", writable.message()));
+        absl::StrCat(error.message(), "; the volume stays read-only until "
+                     "its server reports again, as making it writable "
+                     "failed: ", writable.message()));
   };
   // Read-only, also where it already was: the command follows every
   // delete sent before it on the server's stream, so those are in the
@@ -124,21 +164,24 @@ absl::StatusOr<VolumeMover::Result> VolumeMover::Move(
   }
   absl::StatusOr<VolumeView> adopted = Adopt(volume_id, to);
   if (adopted.ok()) {
+    CRASH_POINT(kMasterMoveAfterAdopt);
     absl::Status finished = topology_->FinishMove(volume_id, *adopted);
     if (!finished.ok()) adopted = finished;
   }
   if (!adopted.ok()) {
     // The new server may serve a copy: stale, so that it never competes
-    // with the volume's owner, and dropped.
+    // with the volume's owner, and dropped. (The store has it stale since
+    // PrepareAdoption.)
     absl::Status marked = topology_->MarkStale(volume_id, to_server);
     if (!marked.ok()) {
-      spdlog::warn("volume {}: the copy on {} is stale only until the "
-                   "master restarts: {}",
+      spdlog::warn("volume {}: recording the copy on {} as stale again "
+                   "failed: {}",
                    volume_id, to_server, marked.ToString());
     }
     SendDrop(volume_id, to_server);
     return give_back(adopted.status());
   }
+  CRASH_POINT(kMasterMoveAfterSwitch);
   SendDrop(volume_id, from.server_id);
   Result result{from.server_id, to_server, *bytes, false};
   if (was_writable) {
@@ -146,10 +189,12 @@ absl::StatusOr<VolumeMover::Result> VolumeMover::Move(
     if (writable.ok()) {
       result.writable = true;
     } else {
-      spdlog::warn("volume {}: moved, but stays read-only: {}", volume_id,
-                   writable.ToString());
+      spdlog::warn("volume {}: moved, but read-only until its server "
+                   "reports again: {}",
+                   volume_id, writable.ToString());
     }
   }
+  EndRecord(record, was_writable && !result.writable);
   spdlog::info("volume {}: moved from volume server {} to {} ({} bytes)",
                volume_id, from.server_id, to_server, *bytes);
   return result;
@@ -250,10 +295,77 @@ absl::StatusOr<VolumeView> VolumeMover::Adopt(uint32_t volume_id,
   return FromProto(status);
 }
 
-void VolumeMover::DropStaleCopies(const std::string& server_id) {
+void VolumeMover::EndRecord(const VolumeMoveRecord& move,
+                            bool writable_pending) {
+  if (writable_pending) {
+    absl::MutexLock lock(&mu_);
+    unfinished_[move.volume_id] = move;
+    return;
+  }
+  absl::Status removed = store_->RemoveVolumeMove(move.volume_id);
+  if (!removed.ok()) {
+    // The next master start finds it and, at worst, makes writable a
+    // volume that already is.
+    spdlog::warn("volume {}: its finished move is still recorded: {}",
+                 move.volume_id, removed.ToString());
+  }
+}
+
+void VolumeMover::OnReport(const std::string& server_id) {
   for (uint32_t volume_id : topology_->StaleCopiesToDrop(server_id)) {
     SendDrop(volume_id, server_id);
   }
+  std::vector<VolumeMoveRecord> due;
+  {
+    absl::MutexLock lock(&mu_);
+    for (const auto& [volume_id, move] : unfinished_) {
+      if (!writable_pending_.count(volume_id)) due.push_back(move);
+    }
+  }
+  for (const VolumeMoveRecord& move : due) {
+    absl::StatusOr<VolumeLocation> location =
+        topology_->LocateVolume(move.volume_id);
+    if (!location.ok() || location->server_id != server_id ||
+        !location->online || !location->volume.moving_to.empty()) {
+      continue;
+    }
+    if (!move.writable_after) {
+      EndRecord(move, false);
+      absl::MutexLock lock(&mu_);
+      unfinished_.erase(move.volume_id);
+      continue;
+    }
+    SendWritable(move, server_id);
+  }
+}
+
+void VolumeMover::SendWritable(const VolumeMoveRecord& move,
+                               const std::string& server_id) {
+  {
+    absl::MutexLock lock(&mu_);
+    if (!writable_pending_.insert(move.volume_id).second) return;
+  }
+  v1::MasterCommand command;
+  command.mutable_set_read_only()->set_volume_id(move.volume_id);
+  command.mutable_set_read_only()->set_read_only(false);
+  commands_->Send(
+      server_id, std::move(command),
+      [this, move, server_id](const CommandOutcome& outcome) {
+        if (outcome.status.ok()) {
+          spdlog::info("volume {}: writable again on volume server {}, as "
+                       "before its unfinished move",
+                       move.volume_id, server_id);
+          EndRecord(move, false);
+        } else {
+          spdlog::warn("volume {}: volume server {} could not make it "
+                       "writable again: {}; asking again at its next "
+                       "heartbeat",
+                       move.volume_id, server_id, outcome.status.ToString());
+        }
+        absl::MutexLock lock(&mu_);
+        if (outcome.status.ok()) unfinished_.erase(move.volume_id);
+        writable_pending_.erase(move.volume_id);
+      });
 }
 
 void VolumeMover::SendDrop(uint32_t volume_id, const std::string& server_id) {

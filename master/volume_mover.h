@@ -12,17 +12,23 @@
 //
 // A copy left where the volume no longer is (the old one, or the new one
 // after a move that failed once it was served) is stale: the Topology
-// ignores it, and DropStaleCopies has it dropped once the volume's owner
-// is online holding it, however long after, across restarts of the master.
+// ignores it, and OnReport has it dropped once the volume's owner is
+// online holding it, however long after, across restarts of the master.
+// Each move under way is kept in the store too (volume_moves): a volume
+// that a move made read-only, and that the move could not make writable
+// again (its server away, or the master stopped), is made writable by
+// OnReport once its owner reports, also after a restart.
 #ifndef WAREHOUSE_MASTER_VOLUME_MOVER_H_
 #define WAREHOUSE_MASTER_VOLUME_MOVER_H_
 
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <memory>
 #include <set>
 #include <string>
 #include <utility>
+#include <vector>
 
 #include "absl/base/thread_annotations.h"
 #include "absl/status/statusor.h"
@@ -32,6 +38,8 @@
 #include "grpcpp/security/credentials.h"
 #include "grpcpp/server_context.h"
 #include "master/command_queue.h"
+#include "master/metadata_records.h"
+#include "master/metadata_store.h"
 #include "master/read_only_switch.h"
 #include "master/topology.h"
 
@@ -53,12 +61,14 @@ class VolumeMover {
     bool writable = false;  // made writable again
   };
 
-  // `credentials`: plaintext, or TLS checking the servers' certificates.
-  // The borrowed objects must outlive it.
-  VolumeMover(Topology* topology, CommandQueue* commands,
-              ReadOnlySwitch* read_only, const KeyRing* keys,
-              std::shared_ptr<grpc::ChannelCredentials> credentials,
-              Options options);
+  // Loads the moves a previous master left unfinished. `credentials`:
+  // plaintext, or TLS checking the servers' certificates. The borrowed
+  // objects must outlive it. Errors: the store's.
+  static absl::StatusOr<std::unique_ptr<VolumeMover>> Create(
+      Topology* topology, MetadataStore* store, CommandQueue* commands,
+      ReadOnlySwitch* read_only, const KeyRing* keys,
+      std::shared_ptr<grpc::ChannelCredentials> credentials,
+      Options options);
   VolumeMover(const VolumeMover&) = delete;
   VolumeMover& operator=(const VolumeMover&) = delete;
 
@@ -78,12 +88,26 @@ class VolumeMover {
       const std::function<void(uint64_t done, uint64_t total)>& progress)
       ABSL_LOCKS_EXCLUDED(mu_);
 
-  // Has `server_id` drop the stale copies its last message reported whose
-  // volume's owner is online holding it; at most one drop per copy at a
-  // time. The heartbeat service calls it after every message.
-  void DropStaleCopies(const std::string& server_id) ABSL_LOCKS_EXCLUDED(mu_);
+  // After each message of `server_id`'s heartbeat stream: has it drop the
+  // stale copies it reported whose volume's owner is online holding it,
+  // and make writable the volumes it owns that an unfinished move left
+  // read-only; at most one command per volume at a time.
+  void OnReport(const std::string& server_id) ABSL_LOCKS_EXCLUDED(mu_);
 
  private:
+  VolumeMover(Topology* topology, MetadataStore* store, CommandQueue* commands,
+              ReadOnlySwitch* read_only, const KeyRing* keys,
+              std::shared_ptr<grpc::ChannelCredentials> credentials,
+              Options options, std::vector<VolumeMoveRecord> unfinished);
+
+  // The move of `move.volume_id` is over; `writable_pending` when the
+  // volume should be writable and is not: kept for OnReport.
+  void EndRecord(const VolumeMoveRecord& move, bool writable_pending)
+      ABSL_LOCKS_EXCLUDED(mu_);
+  // Sends set_read_only(false) for an unfinished move's volume to
+  // `server_id`; when it succeeds, the move is forgotten.
+  void SendWritable(const VolumeMoveRecord& move, const std::string& server_id)
+      ABSL_LOCKS_EXCLUDED(mu_);
   // Relays the volume's files from `from` to `to`; returns the bytes.
   absl::StatusOr<uint64_t> Copy(
       uint32_t volume_id, const VolumeLocation& from,
@@ -99,6 +123,7 @@ class VolumeMover {
 
   // Immutable after construction.
   Topology* const topology_;
+  MetadataStore* const store_;
   CommandQueue* const commands_;
   ReadOnlySwitch* const read_only_;
   const KeyRing* const keys_;
@@ -109,6 +134,10 @@ class VolumeMover {
   // (volume id, server id) of drops sent and not answered yet.
   std::set<std::pair<uint32_t, std::string>> drops_pending_
       ABSL_GUARDED_BY(mu_);
+  // Moves over whose volume is still to be made writable, by volume id.
+  std::map<uint32_t, VolumeMoveRecord> unfinished_ ABSL_GUARDED_BY(mu_);
+  // Volumes whose set_read_only(false) was sent and not answered yet.
+  std::set<uint32_t> writable_pending_ ABSL_GUARDED_BY(mu_);
 };
 
 }  // namespace warehouse::master

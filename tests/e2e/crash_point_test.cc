@@ -6,6 +6,7 @@
 // byte, every acknowledged delete stays deleted, no volume is read-only and
 // the consistency check finds nothing missing. A point that no load
 // reaches fails the test.
+#include <algorithm>
 #include <map>
 #include <optional>
 #include <random>
@@ -89,14 +90,36 @@ void CompactAll(Client& client) {
   }
 }
 
+// Moves the lowest volume to another online server; errors (a server
+// down, the master dying) are expected and ignored.
+void MoveOne(Client& client) {
+  auto volumes = client.ListVolumes();
+  auto servers = client.ListServers();
+  if (!volumes.ok() || !servers.ok() || volumes->empty()) return;
+  const VolumeInfo& volume = *std::min_element(
+      volumes->begin(), volumes->end(),
+      [](const VolumeInfo& a, const VolumeInfo& b) {
+        return a.volume_id < b.volume_id;
+      });
+  for (const ServerInfo& server : *servers) {
+    if (server.online && server.server_id != volume.server_id) {
+      client.MoveVolume(volume.volume_id, server.server_id).IgnoreError();
+      return;
+    }
+  }
+}
+
 // Runs the whole walk for one point, armed to crash on its `hit`th hit;
 // returns whether it was reached. Adds the operations acknowledged while
 // the point was armed to `*armed_acks`.
 bool WalkPoint(const std::string& point, int hit, uint64_t* armed_acks) {
   const bool in_master = absl::StartsWith(point, "master.");
+  // A move needs a second server, and moves in the load.
+  const bool moves = absl::StartsWith(point, "master.move.");
   ClusterOptions options;
   options.master_bin = WAREHOUSE_MASTER_BIN;
   options.volume_bin = WAREHOUSE_VOLUME_BIN;
+  if (moves) options.volume_servers = 2;
   // Index syncs every 200 ms, so the index points come quickly.
   options.volume_args = {"--sync-interval", "0.2"};
   auto cluster = Cluster::Start(options);
@@ -121,6 +144,7 @@ bool WalkPoint(const std::string& point, int hit, uint64_t* armed_acks) {
   for (int i = 0; process.running() && absl::Now() < deadline; ++i) {
     Step(*client, model, rng);
     if (i % 10 == 0) CompactAll(*client);
+    if (moves && i % 10 == 5) MoveOne(*client);
   }
   if (process.running()) {
     WARN(point << ":" << hit << ": not reached within "
@@ -154,7 +178,16 @@ bool WalkPoint(const std::string& point, int hit, uint64_t* armed_acks) {
       CHECK(*got == Payload(seed));
     }
   }
+  // A volume an unfinished move left read-only is made writable once its
+  // server reports to the restarted master: a heartbeat or two.
   auto volumes = client->ListVolumes();
+  for (int i = 0; i < 50 && volumes.ok() &&
+                  std::any_of(volumes->begin(), volumes->end(),
+                              [](const VolumeInfo& v) { return v.read_only; });
+       ++i) {
+    absl::SleepFor(absl::Milliseconds(100));
+    volumes = client->ListVolumes();
+  }
   REQUIRE(volumes.ok());
   for (const VolumeInfo& volume : *volumes) {
     INFO(point << ": volume " << volume.volume_id);

@@ -150,7 +150,9 @@ TEST_CASE(
   registration.server_id = "vs1";
   registration.public_address = "127.0.0.1:8081";
   registration.admin_address = "127.0.0.1:8082";
-  registration.report.volumes = {VolumeView{1}};
+  VolumeView volume;
+  volume.volume_id = 1;
+  registration.report.volumes = {volume};
   REQUIRE((*topology)->Register(registration, [] {}).ok());
 
   absl::StatusOr<Upload> upload;
