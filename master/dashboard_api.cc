@@ -413,6 +413,7 @@ std::string DashboardApi::Volumes() {
                         .Add("needle_count", volume.needle_count)
                         .Add("read_only", volume.read_only)
                         .Add("compacting", volume.compacting)
+                        .Add("moving_to_server_id", volume.moving_to)
                         .AddRaw("compaction", compaction)
                         .AddRaw("verification", verification)
                         .Close());

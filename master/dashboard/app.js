@@ -244,17 +244,20 @@ async function showVolumes(polls = 0) {
   const {volumes} = await api('GET', '/api/volumes');
   let running = false;
   const rows = volumes.map((v) => {
+    const moving = v.moving_to_server_id !== '';
     const busy = v.compacting || (v.compaction && v.compaction.state === 'running');
-    running = running || busy;
+    running = running || busy || moving;
     const capacity = v.max_size_bytes || v.size_bytes;
-    const button = el('button', {'data-testid': 'compact', disabled: busy || !v.server_online},
+    const button = el('button', {'data-testid': 'compact',
+                                 disabled: busy || moving || !v.server_online},
                       'Compact');
     button.addEventListener('click', () => act(
       button, `/api/volumes/${v.volume_id}/compact`, {}, `volume ${v.volume_id}`,
       () => showVolumes(),
       `Compact volume ${v.volume_id} now? Its server copies its ` +
         `${formatBytes(v.live_bytes)} of live data while it keeps serving.`));
-    const mark = el('button', {'data-testid': 'read-only', disabled: !v.server_online},
+    const mark = el('button', {'data-testid': 'read-only',
+                               disabled: moving || !v.server_online},
                     v.read_only ? 'Make writable' : 'Make read-only');
     mark.addEventListener('click', () => act(
       mark, `/api/volumes/${v.volume_id}/read-only`,
@@ -265,7 +268,9 @@ async function showVolumes(polls = 0) {
     return el('tr', {'data-testid': 'volume-row', 'data-volume-id': v.volume_id},
       el('td', {class: 'num'}, String(v.volume_id)),
       el('td', {}, v.server_address,
-         v.server_online ? '' : el('span', {class: 'muted'}, ' (offline)')),
+         v.server_online ? '' : el('span', {class: 'muted'}, ' (offline)'),
+         moving ? el('span', {class: 'muted', 'data-testid': 'moving'},
+                     ` (moving to ${v.moving_to_server_id})`) : ''),
       el('td', {}, meter([['live', v.live_bytes], ['garbage', v.garbage_bytes]],
                          capacity,
                          `${formatBytes(v.live_bytes)} live, ` +
