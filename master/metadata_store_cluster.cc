@@ -411,8 +411,9 @@ absl::Status MetadataStore::PutVolumeMove(const VolumeMoveRecord& move) {
 
 absl::Status MetadataStore::RemoveVolumeMove(uint32_t volume_id) {
   return Write([&](Database& db) -> absl::Status {
-    ASSIGN_OR_RETURN(Statement remove,
-                     db.Prepare("DELETE FROM volume_moves WHERE volume_id = ?"));
+    ASSIGN_OR_RETURN(
+        Statement remove,
+        db.Prepare("DELETE FROM volume_moves WHERE volume_id = ?"));
     RETURN_IF_ERROR(remove.BindAll(volume_id));
     return remove.Run();
   });

@@ -276,6 +276,7 @@ TEST_CASE("the overview, servers and volumes describe the cluster",
                         "\"max_size_bytes\":1073741824,\"live_bytes\":1024,"
                         "\"garbage_bytes\":3000,\"needle_count\":5,"
                         "\"read_only\":false,\"compacting\":false,"
+                        "\"moving_to_server_id\":\"\","
                         "\"compaction\":null,\"verification\":null}]}"));
 
   // Compact: the command reaches the server, and its answer shows.

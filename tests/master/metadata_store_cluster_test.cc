@@ -1,5 +1,7 @@
 // Volume servers, volumes, the needle delete queue and access keys.
+#include <set>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "catch2/catch.hpp"
@@ -435,6 +437,44 @@ TEST_CASE("the last admin key cannot be revoked", "[master][cluster]") {
   // Revoking a revoked admin key again is still fine.
   CHECK(f.store().RevokeAccessKey("AKADMIN1").ok());
   CHECK(f.store().RevokeAccessKey("AKWRITER").ok());
+}
+
+TEST_CASE("a volume's move, and the copies it leaves, outlast a reopen",
+          "[master][cluster]") {
+  StoreFixture f;
+  REQUIRE(f.store().UpsertServer("vs2", "10.0.0.2:8080", absl::Now()).ok());
+  auto volume = f.store().CreateVolumeRecord("vs1");
+  REQUIRE(volume.ok());
+  const uint32_t id = volume->volume_id;
+  VolumeMoveRecord move{id, "vs1", "vs2", true, absl::FromUnixSeconds(100)};
+  REQUIRE(f.store().PutVolumeMove(move).ok());
+  // Before the copy is served on vs2, it is stale; the switch makes it the
+  // volume's and vs1's copy stale, in one transaction.
+  REQUIRE(f.store().AddStaleCopy(id, "vs2").ok());
+  REQUIRE(f.store().MoveVolume(id, "vs1", "vs2").ok());
+  CHECK(f.store().MoveVolume(999, "vs1", "vs2").code() ==
+        absl::StatusCode::kNotFound);
+  CHECK(f.store().MoveVolume(id, "vs2", "nope").code() ==
+        absl::StatusCode::kNotFound);
+
+  f.Reopen();
+  CHECK(f.store().GetVolume(id)->server_id == "vs2");
+  auto stale = f.store().ListStaleCopies();
+  REQUIRE(stale.ok());
+  CHECK(*stale == std::set<std::pair<uint32_t, std::string>>{{id, "vs1"}});
+  auto moves = f.store().ListVolumeMoves();
+  REQUIRE(moves.ok());
+  REQUIRE(moves->size() == 1);
+  CHECK((*moves)[0].from_server == "vs1");
+  CHECK((*moves)[0].to_server == "vs2");
+  CHECK((*moves)[0].writable_after);
+  CHECK((*moves)[0].started == absl::FromUnixSeconds(100));
+
+  REQUIRE(f.store().RemoveStaleCopy(id, "vs1").ok());
+  REQUIRE(f.store().RemoveVolumeMove(id).ok());
+  REQUIRE(f.store().RemoveVolumeMove(id).ok());  // absent: ignored
+  CHECK(f.store().ListStaleCopies()->empty());
+  CHECK(f.store().ListVolumeMoves()->empty());
 }
 
 }  // namespace
