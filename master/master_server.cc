@@ -120,6 +120,23 @@ absl::StatusOr<std::unique_ptr<MasterServer>> MasterServer::Start(
                                        server->read_only_.get(), &server->keys_,
                                        admin_credentials,
                                        VolumeMover::Options{}));
+  const VolumeMover* mover = server->mover_.get();
+  server->metrics_->AddCounterCallback(
+      "warehouse_master_volume_moves_total",
+      "Moves of volumes between servers that ended: succeeded, or failed "
+      "(the volume stayed where it was).",
+      {"outcome"}, [mover] {
+        const VolumeMover::Stats stats = mover->stats();
+        return std::vector<LabeledValue>{
+            {{"succeeded"}, static_cast<double>(stats.succeeded)},
+            {{"failed"}, static_cast<double>(stats.failed)}};
+      });
+  server->metrics_->AddCounterCallback(
+      "warehouse_master_volume_move_bytes_total",
+      "Bytes copied by the moves of volumes that succeeded.", {}, [mover] {
+        return std::vector<LabeledValue>{
+            {{}, static_cast<double>(mover->stats().bytes_copied)}};
+      });
   server->cluster_service_ = std::make_unique<ClusterService>(
       &server->keys_, server->topology_.get(), server->commands_.get(),
       server->store_.get(), server->mover_.get());

@@ -69,6 +69,27 @@ absl::StatusOr<VolumeMover::Result> VolumeMover::Move(
     uint32_t volume_id, const std::string& to_server,
     uint64_t bytes_per_second, const grpc::ServerContext* caller,
     const std::function<void(uint64_t done, uint64_t total)>& progress) {
+  absl::StatusOr<Result> result =
+      MoveCounted(volume_id, to_server, bytes_per_second, caller, progress);
+  absl::MutexLock lock(&mu_);
+  if (result.ok()) {
+    ++stats_.succeeded;
+    stats_.bytes_copied += result->bytes;
+  } else {
+    ++stats_.failed;
+  }
+  return result;
+}
+
+VolumeMover::Stats VolumeMover::stats() const {
+  absl::MutexLock lock(&mu_);
+  return stats_;
+}
+
+absl::StatusOr<VolumeMover::Result> VolumeMover::MoveCounted(
+    uint32_t volume_id, const std::string& to_server,
+    uint64_t bytes_per_second, const grpc::ServerContext* caller,
+    const std::function<void(uint64_t done, uint64_t total)>& progress) {
   ASSIGN_OR_RETURN(const VolumeLocation from,
                    topology_->LocateVolume(volume_id));
   const std::string prefix = absl::StrCat("volume ", volume_id, ": ");

@@ -54,6 +54,13 @@ class VolumeMover {
     absl::Duration step_timeout = absl::Minutes(1);
   };
 
+  // Moves that ended since the master started.
+  struct Stats {
+    uint64_t succeeded = 0;
+    uint64_t failed = 0;        // refused ones (bad ids, no room) included
+    uint64_t bytes_copied = 0;  // by the moves that succeeded
+  };
+
   struct Result {
     std::string from_server;
     std::string to_server;
@@ -94,6 +101,8 @@ class VolumeMover {
   // read-only; at most one command per volume at a time.
   void OnReport(const std::string& server_id) ABSL_LOCKS_EXCLUDED(mu_);
 
+  Stats stats() const ABSL_LOCKS_EXCLUDED(mu_);
+
  private:
   VolumeMover(Topology* topology, MetadataStore* store, CommandQueue* commands,
               ReadOnlySwitch* read_only, const KeyRing* keys,
@@ -107,6 +116,12 @@ class VolumeMover {
   // Sends set_read_only(false) for an unfinished move's volume to
   // `server_id`; when it succeeds, the move is forgotten.
   void SendWritable(const VolumeMoveRecord& move, const std::string& server_id)
+      ABSL_LOCKS_EXCLUDED(mu_);
+  // Move, without counting it.
+  absl::StatusOr<Result> MoveCounted(
+      uint32_t volume_id, const std::string& to_server,
+      uint64_t bytes_per_second, const grpc::ServerContext* caller,
+      const std::function<void(uint64_t done, uint64_t total)>& progress)
       ABSL_LOCKS_EXCLUDED(mu_);
   // Relays the volume's files from `from` to `to`; returns the bytes.
   absl::StatusOr<uint64_t> Copy(
@@ -130,7 +145,8 @@ class VolumeMover {
   const std::shared_ptr<grpc::ChannelCredentials> credentials_;
   const Options options_;
 
-  absl::Mutex mu_;
+  mutable absl::Mutex mu_;
+  Stats stats_ ABSL_GUARDED_BY(mu_);
   // (volume id, server id) of drops sent and not answered yet.
   std::set<std::pair<uint32_t, std::string>> drops_pending_
       ABSL_GUARDED_BY(mu_);

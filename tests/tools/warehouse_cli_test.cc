@@ -1106,6 +1106,16 @@ TEST_CASE("a move cut short by a killed server leaves the volume in place",
              Catch::StartsWith("volume " + volume + ": moved from " + a));
   CHECK(ListedOn(cli, volume, b));
   CHECK(cli.Ok({"get", "cut/3", "-"}).out == Payload(3, sizes[3]));
+  // The master counts both, and the bytes of the one that moved.
+  const std::string master = cli.cluster().master_http_address();
+  CHECK(Metric(master,
+               "warehouse_master_volume_moves_total{outcome=\"failed\"}") ==
+        1);
+  CHECK(Metric(master,
+               "warehouse_master_volume_moves_total{outcome=\"succeeded\"}") ==
+        1);
+  CHECK(Metric(master, "warehouse_master_volume_move_bytes_total") >=
+        (uint64_t{1} << 20));
 }
 
 TEST_CASE("drain keeps uploads off a server across master restarts",
