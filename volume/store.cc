@@ -145,6 +145,13 @@ absl::StatusOr<std::unique_ptr<VolumeImport>> Store::BeginImport(
   FileSystem* fs = options_.volume.fs;
   const std::string data_path = IncomingPath(Volume::DataPath(dir_, id));
   const std::string index_path = IncomingPath(Volume::IndexPath(dir_, id));
+  // No file system holds this much; the sum below could not overflow.
+  constexpr uint64_t kMaxFileBytes = uint64_t{1} << 62;
+  if (sizes.data_bytes > kMaxFileBytes || sizes.index_bytes > kMaxFileBytes) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "volume ", id, ": a copy of ", sizes.data_bytes, " and ",
+        sizes.index_bytes, " bytes is not a volume"));
+  }
   {
     absl::MutexLock lock(&mu_);
     RETURN_IF_ERROR(CheckRoomLocked(id));

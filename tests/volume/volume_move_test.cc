@@ -226,6 +226,10 @@ TEST_CASE("an import counts against the store's room",
   CHECK((*store)->BeginImport(2, ExportSizes{uint64_t{1} << 60, 0})
             .status()
             .code() == absl::StatusCode::kResourceExhausted);
+  // Sizes no disk holds are not a volume (and do not overflow the sum).
+  CHECK((*store)->BeginImport(2, ExportSizes{~uint64_t{0}, 2})
+            .status()
+            .code() == absl::StatusCode::kInvalidArgument);
 }
 
 TEST_CASE("a store removes copies a crash cut short when it opens",
