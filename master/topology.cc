@@ -411,15 +411,19 @@ absl::Status Topology::WriteReport(const std::string& server_id,
                                    absl::Time heartbeat,
                                    const ServerReport& report) {
   RETURN_IF_ERROR(store_->UpsertServer(server_id, address, heartbeat));
-  std::vector<VolumeUsage> usages;
-  usages.reserve(report.volumes.size());
-  for (const VolumeView& volume : report.volumes) {
-    {
-      // Under persist_mu_, which FinishMove holds from its store write to
-      // its change in memory: a copy that became stale meanwhile is seen.
-      absl::MutexLock lock(&mu_);
-      if (IgnoresCopy(server_id, volume.volume_id)) continue;
+  std::vector<const VolumeView*> owned;
+  {
+    // Under persist_mu_, which FinishMove holds from its store write to its
+    // change in memory: a copy that became stale meanwhile is seen.
+    absl::MutexLock lock(&mu_);
+    for (const VolumeView& volume : report.volumes) {
+      if (!IgnoresCopy(server_id, volume.volume_id)) owned.push_back(&volume);
     }
+  }
+  std::vector<VolumeUsage> usages;
+  usages.reserve(owned.size());
+  for (const VolumeView* owned_volume : owned) {
+    const VolumeView& volume = *owned_volume;
     VolumeUsage& usage = usages.emplace_back();
     usage.volume_id = volume.volume_id;
     usage.server_id = server_id;

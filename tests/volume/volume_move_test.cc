@@ -68,6 +68,12 @@ std::unique_ptr<Store> SourceStore(const TempDir& dir) {
   return *std::move(store);
 }
 
+// What SourceStore's volume 7 exports.
+Exported ExportSource(const TempDir& dir) {
+  std::unique_ptr<Store> from = SourceStore(dir);
+  return ExportWhole(**from->GetVolume(7));
+}
+
 TEST_CASE("a volume exported and adopted elsewhere reads the same",
           "[volume][move]") {
   TempDir from_dir, to_dir;
@@ -166,8 +172,7 @@ TEST_CASE("an export refuses a writable volume and holds the volume still",
 TEST_CASE("a copy that does not arrive whole and intact is not kept",
           "[volume][move]") {
   TempDir from_dir, to_dir;
-  std::unique_ptr<Store> from = SourceStore(from_dir);
-  const Exported copy = ExportWhole(**from->GetVolume(7));
+  const Exported copy = ExportSource(from_dir);
   auto to = Store::Open(to_dir.path(), Options());
   REQUIRE(to.ok());
   const std::string incoming =
@@ -272,8 +277,7 @@ TEST_CASE("a dropped volume's files go, and reads in progress finish",
 TEST_CASE("dropping a copy received and not adopted removes it",
           "[volume][move]") {
   TempDir from_dir, to_dir;
-  std::unique_ptr<Store> from = SourceStore(from_dir);
-  const Exported copy = ExportWhole(**from->GetVolume(7));
+  const Exported copy = ExportSource(from_dir);
   auto to = Store::Open(to_dir.path(), Options());
   REQUIRE(to.ok());
   auto import = (*to)->BeginImport(7, copy.sizes);
