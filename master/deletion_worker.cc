@@ -81,34 +81,40 @@ void DeletionWorker::SendDeletes(const std::string& server_id, absl::Time now) {
                  due.status().ToString());
     return;
   }
-  // A moving volume's deletes wait: one carried out on the copy being
-  // left behind would be lost with it. Not sent, they come due again once
-  // the store's lease on them runs out, and go to where the volume is then.
-  due->erase(std::remove_if(due->begin(), due->end(),
-                            [this](const NeedleDelete& entry) {
-                              return topology_->IsMoving(
-                                  entry.needle.volume_id);
-                            }),
-             due->end());
-  if (due->empty()) return;
-  v1::MasterCommand command;
   std::vector<int64_t> delete_ids;
-  delete_ids.reserve(due->size());
-  for (const NeedleDelete& entry : *due) {
-    delete_ids.push_back(entry.delete_id);
-    const FileId file_id{entry.needle.volume_id, entry.needle.needle_id,
-                         entry.needle.cookie};
-    command.mutable_delete_needles()->add_file_ids(file_id.ToString());
-  }
-  {
-    absl::MutexLock lock(&mu_);
-    in_flight_[server_id] = InFlight{0, now};
-  }
-  const uint64_t command_id =
-      commands_->Send(server_id, std::move(command),
-                      [this, delete_ids](const CommandOutcome& outcome) {
-                        OnResult(delete_ids, outcome);
-                      });
+  uint64_t command_id = 0;
+  // A moving or just moved volume's deletes wait: one carried out on the
+  // copy being left behind would be lost with it. Not sent, they come due
+  // again once the store's lease on them runs out, and go to where the
+  // volume is then. The others are on the server's stream before any move
+  // begins, so they are in its copy.
+  topology_->WithoutNewMoves([&] {
+    due->erase(std::remove_if(due->begin(), due->end(),
+                              [&](const NeedleDelete& entry) {
+                                return topology_->DeletesWait(
+                                    server_id, entry.needle.volume_id);
+                              }),
+               due->end());
+    if (due->empty()) return;
+    v1::MasterCommand command;
+    delete_ids.reserve(due->size());
+    for (const NeedleDelete& entry : *due) {
+      delete_ids.push_back(entry.delete_id);
+      const FileId file_id{entry.needle.volume_id, entry.needle.needle_id,
+                           entry.needle.cookie};
+      command.mutable_delete_needles()->add_file_ids(file_id.ToString());
+    }
+    {
+      absl::MutexLock lock(&mu_);
+      in_flight_[server_id] = InFlight{0, now};
+    }
+    command_id = commands_->Send(
+        server_id, std::move(command),
+        [this, delete_ids](const CommandOutcome& outcome) {
+          OnResult(delete_ids, outcome);
+        });
+  });
+  if (delete_ids.empty()) return;
   CRASH_POINT(kMasterDeletesAfterSend);
   absl::MutexLock lock(&mu_);
   ++stats_.commands_sent;

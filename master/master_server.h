@@ -111,6 +111,7 @@ class MasterServer {
   const Topology& topology() const { return *topology_; }
   Topology& topology() { return *topology_; }
   const DeletionWorker& deletion_worker() const { return *deletion_; }
+  DeletionWorker& deletion_worker() { return *deletion_; }
   const CompactionScheduler& compactions() const { return *compactions_; }
   VolumeVerifier& verifier() { return *verifier_; }
   const CommandQueue& commands() const { return *commands_; }

@@ -22,6 +22,7 @@
 #include <vector>
 
 #include "absl/base/thread_annotations.h"
+#include "absl/functional/function_ref.h"
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
@@ -209,7 +210,13 @@ class Topology {
   // Errors: NotFound (no server holds the volume); FailedPrecondition
   // (it is compacting or already moving).
   absl::Status BeginMove(uint32_t volume_id, const std::string& to_server)
-      ABSL_LOCKS_EXCLUDED(mu_);
+      ABSL_LOCKS_EXCLUDED(move_gate_, mu_);
+  // Runs `f` while no move can begin: BeginMove waits for it. The deletion
+  // worker decides with DeletesWait which deletes to send and sends them
+  // inside, so a move that begins after finds them ahead of its read-only
+  // command on the server's stream, and in its copy.
+  void WithoutNewMoves(absl::FunctionRef<void()> f) const
+      ABSL_LOCKS_EXCLUDED(move_gate_);
   // Records in the store, not yet in memory, that the copy on the move's
   // target is stale; FinishMove clears it with the same transaction that
   // makes the volume the target's. Called before the target serves the
@@ -227,7 +234,12 @@ class Topology {
       ABSL_LOCKS_EXCLUDED(persist_mu_, mu_);
   // Ends the move of `volume_id`, done or not.
   void EndMove(uint32_t volume_id) ABSL_LOCKS_EXCLUDED(mu_);
-  bool IsMoving(uint32_t volume_id) const ABSL_LOCKS_EXCLUDED(mu_);
+  // Whether deletes of `volume_id`'s needles must wait rather than go to
+  // `server_id` now: the volume is moving, or a move has made it another
+  // server's since the store named `server_id`. (A volume no server
+  // reports does not wait: its deletes find nothing to delete.)
+  bool DeletesWait(absl::string_view server_id, uint32_t volume_id) const
+      ABSL_LOCKS_EXCLUDED(mu_);
   // Records the copy of `volume_id` on `server_id` as stale. Errors: the
   // store's (it is stale in memory regardless).
   absl::Status MarkStale(uint32_t volume_id, const std::string& server_id)
@@ -308,6 +320,8 @@ class Topology {
 
   // Held across database writes, never across anything else.
   absl::Mutex persist_mu_ ABSL_ACQUIRED_BEFORE(mu_);
+  // Shared by WithoutNewMoves, exclusive in BeginMove.
+  mutable absl::Mutex move_gate_ ABSL_ACQUIRED_BEFORE(mu_);
 
   mutable absl::Mutex mu_;
   // Signalled when a server registers or reports.

@@ -21,6 +21,7 @@ bool Topology::IgnoresCopy(const std::string& server_id,
 
 absl::Status Topology::BeginMove(uint32_t volume_id,
                                  const std::string& to_server) {
+  absl::MutexLock gate(&move_gate_);
   absl::MutexLock lock(&mu_);
   auto owner = volume_owner_.find(volume_id);
   if (owner == volume_owner_.end()) {
@@ -40,6 +41,11 @@ absl::Status Topology::BeginMove(uint32_t volume_id,
   moves_[volume_id] = Move{owner->second, to_server, false};
   volume.moving_to = to_server;
   return absl::OkStatus();
+}
+
+void Topology::WithoutNewMoves(absl::FunctionRef<void()> f) const {
+  absl::ReaderMutexLock gate(&move_gate_);
+  f();
 }
 
 absl::Status Topology::PrepareAdoption(uint32_t volume_id) {
@@ -103,9 +109,12 @@ void Topology::EndMove(uint32_t volume_id) {
   }
 }
 
-bool Topology::IsMoving(uint32_t volume_id) const {
+bool Topology::DeletesWait(absl::string_view server_id,
+                           uint32_t volume_id) const {
   absl::MutexLock lock(&mu_);
-  return moves_.count(volume_id) > 0;
+  if (moves_.count(volume_id) > 0) return true;
+  auto owner = volume_owner_.find(volume_id);
+  return owner != volume_owner_.end() && owner->second != server_id;
 }
 
 absl::Status Topology::MarkStale(uint32_t volume_id,

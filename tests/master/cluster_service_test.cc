@@ -3,11 +3,14 @@
 #include <memory>
 #include <optional>
 #include <set>
+#include <thread>
 #include <string>
 #include <utility>
 #include <vector>
 
+#include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
+#include "absl/synchronization/notification.h"
 #include "catch2/catch.hpp"
 #include "common/file_id.h"
 #include "master/sqlite.h"
@@ -381,6 +384,52 @@ TEST_CASE("unacknowledged commands are sent again when a server reconnects",
   client.join();
   CHECK(status.ok());
   CHECK(Eventually([&] { return m.server().commands().outstanding() == 0; }));
+}
+
+TEST_CASE("deletes wait for a move, and a move for deletes being sent",
+          "[master][cluster]") {
+  TestMaster m;
+  ScriptedVolumeServer a(m.channel(), &m.keys(), "vs-a", "127.0.0.1:8081");
+  a.ConnectAndAwaitOnline(m, {Volume(5, 100)}, 4);
+  ScriptedVolumeServer b(m.channel(), &m.keys(), "vs-b", "127.0.0.1:8082");
+  b.ConnectAndAwaitOnline(m, {}, 4);
+  Topology& topology = m.server().topology();
+  CHECK_FALSE(topology.DeletesWait("vs-a", 5));
+  CHECK(topology.DeletesWait("vs-b", 5));  // not b's volume
+  CHECK_FALSE(topology.DeletesWait("vs-b", 9));  // nobody's
+
+  // Deletes on their way to a hold the move back until they are sent.
+  absl::Notification sending;
+  absl::Notification sent;
+  absl::Notification begun;
+  absl::Status move_begun;
+  std::thread worker([&] {
+    topology.WithoutNewMoves([&] {
+      sending.Notify();
+      sent.WaitForNotification();
+    });
+  });
+  sending.WaitForNotification();
+  std::thread mover([&] {
+    move_begun = topology.BeginMove(5, "vs-b");
+    begun.Notify();
+  });
+  CHECK_FALSE(begun.WaitForNotificationWithTimeout(absl::Milliseconds(300)));
+  sent.Notify();
+  worker.join();
+  mover.join();
+  REQUIRE(move_begun.ok());
+  CHECK(topology.DeletesWait("vs-a", 5));
+  CHECK(topology.DeletesWait("vs-b", 5));
+
+  VolumeView adopted;
+  adopted.volume_id = 5;
+  adopted.size_bytes = 100;
+  adopted.read_only = true;
+  REQUIRE(topology.FinishMove(5, adopted).ok());
+  topology.EndMove(5);
+  CHECK(topology.DeletesWait("vs-a", 5));  // taken for a, now b's
+  CHECK_FALSE(topology.DeletesWait("vs-b", 5));
 }
 
 TEST_CASE("a moved volume's old copy neither conflicts nor stays",

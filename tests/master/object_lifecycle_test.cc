@@ -304,6 +304,34 @@ TEST_CASE("overwritten and deleted objects have their needles deleted",
   CHECK(Eventually([&] { return m.server().commands().outstanding() == 0; }));
 }
 
+TEST_CASE("a moving volume's deletes wait until the move ends",
+          "[master][deletion]") {
+  // The worker runs when the test says.
+  Cluster c([](MasterServer::Options& options) {
+    options.deletion.interval = absl::Hours(1);
+  });
+  TestMaster& m = c.master();
+  DeletionWorker& worker = m.server().deletion_worker();
+  Topology& topology = m.server().topology();
+  const v1::BeginUploadResponse first = c.Put("k", 10);
+  c.Put("k", 20);  // queues the first needle's delete
+  REQUIRE(topology.BeginMove(1, "vs2").ok());
+
+  worker.RunOnce(absl::Now());
+  CHECK_FALSE(c.vs().NextCommand(absl::Milliseconds(300)).has_value());
+  CHECK(worker.stats().commands_sent == 0);
+
+  // The move failed: the volume stays where it was, and once the store's
+  // lease on the delete has run out it goes there.
+  topology.EndMove(1);
+  worker.RunOnce(absl::Now() + absl::Minutes(2));
+  v1::MasterCommand deletion = c.NextDelete();
+  REQUIRE(deletion.delete_needles().file_ids_size() == 1);
+  CHECK(deletion.delete_needles().file_ids(0) == first.file_id());
+  REQUIRE(c.vs().SendResult(deletion.command_id(), absl::OkStatus()));
+  CHECK(Eventually([&] { return worker.stats().needles_deleted == 1; }));
+}
+
 TEST_CASE("an upload that is never reported expires and its needle is deleted",
           "[master][deletion]") {
   Cluster c([](MasterServer::Options& options) {
