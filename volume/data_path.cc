@@ -211,6 +211,8 @@ void DataPath::Put(http::Request& request, http::ResponseWriter& response) {
   }
 
   // Durable: now the master must record it before the client hears success.
+  // The writer stays until then: a copy of the volume to another server
+  // waits for it, and so for the delete of an upload the master refused.
   Record(response, *grant, *length, result->crc32c, [&](const absl::Status&) {
     // Never to be recorded: take the needle back.
     (*volume)->Delete(append.needle_id, append.cookie).IgnoreError();

@@ -221,7 +221,7 @@ absl::Status Volume::SetReadOnly(bool read_only) {
   absl::MutexLock marker_lock(&marker_mu_);
   {
     absl::MutexLock lock(&mu_);
-    if (!read_only && exporting_) {
+    if (!read_only && export_state_ != ExportState::kNone) {
       return absl::FailedPreconditionError(absl::StrCat(
           "volume ", id_, ": is being copied to another server; it stays "
           "read-only until the copy ends"));

@@ -145,7 +145,11 @@ class Volume;
 // One append in progress, from Volume::BeginAppend. Write() the declared
 // number of bytes, then Commit(). Destroying a writer that was not
 // committed abandons the write: nothing is indexed and the reserved region
-// becomes garbage (or is given back when it is the file's tail).
+// becomes garbage (or is given back when it is the file's tail). Export
+// waits until every writer is destroyed, so a caller that keeps its writer
+// while it settles the write's fate elsewhere (the data path, until the
+// master has answered for an upload) has a refused write deleted before
+// the volume is copied.
 //
 // Not thread-safe; used by one caller. The volume must outlive it.
 class NeedleWriter {
@@ -355,10 +359,11 @@ class Volume {
   // Sends the volume's files as they are, to be copied to another server:
   // `begin` learns their sizes, `sink` receives their bytes in order (the
   // volume file, then the index file) in chunks; returns the CRC-32C of
-  // every byte. In-flight writes finish first, and the index file is
-  // synced, so the copy opens without a tail to scan. While it runs,
-  // deletes fail with Unavailable and the volume can neither be made
-  // writable nor compacted: the bytes sent stay the volume's. Reads past
+  // every byte. Writes and deletes already begun finish first (writes once
+  // their writers are destroyed), and the index file is synced, so the
+  // copy opens without a tail to scan. While it runs the volume can
+  // neither be made writable nor compacted, and once the copy's sizes are
+  // fixed deletes fail with Unavailable: the bytes sent stay the volume's. Reads past
   // the page cache where the file system allows. Errors:
   // FailedPrecondition (writable, compacting, already exporting, or
   // read-only after an I/O error); Cancelled (options.cancelled); read
@@ -433,6 +438,11 @@ class Volume {
   absl::StatusOr<AppendResult> FinishWrite(NeedleWriter* writer)
       ABSL_LOCKS_EXCLUDED(mu_);
   void AbandonWrite(NeedleWriter* writer) ABSL_LOCKS_EXCLUDED(mu_);
+  void WriterDestroyed() ABSL_LOCKS_EXCLUDED(mu_);
+  // No writer is left and no write or delete holds a needle id.
+  bool NoWritesUnderWayLocked() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    return live_writers_ == 0 && inflight_ids_.empty();
+  }
   // Waits until everything written so far is durable under the policy.
   absl::Status WaitDurable(File* file) ABSL_LOCKS_EXCLUDED(mu_);
   // Records a completed put or delete in the index and the index file.
@@ -503,6 +513,8 @@ class Volume {
   absl::flat_hash_set<uint64_t> inflight_ids_ ABSL_GUARDED_BY(mu_);
   // Bytes those regions reserve: neither live nor garbage yet.
   uint64_t inflight_bytes_ ABSL_GUARDED_BY(mu_) = 0;
+  // NeedleWriters not yet destroyed, committed or not.
+  int live_writers_ ABSL_GUARDED_BY(mu_) = 0;
   bool read_only_ ABSL_GUARDED_BY(mu_) = false;
   absl::Status failure_ ABSL_GUARDED_BY(mu_);  // why an I/O error stopped writes
   // Group commit: writes are numbered; a sync covers every number issued
@@ -518,9 +530,11 @@ class Volume {
   CompactionState* compaction_ ABSL_GUARDED_BY(mu_) = nullptr;
   // Set during the switch-over: new reservations wait.
   bool switching_ ABSL_GUARDED_BY(mu_) = false;
-  // Set while Export runs: deletes, compactions and making the volume
-  // writable are refused.
-  bool exporting_ ABSL_GUARDED_BY(mu_) = false;
+  // Where Export is: kWaiting while writes and deletes already begun
+  // finish, kCopying once the copy's sizes are fixed. Either refuses
+  // compactions and making the volume writable; kCopying refuses deletes.
+  enum class ExportState { kNone, kWaiting, kCopying };
+  ExportState export_state_ ABSL_GUARDED_BY(mu_) = ExportState::kNone;
   // Drops this volume's last reference to the file a compaction replaced.
   // Its final close makes the kernel free the file's cached pages and
   // blocks, about 0.3 ms per MiB; Compact returns without waiting for it.

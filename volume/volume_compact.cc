@@ -394,7 +394,7 @@ absl::StatusOr<CompactionResult> Volume::Compact(
           absl::StrCat("volume ", id_, ": read-only after an I/O error (",
                        failure_.message(), "); reopen it before compacting"));
     }
-    if (exporting_) {
+    if (export_state_ != ExportState::kNone) {
       return absl::FailedPreconditionError(absl::StrCat(
           "volume ", id_, ": is being copied to another server"));
     }

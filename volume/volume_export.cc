@@ -65,7 +65,7 @@ absl::StatusOr<uint32_t> Volume::Export(
   ExportSizes sizes;
   {
     // SetReadOnly holds marker_mu_ throughout: it is either done, and seen
-    // here, or sees exporting_ and refuses to make the volume writable.
+    // here, or sees the export and refuses to make the volume writable.
     absl::MutexLock marker_lock(&marker_mu_);
     absl::MutexLock lock(&mu_);
     if (!read_only_) {
@@ -82,23 +82,25 @@ absl::StatusOr<uint32_t> Volume::Export(
       return absl::FailedPreconditionError(
           absl::StrCat("volume ", id_, ": is compacting"));
     }
-    if (exporting_) {
+    if (export_state_ != ExportState::kNone) {
       return absl::FailedPreconditionError(
           absl::StrCat("volume ", id_, ": is already being copied"));
     }
-    exporting_ = true;
+    export_state_ = ExportState::kWaiting;
   }
   absl::Cleanup done = [this] {
     absl::MutexLock lock(&mu_);
-    exporting_ = false;
+    export_state_ = ExportState::kNone;
   };
   {
     absl::MutexLock lock(&mu_);
-    // Writes and deletes that began before it was read-only, or before
-    // now, finish first: the copy holds every one acknowledged.
-    mu_.Await(absl::Condition(
-        +[](std::set<uint64_t>* inflight) { return inflight->empty(); },
-        &inflight_offsets_));
+    // Writes that began before it was read-only, and deletes that began
+    // before now, finish first: the copy holds every one acknowledged. A
+    // write's writer goes only once its fate is settled, so an upload the
+    // master refused is deleted by then, and that delete is in the copy
+    // too. Deletes after this would not be: they are refused.
+    mu_.Await(absl::Condition(this, &Volume::NoWritesUnderWayLocked));
+    export_state_ = ExportState::kCopying;
   }
   // A checkpoint at the end of the last needle: the copy opens without a
   // tail to scan.

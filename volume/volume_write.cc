@@ -42,6 +42,7 @@ NeedleWriter::NeedleWriter(Volume* volume, std::shared_ptr<File> file,
 
 NeedleWriter::~NeedleWriter() {
   if (!finished_) volume_->AbandonWrite(this);
+  volume_->WriterDestroyed();
 }
 
 absl::Status NeedleWriter::FlushBuffer() {
@@ -150,6 +151,7 @@ absl::StatusOr<std::unique_ptr<NeedleWriter>> Volume::Reserve(
   inflight_offsets_.insert(offset);
   inflight_bytes_ += total;
   if (total <= kMaxPreallocatedNeedle) PreallocateLocked();
+  ++live_writers_;
   return std::unique_ptr<NeedleWriter>(
       new NeedleWriter(this, data_, std::move(header), offset));
 }
@@ -228,7 +230,7 @@ absl::Status Volume::Delete(uint64_t id, uint32_t cookie) {
   NeedleLocation location;
   {
     absl::MutexLock lock(&mu_);
-    if (exporting_) {
+    if (export_state_ == ExportState::kCopying) {
       // The tombstone would miss the copy on its way to another server:
       // the master sends the delete again, to wherever the volume is then.
       return absl::UnavailableError(absl::StrCat(
@@ -336,6 +338,11 @@ void Volume::AbandonWrite(NeedleWriter* writer) {
   inflight_ids_.erase(writer->header_.id);
   writer->finished_ = true;
   cv_.SignalAll();
+}
+
+void Volume::WriterDestroyed() {
+  absl::MutexLock lock(&mu_);
+  --live_writers_;
 }
 
 absl::Status Volume::WaitDurable(File* file) {

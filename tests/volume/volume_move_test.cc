@@ -2,7 +2,10 @@
 // Store::BeginImport, AdoptVolume on the other, DropVolume where it was.
 #include <memory>
 #include <string>
+#include <thread>
 
+#include "absl/status/statusor.h"
+#include "absl/synchronization/notification.h"
 #include "catch2/catch.hpp"
 #include "common/file.h"
 #include "tests/support/temp_dir.h"
@@ -167,6 +170,60 @@ TEST_CASE("an export refuses a writable volume and holds the volume still",
       options, [](const ExportSizes&) { return absl::OkStatus(); },
       [](absl::string_view) { return absl::OkStatus(); });
   CHECK(cancelled.status().code() == absl::StatusCode::kCancelled);
+}
+
+TEST_CASE("an export waits for a write still being settled, and its delete",
+          "[volume][move]") {
+  TempDir from_dir, to_dir;
+  std::unique_ptr<Store> from = SourceStore(from_dir);
+  auto volume = *from->GetVolume(7);
+  REQUIRE(volume->SetReadOnly(false).ok());
+  // An upload written and durable, its writer kept while the master is
+  // asked to record it.
+  auto writer = volume->BeginAppend(Request(30, 500));
+  REQUIRE(writer.ok());
+  REQUIRE((*writer)->Write(Payload(30, 500)).ok());
+  REQUIRE((*writer)->Commit().ok());
+  REQUIRE(volume->SetReadOnly(true).ok());
+
+  absl::Notification begun;
+  Exported copy;
+  absl::StatusOr<uint32_t> crc = absl::UnknownError("not run");
+  std::thread exporter([&] {
+    crc = volume->Export(
+        ExportOptions{},
+        [&](const ExportSizes& sizes) {
+          copy.sizes = sizes;
+          begun.Notify();
+          return absl::OkStatus();
+        },
+        [&](absl::string_view bytes) {
+          copy.bytes.append(bytes.data(), bytes.size());
+          return absl::OkStatus();
+        });
+  });
+  CHECK_FALSE(begun.WaitForNotificationWithTimeout(absl::Milliseconds(300)));
+  // The master refused it: the upload is taken back, and the copy waits
+  // for that too.
+  CHECK(volume->Delete(30, CookieOf(30)).ok());
+  writer->reset();
+  exporter.join();
+  REQUIRE(crc.ok());
+  copy.crc32c = *crc;
+
+  auto to = Store::Open(to_dir.path(), Options());
+  REQUIRE(to.ok());
+  {
+    auto import = (*to)->BeginImport(7, copy.sizes);
+    REQUIRE(import.ok());
+    REQUIRE((*import)->Write(copy.bytes).ok());
+    REQUIRE((*import)->Finish(copy.crc32c).ok());
+  }
+  auto adopted = (*to)->AdoptVolume(7);
+  REQUIRE(adopted.ok());
+  CHECK((*adopted)->OpenNeedle(30, CookieOf(30)).status().code() ==
+        absl::StatusCode::kNotFound);
+  CHECK((*adopted)->Usage().needle_count == 18);
 }
 
 TEST_CASE("a copy that does not arrive whole and intact is not kept",
