@@ -1,6 +1,8 @@
 // warehouse backup: a consistent copy of the master's metadata database,
 // to a file (which appears only once whole and checked) or to standard
 // output.
+#include <unistd.h>
+
 #include <memory>
 #include <string>
 
@@ -20,10 +22,13 @@ struct BackupFlags {
 };
 
 absl::Status Backup(CliContext& context, const BackupFlags& flags) {
+  const bool to_stdout = flags.destination == "-";
+  if (to_stdout) {
+    RETURN_IF_ERROR(RefuseTerminal(STDOUT_FILENO, "the backup"));
+  }
   ASSIGN_OR_RETURN(const absl::Duration timeout,
                    ParseTimeoutFlag(flags.timeout));
   ASSIGN_OR_RETURN(Client * client, context.client());
-  const bool to_stdout = flags.destination == "-";
   ASSIGN_OR_RETURN(const MetadataBackupInfo backup,
                    to_stdout ? client->BackupMetadata(WriteStdout, timeout)
                              : client->BackupMetadataToFile(flags.destination,

@@ -35,6 +35,13 @@ void CliContext::Note(absl::string_view text) {
   std::fwrite(text.data(), 1, text.size(), stderr);
 }
 
+absl::Status RefuseTerminal(int fd, absl::string_view what) {
+  if (::isatty(fd) != 1) return absl::OkStatus();
+  return absl::FailedPreconditionError(absl::StrCat(
+      "standard output is a terminal; ", what,
+      " is binary: redirect it to a file or a pipe, or name a file"));
+}
+
 absl::Status WriteStdout(absl::string_view piece) {
   while (!piece.empty()) {
     const ssize_t n = ::write(STDOUT_FILENO, piece.data(), piece.size());

@@ -48,6 +48,11 @@ class CliContext {
 // Errors: Unavailable (a closed pipe, a full disk).
 absl::Status WriteStdout(absl::string_view piece);
 
+// OK unless `fd` is a terminal, where binary data such as a backup (`what`)
+// would fill the screen and be lost. Errors: FailedPrecondition saying how
+// to keep it instead.
+absl::Status RefuseTerminal(int fd, absl::string_view what);
+
 // A --bandwidth value: bytes a second such as 64M, or 0 for no limit.
 // Errors: InvalidArgument naming the flag and its value.
 absl::StatusOr<uint64_t> ParseBandwidthFlag(const std::string& value);
