@@ -10,17 +10,10 @@ namespace warehouse::master {
 
 void AutoCompactor::Start() {
   if (options_.min_garbage_ratio <= 0) return;
-  thread_ = std::thread([this] {
-    while (!stop_.WaitForNotificationWithTimeout(options_.interval)) {
-      RunOnce(absl::Now());
-    }
-  });
+  passes_.Start(options_.interval, [this] { RunOnce(absl::Now()); });
 }
 
-void AutoCompactor::Stop() {
-  if (!stop_.HasBeenNotified()) stop_.Notify();
-  if (thread_.joinable()) thread_.join();
-}
+void AutoCompactor::Stop() { passes_.Stop(); }
 
 absl::Duration AutoCompactor::RetryDelay(const Options& options,
                                          int failures_in_a_row) {

@@ -21,11 +21,10 @@
 #define WAREHOUSE_MASTER_AUTO_COMPACTOR_H_
 
 #include <cstdint>
-#include <thread>
 #include <vector>
 
-#include "absl/synchronization/notification.h"
 #include "absl/time/time.h"
+#include "common/periodic_thread.h"
 #include "master/compaction_scheduler.h"
 #include "master/topology.h"
 
@@ -73,8 +72,7 @@ class AutoCompactor {
   CompactionScheduler* const compactions_;
   const Options options_;
 
-  absl::Notification stop_;
-  std::thread thread_;
+  PeriodicThread passes_;
 };
 
 }  // namespace warehouse::master

@@ -36,16 +36,11 @@ std::string ObjectName(const v1::CorruptNeedle& needle) {
 
 void AutoVerifier::Start() {
   if (options_.every <= absl::ZeroDuration()) return;
-  thread_ = std::thread([this] {
-    while (!stop_.WaitForNotificationWithTimeout(options_.interval)) {
-      RunOnce(absl::Now());
-    }
-  });
+  looks_.Start(options_.interval, [this] { RunOnce(absl::Now()); });
 }
 
 void AutoVerifier::Stop() {
-  if (!stop_.HasBeenNotified()) stop_.Notify();
-  if (thread_.joinable()) thread_.join();
+  looks_.Stop();
   std::map<std::string, std::unique_ptr<Running>> running;
   {
     absl::MutexLock lock(&mu_);

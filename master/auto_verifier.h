@@ -27,8 +27,8 @@
 
 #include "absl/base/thread_annotations.h"
 #include "absl/synchronization/mutex.h"
-#include "absl/synchronization/notification.h"
 #include "absl/time/time.h"
+#include "common/periodic_thread.h"
 #include "grpcpp/client_context.h"
 #include "master/metadata_records.h"
 #include "master/topology.h"
@@ -96,8 +96,7 @@ class AutoVerifier {
   VolumeVerifier* const verifier_;
   const Options options_;
 
-  absl::Notification stop_;
-  std::thread thread_;
+  PeriodicThread looks_;
 
   absl::Mutex mu_;
   // By server id.

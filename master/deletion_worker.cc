@@ -19,17 +19,11 @@ DeletionWorker::DeletionWorker(MetadataStore* store, Topology* topology,
 DeletionWorker::~DeletionWorker() { Stop(); }
 
 void DeletionWorker::Start() {
-  thread_ = std::thread([this] {
-    do {
-      RunOnce(absl::Now());
-    } while (!stop_.WaitForNotificationWithTimeout(options_.interval));
-  });
+  passes_.Start(options_.interval, [this] { RunOnce(absl::Now()); },
+                PeriodicThread::First::kAtOnce);
 }
 
-void DeletionWorker::Stop() {
-  if (!stop_.HasBeenNotified()) stop_.Notify();
-  if (thread_.joinable()) thread_.join();
-}
+void DeletionWorker::Stop() { passes_.Stop(); }
 
 void DeletionWorker::RunOnce(absl::Time now) {
   bool expire = false;

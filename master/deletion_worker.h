@@ -18,13 +18,12 @@
 #include <cstdint>
 #include <map>
 #include <string>
-#include <thread>
 #include <vector>
 
 #include "absl/base/thread_annotations.h"
 #include "absl/synchronization/mutex.h"
-#include "absl/synchronization/notification.h"
 #include "absl/time/time.h"
+#include "common/periodic_thread.h"
 #include "master/command_queue.h"
 #include "master/metadata_store.h"
 #include "master/topology.h"
@@ -85,8 +84,7 @@ class DeletionWorker {
   CommandQueue* const commands_;
   const Options options_;
 
-  absl::Notification stop_;
-  std::thread thread_;
+  PeriodicThread passes_;
 
   mutable absl::Mutex mu_;
   std::map<std::string, InFlight> in_flight_ ABSL_GUARDED_BY(mu_);

@@ -115,20 +115,11 @@ absl::StatusOr<std::unique_ptr<Topology>> Topology::Create(MetadataStore* store,
 Topology::~Topology() { StopMonitor(); }
 
 void Topology::StartMonitor() {
-  monitor_ = std::thread([this] { MonitorLoop(); });
+  monitor_.Start(options_.check_interval,
+                 [this] { CheckDeadlines(absl::Now()); });
 }
 
-void Topology::StopMonitor() {
-  if (!stop_monitor_.HasBeenNotified()) stop_monitor_.Notify();
-  if (monitor_.joinable()) monitor_.join();
-}
-
-void Topology::MonitorLoop() {
-  while (
-      !stop_monitor_.WaitForNotificationWithTimeout(options_.check_interval)) {
-    CheckDeadlines(absl::Now());
-  }
-}
+void Topology::StopMonitor() { monitor_.Stop(); }
 
 absl::StatusOr<uint64_t> Topology::Register(
     const ServerRegistration& registration, CancelStream cancel) {

@@ -18,7 +18,6 @@
 #include <memory>
 #include <string>
 #include <utility>
-#include <thread>
 #include <vector>
 
 #include "absl/base/thread_annotations.h"
@@ -27,8 +26,8 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "absl/synchronization/mutex.h"
-#include "absl/synchronization/notification.h"
 #include "absl/time/time.h"
+#include "common/periodic_thread.h"
 #include "master/metadata_store.h"
 
 namespace warehouse::master {
@@ -309,14 +308,12 @@ class Topology {
   // Records the server as down, unless it is draining or back online.
   absl::Status PersistOffline(const std::string& server_id)
       ABSL_LOCKS_EXCLUDED(mu_) ABSL_EXCLUSIVE_LOCKS_REQUIRED(persist_mu_);
-  void MonitorLoop();
 
   // Immutable after Create().
   MetadataStore* const store_;
   const Options options_;
 
-  absl::Notification stop_monitor_;
-  std::thread monitor_;
+  PeriodicThread monitor_;
 
   // Held across database writes, never across anything else.
   absl::Mutex persist_mu_ ABSL_ACQUIRED_BEFORE(mu_);

@@ -18,12 +18,7 @@ namespace warehouse::volume {
 Store::Store(std::string dir, StoreOptions options)
     : dir_(std::move(dir)), options_(std::move(options)) {}
 
-Store::~Store() { StopSyncThread(); }
-
-void Store::StopSyncThread() {
-  if (!stop_.HasBeenNotified()) stop_.Notify();
-  if (sync_thread_.joinable()) sync_thread_.join();
-}
+Store::~Store() { syncs_.Stop(); }
 
 absl::StatusOr<std::unique_ptr<Store>> Store::Open(const std::string& dir,
                                                    const StoreOptions& options) {
@@ -63,7 +58,9 @@ absl::StatusOr<std::unique_ptr<Store>> Store::Open(const std::string& dir,
     spdlog::info("store {}: opened {} volumes", dir, store->volumes_.size());
   }
   if (options.sync_interval > absl::ZeroDuration()) {
-    store->sync_thread_ = std::thread([s = store.get()] { s->SyncLoop(); });
+    store->syncs_.Start(options.sync_interval, [s = store.get()] {
+      s->SyncAll().IgnoreError();
+    });
   }
   return store;
 }
@@ -345,14 +342,8 @@ void Store::LogSyncResult(uint32_t volume_id, const absl::Status& status) {
   logged = error;
 }
 
-void Store::SyncLoop() {
-  while (!stop_.WaitForNotificationWithTimeout(options_.sync_interval)) {
-    SyncAll().IgnoreError();
-  }
-}
-
 absl::Status Store::Close() {
-  StopSyncThread();
+  syncs_.Stop();
   absl::MutexLock lock(&mu_);
   absl::Status first;
   for (auto& [id, volume] : volumes_) first.Update(volume->Close());

@@ -17,14 +17,13 @@
 #include <map>
 #include <memory>
 #include <string>
-#include <thread>
 #include <vector>
 
 #include "absl/base/thread_annotations.h"
 #include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
-#include "absl/synchronization/notification.h"
 #include "absl/time/time.h"
+#include "common/periodic_thread.h"
 #include "volume/volume.h"
 
 namespace warehouse::volume {
@@ -152,8 +151,6 @@ class Store {
 
  private:
   Store(std::string dir, StoreOptions options);
-  void SyncLoop();
-  void StopSyncThread();
   // Logs a volume's failed sync once per error rather than at every
   // interval: a volume an I/O error made read-only fails every sync after.
   void LogSyncResult(uint32_t volume_id, const absl::Status& status)
@@ -180,8 +177,7 @@ class Store {
   // (true).
   std::map<uint32_t, bool> imports_ ABSL_GUARDED_BY(mu_);
 
-  absl::Notification stop_;
-  std::thread sync_thread_;
+  PeriodicThread syncs_;
 
   absl::Mutex sync_log_mu_;
   // The error last logged per volume; absent or empty while syncs succeed.
