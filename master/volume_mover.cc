@@ -1,6 +1,7 @@
 #include "master/volume_mover.h"
 
 #include <memory>
+#include <string>
 #include <utility>
 
 #include "absl/cleanup/cleanup.h"
@@ -86,6 +87,32 @@ VolumeMover::Stats VolumeMover::stats() const {
   return stats_;
 }
 
+absl::StatusOr<std::string> VolumeMover::PickTarget(
+    const std::vector<ServerView>& servers, const VolumeLocation& from) {
+  const uint64_t needed = from.volume.size_bytes + kSpareBytes;
+  const ServerView* best = nullptr;
+  for (const ServerView& server : servers) {
+    if (server.server_id == from.server_id || !server.online ||
+        server.draining || server.admin_address.empty() ||
+        server.volumes.size() >= server.max_volumes ||
+        server.disk_free_bytes < needed) {
+      continue;
+    }
+    if (best == nullptr || server.disk_free_bytes > best->disk_free_bytes ||
+        (server.disk_free_bytes == best->disk_free_bytes &&
+         server.volumes.size() < best->volumes.size())) {
+      best = &server;
+    }
+  }
+  if (best == nullptr) {
+    return absl::ResourceExhaustedError(absl::StrCat(
+        "volume ", from.volume.volume_id, ": no other volume server can "
+        "take it: none is online, not draining, with a free volume slot and ",
+        needed, " bytes free"));
+  }
+  return best->server_id;
+}
+
 absl::StatusOr<VolumeMover::Result> VolumeMover::MoveCounted(
     uint32_t volume_id, const std::string& to_server,
     uint64_t bytes_per_second, const grpc::ServerContext* caller,
@@ -93,6 +120,11 @@ absl::StatusOr<VolumeMover::Result> VolumeMover::MoveCounted(
   ASSIGN_OR_RETURN(const VolumeLocation from,
                    topology_->LocateVolume(volume_id));
   const std::string prefix = absl::StrCat("volume ", volume_id, ": ");
+  if (to_server.empty()) {
+    ASSIGN_OR_RETURN(const std::string picked,
+                     PickTarget(topology_->Servers(), from));
+    return MoveCounted(volume_id, picked, bytes_per_second, caller, progress);
+  }
   if (from.server_id == to_server) {
     return absl::InvalidArgumentError(absl::StrCat(
         prefix, "is already on volume server ", to_server));

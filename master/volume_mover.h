@@ -79,13 +79,14 @@ class VolumeMover {
   VolumeMover(const VolumeMover&) = delete;
   VolumeMover& operator=(const VolumeMover&) = delete;
 
-  // Moves `volume_id` to `to_server`, copying at most `bytes_per_second`
-  // (0: no limit) and passing (bytes copied, bytes in all) to `progress`
+  // Moves `volume_id` to `to_server` (empty: to the server PickTarget
+  // names), copying at most `bytes_per_second` (0: no limit) and passing (bytes copied, bytes in all) to `progress`
   // now and then. `caller`, when given, is the call asking: its deadline
   // and cancellation stop the copy. Errors: NotFound (volume or server);
   // InvalidArgument (already there); FailedPrecondition (a server
   // offline, the target draining, the volume compacting or moving);
-  // ResourceExhausted (no room on the target); Unavailable (a server
+  // ResourceExhausted (no room on the target, or no server to pick);
+  // Unavailable (a server
   // could not be reached or failed); Cancelled or DeadlineExceeded (the
   // caller's). Until the new server serves the volume, an error leaves it
   // where it was (writable again if it was).
@@ -102,6 +103,13 @@ class VolumeMover {
   void OnReport(const std::string& server_id) ABSL_LOCKS_EXCLUDED(mu_);
 
   Stats stats() const ABSL_LOCKS_EXCLUDED(mu_);
+
+  // Where the volume at `from` goes when the caller names no server: of
+  // the other `servers` online, not draining, with a free volume slot and
+  // room for it, the one with the most disk free (then the fewest
+  // volumes). Errors: ResourceExhausted (there is none).
+  static absl::StatusOr<std::string> PickTarget(
+      const std::vector<ServerView>& servers, const VolumeLocation& from);
 
  private:
   VolumeMover(Topology* topology, MetadataStore* store, CommandQueue* commands,

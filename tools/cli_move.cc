@@ -1,5 +1,6 @@
 // warehouse move: moves a volume, or every volume of a server, to another
-// volume server while the objects keep reading.
+// volume server (named, or picked by the master) while the objects keep
+// reading.
 #include <algorithm>
 #include <memory>
 #include <string>
@@ -126,7 +127,10 @@ void AddMoveCommand(CLI::App& app, CliContext& context,
       ->check(CLI::Range(1u, 0xFFFFFFFFu));
   move->add_option("--from", flags->from,
                    "Every volume of this server, one after another");
-  move->add_option("--to", flags->to, "The server to move to")->required();
+  move->add_option("--to", flags->to,
+                   "The server to move to; without it the master picks one "
+                   "for each volume: online, not draining, with room, and "
+                   "the most disk free");
   move->add_option("--bandwidth", flags->bandwidth,
                    "Bytes a second to copy at most (e.g. 64M), to leave the "
                    "disks to serving; 0: no limit")

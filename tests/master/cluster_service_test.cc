@@ -3,8 +3,8 @@
 #include <memory>
 #include <optional>
 #include <set>
-#include <thread>
 #include <string>
+#include <thread>
 #include <utility>
 #include <vector>
 
@@ -15,6 +15,7 @@
 #include "common/file_id.h"
 #include "master/sqlite.h"
 #include "master/upload_id.h"
+#include "master/volume_mover.h"
 #include "tests/master/master_test_util.h"
 
 namespace warehouse::master::testing {
@@ -384,6 +385,45 @@ TEST_CASE("unacknowledged commands are sent again when a server reconnects",
   client.join();
   CHECK(status.ok());
   CHECK(Eventually([&] { return m.server().commands().outstanding() == 0; }));
+}
+
+TEST_CASE("a move to no named server goes where there is most room",
+          "[master][cluster]") {
+  constexpr uint64_t kGiB = uint64_t{1} << 30;
+  auto server = [](const std::string& id, uint64_t free_bytes,
+                   size_t volumes) {
+    ServerView view;
+    view.server_id = id;
+    view.admin_address = "127.0.0.1:1";
+    view.online = true;
+    view.max_volumes = 4;
+    view.disk_free_bytes = free_bytes;
+    view.volumes.resize(volumes);
+    return view;
+  };
+  VolumeLocation from;
+  from.server_id = "vs-a";
+  from.volume.volume_id = 5;
+  from.volume.size_bytes = kGiB;
+  std::vector<ServerView> servers = {
+      server("vs-a", 100 * kGiB, 1), server("vs-b", 10 * kGiB, 1),
+      server("vs-c", 20 * kGiB, 3), server("vs-d", 20 * kGiB, 2)};
+  auto picked = [&] {
+    absl::StatusOr<std::string> target =
+        VolumeMover::PickTarget(servers, from);
+    return target.ok() ? *target : target.status().ToString();
+  };
+  // Never where it is; the most disk free, then the fewest volumes.
+  CHECK(picked() == "vs-d");
+  servers[3].draining = true;
+  CHECK(picked() == "vs-c");
+  servers[2].volumes.resize(4);  // no free slot
+  CHECK(picked() == "vs-b");
+  servers[1].disk_free_bytes = kGiB;  // the volume, but nothing to spare
+  CHECK_THAT(picked(), Catch::Contains("no other volume server can take it"));
+  servers[1].disk_free_bytes = 2 * kGiB;
+  servers[1].online = false;
+  CHECK_THAT(picked(), Catch::StartsWith("RESOURCE_EXHAUSTED: volume 5: "));
 }
 
 TEST_CASE("deletes wait for a move, and a move for deletes being sent",

@@ -313,16 +313,18 @@ class Client {
       const std::function<void(uint64_t done, uint64_t total)>& progress =
           nullptr,
       absl::Duration timeout = absl::Hours(1));
-  // Moves a volume to another server while its objects keep reading
-  // (Master.MoveVolume): read-only meanwhile, copied at most
-  // `bytes_per_second` (0: no limit), then served there and dropped where
-  // it was; `progress`, when given, receives bytes copied so far and in
-  // all, a few times a second. Made once, not retried; a whole volume may
-  // take long, hence its own `timeout`. Errors: NotFound (volume or
-  // server); InvalidArgument (already there); FailedPrecondition (a
-  // server offline, the target draining, the volume compacting or
-  // moving); ResourceExhausted (no room on the target); Unavailable;
-  // DeadlineExceeded. After an error the volume is where it was.
+  // Moves a volume to another server (`to_server_id`, or when empty the
+  // one the master picks: online, not draining, with room, and the most
+  // disk free) while its objects keep reading (Master.MoveVolume):
+  // read-only meanwhile, copied at most `bytes_per_second` (0: no limit),
+  // then served there and dropped where it was; `progress`, when given,
+  // receives bytes copied so far and in all, a few times a second. Made
+  // once, not retried; a whole volume may take long, hence its own
+  // `timeout`. Errors: NotFound (volume or server); InvalidArgument
+  // (already there); FailedPrecondition (a server offline, the target
+  // draining, the volume compacting or moving); ResourceExhausted (no room
+  // on the target, or no server to pick); Unavailable; DeadlineExceeded.
+  // After an error the volume is where it was.
   absl::StatusOr<VolumeMoveInfo> MoveVolume(
       uint32_t volume_id, const std::string& to_server_id,
       uint64_t bytes_per_second = 0,
