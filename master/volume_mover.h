@@ -80,16 +80,16 @@ class VolumeMover {
   VolumeMover& operator=(const VolumeMover&) = delete;
 
   // Moves `volume_id` to `to_server` (empty: to the server PickTarget
-  // names), copying at most `bytes_per_second` (0: no limit) and passing (bytes copied, bytes in all) to `progress`
-  // now and then. `caller`, when given, is the call asking: its deadline
-  // and cancellation stop the copy. Errors: NotFound (volume or server);
-  // InvalidArgument (already there); FailedPrecondition (a server
-  // offline, the target draining, the volume compacting or moving);
-  // ResourceExhausted (no room on the target, or no server to pick);
-  // Unavailable (a server
-  // could not be reached or failed); Cancelled or DeadlineExceeded (the
-  // caller's). Until the new server serves the volume, an error leaves it
-  // where it was (writable again if it was).
+  // names), copying at most `bytes_per_second` (0: no limit) and passing
+  // (bytes copied, bytes in all) to `progress` now and then. `caller`,
+  // when given, is the call asking: its deadline and cancellation stop the
+  // copy. Errors: NotFound (volume or server); InvalidArgument (already
+  // there); FailedPrecondition (a server offline, the target draining, the
+  // volume compacting or moving); ResourceExhausted (no room on the
+  // target, or no server to pick); Unavailable (a server could not be
+  // reached or failed); Cancelled or DeadlineExceeded (the caller's).
+  // Until the new server serves the volume, an error leaves it where it
+  // was (writable again if it was).
   absl::StatusOr<Result> Move(
       uint32_t volume_id, const std::string& to_server,
       uint64_t bytes_per_second, const grpc::ServerContext* caller,
