@@ -426,14 +426,34 @@ TEST_CASE("a move to no named server goes where there is most room",
   CHECK_THAT(picked(), Catch::StartsWith("RESOURCE_EXHAUSTED: volume 5: "));
 }
 
-TEST_CASE("deletes wait for a move, and a move for deletes being sent",
-          "[master][cluster]") {
+// A master with volume server vs-a holding volume 5 (100 bytes) and vs-b
+// holding nothing, both online, for moving volume 5.
+class TwoServers {
+ public:
+  TwoServers() {
+    a.ConnectAndAwaitOnline(m, {Volume(5, 100)}, 4);
+    b.ConnectAndAwaitOnline(m, {}, 4);
+  }
+
+  // Volume 5 as vs-b serves it once it has adopted the copy.
+  static VolumeView AdoptedByB() {
+    VolumeView adopted;
+    adopted.volume_id = 5;
+    adopted.size_bytes = 100;
+    adopted.read_only = true;
+    return adopted;
+  }
+
+ protected:
   TestMaster m;
-  ScriptedVolumeServer a(m.channel(), &m.keys(), "vs-a", "127.0.0.1:8081");
-  a.ConnectAndAwaitOnline(m, {Volume(5, 100)}, 4);
-  ScriptedVolumeServer b(m.channel(), &m.keys(), "vs-b", "127.0.0.1:8082");
-  b.ConnectAndAwaitOnline(m, {}, 4);
+  ScriptedVolumeServer a{m.channel(), &m.keys(), "vs-a", "127.0.0.1:8081"};
+  ScriptedVolumeServer b{m.channel(), &m.keys(), "vs-b", "127.0.0.1:8082"};
   Topology& topology = m.server().topology();
+};
+
+TEST_CASE_METHOD(TwoServers,
+                 "deletes wait for a move, and a move for deletes being sent",
+                 "[master][cluster]") {
   CHECK_FALSE(topology.DeletesWait("vs-a", 5));
   CHECK(topology.DeletesWait("vs-b", 5));  // not b's volume
   CHECK_FALSE(topology.DeletesWait("vs-b", 9));  // nobody's
@@ -462,24 +482,15 @@ TEST_CASE("deletes wait for a move, and a move for deletes being sent",
   CHECK(topology.DeletesWait("vs-a", 5));
   CHECK(topology.DeletesWait("vs-b", 5));
 
-  VolumeView adopted;
-  adopted.volume_id = 5;
-  adopted.size_bytes = 100;
-  adopted.read_only = true;
-  REQUIRE(topology.FinishMove(5, adopted).ok());
+  REQUIRE(topology.FinishMove(5, AdoptedByB()).ok());
   topology.EndMove(5);
   CHECK(topology.DeletesWait("vs-a", 5));  // taken for a, now b's
   CHECK_FALSE(topology.DeletesWait("vs-b", 5));
 }
 
-TEST_CASE("a moved volume's old copy neither conflicts nor stays",
-          "[master][cluster]") {
-  TestMaster m;
-  ScriptedVolumeServer a(m.channel(), &m.keys(), "vs-a", "127.0.0.1:8081");
-  a.ConnectAndAwaitOnline(m, {Volume(5, 100)}, 4);
-  ScriptedVolumeServer b(m.channel(), &m.keys(), "vs-b", "127.0.0.1:8082");
-  b.ConnectAndAwaitOnline(m, {}, 4);
-  Topology& topology = m.server().topology();
+TEST_CASE_METHOD(TwoServers,
+                 "a moved volume's old copy neither conflicts nor stays",
+                 "[master][cluster]") {
   auto owner = [&] { return topology.LocateVolume(5)->server_id; };
 
   REQUIRE(topology.BeginMove(5, "vs-b").ok());
@@ -493,11 +504,7 @@ TEST_CASE("a moved volume's old copy neither conflicts nor stays",
   CHECK_FALSE(b.AwaitEnd(absl::Milliseconds(300)).has_value());
   CHECK(owner() == "vs-a");
 
-  VolumeView adopted;
-  adopted.volume_id = 5;
-  adopted.size_bytes = 100;
-  adopted.read_only = true;
-  REQUIRE(topology.FinishMove(5, adopted).ok());
+  REQUIRE(topology.FinishMove(5, AdoptedByB()).ok());
   CHECK(owner() == "vs-b");
   // A report b made before it adopted the copy does not take it away.
   REQUIRE(b.Heartbeat({}));
