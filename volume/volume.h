@@ -257,7 +257,8 @@ struct VerifyOptions {
 struct ExportOptions {
   // Read at most this many bytes per second; 0 for no limit.
   uint64_t bytes_per_second = 0;
-  // Checked between chunks: true stops the export (Cancelled).
+  // Checked between chunks, and while writes in flight finish: true stops
+  // the export (Cancelled).
   std::function<bool()> cancelled;
 };
 

@@ -22,6 +22,9 @@ namespace {
 constexpr size_t kMaxExportChunk = size_t{256} << 10;
 constexpr size_t kMinExportChunk = size_t{64} << 10;
 
+// How often an export waiting for writes in flight checks its caller.
+constexpr absl::Duration kCancelledPoll = absl::Milliseconds(100);
+
 // Under a bandwidth cap, chunks of about an eighth of a second: a caller
 // that goes away is noticed at the next one, not after a long pause.
 size_t ExportChunk(uint64_t bytes_per_second) {
@@ -98,8 +101,16 @@ absl::StatusOr<uint32_t> Volume::Export(
     // before now, finish first: the copy holds every one acknowledged. A
     // write's writer goes only once its fate is settled, so an upload the
     // master refused is deleted by then, and that delete is in the copy
-    // too. Deletes after this would not be: they are refused.
-    mu_.Await(absl::Condition(this, &Volume::NoWritesUnderWayLocked));
+    // too. Deletes after this would not be: they are refused. A slow
+    // upload may take long: a caller that goes away meanwhile stops it.
+    const absl::Condition quiet(this, &Volume::NoWritesUnderWayLocked);
+    while (!mu_.AwaitWithTimeout(quiet, kCancelledPoll)) {
+      if (options.cancelled && options.cancelled()) {
+        return absl::CancelledError(absl::StrCat(
+            "volume ", id_, ": export stopped while writes in flight "
+            "finished"));
+      }
+    }
     export_state_ = ExportState::kCopying;
   }
   // A checkpoint at the end of the last needle: the copy opens without a

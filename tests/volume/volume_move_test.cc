@@ -1,5 +1,6 @@
 // Moving a volume between stores: Volume::Export on one side,
 // Store::BeginImport, AdoptVolume on the other, DropVolume where it was.
+#include <atomic>
 #include <memory>
 #include <string>
 #include <thread>
@@ -224,6 +225,40 @@ TEST_CASE("an export waits for a write still being settled, and its delete",
   CHECK((*adopted)->OpenNeedle(30, CookieOf(30)).status().code() ==
         absl::StatusCode::kNotFound);
   CHECK((*adopted)->Usage().needle_count == 18);
+}
+
+TEST_CASE("an export waiting for a slow write stops when its caller goes",
+          "[volume][move]") {
+  TempDir dir;
+  std::unique_ptr<Store> store = SourceStore(dir);
+  auto volume = *store->GetVolume(7);
+  REQUIRE(volume->SetReadOnly(false).ok());
+  auto writer = volume->BeginAppend(Request(30, 500));  // sends nothing yet
+  REQUIRE(writer.ok());
+  REQUIRE(volume->SetReadOnly(true).ok());
+
+  std::atomic<bool> gone{false};
+  ExportOptions options;
+  options.cancelled = [&gone] { return gone.load(); };
+  absl::StatusOr<uint32_t> crc = absl::UnknownError("not run");
+  absl::Notification ended;
+  std::thread exporter([&] {
+    crc = volume->Export(
+        options, [](const ExportSizes&) { return absl::OkStatus(); },
+        [](absl::string_view) { return absl::OkStatus(); });
+    ended.Notify();
+  });
+  gone = true;
+  const bool stopped = ended.WaitForNotificationWithTimeout(absl::Seconds(10));
+  if (!stopped) writer->reset();  // lets it end, to fail below
+  exporter.join();
+  REQUIRE(stopped);
+  CHECK(crc.status().code() == absl::StatusCode::kCancelled);
+  // Nothing holds the volume any more; the write goes on.
+  CHECK(volume->SetReadOnly(false).ok());
+  REQUIRE((*writer)->Write(Payload(30, 500)).ok());
+  REQUIRE((*writer)->Commit().ok());
+  CHECK(volume->OpenNeedle(30, CookieOf(30)).ok());
 }
 
 TEST_CASE("a copy that does not arrive whole and intact is not kept",
