@@ -371,9 +371,7 @@ void VolumeMover::OnReport(const std::string& server_id) {
   std::vector<VolumeMoveRecord> due;
   {
     absl::MutexLock lock(&mu_);
-    for (const auto& [volume_id, move] : unfinished_) {
-      if (!writable_pending_.count(volume_id)) due.push_back(move);
-    }
+    for (const auto& [volume_id, move] : unfinished_) due.push_back(move);
   }
   for (const VolumeMoveRecord& move : due) {
     absl::StatusOr<VolumeLocation> location =
@@ -394,61 +392,67 @@ void VolumeMover::OnReport(const std::string& server_id) {
 
 void VolumeMover::SendWritable(const VolumeMoveRecord& move,
                                const std::string& server_id) {
-  {
-    absl::MutexLock lock(&mu_);
-    if (!writable_pending_.insert(move.volume_id).second) return;
-  }
   v1::MasterCommand command;
   command.mutable_set_read_only()->set_volume_id(move.volume_id);
   command.mutable_set_read_only()->set_read_only(false);
-  commands_->Send(
-      server_id, std::move(command),
-      [this, move, server_id](const CommandOutcome& outcome) {
-        if (outcome.status.ok()) {
-          spdlog::info("volume {}: writable again on volume server {}, as "
-                       "before its unfinished move",
-                       move.volume_id, server_id);
-          EndRecord(move, false);
-        } else {
-          spdlog::warn("volume {}: volume server {} could not make it "
-                       "writable again: {}; asking again at its next "
-                       "heartbeat",
-                       move.volume_id, server_id, outcome.status.ToString());
-        }
-        absl::MutexLock lock(&mu_);
-        if (outcome.status.ok()) unfinished_.erase(move.volume_id);
-        writable_pending_.erase(move.volume_id);
-      });
+  SendOnce(move.volume_id, server_id, std::move(command),
+           [this, move, server_id](const absl::Status& status) {
+             if (!status.ok()) {
+               spdlog::warn("volume {}: volume server {} could not make it "
+                            "writable again: {}; asking again at its next "
+                            "heartbeat",
+                            move.volume_id, server_id, status.ToString());
+               return;
+             }
+             spdlog::info("volume {}: writable again on volume server {}, "
+                          "as before its unfinished move",
+                          move.volume_id, server_id);
+             EndRecord(move, false);
+             absl::MutexLock lock(&mu_);
+             unfinished_.erase(move.volume_id);
+           });
 }
 
 void VolumeMover::SendDrop(uint32_t volume_id, const std::string& server_id) {
-  {
-    absl::MutexLock lock(&mu_);
-    if (!drops_pending_.insert({volume_id, server_id}).second) return;
-  }
   v1::MasterCommand command;
   command.mutable_drop_volume()->set_volume_id(volume_id);
-  commands_->Send(
-      server_id, std::move(command),
-      [this, volume_id, server_id](const CommandOutcome& outcome) {
-        if (outcome.status.ok()) {
-          spdlog::info("volume {}: the copy on volume server {} is dropped",
-                       volume_id, server_id);
-          absl::Status forgotten =
-              topology_->StaleCopyDropped(volume_id, server_id);
-          if (!forgotten.ok()) {
-            spdlog::warn("volume {}: the dropped copy on {} is not recorded "
-                         "as gone: {}",
-                         volume_id, server_id, forgotten.ToString());
-          }
-        } else {
-          spdlog::warn("volume {}: volume server {} could not drop its "
-                       "copy: {}; asking again at its next heartbeat",
-                       volume_id, server_id, outcome.status.ToString());
-        }
-        absl::MutexLock lock(&mu_);
-        drops_pending_.erase({volume_id, server_id});
-      });
+  SendOnce(volume_id, server_id, std::move(command),
+           [this, volume_id, server_id](const absl::Status& status) {
+             if (!status.ok()) {
+               spdlog::warn("volume {}: volume server {} could not drop its "
+                            "copy: {}; asking again at its next heartbeat",
+                            volume_id, server_id, status.ToString());
+               return;
+             }
+             spdlog::info("volume {}: the copy on volume server {} is "
+                          "dropped",
+                          volume_id, server_id);
+             absl::Status forgotten =
+                 topology_->StaleCopyDropped(volume_id, server_id);
+             if (!forgotten.ok()) {
+               spdlog::warn("volume {}: the dropped copy on {} is not "
+                            "recorded as gone: {}",
+                            volume_id, server_id, forgotten.ToString());
+             }
+           });
+}
+
+void VolumeMover::SendOnce(uint32_t volume_id, const std::string& server_id,
+                           v1::MasterCommand command,
+                           std::function<void(const absl::Status&)> done) {
+  const std::tuple<int, uint32_t, std::string> key{command.command_case(),
+                                                   volume_id, server_id};
+  {
+    absl::MutexLock lock(&mu_);
+    if (!pending_.insert(key).second) return;
+  }
+  commands_->Send(server_id, std::move(command),
+                  [this, key, done = std::move(done)](
+                      const CommandOutcome& outcome) {
+                    done(outcome.status);
+                    absl::MutexLock lock(&mu_);
+                    pending_.erase(key);
+                  });
 }
 
 }  // namespace warehouse::master

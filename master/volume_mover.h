@@ -27,6 +27,7 @@
 #include <memory>
 #include <set>
 #include <string>
+#include <tuple>
 #include <utility>
 #include <vector>
 
@@ -143,6 +144,13 @@ class VolumeMover {
   // stale copy is forgotten.
   void SendDrop(uint32_t volume_id, const std::string& server_id)
       ABSL_LOCKS_EXCLUDED(mu_);
+  // Sends `command`, about `volume_id`, to `server_id` and passes its
+  // outcome to `done`, unless a command of its kind for that volume and
+  // server is still unanswered.
+  void SendOnce(uint32_t volume_id, const std::string& server_id,
+                v1::MasterCommand command,
+                std::function<void(const absl::Status&)> done)
+      ABSL_LOCKS_EXCLUDED(mu_);
 
   // Immutable after construction.
   Topology* const topology_;
@@ -155,13 +163,12 @@ class VolumeMover {
 
   mutable absl::Mutex mu_;
   Stats stats_ ABSL_GUARDED_BY(mu_);
-  // (volume id, server id) of drops sent and not answered yet.
-  std::set<std::pair<uint32_t, std::string>> drops_pending_
-      ABSL_GUARDED_BY(mu_);
   // Moves over whose volume is still to be made writable, by volume id.
   std::map<uint32_t, VolumeMoveRecord> unfinished_ ABSL_GUARDED_BY(mu_);
-  // Volumes whose set_read_only(false) was sent and not answered yet.
-  std::set<uint32_t> writable_pending_ ABSL_GUARDED_BY(mu_);
+  // (kind, volume id, server id) of the commands SendOnce sent that are
+  // not answered yet.
+  std::set<std::tuple<int, uint32_t, std::string>> pending_
+      ABSL_GUARDED_BY(mu_);
 };
 
 }  // namespace warehouse::master
