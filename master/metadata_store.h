@@ -235,6 +235,10 @@ class MetadataStore {
   // Counts a failed attempt for each delete and schedules the next one at
   // `now + DeleteRetryDelay(attempts)`. Unknown ids are ignored.
   absl::Status RetryLater(absl::Span<const int64_t> delete_ids, absl::Time now);
+  // Makes every queued delete of `volume_id` due at `now`, also those
+  // handed out or waiting out a backoff: after a move, when they may go to
+  // the volume's server at once.
+  absl::Status DeletesDueNow(uint32_t volume_id, absl::Time now);
   // The backoff after `attempts` failed attempts: 1 s, 2 s, 4 s, ...
   // capped at one hour.
   static absl::Duration DeleteRetryDelay(int attempts);

@@ -530,6 +530,17 @@ absl::Duration MetadataStore::DeleteRetryDelay(int attempts) {
                   kMaxDeleteRetryDelay);
 }
 
+absl::Status MetadataStore::DeletesDueNow(uint32_t volume_id, absl::Time now) {
+  const int64_t now_us = absl::ToUnixMicros(now);
+  return Write([&](Database& db) -> absl::Status {
+    ASSIGN_OR_RETURN(Statement update,
+                     db.Prepare("UPDATE needle_deletes SET next_attempt_us = ? "
+                                "WHERE volume_id = ? AND next_attempt_us > ?"));
+    RETURN_IF_ERROR(update.BindAll(now_us, volume_id, now_us));
+    return update.Run();
+  });
+}
+
 absl::Status MetadataStore::RetryLater(absl::Span<const int64_t> delete_ids,
                                        absl::Time now) {
   if (delete_ids.empty()) return absl::OkStatus();

@@ -163,6 +163,13 @@ absl::StatusOr<VolumeMover::Result> VolumeMover::MoveCounted(
   RETURN_IF_ERROR(topology_->BeginMove(volume_id, to_server));
   absl::Cleanup end_move = [this, volume_id] {
     topology_->EndMove(volume_id);
+    // The deletes that waited go now, to wherever the volume is.
+    absl::Status due = store_->DeletesDueNow(volume_id, absl::Now());
+    if (!due.ok()) {
+      spdlog::warn("volume {}: its deletes wait out their lease after the "
+                   "move: {}",
+                   volume_id, due.ToString());
+    }
   };
   const bool was_writable = !from.volume.read_only;
   // In the store before the volume is made read-only: a master that stops

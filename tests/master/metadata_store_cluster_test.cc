@@ -206,6 +206,30 @@ TEST_CASE("deletes are handed out, retried with backoff and removed when done",
   CHECK(f.store().TakeDueDeletes("vs1", t0 + absl::Hours(10), 10)->empty());
 }
 
+TEST_CASE("a volume's deletes can all be made due at once",
+          "[master][cluster]") {
+  StoreFixture f;
+  REQUIRE(f.Put("photos", "a", 1).ok());
+  REQUIRE(f.Put("photos", "b", 1).ok());
+  REQUIRE(f.store().DeleteObject("photos", "a").ok());
+  REQUIRE(f.store().DeleteObject("photos", "b").ok());
+  const absl::Time t0 = f.clock().Now();
+  auto taken = f.store().TakeDueDeletes("vs1", t0, 1);  // leased
+  REQUIRE(taken->size() == 1);
+  auto failed = f.store().TakeDueDeletes("vs1", t0, 1);
+  REQUIRE(failed->size() == 1);
+  REQUIRE(f.store().RetryLater(IdsOf(*failed), t0).ok());  // backing off
+  CHECK(f.store().TakeDueDeletes("vs1", t0, 10)->empty());
+
+  REQUIRE(f.store().DeletesDueNow(2, t0).ok());  // another volume's
+  CHECK(f.store().TakeDueDeletes("vs1", t0, 10)->empty());
+  REQUIRE(f.store().DeletesDueNow(1, t0).ok());
+  auto due = f.store().TakeDueDeletes("vs1", t0, 10);
+  REQUIRE(due.ok());
+  CHECK(IdsOf(*due) ==
+        std::vector<int64_t>{(*taken)[0].delete_id, (*failed)[0].delete_id});
+}
+
 TEST_CASE("deletes follow a volume to its new server", "[master][cluster]") {
   StoreFixture f;
   REQUIRE(f.Put("photos", "a", 1).ok());
